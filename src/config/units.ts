@@ -1,0 +1,45 @@
+/**
+ * Human units in YAML and flags: durations (`250ms`, `30s`, `5m`, `2h`, `1d`, or a number of ms),
+ * sizes (`16KiB`, `1MiB`, `512B`, or a number of bytes), shares (`90%` or 0.9). Each parser
+ * returns undefined for bad text so the caller can name the field in its error.
+ */
+
+const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$/;
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const m = DURATION.exec(v);
+  if (!m) return undefined;
+  return Number(m[1]) * (DURATION_MS[m[2] ?? 'ms'] ?? 1);
+}
+
+const SIZE = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$/i;
+const SIZE_BYTES: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3 };
+
+export function parseSize(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const m = SIZE.exec(v);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * (SIZE_BYTES[(m[2] ?? 'b').toLowerCase()] ?? 1));
+}
+
+/** A share as a fraction in [0, 1]: `25%` or 0.25. */
+export function parseShare(v: unknown): number | undefined {
+  if (typeof v === 'number') return v >= 0 && v <= 1 ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v);
+  if (!m) return undefined;
+  const f = Number(m[1]) / 100;
+  return f <= 1 ? f : undefined;
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1) return `${ms.toFixed(3)}ms`;
+  if (ms < 1000) return `${ms.toFixed(ms < 10 ? 2 : 1)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)}s`;
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)}m`;
+  return `${(ms / 3_600_000).toFixed(1)}h`;
+}

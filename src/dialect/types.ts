@@ -1,0 +1,59 @@
+/**
+ * A dialect speaks one OTA server protocol. It turns a device's typed requests into HTTP and HTTP
+ * answers (or transport failures) back into typed answers. Pure: the engine's network layer does
+ * the sending. A new protocol comes as one more `DialectPlugin`.
+ */
+import type { DeviceMachine, TransitionRules } from '../device/types.js';
+
+export interface HttpRequest {
+  readonly method: 'GET' | 'POST';
+  /** Path with its query string. */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** Set on firmware downloads: the engine assembles these bytes and digests them. */
+  readonly download?: { readonly total: number };
+}
+
+/** What came back, as the network layer saw it. */
+export type HttpResult =
+  | {
+      readonly kind: 'response';
+      readonly status: number;
+      readonly headers: Readonly<Record<string, string | undefined>>;
+      /** The body (for downloads: this chunk's bytes). */
+      readonly body: Uint8Array;
+      /** Downloads only: bytes the device now holds in order, and their md5 once all are held. */
+      readonly held?: number;
+      readonly md5?: string;
+    }
+  | {
+      readonly kind: 'error';
+      /** ECONNREFUSED, ECONNRESET, TIMEOUT, EPIPE, BAD_RESPONSE, ... */
+      readonly code: string;
+    };
+
+/** Target-wide facts a dialect needs to build requests: keys, ids, names. Never logged. */
+export interface DialectTarget {
+  readonly onenet?: { readonly productId: string; readonly accessKey: string; readonly signMethod: 'md5' | 'sha1' | 'sha256'; readonly tokenTtlSec: number };
+  readonly luat?: { readonly projectKey: string; readonly firmwareName: string };
+}
+
+export interface Wire<R, A> {
+  encode(request: R, target: DialectTarget, now: number): HttpRequest;
+  decode(request: R, result: HttpResult): A;
+  /** Operation (histogram) a request belongs to. */
+  operationOf(request: R): string;
+  /** Outcome label of an answer for the counts: `errno:0`, `code:43`, `http:503`, `net:ECONNRESET`. */
+  outcomeOf(answer: A): string;
+  /** Whether an answer counts as an error of its operation (transport, 5xx, unexpected). */
+  isError(answer: A): boolean;
+}
+
+export interface DialectPlugin<S extends { readonly kind: string } = { readonly kind: string }, R = unknown, A = unknown> {
+  readonly name: string;
+  readonly operations: readonly string[];
+  readonly machine: DeviceMachine<S, R, A>;
+  readonly wire: Wire<R, A>;
+  readonly rules: TransitionRules;
+}

@@ -1,0 +1,113 @@
+/**
+ * The report of a run: what `report.json` holds and what `run()` returns. Every latency figure is
+ * derived from a histogram the report carries, so reports can be merged without loss.
+ */
+
+export interface LatencySummary {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+export interface OperationReport {
+  /** Requests that got an answer or failed (every attempt counts). */
+  count: number;
+  /** Transport failures, 5xx, and answers the dialect could not read. */
+  errors: number;
+  /** Counts per outcome label: `errno:0`, `code:43`, `http:503`, `net:ECONNRESET`, ... */
+  byOutcome: Record<string, number>;
+  /**
+   * Real milliseconds from the moment the device meant to act to the answer: includes any time the
+   * harness itself was late (scheduling lag, queueing behind the in-flight cap). This is the figure
+   * a device would see; thresholds read it.
+   */
+  latencyMs: LatencySummary;
+  /** Real milliseconds from the actual send to the answer: the server's share alone. */
+  serviceMs: LatencySummary;
+  /** HdrHistogram (µs), compressed base64, of latencyMs. */
+  histogram: string;
+  /** HdrHistogram (µs), compressed base64, of serviceMs. */
+  serviceHistogram: string;
+}
+
+export interface TransitionStep {
+  /** Virtual ms since the run's virtual origin. */
+  t: number;
+  /** State entered. */
+  state: string;
+  /** What caused it: the answer's outcome label, `timer`, or `start`. */
+  cause: string;
+}
+
+export interface TransitionViolation {
+  device: string;
+  rule: string;
+  detail: string;
+  trace: TransitionStep[];
+}
+
+export interface TransitionsReport {
+  /** Devices whose whole sequence was checked. */
+  checked: number;
+  violations: number;
+  /** Violations counted per rule. */
+  byRule: Record<string, number>;
+  /** The first few violating devices, with their traces. */
+  samples: TransitionViolation[];
+  /** Final states compared with the server's own view (admin API), when it has one. */
+  serverAgreement?: { checked: number; disagreements: number; samples: { device: string; device_state: string; server_state: string }[] };
+}
+
+export interface ExpectationResult {
+  /** As written in the scenario, e.g. `check.p99 < 200ms`. */
+  name: string;
+  passed: boolean;
+  /** The measured value and the bound, in words. */
+  detail: string;
+}
+
+export interface LagSummary {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface HarnessReport {
+  workers: number;
+  /** Event-loop delay of the workers (merged), ms. */
+  eventLoopLagMs: LagSummary;
+  /** How late timers fired against the moment a device was due, real ms (merged). */
+  scheduleLagMs: LagSummary;
+  /** Whether the harness was the bottleneck of this run, and why. */
+  bottleneck: boolean;
+  notes: string[];
+}
+
+export interface Report {
+  /** Format version of this object. */
+  format: 1;
+  scenario: string;
+  /** Base URL, or `embedded` with the URL it had. */
+  target: string;
+  dialect: string;
+  seed: number;
+  timeScale: number;
+  startedAt: string;
+  durationMs: number;
+  /** Virtual ms the run covered. */
+  virtualDurationMs: number;
+  devices: { total: number; byFinalState: Record<string, number>; started: number };
+  operations: Record<string, OperationReport>;
+  transitions: TransitionsReport;
+  expectations: ExpectationResult[];
+  harness: HarnessReport;
+  interrupted: boolean;
+  /** Why the run ended: `completed` (every device stopped), `duration`, `interrupted`, `error`. */
+  endedBy: 'completed' | 'duration' | 'interrupted' | 'error';
+  /** Errors that stopped the run early, one line each. */
+  errors: string[];
+  passed: boolean;
+}

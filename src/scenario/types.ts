@@ -1,0 +1,107 @@
+/**
+ * A scenario after parsing and validation: every unit resolved (ms, bytes, fractions), every
+ * default filled. The engine consumes only this; the YAML format lives in ./schema.ts.
+ */
+import type { Distribution } from '../random/distribution.js';
+import type { SecretRef } from '../config/secret.js';
+
+export type DialectName = 'onenet' | 'luat' | (string & {});
+
+/** Power-saving mode of a cohort's radio (spec §3.1); timers in virtual ms. */
+export type RadioMode =
+  | { mode: 'always-on' }
+  | { mode: 'psm'; t3412: Distribution; t3324: Distribution }
+  | { mode: 'drx'; cycleMs: number }
+  | { mode: 'edrx'; cycleMs: number; ptwMs: number };
+
+export interface BehaviourShares {
+  /** Share of the cohort whose downloaded image fails its md5 check. */
+  corruptDownload: number;
+  /** Share of the cohort that boots back into the old version after flashing. */
+  rebootIntoOld: number;
+}
+
+export interface CohortSpec {
+  name: string;
+  /** Devices in this cohort after shares were applied to the fleet size. */
+  count: number;
+  /** Device ids, assigned in order from the start of this range. */
+  ids: string;
+  version: string;
+  manuf: string;
+  model: string;
+  /** Luat core version. */
+  core: string;
+  /** OneNET check `type`: 1 FOTA, 2 SOTA. */
+  taskType: 1 | 2;
+  /** Percent 0–100. */
+  battery: Distribution;
+  /** AT+CSQ rssi 0–31 (99 = none). */
+  signal: Distribution;
+  radio: RadioMode;
+  behaviours: BehaviourShares;
+  settings: {
+    chunkSize: number;
+    progressEvery: number;
+    requestTimeoutMs: number;
+    rebootMs: number;
+    maxAttempts: number;
+    retryDelayMs: number;
+    waitBackoffMs: number;
+  };
+}
+
+/** How devices first wake, over virtual time from the run's start. */
+export type ArrivalSpec =
+  | { pattern: 'all-at-once' }
+  /** Arrival rate grows linearly from 0 over `overMs`. */
+  | { pattern: 'ramp'; overMs: number }
+  /** `perSecond` devices every virtual second until all have arrived. */
+  | { pattern: 'constant-rate'; perSecond: number }
+  /** Uniformly at random within `overMs`. */
+  | { pattern: 'spread'; overMs: number };
+
+/** A threshold or expectation as data: `check.p99 < 200ms` → { metric, op, value, unit }. */
+export interface Expectation {
+  /** The text as written, for the report. */
+  text: string;
+  /** `check.p99`, `devices.succeeded`, `transitions.violations`, `operations.errors`, ... */
+  metric: string;
+  op: '<' | '<=' | '>' | '>=' | '==' | '!=';
+  value: number;
+  /** `ms` for latencies, `%` for a share of devices or requests, `` for counts. */
+  unit: 'ms' | '%' | '';
+}
+
+export interface Scenario {
+  /** File it was read from (for messages), and its name. */
+  file: string;
+  name: string;
+  description: string;
+  dialect: DialectName;
+  seed: number;
+  /** Virtual ms per real ms. */
+  timeScale: number;
+  target: {
+    url?: string;
+    onenet?: { productId: string; accessKey?: SecretRef; signMethod: 'md5' | 'sha1' | 'sha256'; tokenTtlSec: number };
+    luat?: { projectKey?: SecretRef; firmwareName: string };
+  };
+  /** Settings for the embedded server (ignored with a target). */
+  server: { catalog?: string; faults?: unknown; bugs: string[] };
+  fleet: { devices: number; cohorts: CohortSpec[] };
+  arrival: ArrivalSpec;
+  stop: {
+    /** Real ms after which the run stops, whatever the devices are doing. */
+    maxDurationMs: number;
+    /** Virtual ms after which the run stops (for soak-style runs), if set. */
+    maxVirtualMs?: number;
+  };
+  engine: {
+    /** In-flight requests per worker (p-limit). */
+    maxInFlightPerWorker: number;
+    /** Keep-alive connections per worker to the target. */
+    connectionsPerWorker: number;
+  };
+  expect: Expectation[];
+}
