@@ -50,9 +50,9 @@ export function parseYaml<S extends TSchema>(text: string, schema: S, file: stri
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
-    const pos = first.linePos?.[0];
-    const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-    throw new ConfigError(`${where}: YAML: ${firstLine(first.message)}`);
+    // linePos is only filled with prettyErrors, which also rewrites the message; the offset is always there.
+    const pos = lines.linePos(first.pos[0]);
+    throw new ConfigError(`${file}:${pos.line}:${pos.col}: YAML: ${firstLine(first.message)}`);
   }
   const value: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
   const locate = (path: string): { line: number; col: number } | undefined => {

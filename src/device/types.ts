@@ -17,6 +17,8 @@ export interface DeviceProfile {
   readonly manuf: string;
   readonly model: string;
   readonly core: string;
+  /** OneNET check `type` the device asks for: 1 FOTA (module), 2 SOTA (application). */
+  readonly taskType: 1 | 2;
   /** Battery, percent 0–100. */
   readonly battery: number;
   /** Signal as AT+CSQ rssi: 0–31, 99 = none (dBm = −113 + 2 × rssi). */

@@ -55,6 +55,8 @@ export interface TransitionsReport {
   violations: number;
   /** Violations counted per rule. */
   byRule: Record<string, number>;
+  /** Devices whose last state is not final (the run stopped before they were done). */
+  unfinished: number;
   /** The first few violating devices, with their traces. */
   samples: TransitionViolation[];
   /** Final states compared with the server's own view (admin API), when it has one. */
@@ -86,6 +88,27 @@ export interface HarnessReport {
   notes: string[];
 }
 
+/**
+ * Buckets over time; `t` is the bucket's start in seconds since the run's start (real or virtual,
+ * as named). Real buckets are one second; virtual ones widen on long runs to stay a few thousand.
+ */
+export interface TimeSeries {
+  bucketSeconds: number;
+  t: number[];
+  requests: number[];
+  errors: number[];
+  /** Devices that woke for the first time in the bucket. */
+  arrivals: number[];
+}
+
+/** Devices by coarse state, sampled once per real second. */
+export interface StateSeries {
+  /** Seconds since the run's start (real). */
+  t: number[];
+  /** Category → count at each sample: asleep, checking, downloading, upgrading, succeeded, failed, banned, other. */
+  byCategory: Record<string, number[]>;
+}
+
 export interface Report {
   /** Format version of this object. */
   format: 1;
@@ -104,6 +127,8 @@ export interface Report {
   transitions: TransitionsReport;
   expectations: ExpectationResult[];
   harness: HarnessReport;
+  /** Requests, errors and arrivals per second, over real and over virtual time; devices by state. */
+  timeseries?: { real: TimeSeries; virtual: TimeSeries; states: StateSeries };
   interrupted: boolean;
   /** Why the run ended: `completed` (every device stopped), `duration`, `interrupted`, `error`. */
   endedBy: 'completed' | 'duration' | 'interrupted' | 'error';

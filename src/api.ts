@@ -1,0 +1,29 @@
+/**
+ * The programmatic face: `import { run } from 'ota-swarm'` runs a scenario and returns the same
+ * report the CLI writes, so a user can wrap scenarios in their own test suites.
+ */
+import { join } from 'node:path';
+import type { Report } from './report/types.js';
+import type { Scenario } from './scenario/types.js';
+import { loadScenario, type ScenarioOverrides } from './scenario/load.js';
+import { runScenario, type RunOptions } from './engine/run.js';
+import { writeReport, runDirName } from './report/write.js';
+
+export interface RunApiOptions extends Omit<RunOptions, 'scenario'> {
+  /** The CLI's overrides: devices, durationMs, timeScale, seed, targetUrl. */
+  overrides?: ScenarioOverrides;
+  /** Folder under which the run's folder is made; false writes nothing. Default false. */
+  outDir?: string | false;
+}
+
+export interface RunApiResult extends Report {}
+
+/** Runs a scenario file (or an already loaded scenario) and returns its report. */
+export async function run(scenario: string | Scenario, options: RunApiOptions = {}): Promise<Report> {
+  const loaded = typeof scenario === 'string' ? loadScenario(scenario, options.overrides) : scenario;
+  const report = await runScenario({ ...options, scenario: loaded });
+  if (options.outDir) {
+    await writeReport(report, join(options.outDir, runDirName(loaded.name, new Date(report.startedAt))));
+  }
+  return report;
+}

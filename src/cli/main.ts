@@ -1,0 +1,154 @@
+/**
+ * `ota-swarm`: run, validate, serve. Exit status: 0 every expectation held, 1 one failed (or the
+ * run could not pass), 2 bad usage or scenario, 130 interrupted (after writing the partial report).
+ */
+import { join, resolve } from 'node:path';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ConfigError } from '../config/load.js';
+import { parseDuration } from '../config/units.js';
+import { loadScenario, type ScenarioOverrides } from '../scenario/load.js';
+import { runScenario, defaultWorkers } from '../engine/run.js';
+import { formatSummary } from '../report/console.js';
+import { writeReport, runDirName } from '../report/write.js';
+import { serveCommand } from './serve.js';
+import { progressLine } from './progress-line.js';
+
+export const EXIT = { passed: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+class UsageError extends Error {}
+
+interface RunArgs {
+  scenario: string;
+  target?: string;
+  devices?: number;
+  workers?: number;
+  duration?: string;
+  'time-scale'?: number;
+  seed?: number;
+  out: string;
+  'allow-remote': boolean;
+  quiet: boolean;
+}
+
+function overridesFrom(a: Omit<RunArgs, 'out' | 'allow-remote' | 'quiet' | 'scenario' | 'workers'>): ScenarioOverrides {
+  const o: ScenarioOverrides = {};
+  if (a.devices !== undefined) o.devices = a.devices;
+  if (a.seed !== undefined) o.seed = a.seed;
+  if (a['time-scale'] !== undefined) o.timeScale = a['time-scale'];
+  if (a.target !== undefined) o.targetUrl = a.target;
+  if (a.duration !== undefined) {
+    const ms = parseDuration(a.duration);
+    if (ms === undefined || ms <= 0) throw new UsageError(`--duration: "${a.duration}" is not a duration (e.g. 90s, 5m)`);
+    o.durationMs = ms;
+  }
+  return o;
+}
+
+async function runCommand(a: RunArgs): Promise<number> {
+  if (a.workers !== undefined && (!Number.isInteger(a.workers) || a.workers < 1)) throw new UsageError('--workers: must be a positive integer');
+  const scenario = loadScenario(a.scenario, overridesFrom(a));
+  const say = (line: string): void => {
+    if (!a.quiet) process.stderr.write(`${line}\n`);
+  };
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`ota-swarm: ${sig} again, leaving without a report\n`);
+      process.exit(EXIT.interrupted);
+    }
+    process.stderr.write(`ota-swarm: ${sig}: stopping the run and writing the partial report (again to quit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const workers = a.workers ?? defaultWorkers();
+  say(`ota-swarm: ${scenario.name}: ${scenario.fleet.devices} ${scenario.dialect} devices, ${workers} worker${workers === 1 ? '' : 's'}, ${scenario.target.url ?? 'embedded server'}`);
+  try {
+    const report = await runScenario({
+      scenario,
+      workers,
+      allowRemote: a['allow-remote'],
+      signal: controller.signal,
+      log: say,
+      onProgress: a.quiet ? undefined : (p) => say(progressLine(p)),
+      progressEveryMs: 2000,
+    });
+    const dir = join(resolve(a.out), runDirName(scenario.name, new Date(report.startedAt)));
+    const file = await writeReport(report, dir);
+    process.stdout.write(`${formatSummary(report, { color: Boolean(process.stdout.isTTY) })}\n`);
+    process.stdout.write(`report: ${file}\n`);
+    if (report.interrupted) return EXIT.interrupted;
+    return report.passed ? EXIT.passed : EXIT.failed;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function validateCommand(a: { scenario: string }): number {
+  const s = loadScenario(a.scenario);
+  const cohorts = s.fleet.cohorts.map((c) => `${c.name} ${c.count}`).join(', ');
+  process.stdout.write(`${a.scenario}: ok: ${s.name}, ${s.dialect}, ${s.fleet.devices} devices (${cohorts}), ${s.expect.length} expectations\n`);
+  return EXIT.passed;
+}
+
+export function buildCli(argv: string[]): Argv {
+  return yargs(argv)
+    .scriptName('ota-swarm')
+    .usage('$0 <command> [options]')
+    .command(
+      'run <scenario>',
+      'run a fleet of virtual devices (against --target, or the embedded reference server)',
+      (y) =>
+        y
+          .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
+          .option('target', { type: 'string', describe: 'base URL of the OTA server (default: start the embedded one)' })
+          .option('devices', { type: 'number', describe: 'fleet size (cohort shares apply to it)' })
+          .option('workers', { type: 'number', describe: 'worker threads (default: cores - 1)' })
+          .option('duration', { type: 'string', describe: 'stop after this real time (e.g. 90s, 5m)' })
+          .option('time-scale', { type: 'number', describe: 'virtual seconds per real second' })
+          .option('seed', { type: 'number', describe: 'seed of every random draw' })
+          .option('out', { type: 'string', default: 'reports', describe: 'folder for the run folder with report.json' })
+          .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --target' })
+          .option('quiet', { type: 'boolean', default: false, describe: 'no progress lines' }),
+      async (a) => {
+        process.exitCode = await runCommand(a as unknown as RunArgs);
+      },
+    )
+    .command(
+      'validate <scenario>',
+      'check a scenario file against the schema and its own rules',
+      (y) => y.positional('scenario', { type: 'string', demandOption: true }),
+      (a) => {
+        process.exitCode = validateCommand(a as { scenario: string });
+      },
+    )
+    .command(serveCommand)
+    .demandCommand(1, 'name a command: run, validate or serve')
+    .strict()
+    .help()
+    .version(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    });
+}
+
+export async function main(argv = hideBin(process.argv)): Promise<number> {
+  try {
+    await buildCli(argv).parseAsync();
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.passed;
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      process.stderr.write(`ota-swarm: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    // Not the user's input: a run that could not happen (a port in use, a worker that died).
+    const text = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`ota-swarm: ${text.split('\n')[0]}\n`);
+    if (process.env['OTA_SWARM_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * `ota-swarm serve`: the reference OTA server on the command line. Flags are turned into
+ * ServerOptions by a pure function (serveOptionsFromArgs); the handler starts the server, prints
+ * where it listens with ready-to-paste requests, and closes on SIGINT / SIGTERM (exit 0). Bad flags
+ * or a port in use: one line on stderr, exit 2.
+ *
+ * The admin token is printed when it was drawn at random; one given by --admin-token or
+ * OTA_SWARM_ADMIN_TOKEN is not echoed (secrets stay out of logs).
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { DEFAULT_CATALOG } from '../catalog/default.js';
+import { idAt } from '../catalog/id-range.js';
+import { loadCatalog, prepareCatalog } from '../catalog/load.js';
+import type { Catalog } from '../catalog/schema.js';
+import { ConfigError } from '../config/load.js';
+import { parseIdRange } from '../catalog/id-range.js';
+import { LUAT_PATH, compareVersions } from '../protocol/luat.js';
+import { ONENET_PATHS } from '../protocol/onenet.js';
+import { buildAuthorization, productResource } from '../protocol/token.js';
+import { mergeFaults, parseFaultFlag, type FaultConfig } from '../server/faults/config.js';
+import { parseBugs } from '../server/bugs.js';
+import { startServer } from '../server/index.js';
+import type { ServerOptions } from '../server/types.js';
+
+export const ENV_ADMIN_TOKEN = 'OTA_SWARM_ADMIN_TOKEN';
+
+export interface ServeArgs {
+  port: number;
+  host: string;
+  catalog?: string;
+  'admin-token'?: string;
+  seed?: number;
+  'time-scale'?: number;
+  fault?: string[];
+  bug?: string[];
+  'ban-limit'?: number;
+  quiet: boolean;
+  'allow-remote': boolean;
+}
+
+const LOOPBACK_HOST = /^(127(?:\.\d{1,3}){3}|localhost|::1|\[::1\])$/i;
+
+export type TokenSource = 'flag' | 'env' | 'random';
+
+/** Flags → server options; throws a one-line ConfigError naming the flag. Pure but for reading --catalog. */
+export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = process.env): { options: ServerOptions & { port: number; host: string }; tokenSource: TokenSource; catalogLabel: string } {
+  if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new ConfigError(`--port: expected 0–65535, got ${String(a.port)}`);
+  const host = a.host.trim();
+  if (!LOOPBACK_HOST.test(host) && !a['allow-remote']) throw new ConfigError(`--host: ${host} is not a loopback address; pass --allow-remote to listen on it`);
+  if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new ConfigError(`--seed: expected a non-negative integer, got ${String(a.seed)}`);
+  const scale = a['time-scale'];
+  if (scale !== undefined && !(Number.isFinite(scale) && scale > 0)) throw new ConfigError(`--time-scale: expected a number > 0, got ${String(scale)}`);
+  const catalog: Catalog = a.catalog ? loadCatalog(a.catalog, env) : prepareCatalog(DEFAULT_CATALOG, env);
+  const banLimit = a['ban-limit'];
+  if (banLimit !== undefined) {
+    if (!Number.isInteger(banLimit) || banLimit < 1) throw new ConfigError(`--ban-limit: expected a positive integer, got ${String(banLimit)}`);
+    catalog.luat.banLimitPerDay = banLimit;
+  }
+  let faults: FaultConfig = {};
+  for (const flag of a.fault ?? []) faults = mergeFaults(faults, parseFaultFlag(String(flag)) as Record<string, Record<string, unknown>>);
+  const bugs = parseBugs((a.bug ?? []).map(String), '--bug');
+  const fromFlag = a['admin-token'];
+  const fromEnv = env[ENV_ADMIN_TOKEN]?.trim();
+  const adminToken = fromFlag ?? (fromEnv ? fromEnv : undefined);
+  const tokenSource: TokenSource = fromFlag !== undefined ? 'flag' : fromEnv ? 'env' : 'random';
+  const options: ServerOptions & { port: number; host: string } = {
+    host: host.replace(/^\[(.*)\]$/, '$1'),
+    port: a.port,
+    catalog,
+    faults,
+    bugs,
+    quiet: a.quiet,
+    allowRemoteAdmin: a['allow-remote'],
+    ...(adminToken !== undefined ? { adminToken } : {}),
+    ...(a.seed !== undefined ? { seed: a.seed } : {}),
+    ...(scale !== undefined ? { timeScale: scale } : {}),
+  };
+  return { options, tokenSource, catalogLabel: a.catalog ?? 'built-in default' };
+}
+
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** A ready-to-paste OneNET check for the catalog's first product (signed, valid for ten virtual years). */
+export function exampleOnenetCheck(catalog: Catalog, url: string, virtualNowMs: number): string | undefined {
+  const product = catalog.onenet.products.find((p) => p.devices.length > 0);
+  if (!product) return undefined;
+  const task = product.tasks[0];
+  const rangeText = task?.devices ?? product.devices[0]?.ids;
+  if (rangeText === undefined) return undefined;
+  const id = idAt(parseIdRange(rangeText), 0);
+  const range = product.devices.find((d) => d.ids === rangeText) ?? product.devices[0];
+  const type = task?.type ?? (range?.sVersion !== undefined ? 2 : 1);
+  const version = (type === 2 ? range?.sVersion : range?.fVersion) ?? 'V1.0';
+  const manuf = task?.manuf ?? range?.manuf ?? '100';
+  const model = task?.model ?? range?.model ?? '10001';
+  const et = Math.floor(virtualNowMs / 1000) + 10 * 365 * 86_400;
+  const auth = buildAuthorization(product.accessKey as string, { res: productResource(product.id), et, method: 'sha1' });
+  const query = new URLSearchParams({ dev_id: id, manuf, model, type: String(type), version, cdn: 'false' });
+  return `curl -s -H ${shellQuote(`Authorization: ${auth}`)} ${shellQuote(`${url}${ONENET_PATHS.check}?${query.toString()}`)}`;
+}
+
+/** A ready-to-paste Luat request for the catalog's first project with firmware and devices. */
+export function exampleLuatRequest(catalog: Catalog, url: string): string | undefined {
+  const project = catalog.luat.projects.find((p) => p.firmware.length > 0 && p.devices.length > 0);
+  const fw = project?.firmware[0];
+  const range = project?.devices[0];
+  if (!project || !fw || !range) return undefined;
+  const version = compareVersions('1.0.0', fw.version) < 0 ? '1.0.0' : '0.0.0';
+  const query = new URLSearchParams({
+    project_key: project.key,
+    imei: idAt(parseIdRange(range.imeis), 0),
+    firmware_name: fw.name,
+    version,
+    core_version: fw.cores[0] ?? '',
+  });
+  return `curl -s -D - -o firmware.bin ${shellQuote(`${url}${LUAT_PATH}?${query.toString()}`)}`;
+}
+
+export function startBanner(o: { url: string; adminToken: string; tokenSource: TokenSource; catalogLabel: string; catalog: Catalog; scale: number; seed: number; virtualNowMs: number; bugs: readonly string[]; faults: FaultConfig }): string[] {
+  const lines = [`ota-swarm serve: listening on ${o.url} (OneNET and Luat APIs; admin API under ${o.url}/admin/)`];
+  lines.push(o.tokenSource === 'random' ? `admin token: ${o.adminToken}  (random; fix it with --admin-token or ${ENV_ADMIN_TOKEN})` : `admin token: from ${o.tokenSource === 'flag' ? '--admin-token' : ENV_ADMIN_TOKEN}`);
+  lines.push(`catalog: ${o.catalogLabel}; seed ${o.seed}; time scale ${o.scale}x${o.bugs.length ? `; bugs: ${o.bugs.join(', ')}` : ''}${Object.keys(o.faults).length ? `; faults on: ${Object.keys(o.faults).join(', ')}` : ''}`);
+  const check = exampleOnenetCheck(o.catalog, o.url, o.virtualNowMs);
+  const luat = exampleLuatRequest(o.catalog, o.url);
+  if (check) lines.push('OneNET check:', `  ${check}`);
+  if (luat) lines.push('Luat upgrade:', `  ${luat}`);
+  lines.push('Admin catalog:', `  curl -s -H ${shellQuote(`Authorization: Bearer ${o.tokenSource === 'random' ? o.adminToken : '$OTA_SWARM_ADMIN_TOKEN'}`)} ${o.url}/admin/catalog`);
+  return lines;
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export async function runServe(a: ServeArgs, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  try {
+    const { options, tokenSource, catalogLabel } = serveOptionsFromArgs(a, env);
+    const server = await startServer(options);
+    const catalog = options.catalog as Catalog;
+    const banner = startBanner({
+      url: server.url,
+      adminToken: server.adminToken,
+      tokenSource,
+      catalogLabel,
+      catalog,
+      scale: server.clock.scale,
+      seed: options.seed ?? catalog.seed,
+      virtualNowMs: server.clock.now(),
+      bugs: options.bugs ?? [],
+      faults: options.faults ?? {},
+    });
+    // --quiet keeps what is needed to use the server: where, and the token when it was drawn.
+    for (const line of a.quiet ? banner.slice(0, 2) : banner) say(line);
+    const sig = await waitForSignal();
+    if (!a.quiet) process.stderr.write(`ota-swarm serve: ${sig}: closing\n`);
+    await server.close();
+    return 0;
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`ota-swarm serve: ${text.split('\n')[0]}\n`);
+    return 2;
+  }
+}
+
+export const serveCommand: CommandModule<object, ServeArgs> = {
+  command: 'serve',
+  describe: 'run the reference OTA server (OneNET and Luat APIs, admin API, fault knobs); see docs/server.md',
+  builder: (y: Argv<object>) =>
+    y
+      .option('port', { type: 'number', default: 8080, describe: 'TCP port (0: any free port)' })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (loopback unless --allow-remote)' })
+      .option('catalog', { type: 'string', describe: 'catalog YAML (default: the built-in catalog of the default scenarios)' })
+      .option('admin-token', { type: 'string', describe: `bearer token of /admin/ (else ${ENV_ADMIN_TOKEN}, else random and printed)` })
+      .option('seed', { type: 'number', describe: 'seed of tokens, fault draws and diff build times (default: the catalog seed)' })
+      .option('time-scale', { type: 'number', describe: 'virtual seconds per real second (ban days, token expiry, diff builds)' })
+      .option('fault', { type: 'string', array: true, describe: 'ENDPOINT.KNOB=VALUE, repeatable (e.g. check.latency=fixed:50ms, download.resetAfter=4096, progress.drop=0.1)' })
+      .option('bug', { type: 'string', array: true, describe: 'named bug to switch on, repeatable (see docs/server.md)' })
+      .option('ban-limit', { type: 'number', describe: 'Luat requests per device per day before the loop ban (default 10)' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'print only where it listens and the token' })
+      .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --host (the admin API then answers remote clients too)' }) as unknown as Argv<ServeArgs>,
+  handler: async (argv: ArgumentsCamelCase<ServeArgs>) => {
+    process.exitCode = await runServe(argv);
+  },
+};

@@ -1,0 +1,66 @@
+/**
+ * The Luat device's vocabulary: its one request, the decoded answers and its state union.
+ * Shared by the machine and the wire codec.
+ */
+
+/** `GET /api/site/firmware_upgrade`: the project key and firmware name come from the target. */
+export interface LuatRequest {
+  readonly op: 'ask';
+  readonly imei: string;
+  /** Script version `x.y.z` the device runs. */
+  readonly version: string;
+  /** Core (firmware) version; empty = not sent. */
+  readonly core: string;
+}
+
+/** The histogram operation of every Luat request. */
+export const LUAT_OPERATION = 'luat';
+
+export type LuatAnswer =
+  /**
+   * HTTP 200/206 with a body: the upgrade file. `held`/`md5`: what arrived (the engine's digest);
+   * `version` and `expectedMd5`: what the answer says it is, when it says.
+   */
+  | { readonly type: 'file'; readonly held: number; readonly md5?: string; readonly version?: string; readonly expectedMd5?: string }
+  /** No update: a JSON `{code, msg}`. */
+  | { readonly type: 'code'; readonly code: number }
+  | { readonly type: 'http'; readonly status: number }
+  | { readonly type: 'net'; readonly code: string }
+  | { readonly type: 'garbage' };
+
+/** What every non-final state knows. */
+interface LuatProgress {
+  /** The version the device runs now. */
+  readonly version: string;
+  /** Requests sent so far (bounded by LUAT_MAX_ASKS). */
+  readonly asks: number;
+  /** Consecutive failed requests (transport, unreadable, unknown code). */
+  readonly attempts: number;
+  /** Files flashed so far. */
+  readonly flashes: number;
+  /** Random draws used so far (the counter of the device's backoff stream). */
+  readonly draws: number;
+}
+
+export type LuatAwaiting = { readonly kind: 'requesting' } & LuatProgress;
+
+export type LuatSleeping =
+  /** Told 43 (diff package being built): asks again at `until`. */
+  | ({ readonly kind: 'waiting'; readonly until: number } & LuatProgress)
+  /** A request failed: asks again at `until`. */
+  | ({ readonly kind: 'retrying'; readonly until: number } & LuatProgress)
+  /** Flashing and booting `version`; `confirm`: ask the server afterwards (the new version is known). */
+  | ({ readonly kind: 'rebooting'; readonly until: number; readonly confirm: boolean } & LuatProgress);
+
+export type LuatFinalKind = 'succeeded' | 'up-to-date' | 'failed' | 'banned' | 'rejected' | 'gave-up';
+
+export interface LuatFinal {
+  readonly kind: LuatFinalKind;
+  /** The Luat code that decided it; 0 when none did (transport, unconfirmed flash). */
+  readonly code: number;
+  /** The version the device runs at the end; empty when a flashed file did not name its version. */
+  readonly version: string;
+}
+
+export type LuatDeviceState = LuatAwaiting | LuatSleeping | LuatFinal;
+export type LuatKind = LuatDeviceState['kind'];

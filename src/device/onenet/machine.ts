@@ -1,0 +1,416 @@
+/**
+ * The OneNET virtual device (spec §1): report version → check → gate on signal and battery →
+ * token check → ranged download with resume → progress → md5 → 101 → reboot → version → 201.
+ * Pure: every transition is a function of (state, event, profile, settings, now).
+ *
+ * Choices where the documents are silent:
+ * - Step 100 is never sent: 101 moves the task to upgrading by itself, and a 100 first would make
+ *   the server refuse the 101 (a 1xx while upgrading). Progress steps are the multiples of
+ *   `progressEvery` below 100, each sent once, and only while the task is known to be downloading
+ *   (a token check or progress answered 17 silences them).
+ * - The first version report is informational: any JSON answer moves on to the check; only a
+ *   failed request (transport, 5xx, unreadable) is retried.
+ * - Failure budgets: before a task exists, `settings.maxAttempts` retries `settings.retryDelayMs`
+ *   apart; once a task exists, the task's `retry` retries `interval` seconds apart (clamped to
+ *   0…1000 and 0…86400 s). A retry count is retries: the request is sent at most retry + 1 times.
+ * - `held` is the engine's word on the bytes the device holds in order; the next Range starts there.
+ *   An answer that leaves the device no further on (a 206 with the wrong Content-Range, a reset)
+ *   is a failed attempt; only a new high of bytes held clears the failures (winning back lost
+ *   bytes does not), so a server that gives and takes away cannot keep a device forever.
+ * - Exhausted download or token-check retries report 104 after a transport failure, 107 after
+ *   anything else, and end `failed`.
+ * - Token trouble (errno 12 on any task call, download error 3) fetches a fresh token by checking
+ *   again, at most MAX_TOKEN_RENEWALS times in a task's life; the download resumes when the
+ *   check offers the same package (target, size, md5). Past the limit: report 107, `failed`.
+ * - A token check answered 17 (task not pending/downloading) still lets the device try the
+ *   download: the check is optional in the protocol.
+ * - md5 mismatch: report 205, then retry the whole task (a fresh check, bytes discarded) up to the
+ *   task's `retry` times, `interval` apart; a check answered 11 after a 205 ends `failed` (205).
+ * - Gating: a device whose signal (rssi; 99 = none) is not above the task's `signal` reports 106,
+ *   else one whose battery is not above `power` reports 105; both end `gated`.
+ * - After reboot the device reports its version first (which completes the task on the server when
+ *   it is the target), then 201: an answer "task finished" (20) to that 201 is expected, recorded
+ *   as `duplicateResult`.
+ * - The 101 answered with an errno other than 7/20/22 still reboots: the image is verified.
+ * - An undeliverable failure report still ends as planned; an undeliverable 101, version report or
+ *   201 ends `gave-up`.
+ */
+import type { DeviceMachine, DeviceProfile, DeviceSettings, Step } from '../types.js';
+import { CheckErrno, ResultCode, TokenErrno, isValidVersion } from '../../protocol/onenet.js';
+import type {
+  FailureThen,
+  OnenetAnswer,
+  OnenetAwaiting,
+  OnenetDeviceState,
+  OnenetDownload,
+  OnenetFinal,
+  OnenetFinalKind,
+  OnenetOffer,
+  OnenetRequest,
+  OnenetSleeping,
+  OnenetTask,
+} from './types.js';
+
+export type {
+  OnenetAnswer,
+  OnenetAwaiting,
+  OnenetDeviceState,
+  OnenetDownload,
+  OnenetFinal,
+  OnenetFinalKind,
+  OnenetKind,
+  OnenetOffer,
+  OnenetRequest,
+  OnenetSleeping,
+  OnenetTask,
+} from './types.js';
+
+/** Largest package a device accepts (the catalog's own limit). */
+export const MAX_FIRMWARE_BYTES = 256 * 1024 * 1024;
+export const MAX_TOKEN_RENEWALS = 3;
+export const MAX_TASK_RETRY = 1000;
+export const MAX_INTERVAL_SEC = 86_400;
+const MAX_TOKEN_CHARS = 256;
+const MAX_MD5_CHARS = 64;
+/** AT+CSQ's "no signal". */
+const NO_SIGNAL = 99;
+
+type S = OnenetDeviceState;
+type R = OnenetRequest;
+type OStep = Step<S, R>;
+
+const STOP = { type: 'stop' } as const;
+
+/** Reads a check answer's data into a task, or undefined when it is unusable. */
+export function taskFromOffer(offer: OnenetOffer | undefined, settings: DeviceSettings): OnenetTask | undefined {
+  if (offer === undefined) return undefined;
+  const { target, token, size, md5 } = offer;
+  if (typeof target !== 'string' || !isValidVersion(target)) return undefined;
+  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS) return undefined;
+  if (!Number.isSafeInteger(size) || size < 1 || size > MAX_FIRMWARE_BYTES) return undefined;
+  if (typeof md5 !== 'string' || md5.length === 0 || md5.length > MAX_MD5_CHARS) return undefined;
+  const retry = wholeOr(offer.retry, settings.maxAttempts, MAX_TASK_RETRY);
+  const intervalSec = wholeOr(offer.interval, settings.retryDelayMs / 1000, MAX_INTERVAL_SEC);
+  return {
+    target,
+    token,
+    size,
+    md5: md5.toLowerCase(),
+    signal: finiteOr(offer.signal, 0),
+    power: finiteOr(offer.power, 0),
+    retry,
+    intervalMs: Math.round(intervalSec * 1000),
+    pkg: offer.type === 2 ? 2 : 1,
+  };
+}
+
+const finiteOr = (v: number | undefined, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+
+/** A count or duration the server (or a setting) gives: non-negative, capped, else the fallback. */
+function wholeOr(v: number | undefined, fallback: number, cap: number): number {
+  const x = typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fallback;
+  return Math.min(cap, Math.max(0, Number.isFinite(x) ? x : 0));
+}
+
+const sameImage = (a: OnenetTask, b: OnenetTask): boolean => a.target === b.target && a.size === b.size && a.md5 === b.md5;
+
+function requestOf(st: OnenetAwaiting, p: DeviceProfile, s: DeviceSettings): R {
+  const devId = p.id;
+  switch (st.kind) {
+    case 'reporting-version':
+      return { op: 'reportVersion', devId, taskType: p.taskType, version: p.version };
+    case 'reporting-new-version':
+      return { op: 'reportVersion', devId, taskType: p.taskType, version: st.booted };
+    case 'checking':
+      return { op: 'check', devId, taskType: p.taskType, manuf: p.manuf, model: p.model, version: p.version, signal: p.signal, battery: p.battery };
+    case 'token-checking':
+      return { op: 'tokenCheck', devId, token: st.task.token };
+    case 'downloading': {
+      const chunk = Math.max(1, Math.floor(s.chunkSize) || 1);
+      const end = Math.min(st.held + chunk, st.task.size) - 1;
+      return { op: 'download', devId, token: st.task.token, start: st.held, end, total: st.task.size };
+    }
+    case 'reporting-progress':
+      return { op: 'progress', devId, token: st.task.token, step: st.step };
+    case 'reporting-downloaded':
+      return { op: 'result', devId, token: st.task.token, step: ResultCode.DOWNLOADED };
+    case 'reporting-upgraded':
+      return { op: 'result', devId, token: st.task.token, step: ResultCode.UPGRADED };
+    case 'reporting-failure':
+      return { op: 'result', devId, token: st.task.token, step: st.step };
+  }
+}
+
+const send = (state: OnenetAwaiting, p: DeviceProfile, s: DeviceSettings): OStep => ({
+  state,
+  action: { type: 'send', request: requestOf(state, p, s) },
+});
+
+const sleep = (state: OnenetSleeping): OStep => ({ state, action: { type: 'sleep', until: state.until } });
+
+function finish(kind: OnenetFinalKind, code: number, version: string, duplicateResult = false): OStep {
+  const state: OnenetFinal = { kind, code, version, duplicateResult };
+  return { state, action: STOP };
+}
+
+/** Retries allowed and the pause between them for the request a state is waiting on. */
+function budgetOf(st: OnenetAwaiting, s: DeviceSettings): { limit: number; delayMs: number } {
+  switch (st.kind) {
+    case 'reporting-version':
+    case 'checking':
+      return { limit: wholeOr(s.maxAttempts, 0, Number.MAX_SAFE_INTEGER), delayMs: wholeOr(s.retryDelayMs, 0, Number.MAX_SAFE_INTEGER) };
+    default:
+      return { limit: st.task.retry, delayMs: st.task.intervalMs };
+  }
+}
+
+/** One more failed attempt of `st`'s request: wait and send it again, or give up as `exhausted` says. */
+function retryOr(st: OnenetAwaiting, s: DeviceSettings, now: number, exhausted: () => OStep): OStep {
+  const { limit, delayMs } = budgetOf(st, s);
+  const attempts = st.attempts + 1;
+  if (attempts > limit) return exhausted();
+  return sleep({ kind: 'waiting', until: now + delayMs, then: { ...st, attempts } });
+}
+
+const codeOf = (a: OnenetAnswer): number => (a.type === 'json' && Number.isSafeInteger(a.errno) ? a.errno : 0);
+
+/** Step code reporting exhausted retries: 104 when the network failed last, 107 otherwise. */
+const exhaustedStep = (a: OnenetAnswer): number => (a.type === 'net' ? ResultCode.REQUEST_TIMEOUT : ResultCode.DOWNLOAD_UNKNOWN);
+
+function reportFailure(task: OnenetTask, step: number, then: FailureThen, runs: number, p: DeviceProfile, s: DeviceSettings): OStep {
+  return send({ kind: 'reporting-failure', task, step, then, runs, attempts: 0 }, p, s);
+}
+
+type TaskStage = Extract<OnenetAwaiting, { kind: 'token-checking' | 'downloading' | 'reporting-progress' }>;
+
+const downloadOf = (st: TaskStage): OnenetDownload => ({ task: st.task, held: st.held, best: st.best, lastStep: st.lastStep, quiet: st.quiet });
+
+/** Fetches a fresh token (check again), keeping the download to resume, within the renewal limit. */
+function renew(st: TaskStage, p: DeviceProfile, s: DeviceSettings): OStep {
+  if (st.renewals >= MAX_TOKEN_RENEWALS) return reportFailure(st.task, ResultCode.DOWNLOAD_UNKNOWN, 'failed', st.runs, p, s);
+  return send({ kind: 'checking', attempts: 0, runs: st.runs, renewals: st.renewals + 1, failure: 0, resume: downloadOf(st) }, p, s);
+}
+
+function download(dl: OnenetDownload, runs: number, renewals: number, p: DeviceProfile, s: DeviceSettings): OStep {
+  return send({ kind: 'downloading', ...dl, attempts: 0, runs, renewals }, p, s);
+}
+
+/** After new bytes: a progress step when one is due, else the next chunk. */
+function afterProgress(dl: OnenetDownload, runs: number, renewals: number, p: DeviceProfile, s: DeviceSettings): OStep {
+  const every = Math.floor(s.progressEvery);
+  if (!dl.quiet && every > 0) {
+    const percent = Math.floor((dl.held * 100) / dl.task.size);
+    const step = Math.floor(percent / every) * every;
+    if (step > dl.lastStep && step < 100) {
+      return send({ kind: 'reporting-progress', ...dl, lastStep: step, step, attempts: 0, runs, renewals }, p, s);
+    }
+  }
+  return download(dl, runs, renewals, p, s);
+}
+
+function verify(st: Extract<OnenetAwaiting, { kind: 'downloading' }>, md5: string | undefined, p: DeviceProfile, s: DeviceSettings): OStep {
+  const intact = !p.behaviour.corruptDownload && typeof md5 === 'string' && md5.toLowerCase() === st.task.md5;
+  if (!intact) return reportFailure(st.task, ResultCode.MD5_FAILED, 'retry-task', st.runs, p, s);
+  return send({ kind: 'reporting-downloaded', task: st.task, attempts: 0 }, p, s);
+}
+
+/** The answers every task call shares: 12 renew, 20 finished, 22 cancelled; undefined otherwise. */
+function taskErrno(st: TaskStage, errno: number, p: DeviceProfile, s: DeviceSettings): OStep | undefined {
+  switch (errno) {
+    case TokenErrno.TOKEN_EXPIRED:
+      return renew(st, p, s);
+    case TokenErrno.TASK_FINISHED:
+      return finish('failed', errno, p.version);
+    case TokenErrno.TASK_CANCELLED:
+      return finish('cancelled', errno, p.version);
+    default:
+      return undefined;
+  }
+}
+
+function onChecking(st: Extract<OnenetAwaiting, { kind: 'checking' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
+  const giveUp = (): OStep => finish('gave-up', codeOf(a), p.version);
+  if (a.type !== 'json') return retryOr(st, s, now, giveUp);
+  switch (a.errno) {
+    case CheckErrno.OK: {
+      const task = taskFromOffer(a.offer, s);
+      if (task === undefined) return retryOr(st, s, now, giveUp);
+      const resumed = st.resume !== null && sameImage(st.resume.task, task);
+      const dl: OnenetDownload = resumed && st.resume ? { ...st.resume, task } : { task, held: 0, best: 0, lastStep: 0, quiet: false };
+      const signal = p.signal === NO_SIGNAL ? -1 : p.signal;
+      if (signal <= task.signal) return reportFailure(task, ResultCode.POOR_SIGNAL, 'gated', st.runs, p, s);
+      if (p.battery <= task.power) return reportFailure(task, ResultCode.DOWNLOAD_LOW_BATTERY, 'gated', st.runs, p, s);
+      return send({ kind: 'token-checking', ...dl, attempts: 0, runs: st.runs, renewals: st.renewals }, p, s);
+    }
+    case CheckErrno.NO_TASK:
+      return st.failure !== 0 ? finish('failed', st.failure, p.version) : finish('up-to-date', a.errno, p.version);
+    case CheckErrno.MANUF_MODEL_MISMATCH:
+    case CheckErrno.VERSION_MISMATCH:
+      return finish('failed', a.errno, p.version);
+    case CheckErrno.AUTH_FAILED:
+    case CheckErrno.BAD_PARAMS:
+    case CheckErrno.BAD_VERSION_FORMAT:
+      return finish('rejected', a.errno, p.version);
+    default:
+      return retryOr(st, s, now, giveUp);
+  }
+}
+
+function onTokenChecking(st: Extract<OnenetAwaiting, { kind: 'token-checking' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
+  const failed = (): OStep => reportFailure(st.task, exhaustedStep(a), 'failed', st.runs, p, s);
+  if (a.type !== 'json') return retryOr(st, s, now, failed);
+  const shared = taskErrno(st, a.errno, p, s);
+  if (shared) return shared;
+  switch (a.errno) {
+    case TokenErrno.OK:
+      return download(downloadOf(st), st.runs, st.renewals, p, s);
+    case TokenErrno.INVALID_STATE:
+      return download({ ...downloadOf(st), quiet: true }, st.runs, st.renewals, p, s);
+    case TokenErrno.AUTH_FAILED:
+    case TokenErrno.BAD_PARAMS:
+    case TokenErrno.TOKEN_DEVICE_MISMATCH:
+    case TokenErrno.INVALID_OPERATION:
+      return finish('rejected', a.errno, p.version);
+    default:
+      return retryOr(st, s, now, failed);
+  }
+}
+
+function onDownloading(st: Extract<OnenetAwaiting, { kind: 'downloading' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
+  const failed = (): OStep => reportFailure(st.task, exhaustedStep(a), 'failed', st.runs, p, s);
+  switch (a.type) {
+    case 'file': {
+      const held = Number.isFinite(a.held) ? Math.min(st.task.size, Math.max(0, Math.floor(a.held))) : 0;
+      if (held >= st.task.size) return verify(st, a.md5, p, s);
+      if (held > st.best) return afterProgress({ ...downloadOf(st), held, best: held }, st.runs, st.renewals, p, s);
+      // Winning back bytes lost earlier is no failure, but no progress either: failures still count.
+      if (held > st.held) return send({ ...st, held }, p, s);
+      // No further on: trust what the engine says is held, and count a failed attempt.
+      return retryOr({ ...st, held }, s, now, failed);
+    }
+    case 'download-error':
+      if (a.code === 3) return renew(st, p, s);
+      return retryOr(st, s, now, failed);
+    case 'json':
+      return taskErrno(st, a.errno, p, s) ?? retryOr(st, s, now, failed);
+    default:
+      return retryOr(st, s, now, failed);
+  }
+}
+
+function onProgress(st: Extract<OnenetAwaiting, { kind: 'reporting-progress' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings): OStep {
+  // Progress is informational: a lost or refused step never stops the download.
+  if (a.type === 'json') {
+    const shared = taskErrno(st, a.errno, p, s);
+    if (shared) return shared;
+    if (a.errno === TokenErrno.INVALID_STATE) return download({ ...downloadOf(st), quiet: true }, st.runs, st.renewals, p, s);
+  }
+  return download(downloadOf(st), st.runs, st.renewals, p, s);
+}
+
+function onDownloaded(st: Extract<OnenetAwaiting, { kind: 'reporting-downloaded' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
+  const giveUp = (): OStep => finish('gave-up', codeOf(a), p.version);
+  if (a.type !== 'json' || a.errno === TokenErrno.INTERNAL) return retryOr(st, s, now, giveUp);
+  if (a.errno === TokenErrno.TASK_FINISHED) return finish('failed', a.errno, p.version);
+  if (a.errno === TokenErrno.TASK_CANCELLED) return finish('cancelled', a.errno, p.version);
+  const booted = p.behaviour.rebootIntoOld ? p.version : st.task.target;
+  const rebootMs = Math.max(0, s.rebootMs) || 0;
+  return sleep({ kind: 'rebooting', until: now + rebootMs, task: st.task, booted });
+}
+
+function onNewVersion(st: Extract<OnenetAwaiting, { kind: 'reporting-new-version' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
+  const upgraded = st.booted === st.task.target;
+  if (a.type !== 'json' || a.errno === TokenErrno.INTERNAL) {
+    // The 201 was delivered already: an unreported version does not undo the upgrade.
+    return retryOr(st, s, now, () => (upgraded ? finish('succeeded', ResultCode.UPGRADED, st.booted, st.duplicate) : finish('gave-up', codeOf(a), st.booted)));
+  }
+  if (upgraded) return finish('succeeded', ResultCode.UPGRADED, st.booted, st.duplicate);
+  return send({ kind: 'reporting-failure', task: st.task, step: ResultCode.VERSION_DIFFERS, then: 'failed', runs: 0, attempts: 0 }, p, s);
+}
+
+/**
+ * After the reboot the device reports 201 first and its new version second: the version report
+ * completes the task on the platform too, so the other order would make every 201 a duplicate.
+ */
+function onUpgraded(st: Extract<OnenetAwaiting, { kind: 'reporting-upgraded' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
+  if (a.type !== 'json' || a.errno === TokenErrno.INTERNAL) return retryOr(st, s, now, () => finish('gave-up', codeOf(a), st.booted));
+  if (a.errno === TokenErrno.TASK_CANCELLED) return finish('cancelled', a.errno, st.booted);
+  const duplicate = a.errno === TokenErrno.TASK_FINISHED;
+  return send({ kind: 'reporting-new-version', task: st.task, booted: st.booted, duplicate, attempts: 0 }, p, s);
+}
+
+function afterFailureReport(st: Extract<OnenetAwaiting, { kind: 'reporting-failure' }>, p: DeviceProfile, now: number): OStep {
+  // A 204 is reported after the reboot: the device runs what it booted, which is its old version.
+  switch (st.then) {
+    case 'gated':
+      return finish('gated', st.step, p.version);
+    case 'failed':
+      return finish('failed', st.step, p.version);
+    case 'retry-task':
+      if (st.runs >= st.task.retry) return finish('failed', st.step, p.version);
+      return sleep({
+        kind: 'waiting',
+        until: now + st.task.intervalMs,
+        then: { kind: 'checking', attempts: 0, runs: st.runs + 1, renewals: 0, failure: st.step, resume: null },
+      });
+  }
+}
+
+function onFailureReport(st: Extract<OnenetAwaiting, { kind: 'reporting-failure' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
+  if (a.type !== 'json' || a.errno === TokenErrno.INTERNAL) return retryOr(st, s, now, () => afterFailureReport(st, p, now));
+  return afterFailureReport(st, p, now);
+}
+
+const isFinal = (st: S): st is OnenetFinal => 'code' in st;
+
+export const onenetMachine: DeviceMachine<S, R, OnenetAnswer> = {
+  start(profile, settings) {
+    return send({ kind: 'reporting-version', attempts: 0 }, profile, settings);
+  },
+
+  onTimer(st, profile, settings) {
+    if (isFinal(st)) return { state: st, action: STOP };
+    switch (st.kind) {
+      case 'waiting':
+        return send(st.then, profile, settings);
+      case 'rebooting':
+        // Booted into the target: report the result; booted into something else: say what runs.
+        if (st.booted === st.task.target) return send({ kind: 'reporting-upgraded', task: st.task, booted: st.booted, attempts: 0 }, profile, settings);
+        return send({ kind: 'reporting-new-version', task: st.task, booted: st.booted, duplicate: false, attempts: 0 }, profile, settings);
+      default:
+        // A timer while an answer is awaited means the engine lost it: ask again.
+        return send(st, profile, settings);
+    }
+  },
+
+  onAnswer(st, answer, profile, settings, now) {
+    if (isFinal(st)) return { state: st, action: STOP };
+    switch (st.kind) {
+      case 'waiting':
+      case 'rebooting':
+        // An answer while sleeping belongs to nothing: keep sleeping.
+        return sleep(st);
+      case 'reporting-version':
+        if (answer.type === 'json') {
+          return send({ kind: 'checking', attempts: 0, runs: 0, renewals: 0, failure: 0, resume: null }, profile, settings);
+        }
+        return retryOr(st, settings, now, () => finish('gave-up', 0, profile.version));
+      case 'checking':
+        return onChecking(st, answer, profile, settings, now);
+      case 'token-checking':
+        return onTokenChecking(st, answer, profile, settings, now);
+      case 'downloading':
+        return onDownloading(st, answer, profile, settings, now);
+      case 'reporting-progress':
+        return onProgress(st, answer, profile, settings);
+      case 'reporting-downloaded':
+        return onDownloaded(st, answer, profile, settings, now);
+      case 'reporting-new-version':
+        return onNewVersion(st, answer, profile, settings, now);
+      case 'reporting-upgraded':
+        return onUpgraded(st, answer, profile, settings, now);
+      case 'reporting-failure':
+        return onFailureReport(st, answer, profile, settings, now);
+    }
+  },
+};

@@ -1,0 +1,106 @@
+/**
+ * Luat on the wire (spec §2): one GET, answered with the file (200/206) or a JSON code (≥ 300).
+ *
+ * Choices where the documents are silent:
+ * - Requests set `download: { total: 0 }`: the size is unknown, the engine digests whatever body
+ *   arrives and reports `held` (its length) and `md5`.
+ * - `core_version` is sent only when the device has one; `dfota=1` always.
+ * - The version a file upgrades to is read from an `X-Firmware-Version` header, else from a
+ *   Content-Disposition file name ending in `_x.y.z` (before any extension); the documents name
+ *   none, so a file without either is flashed unconfirmed (see device/luat/machine.ts).
+ * - An `X-Firmware-Md5` header (32 hex digits) is the md5 the device checks the bytes against.
+ * - A 200 served as JSON with an integer `code` is read as a code (a misbehaving server), a 200
+ *   with an empty body is unreadable; a ≥ 300 without a readable `{code}` is an `http` answer.
+ */
+import type { DialectTarget, HttpRequest, HttpResult, Wire } from '../types.js';
+import { LUAT_OPERATION, type LuatAnswer, type LuatRequest } from '../../device/luat/types.js';
+import { LUAT_PATH } from '../../protocol/luat.js';
+import { codeLabel, headerOf, intField, isJsonType, jsonObject, netLabel } from '../decode.js';
+
+const enc = encodeURIComponent;
+const VERSION = /^\d{1,9}(?:\.\d{1,9}){0,5}$/;
+const MAX_VERSION_CHARS = 20;
+const MD5_HEX = /^[0-9a-fA-F]{32}$/;
+const FILE_NAME = /filename\s*=\s*"?([^";]*)"?/i;
+const VERSION_IN_NAME = /[_\-\s][vV]?(\d+(?:\.\d+)+?)(?:\.[A-Za-z][A-Za-z0-9]*)?$/;
+
+function luatOf(target: DialectTarget): NonNullable<DialectTarget['luat']> {
+  if (!target.luat) throw new Error('dialect luat: the target has no luat settings (target.luat: projectKey, firmwareName)');
+  return target.luat;
+}
+
+function encode(req: LuatRequest, target: DialectTarget): HttpRequest {
+  const t = luatOf(target);
+  const core = req.core === '' ? '' : `&core_version=${enc(req.core)}`;
+  const path =
+    `${LUAT_PATH}?project_key=${enc(t.projectKey)}&imei=${enc(req.imei)}&firmware_name=${enc(t.firmwareName)}` +
+    `&version=${enc(req.version)}${core}&dfota=1`;
+  return { method: 'GET', path, headers: {}, download: { total: 0 } };
+}
+
+const usableVersion = (v: string | undefined): string | undefined => {
+  const t = v?.trim();
+  return t !== undefined && t.length <= MAX_VERSION_CHARS && VERSION.test(t) ? t : undefined;
+};
+
+/** The version a file answer upgrades to, when its headers say. */
+export function fileVersionOf(headers: Readonly<Record<string, string | undefined>>): string | undefined {
+  const direct = usableVersion(headerOf(headers, 'x-firmware-version'));
+  if (direct !== undefined) return direct;
+  const disposition = headerOf(headers, 'content-disposition');
+  const name = disposition !== undefined && disposition.length <= 512 ? FILE_NAME.exec(disposition)?.[1] : undefined;
+  return usableVersion(name !== undefined ? VERSION_IN_NAME.exec(name.trim())?.[1] : undefined);
+}
+
+function codeAnswer(body: Uint8Array): LuatAnswer | undefined {
+  const o = jsonObject(body);
+  const code = o === undefined ? undefined : intField(o, 'code');
+  return code === undefined ? undefined : { type: 'code', code };
+}
+
+function decode(_req: LuatRequest, result: HttpResult): LuatAnswer {
+  if (result.kind === 'error') return { type: 'net', code: result.code };
+  const { status, headers, body } = result;
+  if (status === 200 || status === 206) {
+    if (body.length === 0) return { type: 'garbage' };
+    if (isJsonType(headerOf(headers, 'content-type'))) {
+      const coded = codeAnswer(body);
+      if (coded !== undefined) return coded;
+    }
+    const held = typeof result.held === 'number' && Number.isFinite(result.held) ? result.held : body.length;
+    const answer: { type: 'file'; held: number; md5?: string; version?: string; expectedMd5?: string } = { type: 'file', held };
+    if (typeof result.md5 === 'string') answer.md5 = result.md5;
+    const version = fileVersionOf(headers);
+    if (version !== undefined) answer.version = version;
+    const expected = headerOf(headers, 'x-firmware-md5')?.trim();
+    if (expected !== undefined && MD5_HEX.test(expected)) answer.expectedMd5 = expected.toLowerCase();
+    return answer;
+  }
+  if (status >= 300) return codeAnswer(body) ?? { type: 'http', status };
+  return { type: 'http', status };
+}
+
+function outcomeOf(a: LuatAnswer): string {
+  switch (a.type) {
+    case 'file':
+      return 'file';
+    case 'code':
+      return `code:${codeLabel(a.code)}`;
+    case 'http':
+      return `http:${codeLabel(a.status)}`;
+    case 'net':
+      return `net:${netLabel(a.code)}`;
+    case 'garbage':
+      return 'garbage';
+  }
+}
+
+const isError = (a: LuatAnswer): boolean => a.type === 'net' || a.type === 'garbage' || (a.type === 'http' && a.status >= 500);
+
+export const luatWire: Wire<LuatRequest, LuatAnswer> = {
+  encode,
+  decode,
+  operationOf: () => LUAT_OPERATION,
+  outcomeOf,
+  isError,
+};

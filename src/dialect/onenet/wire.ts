@@ -1,0 +1,164 @@
+/**
+ * OneNET on the wire (spec §1.2): a device request becomes the platform's HTTP call, an HTTP
+ * result (or transport failure) becomes a typed answer. Pure apart from a one-entry memo of the
+ * Authorization header (it changes once a second at most).
+ *
+ * Choices where the documents are silent:
+ * - Every call but the download carries `Authorization` (product-level resource) and
+ *   `Content-Type: application/json`; the download carries only `Range: bytes=start-end`.
+ * - The check always sends `signals`, `powers` and `cdn=false` (loopback targets need no CDN).
+ * - A JSON call's answer is read only from HTTP 200; other statuses are `http` answers.
+ * - A download answer (200/206) without Content-Length whose body is the one byte 1, 2 or 3 is a
+ *   download error; a JSON body with an integer `errno` served as JSON is read as a JSON answer;
+ *   anything else is bytes, judged by what the engine says the device holds.
+ */
+import type { DialectTarget, HttpRequest, HttpResult, Wire } from '../types.js';
+import type { OnenetAnswer, OnenetOffer, OnenetRequest } from '../../device/onenet/types.js';
+import { ONENET_PATHS } from '../../protocol/onenet.js';
+import { buildAuthorization, productResource } from '../../protocol/token.js';
+import { codeLabel, headerOf, intField, isJsonType, jsonObject, netLabel, numberField, stringField } from '../decode.js';
+
+type OnenetTarget = NonNullable<DialectTarget['onenet']>;
+
+const JSON_TYPE = 'application/json';
+const enc = encodeURIComponent;
+
+let memo: { key: string; pid: string; method: string; et: number; header: string } | undefined;
+
+/** The Authorization header at virtual instant `now` (ms): expires `tokenTtlSec` later. */
+export function authorizationAt(t: OnenetTarget, now: number): string {
+  const et = Math.floor(now / 1000) + t.tokenTtlSec;
+  if (memo && memo.et === et && memo.key === t.accessKey && memo.pid === t.productId && memo.method === t.signMethod) return memo.header;
+  const header = buildAuthorization(t.accessKey, { res: productResource(t.productId), et, method: t.signMethod });
+  memo = { key: t.accessKey, pid: t.productId, method: t.signMethod, et, header };
+  return header;
+}
+
+function onenetOf(target: DialectTarget): OnenetTarget {
+  if (!target.onenet) throw new Error('dialect onenet: the target has no onenet settings (target.onenet: productId, accessKey)');
+  return target.onenet;
+}
+
+function jsonCall(method: 'GET' | 'POST', path: string, target: DialectTarget, now: number, body?: unknown): HttpRequest {
+  const headers = { Authorization: authorizationAt(onenetOf(target), now), 'Content-Type': JSON_TYPE };
+  return body === undefined ? { method, path, headers } : { method, path, headers, body: JSON.stringify(body) };
+}
+
+function encode(req: OnenetRequest, target: DialectTarget, now: number): HttpRequest {
+  const dev = `dev_id=${enc(req.devId)}`;
+  switch (req.op) {
+    case 'reportVersion': {
+      const body = req.taskType === 2 ? { s_version: req.version } : { f_version: req.version };
+      return jsonCall('POST', `${ONENET_PATHS.reportVersion}?${dev}`, target, now, body);
+    }
+    case 'check': {
+      const q =
+        `${dev}&manuf=${enc(req.manuf)}&model=${enc(req.model)}&type=${req.taskType}&version=${enc(req.version)}` +
+        `&signals=${enc(String(req.signal))}&powers=${enc(String(req.battery))}&cdn=false`;
+      return jsonCall('GET', `${ONENET_PATHS.check}?${q}`, target, now);
+    }
+    case 'tokenCheck':
+      return jsonCall('GET', `${ONENET_PATHS.downloadPrefix}${enc(req.token)}/check?${dev}`, target, now);
+    case 'download':
+      return {
+        method: 'GET',
+        path: `${ONENET_PATHS.downloadPrefix}${enc(req.token)}`,
+        headers: { Range: `bytes=${req.start}-${req.end}` },
+        download: { total: req.total },
+      };
+    case 'progress':
+    case 'result':
+      return jsonCall('POST', `${ONENET_PATHS.progressPrefix}${enc(req.token)}/progress?${dev}`, target, now, { step: req.step });
+  }
+}
+
+/** `data` of a check answer with its field types checked; undefined when the required ones are missing. */
+function offerOf(data: unknown): OnenetOffer | undefined {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+  const o = data as Record<string, unknown>;
+  const target = stringField(o, 'target');
+  const token = stringField(o, 'token');
+  const size = intField(o, 'size');
+  const md5 = stringField(o, 'md5');
+  if (target === undefined || token === undefined || size === undefined || md5 === undefined) return undefined;
+  const offer: { -readonly [K in keyof OnenetOffer]: OnenetOffer[K] } = { target, token, size, md5 };
+  const signal = numberField(o, 'signal');
+  const power = numberField(o, 'power');
+  const retry = intField(o, 'retry');
+  const interval = numberField(o, 'interval');
+  const type = intField(o, 'type');
+  if (signal !== undefined) offer.signal = signal;
+  if (power !== undefined) offer.power = power;
+  if (retry !== undefined) offer.retry = retry;
+  if (interval !== undefined) offer.interval = interval;
+  if (type !== undefined) offer.type = type;
+  return offer;
+}
+
+function jsonAnswer(req: OnenetRequest, body: Uint8Array): OnenetAnswer | undefined {
+  const o = jsonObject(body);
+  if (o === undefined) return undefined;
+  const errno = intField(o, 'errno');
+  if (errno === undefined) return undefined;
+  if (req.op === 'check' && errno === 0) {
+    const offer = offerOf(o['data']);
+    if (offer !== undefined) return { type: 'json', errno, offer };
+  }
+  return { type: 'json', errno };
+}
+
+const DOWNLOAD_ERROR_BYTES: Readonly<Record<number, 1 | 2 | 3>> = { 0x31: 1, 0x32: 2, 0x33: 3 };
+const TOTAL_OF_RANGE = /\/\s*(\d{1,15})\s*$/;
+
+function downloadAnswer(req: OnenetRequest, r: Extract<HttpResult, { kind: 'response' }>): OnenetAnswer {
+  if (r.status !== 200 && r.status !== 206) return { type: 'http', status: r.status };
+  if (headerOf(r.headers, 'content-length') === undefined && r.body.length === 1) {
+    const code = DOWNLOAD_ERROR_BYTES[r.body[0] ?? 0];
+    if (code !== undefined) return { type: 'download-error', code };
+  }
+  if (isJsonType(headerOf(r.headers, 'content-type'))) {
+    const json = jsonAnswer(req, r.body);
+    if (json !== undefined) return json;
+  }
+  const range = headerOf(r.headers, 'content-range');
+  const m = range !== undefined ? TOTAL_OF_RANGE.exec(range) : null;
+  const held = typeof r.held === 'number' && Number.isFinite(r.held) ? r.held : 0;
+  const answer: { type: 'file'; held: number; total?: number; md5?: string } = { type: 'file', held };
+  if (m) answer.total = Number(m[1]);
+  if (typeof r.md5 === 'string') answer.md5 = r.md5;
+  return answer;
+}
+
+function decode(req: OnenetRequest, result: HttpResult): OnenetAnswer {
+  if (result.kind === 'error') return { type: 'net', code: result.code };
+  if (req.op === 'download') return downloadAnswer(req, result);
+  if (result.status !== 200) return { type: 'http', status: result.status };
+  return jsonAnswer(req, result.body) ?? { type: 'garbage' };
+}
+
+function outcomeOf(a: OnenetAnswer): string {
+  switch (a.type) {
+    case 'json':
+      return `errno:${codeLabel(a.errno)}`;
+    case 'file':
+      return 'bytes';
+    case 'download-error':
+      return `download-error:${a.code}`;
+    case 'http':
+      return `http:${codeLabel(a.status)}`;
+    case 'net':
+      return `net:${netLabel(a.code)}`;
+    case 'garbage':
+      return 'garbage';
+  }
+}
+
+const isError = (a: OnenetAnswer): boolean => a.type === 'net' || a.type === 'garbage' || (a.type === 'http' && a.status >= 500);
+
+export const onenetWire: Wire<OnenetRequest, OnenetAnswer> = {
+  encode,
+  decode,
+  operationOf: (req) => req.op,
+  outcomeOf,
+  isError,
+};

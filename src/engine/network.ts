@@ -1,0 +1,115 @@
+/**
+ * The only part of the harness that touches sockets: sends a dialect's HttpRequest over a
+ * keep-alive undici Pool and hands back an HttpResult. Never throws: a refused connection, a reset,
+ * a timeout or a garbled answer is a result like any other.
+ */
+import { Pool } from 'undici';
+import type { HttpRequest } from '../dialect/types.js';
+
+export type RawResult =
+  | { kind: 'response'; status: number; headers: Record<string, string | undefined>; body: Buffer }
+  | { kind: 'error'; code: string };
+
+export interface NetworkOptions {
+  origin: string;
+  connections: number;
+  /** Largest body accepted; a bigger one is cut and reported as BODY_TOO_LARGE. */
+  maxBodyBytes: number;
+}
+
+export class Network {
+  private readonly pool: Pool;
+  private readonly aborts = new AbortController();
+
+  constructor(private readonly opts: NetworkOptions) {
+    this.pool = new Pool(opts.origin, {
+      connections: opts.connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      connect: { timeout: 10_000 },
+    });
+    // A pool-level error must never become an unhandled 'error' event in a worker.
+    this.pool.on('connectionError', () => {});
+  }
+
+  async send(req: HttpRequest, timeoutMs: number): Promise<RawResult> {
+    if (this.aborts.signal.aborted) return { kind: 'error', code: 'ABORTED' };
+    try {
+      const res = await this.pool.request({
+        method: req.method,
+        path: req.path,
+        headers: req.headers,
+        body: req.body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: this.aborts.signal,
+      });
+      const body = await readBody(res.body, this.opts.maxBodyBytes);
+      if (body === undefined) return { kind: 'error', code: 'BODY_TOO_LARGE' };
+      return { kind: 'response', status: res.statusCode, headers: flatHeaders(res.headers), body };
+    } catch (err) {
+      return { kind: 'error', code: errorCode(err) };
+    }
+  }
+
+  /** Fails every request in flight and every later one at once. */
+  abortAll(): void {
+    this.aborts.abort();
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy().catch(() => {});
+  }
+}
+
+async function readBody(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+}
+
+function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const k in h) {
+    const v = h[k];
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+/** One stable label per kind of transport failure, for the outcome counts. */
+export function errorCode(err: unknown): string {
+  const e = err as { code?: string; name?: string; cause?: { code?: string } };
+  const code = e?.code ?? e?.cause?.code;
+  switch (code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'TIMEOUT';
+    case 'UND_ERR_SOCKET':
+      return 'ECONNRESET';
+    case 'UND_ERR_ABORTED':
+    case 'ABORT_ERR':
+      return 'ABORTED';
+    case 'UND_ERR_INFO':
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_VERSION':
+    case 'HPE_INVALID_STATUS':
+    case 'HPE_INVALID_HEADER_TOKEN':
+    case 'HPE_INVALID_CHUNK_SIZE':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return 'BAD_RESPONSE';
+    case undefined:
+      return e?.name === 'AbortError' ? 'ABORTED' : 'UNKNOWN';
+    default:
+      return code.startsWith('HPE_') ? 'BAD_RESPONSE' : code.startsWith('UND_ERR_') ? code.slice(8) : code;
+  }
+}

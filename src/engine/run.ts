@@ -1,0 +1,231 @@
+/**
+ * A run from start to report: resolve the target, start the worker pool, hand each worker its
+ * shard, watch the clock and the stop signals, then merge what came back (histograms merged,
+ * never percentiles) into one report. Always produces a report, even when interrupted.
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { Scenario } from '../scenario/types.js';
+import type { Report } from '../report/types.js';
+import { getDialect } from '../dialect/registry.js';
+import { originNow, type ClockOrigin } from '../time/clock.js';
+import { evaluateExpectations } from '../scenario/expectations.js';
+import { mergeSnapshots, operationsReport, mergeLagSnapshots, harnessReport } from '../metrics/recorder.js';
+import { mergeTransitionChecks, transitionsReport } from '../metrics/transitions.js';
+import { mergeSeries } from '../metrics/series.js';
+import { stateCategory } from '../dialect/categories.js';
+import { compareWithServer } from '../verdicts/server-agreement.js';
+import { compiledSibling } from './worker-file.js';
+import { resolveTarget, type ResolvedTarget } from './target.js';
+import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.js';
+import type { ShardResult, ShardTask } from './shard-task.js';
+
+export interface RunOptions {
+  scenario: Scenario;
+  /** Worker threads; default: cores minus one (a core stays for the embedded server), at least 1. */
+  workers?: number;
+  /** Permit a non-loopback `--target`. */
+  allowRemote?: boolean;
+  /** Aborting it stops the run; the report is still produced, marked interrupted. */
+  signal?: AbortSignal;
+  /** Called every `progressEveryMs` with live counters. */
+  onProgress?: (p: ProgressTotals & { elapsedMs: number; total: number }) => void;
+  progressEveryMs?: number;
+  /** Notices for the user (never secrets). */
+  log?: (line: string) => void;
+}
+
+/** Real ms the workers are given to start before the first device is due. */
+const START_LEAD_MS = 300;
+/** Real ms the workers are given to wind down after a stop before their results are given up. */
+const STOP_GRACE_MS = 15_000;
+const AGREEMENT_SAMPLE_PER_WORKER = 2000;
+const MAX_VIOLATION_SAMPLES = 5;
+
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+export async function runScenario(opts: RunOptions): Promise<Report> {
+  const { scenario } = opts;
+  const log = opts.log ?? (() => {});
+  getDialect(scenario.dialect); // fails fast, before any thread or server starts, on an unknown dialect
+  const workers = Math.max(1, Math.min(opts.workers ?? defaultWorkers(), scenario.fleet.devices));
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const clock: ClockOrigin = originNow(scenario.timeScale);
+  const errors: string[] = [];
+
+  const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false });
+  const stopBuffer = new SharedArrayBuffer(4);
+  const stopFlag = new Int32Array(stopBuffer);
+  const progressBuffer = new SharedArrayBuffer(workers * PROGRESS_FIELDS * 4);
+  const progress = new Int32Array(progressBuffer);
+  let endedBy: Report['endedBy'] = 'completed';
+  const stop = (why: Report['endedBy']): void => {
+    if (Atomics.load(stopFlag, 0) !== 0) return;
+    endedBy = why;
+    Atomics.store(stopFlag, 0, 1);
+  };
+
+  const pool = new Piscina({
+    filename: compiledSibling(import.meta.url, './worker.ts'),
+    minThreads: workers,
+    maxThreads: workers,
+    concurrentTasksPerWorker: 1,
+    idleTimeout: 1_000,
+  });
+  const onAbort = (): void => stop('interrupted');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) stop('interrupted');
+  const deadline = setTimeout(() => stop('duration'), scenario.stop.maxDurationMs);
+  const ticker = opts.onProgress
+    ? setInterval(() => opts.onProgress?.({ ...readProgress(progress, workers), elapsedMs: performance.now() - t0, total: scenario.fleet.devices }), opts.progressEveryMs ?? 2000)
+    : undefined;
+
+  const results: ShardResult[] = [];
+  let virtualEnd = clock.virtualMs;
+  try {
+    const runStartVirtual = clock.virtualMs + (performance.now() - t0 + START_LEAD_MS) * clock.scale;
+    const tasks = Array.from({ length: workers }, (_, workerIndex): ShardTask => ({
+      scenario,
+      target: target.dialect,
+      baseUrl: target.baseUrl,
+      clock,
+      runStartVirtual,
+      workerIndex,
+      workers,
+      stop: stopBuffer,
+      progress: progressBuffer,
+      agreementSampleSize: AGREEMENT_SAMPLE_PER_WORKER,
+      maxSamples: MAX_VIOLATION_SAMPLES,
+    }));
+    const settled = await settleWithGrace(
+      tasks.map((t) => pool.run(t) as Promise<ShardResult>),
+      stopFlag,
+    );
+    for (const s of settled) {
+      if (s.status === 'fulfilled') results.push(s.value);
+      else errors.push(`worker failed: ${oneLine(s.reason)}`);
+    }
+    virtualEnd = clock.virtualMs + (performance.now() - t0) * clock.scale;
+    if (results.some((r) => r.outcome.end === 'virtual-limit') && endedBy === 'completed') endedBy = 'duration';
+    if (errors.length > 0 && endedBy === 'completed') endedBy = 'error';
+
+    const report = await buildReport({
+      scenario,
+      target,
+      results,
+      workers,
+      startedAt,
+      durationMs: performance.now() - t0,
+      virtualDurationMs: Math.max(0, virtualEnd - runStartVirtual),
+      endedBy,
+      errors,
+      log,
+    });
+    return report;
+  } finally {
+    clearTimeout(deadline);
+    if (ticker) clearInterval(ticker);
+    opts.signal?.removeEventListener('abort', onAbort);
+    await pool.destroy().catch(() => {});
+    await target.close().catch(() => {});
+  }
+}
+
+/** Waits for every worker; once a stop was asked, waits at most STOP_GRACE_MS more. */
+async function settleWithGrace<T>(runs: Promise<T>[], stopFlag: Int32Array): Promise<PromiseSettledResult<T>[]> {
+  const all = Promise.allSettled(runs);
+  for (;;) {
+    const tick = await Promise.race([all, sleep(100).then(() => undefined)]);
+    if (tick) return tick;
+    if (Atomics.load(stopFlag, 0) !== 0) {
+      const late = await Promise.race([all, sleep(STOP_GRACE_MS).then(() => undefined)]);
+      if (late) return late;
+      return runs.map(() => ({ status: 'rejected', reason: new Error('did not stop within the grace period') }) as PromiseRejectedResult);
+    }
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0] ?? text;
+}
+
+interface BuildInput {
+  scenario: Scenario;
+  target: ResolvedTarget;
+  results: ShardResult[];
+  workers: number;
+  startedAt: Date;
+  durationMs: number;
+  virtualDurationMs: number;
+  endedBy: Report['endedBy'];
+  errors: string[];
+  log: (line: string) => void;
+}
+
+async function buildReport(b: BuildInput): Promise<Report> {
+  const { scenario, results } = b;
+  const operations = operationsReport(mergeSnapshots(results.map((r) => r.metrics)));
+  const transitions = mergeTransitionChecks(
+    results.map((r) => r.transitions),
+    MAX_VIOLATION_SAMPLES,
+  );
+  const byFinalState: Record<string, number> = { ...transitions.finalStates };
+  const started = results.reduce((n, r) => n + r.outcome.started, 0);
+  const notStarted = scenario.fleet.devices - started;
+  if (notStarted > 0) byFinalState['not-started'] = notStarted;
+  const backpressureWaits = results.reduce((n, r) => n + r.outcome.backpressureWaits, 0);
+  const queuedSends = results.reduce((n, r) => n + r.outcome.queuedSends, 0);
+  const harness = harnessReport(mergeLagSnapshots(results.map((r) => r.lag)), b.workers, operations, { maxInFlightHits: queuedSends });
+  if (backpressureWaits > 0) {
+    harness.notes.push(`devices were held back ${backpressureWaits} time(s) while the send queue was full: the target was slower than the fleet`);
+  }
+  const report: Report = {
+    format: 1,
+    scenario: scenario.name,
+    target: b.target.label,
+    dialect: scenario.dialect,
+    seed: scenario.seed,
+    timeScale: scenario.timeScale,
+    startedAt: b.startedAt.toISOString(),
+    durationMs: Math.round(b.durationMs),
+    virtualDurationMs: Math.round(b.virtualDurationMs),
+    devices: { total: scenario.fleet.devices, byFinalState, started },
+    operations,
+    transitions: transitionsReport(transitions),
+    expectations: [],
+    harness,
+    timeseries: mergeSeries(
+      results.map((r) => r.series),
+      (kind) => stateCategory(scenario.dialect, kind),
+    ),
+    interrupted: b.endedBy === 'interrupted',
+    endedBy: b.endedBy,
+    errors: b.errors,
+    passed: false,
+  };
+  if (b.target.admin && b.endedBy !== 'interrupted') {
+    try {
+      report.transitions.serverAgreement = await compareWithServer(
+        scenario.dialect,
+        results.flatMap((r) => r.finals),
+        b.target.admin,
+      );
+    } catch (err) {
+      b.log(`could not compare final states with the server: ${oneLine(err)}`);
+    }
+  }
+  report.expectations = evaluateExpectations(scenario.expect, report);
+  report.passed =
+    b.endedBy !== 'interrupted' &&
+    b.endedBy !== 'error' &&
+    report.expectations.every((e) => e.passed) &&
+    report.transitions.violations === 0 &&
+    (report.transitions.serverAgreement?.disagreements ?? 0) === 0;
+  return report;
+}

@@ -1,0 +1,35 @@
+/** What the main thread sends a worker, and what comes back (both structured-clone friendly). */
+import type { DialectTarget } from '../dialect/types.js';
+import type { Scenario } from '../scenario/types.js';
+import type { ClockOrigin } from '../time/clock.js';
+import type { MetricsSnapshot, LagSnapshot } from '../metrics/recorder.js';
+import type { TransitionCheck } from '../metrics/transitions.js';
+import type { SeriesSnapshot } from '../metrics/series.js';
+import type { ShardOutcome } from './shard.js';
+
+export interface ShardTask {
+  scenario: Scenario;
+  target: DialectTarget;
+  baseUrl: string;
+  clock: ClockOrigin;
+  runStartVirtual: number;
+  workerIndex: number;
+  workers: number;
+  /** Int32Array[1]: non-zero tells every worker to stop. */
+  stop: SharedArrayBuffer;
+  /** Int32Array[workers × PROGRESS_FIELDS]: live counters. */
+  progress: SharedArrayBuffer;
+  agreementSampleSize: number;
+  maxSamples: number;
+}
+
+export interface ShardResult {
+  workerIndex: number;
+  outcome: ShardOutcome;
+  metrics: MetricsSnapshot;
+  lag: LagSnapshot;
+  transitions: TransitionCheck;
+  /** Devices (a sample) and the state each ended in, to compare with the server's view. */
+  finals: { id: string; state: string }[];
+  series: SeriesSnapshot;
+}

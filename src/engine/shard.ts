@@ -1,0 +1,316 @@
+/**
+ * One worker's share of the fleet, driven from one timer heap. The runner owns scheduling and
+ * bookkeeping only: what a device does is its machine's business, how bytes travel is the
+ * network's (injected as `send`), what is measured goes to the recorders.
+ */
+import pLimit from 'p-limit';
+import type { DialectPlugin, DialectTarget, HttpRequest, HttpResult } from '../dialect/types.js';
+import type { DeviceProfile, DeviceSettings, Step } from '../device/types.js';
+import type { FleetPlan } from '../scenario/fleet.js';
+import type { Clock } from '../time/clock.js';
+import type { OperationRecorder, LagRecorder } from '../metrics/recorder.js';
+import type { TransitionLog } from '../metrics/transitions.js';
+import type { SeriesRecorder } from '../metrics/series.js';
+import type { RawResult } from './network.js';
+import { TimerHeap } from './timer-heap.js';
+import { DownloadSink } from './download-sink.js';
+import { ProgressField } from './progress.js';
+
+type AnyState = { readonly kind: string };
+
+export interface ShardDeps {
+  plugin: DialectPlugin<AnyState, unknown, unknown>;
+  plan: FleetPlan;
+  target: DialectTarget;
+  clock: Clock;
+  /** Virtual instant the run started at; device arrivals are offsets from it. */
+  runStartVirtual: number;
+  /** Virtual offset from the start after which no device is woken any more. */
+  maxVirtualMs: number | undefined;
+  /** How many devices this shard drives, and the fleet-wide index of each slot. */
+  count: number;
+  globalIndex(slot: number): number;
+  arrivalOffset(globalIndex: number): number;
+  send(req: HttpRequest, timeoutMs: number): Promise<RawResult>;
+  /** Makes every pending and later `send` fail at once. */
+  abortSends(): void;
+  maxInFlight: number;
+  recorder: OperationRecorder;
+  lag: LagRecorder;
+  log: TransitionLog;
+  series: SeriesRecorder;
+  /** Shared stop flag (index 0) set by the main thread. */
+  stopFlag: Int32Array;
+  /** Shared live counters for this worker (PROGRESS_FIELDS wide). */
+  progress: Int32Array;
+}
+
+export type ShardEnd = 'completed' | 'stopped' | 'virtual-limit';
+
+export interface ShardOutcome {
+  end: ShardEnd;
+  started: number;
+  stopped: number;
+  requests: number;
+  bytesReceived: number;
+  /** Times the runner held back waking devices because its send queue was full. */
+  backpressureWaits: number;
+  /** Sends that found every in-flight slot taken and queued. */
+  queuedSends: number;
+}
+
+const STOP_POLL_MS = 50;
+
+export class ShardRunner {
+  private readonly heap: TimerHeap;
+  private readonly states: (AnyState | undefined)[];
+  private readonly sink = new DownloadSink();
+  private readonly limit;
+  private readonly profiles = new Map<number, DeviceProfile>();
+  private stoppedDevices = 0;
+  private startedDevices = 0;
+  private requests = 0;
+  private errors = 0;
+  private inFlight = 0;
+  private backpressureWaits = 0;
+  private queuedSends = 0;
+  private stopping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private armedFor = Infinity;
+  private poll: NodeJS.Timeout | undefined;
+  private resolveDone: ((end: ShardEnd) => void) | undefined;
+  private end: ShardEnd | undefined;
+
+  constructor(private readonly d: ShardDeps) {
+    this.heap = new TimerHeap(d.count);
+    this.states = new Array(d.count);
+    this.limit = pLimit(d.maxInFlight);
+  }
+
+  async run(): Promise<ShardOutcome> {
+    const { count, runStartVirtual } = this.d;
+    for (let slot = 0; slot < count; slot++) {
+      this.heap.schedule(slot, runStartVirtual + this.d.arrivalOffset(this.d.globalIndex(slot)));
+    }
+    const done = new Promise<ShardEnd>((resolve) => (this.resolveDone = resolve));
+    this.poll = setInterval(() => this.checkStop(), STOP_POLL_MS);
+    if (count === 0) this.finish('completed');
+    else this.pump();
+    const end = await done;
+    return {
+      end,
+      started: this.startedDevices,
+      stopped: this.stoppedDevices,
+      requests: this.requests,
+      bytesReceived: this.sink.bytesReceived,
+      backpressureWaits: this.backpressureWaits,
+      queuedSends: this.queuedSends,
+    };
+  }
+
+  /** Final state kind of every slot (undefined: never woke). */
+  finalKind(slot: number): string | undefined {
+    return this.states[slot]?.kind;
+  }
+
+  private pump = (): void => {
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    if (this.stopping) return;
+    const { clock, maxVirtualMs, runStartVirtual } = this.d;
+    const horizon = maxVirtualMs === undefined ? Infinity : runStartVirtual + maxVirtualMs;
+    const now = clock.now();
+    // Back-pressure: while the send queue is deep, devices wait in the heap; their due time is
+    // kept, so the wait shows in the latency measured from it.
+    const queueCap = this.d.maxInFlight * 2;
+    while (this.heap.peekDue() <= now) {
+      if (this.limit.pendingCount > queueCap) {
+        this.backpressureWaits++;
+        this.arm(performance.now() + 5);
+        return;
+      }
+      const due = this.heap.peekDue();
+      if (due > horizon) break;
+      const slot = this.heap.pop();
+      const dueReal = clock.realAt(due);
+      this.d.lag.recordScheduleLag(Math.max(0, performance.now() - dueReal));
+      this.wake(slot, due, dueReal);
+    }
+    if (this.heap.peekDue() > horizon && this.inFlight === 0) {
+      this.finish(this.stoppedDevices === this.d.count ? 'completed' : 'virtual-limit');
+      return;
+    }
+    this.arm(clock.realAt(this.heap.peekDue()));
+  };
+
+  private wake(slot: number, due: number, dueReal: number): void {
+    const { plugin } = this.d;
+    const profile = this.profileOf(slot);
+    const settings = this.settingsOf(slot);
+    const state = this.states[slot];
+    let step: Step<AnyState, unknown>;
+    if (state === undefined) {
+      this.startedDevices++;
+      Atomics.add(this.d.progress, ProgressField.started, 1);
+      this.d.series.arrival(due);
+      step = plugin.machine.start(profile, settings, due);
+    } else {
+      step = plugin.machine.onTimer(state, profile, settings, due);
+    }
+    this.apply(slot, step, dueReal, state === undefined ? 'start' : 'timer', due);
+  }
+
+  private apply(slot: number, step: Step<AnyState, unknown>, intendedReal: number, cause: string, tVirtual: number): void {
+    const before = this.states[slot]?.kind;
+    this.states[slot] = step.state;
+    if (step.state.kind !== before) {
+      this.d.log.append(slot, tVirtual - this.d.runStartVirtual, step.state.kind, cause);
+      this.d.series.moved(before, step.state.kind);
+    }
+    const action = step.action;
+    switch (action.type) {
+      case 'send':
+        this.dispatch(slot, action.request, intendedReal);
+        break;
+      case 'sleep':
+        this.heap.schedule(slot, action.until);
+        if (this.d.clock.realAt(action.until) < this.armedFor) this.arm(this.d.clock.realAt(action.until));
+        break;
+      case 'stop':
+        this.stoppedDevices++;
+        this.sink.release(slot);
+        this.profiles.delete(slot);
+        Atomics.add(this.d.progress, ProgressField.stopped, 1);
+        if (this.stoppedDevices === this.d.count) this.finish('completed');
+        break;
+    }
+  }
+
+  private dispatch(slot: number, request: unknown, intendedReal: number): void {
+    const { plugin, target, clock } = this.d;
+    this.inFlight++;
+    Atomics.add(this.d.progress, ProgressField.inFlight, 1);
+    const timeoutMs = this.settingsOf(slot).requestTimeoutMs;
+    if (this.limit.activeCount >= this.d.maxInFlight) this.queuedSends++;
+    void this.limit(async () => {
+      const http = plugin.wire.encode(request, target, clock.now());
+      const sentReal = performance.now();
+      const raw = this.stopping ? ({ kind: 'error', code: 'ABORTED' } as const) : await this.d.send(http, timeoutMs);
+      return { http, raw, sentReal };
+    })
+      .then(({ http, raw, sentReal }) => this.onResult(slot, request, http, raw, intendedReal, sentReal))
+      .catch((err: unknown) => {
+        // A bug in a machine or codec must not hang the shard: the device is counted as crashed.
+        this.crash(slot, err);
+      });
+  }
+
+  private onResult(slot: number, request: unknown, http: HttpRequest, raw: RawResult, intendedReal: number, sentReal: number): void {
+    const doneReal = performance.now();
+    this.inFlight--;
+    Atomics.sub(this.d.progress, ProgressField.inFlight, 1);
+    this.requests++;
+    Atomics.add(this.d.progress, ProgressField.requests, 1);
+    const { plugin, clock } = this.d;
+    const result = this.withDownload(slot, http, raw);
+    const answer = plugin.wire.decode(request, result);
+    const outcome = plugin.wire.outcomeOf(answer);
+    const isError = plugin.wire.isError(answer);
+    if (isError) {
+      this.errors++;
+      Atomics.add(this.d.progress, ProgressField.errors, 1);
+    }
+    if (this.stopping) {
+      // Aborted by the stop: not a measurement, and the device stays where it was.
+      if (!(raw.kind === 'error' && raw.code === 'ABORTED')) {
+        this.d.recorder.record(plugin.wire.operationOf(request), outcome, isError, intendedReal, sentReal, doneReal);
+      }
+      this.settleIfIdle();
+      return;
+    }
+    this.d.recorder.record(plugin.wire.operationOf(request), outcome, isError, intendedReal, sentReal, doneReal);
+    const now = clock.now();
+    this.d.series.request(now, isError);
+    const state = this.states[slot] as AnyState;
+    const step = plugin.machine.onAnswer(state, answer, this.profileOf(slot), this.settingsOf(slot), now);
+    this.apply(slot, step, doneReal, outcome, now);
+    if (this.heap.size === 0 && this.inFlight === 0 && this.end === undefined && this.stoppedDevices < this.d.count) {
+      // Every device is either stopped or waiting on nothing: nothing can happen any more.
+      this.finish('completed');
+    }
+  }
+
+  private withDownload(slot: number, http: HttpRequest, raw: RawResult): HttpResult {
+    if (raw.kind !== 'response' || !http.download || raw.status >= 300) return raw;
+    const held = this.sink.accept(slot, raw.status, raw.headers['content-range'], raw.body, http.download.total);
+    return { ...raw, ...held };
+  }
+
+  private crash(slot: number, err: unknown): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    const message = err instanceof Error ? err.message : String(err);
+    this.d.log.append(slot, this.d.clock.now() - this.d.runStartVirtual, 'harness-error', message.slice(0, 80));
+    this.d.series.moved(this.states[slot]?.kind, 'harness-error');
+    this.states[slot] = { kind: 'harness-error' };
+    this.stoppedDevices++;
+    Atomics.add(this.d.progress, ProgressField.stopped, 1);
+    if (this.stoppedDevices === this.d.count) this.finish('completed');
+    else this.settleIfIdle();
+  }
+
+  private arm(atReal: number): void {
+    if (this.stopping || this.end !== undefined) return;
+    if (this.timer !== undefined) {
+      if (atReal >= this.armedFor) return;
+      clearTimeout(this.timer);
+    }
+    if (atReal === Infinity) {
+      this.timer = undefined;
+      this.armedFor = Infinity;
+      return;
+    }
+    this.armedFor = atReal;
+    // Long sleeps are cut into short ones so the shard notices a stop and clock drift promptly.
+    const delay = Math.min(Math.max(0, atReal - performance.now()), 1000);
+    this.timer = setTimeout(this.pump, delay);
+  }
+
+  private checkStop(): void {
+    if (this.end !== undefined) return;
+    this.d.series.sampleStates(this.d.clock.now(), this.d.count - this.startedDevices);
+    if (Atomics.load(this.d.stopFlag, 0) !== 0 && !this.stopping) {
+      this.stopping = true;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.d.abortSends();
+      this.settleIfIdle();
+    }
+  }
+
+  private settleIfIdle(): void {
+    if (this.stopping && this.inFlight === 0) this.finish('stopped');
+  }
+
+  private finish(end: ShardEnd): void {
+    if (this.end !== undefined) return;
+    this.d.series.sampleStates(this.d.clock.now(), this.d.count - this.startedDevices);
+    this.end = end;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.poll) clearInterval(this.poll);
+    this.timer = undefined;
+    this.resolveDone?.(end);
+  }
+
+  private profileOf(slot: number): DeviceProfile {
+    let p = this.profiles.get(slot);
+    if (!p) {
+      p = this.d.plan.profileOf(this.d.globalIndex(slot));
+      this.profiles.set(slot, p);
+    }
+    return p;
+  }
+
+  private settingsOf(slot: number): DeviceSettings {
+    return this.d.plan.settingsOf(this.d.plan.cohortOf(this.d.globalIndex(slot)));
+  }
+}

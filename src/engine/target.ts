@@ -1,0 +1,153 @@
+/**
+ * What a run talks to: the embedded reference server (started in its own thread, keys discovered
+ * from its admin API) or the user's `--target` (keys from the scenario or the environment).
+ */
+import { dirname, resolve } from 'node:path';
+import type { DialectTarget } from '../dialect/types.js';
+import type { Scenario } from '../scenario/types.js';
+import type { ClockOrigin } from '../time/clock.js';
+import { ConfigError } from '../config/load.js';
+import { resolveSecret } from '../config/secret.js';
+import { DEFAULT_ONENET_PRODUCT } from '../catalog/default.js';
+import type { Catalog } from '../catalog/schema.js';
+import { loadCatalog } from '../catalog/load.js';
+import { startServerThread } from '../server/thread.js';
+import { AdminClient } from './admin-client.js';
+
+export interface ResolvedTarget {
+  baseUrl: string;
+  /** For the report: the URL, or `embedded (URL)`. */
+  label: string;
+  embedded: boolean;
+  dialect: DialectTarget;
+  /** Present when the target has the admin API and we hold its token. */
+  admin?: AdminClient;
+  close(): Promise<void>;
+}
+
+export const ENV_ADMIN_TOKEN = 'OTA_SWARM_ADMIN_TOKEN';
+export const ENV_ONENET_KEY = 'OTA_SWARM_ONENET_ACCESS_KEY';
+export const ENV_LUAT_PROJECT_KEY = 'OTA_SWARM_LUAT_PROJECT_KEY';
+
+const LOOPBACK = /^(127(?:\.\d{1,3}){3}|localhost|\[::1\]|::1)$/i;
+
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    return LOOPBACK.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+export interface TargetOptions {
+  scenario: Scenario;
+  clock: ClockOrigin;
+  allowRemote: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function resolveTarget(o: TargetOptions): Promise<ResolvedTarget> {
+  return o.scenario.target.url ? externalTarget(o) : embeddedTarget(o);
+}
+
+async function embeddedTarget({ scenario, clock }: TargetOptions): Promise<ResolvedTarget> {
+  let catalog: Catalog | undefined;
+  if (scenario.server.catalog) {
+    catalog = loadCatalog(resolve(dirname(scenario.file), scenario.server.catalog));
+  }
+  const server = await startServerThread({
+    host: '127.0.0.1',
+    port: 0,
+    catalog,
+    seed: scenario.seed,
+    clock,
+    timeScale: clock.scale,
+    faults: scenario.server.faults as never,
+    bugs: scenario.server.bugs as never,
+    quiet: true,
+  });
+  try {
+    const admin = new AdminClient(server.url, server.adminToken);
+    const known = await admin.get<Catalog>('/admin/catalog');
+    return {
+      baseUrl: server.url,
+      label: `embedded (${server.url})`,
+      embedded: true,
+      dialect: dialectTargetFromCatalog(scenario, known),
+      admin,
+      close: () => server.close(),
+    };
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+}
+
+async function externalTarget({ scenario, allowRemote, env = process.env }: TargetOptions): Promise<ResolvedTarget> {
+  const url = scenario.target.url as string;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`--target: "${url}" is not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`--target: ${url}: only http and https are supported`);
+  if (!allowRemote && !isLoopbackUrl(url)) {
+    throw new ConfigError(`--target: ${parsed.host} is not a loopback address; pass --allow-remote to load a remote server`);
+  }
+  const baseUrl = parsed.origin;
+  const adminToken = env[ENV_ADMIN_TOKEN];
+  const admin = adminToken ? new AdminClient(baseUrl, adminToken) : undefined;
+  let dialect: DialectTarget;
+  try {
+    dialect = dialectTargetFromScenario(scenario, env);
+  } catch (err) {
+    // Keys missing from the scenario may still be discovered from a reference server's admin API.
+    if (!admin) throw err;
+    const known = await admin.get<Catalog>('/admin/catalog').catch(() => undefined);
+    if (!known) throw err;
+    dialect = dialectTargetFromCatalog(scenario, known);
+  }
+  return { baseUrl, label: baseUrl, embedded: false, dialect, admin, close: async () => {} };
+}
+
+/** Keys as the scenario and environment give them; throws ConfigError naming what is missing. */
+export function dialectTargetFromScenario(scenario: Scenario, env: NodeJS.ProcessEnv): DialectTarget {
+  const t = scenario.target;
+  if (scenario.dialect === 'onenet') {
+    const o = t.onenet ?? { productId: DEFAULT_ONENET_PRODUCT, signMethod: 'sha1' as const, tokenTtlSec: 3600 };
+    const ref = o.accessKey ?? (env[ENV_ONENET_KEY] ? { env: ENV_ONENET_KEY } : undefined);
+    if (!ref) throw new ConfigError(`${scenario.file}: target.onenet.accessKey: needed with --target (e.g. accessKey: { env: ${ENV_ONENET_KEY} })`);
+    const accessKey = resolveSecret(ref, `${scenario.file}: target.onenet.accessKey`, env);
+    return { onenet: { productId: o.productId, accessKey, signMethod: o.signMethod, tokenTtlSec: o.tokenTtlSec } };
+  }
+  if (scenario.dialect === 'luat') {
+    const l = t.luat;
+    if (!l) throw new ConfigError(`${scenario.file}: target.luat: needed for the luat dialect`);
+    const ref = l.projectKey ?? (env[ENV_LUAT_PROJECT_KEY] ? { env: ENV_LUAT_PROJECT_KEY } : undefined);
+    if (!ref) throw new ConfigError(`${scenario.file}: target.luat.projectKey: needed with --target (e.g. projectKey: { env: ${ENV_LUAT_PROJECT_KEY} })`);
+    return { luat: { projectKey: resolveSecret(ref, `${scenario.file}: target.luat.projectKey`, env), firmwareName: l.firmwareName } };
+  }
+  return {};
+}
+
+/** Keys from a reference server's catalog, for the products and firmware the scenario names. */
+export function dialectTargetFromCatalog(scenario: Scenario, catalog: Catalog): DialectTarget {
+  if (scenario.dialect === 'onenet') {
+    const o = scenario.target.onenet;
+    const productId = o?.productId ?? DEFAULT_ONENET_PRODUCT;
+    const product = catalog.onenet.products.find((p) => p.id === productId);
+    if (!product) throw new ConfigError(`${scenario.file}: target.onenet.productId: product ${productId} is not in the server's catalog`);
+    if (typeof product.accessKey !== 'string') throw new ConfigError(`server catalog: product ${productId} has no resolved access key`);
+    return { onenet: { productId, accessKey: product.accessKey, signMethod: o?.signMethod ?? 'sha1', tokenTtlSec: o?.tokenTtlSec ?? 3600 } };
+  }
+  if (scenario.dialect === 'luat') {
+    const l = scenario.target.luat;
+    if (!l) throw new ConfigError(`${scenario.file}: target.luat: needed for the luat dialect`);
+    const given = typeof l.projectKey === 'string' ? l.projectKey : undefined;
+    const project = catalog.luat.projects.find((p) => (given ? p.key === given : p.firmware.some((f) => f.name === l.firmwareName)));
+    if (!project) throw new ConfigError(`${scenario.file}: target.luat.firmwareName: no project of the server's catalog has firmware ${l.firmwareName}`);
+    return { luat: { projectKey: project.key, firmwareName: l.firmwareName } };
+  }
+  return {};
+}

@@ -1,0 +1,70 @@
+/**
+ * Piscina task: runs one shard of the fleet to its end and returns what it measured. All devices
+ * of the shard live here, driven by one ShardRunner over one keep-alive pool to the target.
+ */
+import { getDialect } from '../dialect/registry.js';
+import { expandFleet } from '../scenario/fleet.js';
+import { arrivalTimeOf } from '../scenario/arrival.js';
+import { ScaledClock } from '../time/clock.js';
+import { OperationRecorder, LagRecorder } from '../metrics/recorder.js';
+import { TransitionLog } from '../metrics/transitions.js';
+import { SeriesRecorder } from '../metrics/series.js';
+import { Network } from './network.js';
+import { ShardRunner } from './shard.js';
+import { PROGRESS_FIELDS } from './progress.js';
+import type { ShardResult, ShardTask } from './shard-task.js';
+
+export default async function runShard(task: ShardTask): Promise<ShardResult> {
+  const { scenario, workerIndex, workers } = task;
+  const plugin = getDialect(scenario.dialect);
+  const plan = expandFleet(scenario);
+  const count = Math.max(0, Math.ceil((plan.total - workerIndex) / workers));
+  const globalIndex = (slot: number): number => workerIndex + slot * workers;
+  const clock = new ScaledClock(task.clock);
+  const network = new Network({ origin: task.baseUrl, connections: scenario.engine.connectionsPerWorker, maxBodyBytes: 300 * 1024 * 1024 });
+  const recorder = new OperationRecorder();
+  const lag = new LagRecorder();
+  const log = new TransitionLog(count);
+  const series = new SeriesRecorder(task.runStartVirtual, task.clock.scale);
+  const progress = new Int32Array(task.progress, workerIndex * PROGRESS_FIELDS * 4, PROGRESS_FIELDS);
+  lag.start();
+  const runner = new ShardRunner({
+    plugin,
+    plan,
+    target: task.target,
+    clock,
+    runStartVirtual: task.runStartVirtual,
+    maxVirtualMs: scenario.stop.maxVirtualMs,
+    count,
+    globalIndex,
+    arrivalOffset: (i) => arrivalTimeOf(scenario.arrival, i, plan.total, scenario.seed),
+    send: (req, timeoutMs) => network.send(req, timeoutMs),
+    abortSends: () => network.abortAll(),
+    maxInFlight: scenario.engine.maxInFlightPerWorker,
+    recorder,
+    lag,
+    log,
+    series,
+    stopFlag: new Int32Array(task.stop),
+    progress,
+  });
+  try {
+    const outcome = await runner.run();
+    lag.stop();
+    const idOf = (slot: number): string => plan.profileOf(globalIndex(slot)).id;
+    const transitions = log.check(plugin.rules, idOf, { maxSamples: task.maxSamples, allowUnfinished: outcome.end !== 'completed' });
+    const finals: { id: string; state: string }[] = [];
+    // A sample for comparing final states with the server: every device that did not succeed
+    // (up to the cap), then every k-th of the rest.
+    const cap = task.agreementSampleSize;
+    const stride = Math.max(1, Math.ceil(count / Math.max(1, cap)));
+    for (let slot = 0; slot < count && finals.length < cap; slot++) {
+      const state = runner.finalKind(slot);
+      if (state === undefined) continue;
+      if (state !== 'succeeded' || slot % stride === 0) finals.push({ id: idOf(slot), state });
+    }
+    return { workerIndex, outcome, metrics: recorder.snapshot(), lag: lag.snapshot(), transitions, finals, series: series.snapshot() };
+  } finally {
+    await network.close();
+  }
+}

@@ -1,0 +1,10 @@
+export { run, type RunApiOptions } from './api.js';
+export { runScenario, defaultWorkers, type RunOptions } from './engine/run.js';
+export { loadScenario, parseScenario, type ScenarioOverrides } from './scenario/load.js';
+export type { Scenario, CohortSpec, Expectation } from './scenario/types.js';
+export type { Report, OperationReport, ExpectationResult } from './report/types.js';
+export { startServer, type ServerOptions, type RunningServer } from './server/index.js';
+export { DIALECTS, getDialect } from './dialect/registry.js';
+export type { DialectPlugin, Wire, HttpRequest, HttpResult } from './dialect/types.js';
+export type { DeviceMachine, DeviceProfile, Step, Action } from './device/types.js';
+export { formatSummary } from './report/console.js';

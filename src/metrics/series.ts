@@ -1,0 +1,137 @@
+/**
+ * Counts over time: requests, errors and arrivals per bucket of real and of virtual time, and the
+ * devices in each state once per real second. Workers keep their own; the main thread sums them
+ * bucket by bucket (counts merge exactly, like histograms).
+ */
+import type { StateSeries, TimeSeries } from '../report/types.js';
+
+/** Growable counters indexed by bucket. */
+class Buckets {
+  requests: number[] = [];
+  errors: number[] = [];
+  arrivals: number[] = [];
+  add(field: 'requests' | 'errors' | 'arrivals', bucket: number): void {
+    if (bucket < 0 || !Number.isFinite(bucket)) return;
+    const a = this[field];
+    while (a.length <= bucket) a.push(0);
+    a[bucket] = (a[bucket] as number) + 1;
+  }
+}
+
+export interface SeriesSnapshot {
+  realBucketSeconds: number;
+  virtualBucketSeconds: number;
+  real: { requests: number[]; errors: number[]; arrivals: number[] };
+  virtual: { requests: number[]; errors: number[]; arrivals: number[] };
+  /** Per real-second sample: state kind → devices in it. */
+  states: Record<string, number>[];
+}
+
+export class SeriesRecorder {
+  private readonly real = new Buckets();
+  private readonly virtual = new Buckets();
+  private readonly states: Record<string, number>[] = [];
+  private readonly counts = new Map<string, number>();
+  readonly virtualBucketMs: number;
+
+  /**
+   * `scale` virtual ms per real ms: a virtual bucket spans as much virtual time as one real
+   * second does, so both series have about as many buckets.
+   */
+  constructor(
+    private readonly runStartVirtual: number,
+    private readonly scale: number,
+  ) {
+    this.virtualBucketMs = 1000 * Math.max(1, scale);
+  }
+
+  private buckets(tVirtual: number): [number, number] {
+    const sinceStart = tVirtual - this.runStartVirtual;
+    return [Math.floor(sinceStart / this.scale / 1000), Math.floor(sinceStart / this.virtualBucketMs)];
+  }
+
+  request(tVirtual: number, isError: boolean): void {
+    const [r, v] = this.buckets(tVirtual);
+    this.real.add('requests', r);
+    this.virtual.add('requests', v);
+    if (isError) {
+      this.real.add('errors', r);
+      this.virtual.add('errors', v);
+    }
+  }
+
+  arrival(tVirtual: number): void {
+    const [r, v] = this.buckets(tVirtual);
+    this.real.add('arrivals', r);
+    this.virtual.add('arrivals', v);
+  }
+
+  /** A device moved from one state kind to another (undefined: it had none yet). */
+  moved(from: string | undefined, to: string): void {
+    if (from !== undefined) this.counts.set(from, (this.counts.get(from) ?? 0) - 1);
+    this.counts.set(to, (this.counts.get(to) ?? 0) + 1);
+  }
+
+  /** Takes the state sample for real second `second` (samples missed by a busy loop repeat the last). */
+  sampleStates(tVirtual: number, asleep: number): void {
+    const second = this.buckets(tVirtual)[0];
+    if (second < 0) return;
+    const sample: Record<string, number> = { asleep };
+    for (const [k, n] of this.counts) if (n > 0) sample[k] = n;
+    while (this.states.length < second) this.states.push(this.states[this.states.length - 1] ?? { asleep });
+    this.states[second] = sample;
+  }
+
+  snapshot(): SeriesSnapshot {
+    return {
+      realBucketSeconds: 1,
+      virtualBucketSeconds: this.virtualBucketMs / 1000,
+      real: { requests: this.real.requests, errors: this.real.errors, arrivals: this.real.arrivals },
+      virtual: { requests: this.virtual.requests, errors: this.virtual.errors, arrivals: this.virtual.arrivals },
+      states: this.states,
+    };
+  }
+}
+
+function sumInto(into: number[], add: readonly number[]): void {
+  while (into.length < add.length) into.push(0);
+  for (let i = 0; i < add.length; i++) into[i] = (into[i] as number) + (add[i] as number);
+}
+
+function toSeries(bucketSeconds: number, parts: { requests: number[]; errors: number[]; arrivals: number[] }[]): TimeSeries {
+  const requests: number[] = [];
+  const errors: number[] = [];
+  const arrivals: number[] = [];
+  for (const p of parts) {
+    sumInto(requests, p.requests);
+    sumInto(errors, p.errors);
+    sumInto(arrivals, p.arrivals);
+  }
+  const n = Math.max(requests.length, errors.length, arrivals.length);
+  const pad = (a: number[]): number[] => a.concat(new Array<number>(n - a.length).fill(0));
+  return { bucketSeconds, t: Array.from({ length: n }, (_, i) => i * bucketSeconds), requests: pad(requests), errors: pad(errors), arrivals: pad(arrivals) };
+}
+
+/**
+ * Merges the workers' series. `categoryOf` maps a dialect's state kind to a chart category
+ * (asleep, checking, downloading, upgrading, succeeded, failed, banned, other).
+ */
+export function mergeSeries(snaps: SeriesSnapshot[], categoryOf: (kind: string) => string): { real: TimeSeries; virtual: TimeSeries; states: StateSeries } {
+  const real = toSeries(1, snaps.map((s) => s.real));
+  const virtual = toSeries(snaps[0]?.virtualBucketSeconds ?? 1, snaps.map((s) => s.virtual));
+  const samples = Math.max(0, ...snaps.map((s) => s.states.length));
+  const byCategory: Record<string, number[]> = {};
+  for (let i = 0; i < samples; i++) {
+    for (const s of snaps) {
+      // A worker that ended early keeps its last picture for the rest of the run.
+      const sample = s.states[Math.min(i, s.states.length - 1)];
+      if (!sample) continue;
+      for (const kind in sample) {
+        const cat = kind === 'asleep' ? 'asleep' : categoryOf(kind);
+        const series = (byCategory[cat] ??= new Array<number>(samples).fill(0));
+        series[i] = (series[i] as number) + (sample[kind] as number);
+      }
+    }
+  }
+  return { real, virtual, states: { t: Array.from({ length: samples }, (_, i) => i), byCategory } };
+}

@@ -1,0 +1,211 @@
+/**
+ * The end-of-run summary printed to the console: a compact, aligned digest of a Report in the
+ * spirit of k6's end-of-test summary. It sees only the report; free text is still scrubbed of
+ * anything that looks like a credential, in case one slipped into a URL or an error line.
+ */
+import { formatMs } from '../config/units.js';
+import type { HarnessReport, OperationReport, Report, TransitionStep, TransitionsReport } from './types.js';
+
+export interface SummaryOptions {
+  /** ANSI colours (off by default: logs and pipes get plain text). */
+  color?: boolean;
+}
+
+type Paint = (text: string) => string;
+
+interface Palette {
+  bold: Paint;
+  dim: Paint;
+  green: Paint;
+  red: Paint;
+  yellow: Paint;
+}
+
+const PLAIN: Palette = { bold: (s) => s, dim: (s) => s, green: (s) => s, red: (s) => s, yellow: (s) => s };
+
+function ansi(code: number): Paint {
+  return (s) => `\u001b[${code}m${s}\u001b[0m`;
+}
+
+const ANSI: Palette = { bold: ansi(1), dim: ansi(2), green: ansi(32), red: ansi(31), yellow: ansi(33) };
+
+/** Outcomes listed per operation before "+N more". */
+const TOP_OUTCOMES = 3;
+/** Steps of a sample trace shown before eliding the middle. */
+const TRACE_HEAD = 6;
+const TRACE_TAIL = 2;
+
+export function formatSummary(report: Report, options: SummaryOptions = {}): string {
+  const p = options.color === true ? ANSI : PLAIN;
+  const sections = [
+    header(report, p),
+    operations(report.operations, p),
+    devices(report.devices, p),
+    transitions(report.transitions, p),
+    harness(report.harness, p),
+    expectations(report, p),
+    errors(report.errors, p),
+    [verdict(report, p)],
+  ];
+  return sections
+    .filter((lines) => lines.length > 0)
+    .map((lines) => lines.join('\n'))
+    .join('\n\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+function header(r: Report, p: Palette): string[] {
+  const rows: [string, string][] = [
+    ['target', scrub(r.target)],
+    ['dialect', `${r.dialect} · seed ${r.seed} · time scale ×${num(r.timeScale)}`],
+    ['devices', `${count(r.devices.total)} (${count(r.devices.started)} started)`],
+    ['duration', `${formatMs(r.durationMs)} real · ${formatMs(r.virtualDurationMs)} virtual · ended by ${r.endedBy}`],
+    ['started', r.startedAt],
+  ];
+  return [p.bold(`ota-swarm · ${scrub(r.scenario)}`), ...rows.map(([k, v]) => `  ${p.dim(k.padEnd(9))} ${v}`)];
+}
+
+function operations(ops: Record<string, OperationReport>, p: Palette): string[] {
+  const names = Object.keys(ops);
+  if (names.length === 0) return [`${p.bold('operations')}  none recorded`];
+  const head = ['operation', 'count', 'errors', 'p50', 'p90', 'p99', 'max', 'svc p99', 'outcomes'];
+  const rows = names.map((name) => {
+    const o = ops[name]!;
+    return [
+      name,
+      count(o.count),
+      o.errors === 0 ? '0' : `${count(o.errors)} (${percent(o.errors, o.count)})`,
+      formatMs(o.latencyMs.p50),
+      formatMs(o.latencyMs.p90),
+      formatMs(o.latencyMs.p99),
+      formatMs(o.latencyMs.max),
+      formatMs(o.serviceMs.p99),
+      topOutcomes(o.byOutcome),
+    ];
+  });
+  const lines = table([head, ...rows], ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']);
+  const errorRows = new Set(names.map((n, i) => (ops[n]!.errors > 0 ? i + 1 : -1)));
+  return [
+    p.bold('operations') + p.dim('  latency from the moment the device meant to act; svc = from the send'),
+    ...lines.map((line, i) => `  ${i === 0 ? p.dim(line) : errorRows.has(i) ? p.yellow(line) : line}`),
+  ];
+}
+
+function devices(d: Report['devices'], p: Palette): string[] {
+  const states = Object.entries(d.byFinalState).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]));
+  const inStates = states.reduce((sum, [, n]) => sum + n, 0);
+  const rows = states.map(([state, n]) => [state, count(n), percent(n, d.total)]);
+  if (d.total > inStates) rows.push(['(no state)', count(d.total - inStates), percent(d.total - inStates, d.total)]);
+  if (rows.length === 0) return [`${p.bold('devices by final state')}  none`];
+  return [p.bold('devices by final state'), ...table(rows, ['l', 'r', 'r']).map((l) => `  ${l}`)];
+}
+
+function transitions(t: TransitionsReport, p: Palette): string[] {
+  const ok = t.violations === 0;
+  const mark = ok ? p.green('✓') : p.red('✗');
+  const lines = [`${p.bold('transitions')}  ${mark} ${count(t.checked)} devices checked · ${count(t.violations)} violation${t.violations === 1 ? '' : 's'}`];
+  const rules = Object.entries(t.byRule).filter(([, n]) => n > 0);
+  if (rules.length > 0) lines.push(`  by rule: ${rules.map(([rule, n]) => `${rule} ${count(n)}`).join(' · ')}`);
+  const first = t.samples[0];
+  if (first !== undefined) {
+    lines.push(`  first: ${scrub(first.device)} ${first.rule}: ${scrub(first.detail)}`);
+    lines.push(`    ${shortTrace(first.trace)}`);
+  }
+  if (t.serverAgreement !== undefined) {
+    const a = t.serverAgreement;
+    const agreeMark = a.disagreements === 0 ? p.green('✓') : p.red('✗');
+    lines.push(`  server agreement ${agreeMark} ${count(a.checked)} checked · ${count(a.disagreements)} disagree`);
+    const s = a.samples[0];
+    if (s !== undefined) lines.push(`    e.g. ${scrub(s.device)}: device ${s.device_state}, server ${s.server_state}`);
+  }
+  return lines;
+}
+
+function harness(h: HarnessReport, p: Palette): string[] {
+  const lag = (name: string, l: HarnessReport['eventLoopLagMs']): string => `${name} p99 ${formatMs(l.p99)} (max ${formatMs(l.max)})`;
+  const lines = [
+    `${p.bold('harness')}  ${h.workers} worker${h.workers === 1 ? '' : 's'} · ${lag('event-loop lag', h.eventLoopLagMs)} · ${lag('schedule lag', h.scheduleLagMs)}`,
+  ];
+  if (h.bottleneck) lines.push(p.red(p.bold('  ⚠ BOTTLENECK: the harness itself was the bottleneck; latencies include its own lateness')));
+  for (const note of h.notes) lines.push(`    - ${scrub(note)}`);
+  return lines;
+}
+
+function expectations(r: Report, p: Palette): string[] {
+  if (r.expectations.length === 0) return [`${p.bold('expectations')}  none`];
+  const width = Math.max(...r.expectations.map((e) => e.name.length));
+  return [
+    p.bold('expectations'),
+    ...r.expectations.map((e) => `  ${e.passed ? p.green('✓') : p.red('✗')} ${scrub(e.name).padEnd(width)}  ${p.dim(scrub(e.detail))}`),
+  ];
+}
+
+function errors(list: readonly string[], p: Palette): string[] {
+  if (list.length === 0) return [];
+  return [p.bold(p.red('errors')), ...list.map((e) => `  - ${scrub(e)}`)];
+}
+
+function verdict(r: Report, p: Palette): string {
+  if (r.interrupted || r.endedBy === 'interrupted') return p.bold(p.yellow('INTERRUPTED (partial)'));
+  if (r.passed) return p.bold(p.green('PASSED'));
+  const failed = r.expectations.filter((e) => !e.passed).length;
+  const reasons: string[] = [];
+  if (failed > 0) reasons.push(`${failed} of ${r.expectations.length} expectations failed`);
+  if (r.endedBy === 'error') reasons.push('the run ended in error');
+  return p.bold(p.red(`FAILED${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}`));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** Rows padded to common column widths; 'r' columns right-aligned. */
+function table(rows: string[][], align: ('l' | 'r')[]): string[] {
+  const widths = align.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
+  return rows.map((row) =>
+    row
+      .map((cell, c) => (align[c] === 'r' ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function topOutcomes(byOutcome: Record<string, number>): string {
+  const sorted = Object.entries(byOutcome).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]));
+  const shown = sorted.slice(0, TOP_OUTCOMES).map(([label, n]) => `${scrub(label)} ${count(n)}`);
+  if (sorted.length > TOP_OUTCOMES) shown.push(`+${sorted.length - TOP_OUTCOMES} more`);
+  return shown.join(' · ');
+}
+
+function shortTrace(trace: readonly TransitionStep[]): string {
+  const step = (s: TransitionStep): string => `${s.t === 0 ? '0' : formatMs(s.t)} ${s.state}(${scrub(s.cause)})`;
+  if (trace.length <= TRACE_HEAD + TRACE_TAIL) return trace.map(step).join(' → ');
+  const head = trace.slice(0, TRACE_HEAD).map(step);
+  const tail = trace.slice(trace.length - TRACE_TAIL).map(step);
+  return [...head, `… ${trace.length - TRACE_HEAD - TRACE_TAIL} more …`, ...tail].join(' → ');
+}
+
+function count(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+function num(n: number): string {
+  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(4)));
+}
+
+function percent(part: number, whole: number): string {
+  return whole > 0 ? `${((part / whole) * 100).toFixed(1)}%` : '–';
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const URL_USERINFO = /(\/\/)[^/@\s]+@/g;
+const SECRET_PARAM = /([?&;](?:access_?key|key|token|secret|sign|signature|password|project_?key)=)[^&\s]*/gi;
+
+/** Hides URL user-info and credential-looking query parameters. */
+export function scrub(text: string): string {
+  return text.replace(URL_USERINFO, '$1***@').replace(SECRET_PARAM, '$1***');
+}

@@ -1,0 +1,489 @@
+/**
+ * Scenario files → `Scenario`: the schema first (./schema.ts, through config/load.ts), then what a
+ * schema cannot say (units, shares against the fleet size, id ranges, dialect requirements,
+ * expectations), each error one line naming file:line:col and the field's path. CLI overrides are
+ * applied here so every consumer sees one resolved scenario.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { parseIdRange, rangeSize, type IdRange } from '../catalog/id-range.js';
+import { ConfigError, parseYaml, type Located } from '../config/load.js';
+import { parseDuration, parseShare, parseSize } from '../config/units.js';
+import { validateRadioMode } from '../radio/model.js';
+import type { Distribution } from '../random/distribution.js';
+import { NO_SIGNAL } from './fleet.js';
+import { LUAT_OPERATIONS, ONENET_OPERATIONS, operationOf, parseExpectation } from './expectations.js';
+import { DEFAULTS, ScenarioFileSchema, type CohortFile, type ScenarioFile } from './schema.js';
+import type { ArrivalSpec, CohortSpec, Expectation, RadioMode, Scenario } from './types.js';
+
+/** Values from the command line; each replaces the file's. */
+export interface ScenarioOverrides {
+  devices?: number;
+  durationMs?: number;
+  timeScale?: number;
+  seed?: number;
+  targetUrl?: string;
+}
+
+/** Dialects a scenario may name, with the operations their expectations may name. */
+const dialects = new Map<string, readonly string[]>([
+  ['onenet', ONENET_OPERATIONS],
+  ['luat', LUAT_OPERATIONS],
+]);
+
+/** Lets a dialect plugin be named in scenarios; `operations` are its histogram names. */
+export function registerScenarioDialect(name: string, operations: readonly string[]): void {
+  dialects.set(name, [...operations]);
+}
+
+export function knownDialects(): string[] {
+  return [...dialects.keys()];
+}
+
+/** Reads, validates and resolves a scenario file; throws ConfigError with one line. */
+export function loadScenario(file: string, overrides: ScenarioOverrides = {}): Scenario {
+  checkOverrides(overrides);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  return parseScenario(text, file, overrides);
+}
+
+/** As loadScenario, from text; `file` names it in messages and anchors relative paths. */
+export function parseScenario(text: string, file: string, overrides: ScenarioOverrides = {}): Scenario {
+  checkOverrides(overrides);
+  return resolveScenario(parseYaml(text, ScenarioFileSchema, file), file, overrides);
+}
+
+function checkOverrides(o: ScenarioOverrides): void {
+  const bad = (flag: string, what: string): never => {
+    throw new ConfigError(`${flag}: must be ${what}`);
+  };
+  if (o.devices !== undefined && !(Number.isSafeInteger(o.devices) && o.devices >= 1)) bad('--devices', 'a positive integer');
+  if (o.durationMs !== undefined && !(Number.isFinite(o.durationMs) && o.durationMs > 0)) bad('--duration', 'a positive duration, e.g. 90s or 5m');
+  if (o.timeScale !== undefined && !(Number.isFinite(o.timeScale) && o.timeScale > 0 && o.timeScale <= 1_000_000)) {
+    bad('--time-scale', 'a number above 0 and at most 1000000');
+  }
+  if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) bad('--seed', 'an integer from 0 to 4294967295');
+  if (o.targetUrl !== undefined && !isHttpUrl(o.targetUrl)) bad('--target', 'an http:// or https:// URL');
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Raises a ConfigError at a field: `file:line:col: path: message`. */
+type Fail = (path: string, message: string) => never;
+
+function resolveScenario(doc: Located<ScenarioFile>, file: string, overrides: ScenarioOverrides): Scenario {
+  const raw = doc.value;
+  const fail: Fail = (path, message) => {
+    throw new ConfigError(`${doc.where(path)}: ${path}: ${message}`);
+  };
+  const operations = dialects.get(raw.dialect);
+  if (!operations) return fail('dialect', `unknown dialect "${raw.dialect}" (known: ${knownDialects().map((d) => `"${d}"`).join(', ')})`);
+  // Resolved in the order of the file, so the first error reported is the first in the file.
+  const target = resolveTarget(raw, overrides, fail);
+  const rawServer = raw.server ?? {};
+  const server: Scenario['server'] = {
+    ...(rawServer.catalog !== undefined ? { catalog: resolve(dirname(file), rawServer.catalog) } : {}),
+    ...(rawServer.faults !== undefined ? { faults: rawServer.faults } : {}),
+    bugs: rawServer.bugs ?? [],
+  };
+  const fleet = resolveFleet(raw.fleet, overrides.devices, fail);
+  const arrival = resolveArrival(raw.arrival ?? { pattern: 'all-at-once' }, fail);
+  const stop = raw.stop ?? {};
+  const stopAfterMs = positive(duration(stop.after ?? DEFAULTS.stopAfter, 'stop.after', fail), 'stop.after', fail);
+  const maxVirtualMs = stop.virtual === undefined ? undefined : positive(duration(stop.virtual, 'stop.virtual', fail), 'stop.virtual', fail);
+  return {
+    file,
+    name: raw.name ?? basename(file, extname(file)),
+    description: raw.description ?? '',
+    dialect: raw.dialect,
+    seed: overrides.seed ?? raw.seed ?? DEFAULTS.seed,
+    timeScale: overrides.timeScale ?? raw.timeScale ?? DEFAULTS.timeScale,
+    target,
+    server,
+    fleet,
+    arrival,
+    stop: { maxDurationMs: overrides.durationMs ?? stopAfterMs, ...(maxVirtualMs !== undefined ? { maxVirtualMs } : {}) },
+    engine: {
+      maxInFlightPerWorker: raw.engine?.maxInFlightPerWorker ?? DEFAULTS.maxInFlightPerWorker,
+      connectionsPerWorker: raw.engine?.connectionsPerWorker ?? DEFAULTS.connectionsPerWorker,
+    },
+    expect: resolveExpectations(raw.expect ?? [], raw.dialect, operations, fail),
+  };
+}
+
+function resolveTarget(raw: ScenarioFile, overrides: ScenarioOverrides, fail: Fail): Scenario['target'] {
+  const t = raw.target ?? {};
+  if (t.url !== undefined && !isHttpUrl(t.url)) fail('target.url', 'must be an http:// or https:// URL');
+  const target: Scenario['target'] = {};
+  const url = overrides.targetUrl ?? t.url;
+  if (url !== undefined) target.url = url;
+  if (t.onenet) {
+    const ttlMs = duration(t.onenet.tokenTtl ?? DEFAULTS.tokenTtl, 'target.onenet.tokenTtl', fail);
+    if (ttlMs < 1000) fail('target.onenet.tokenTtl', 'must be at least 1s');
+    target.onenet = {
+      productId: t.onenet.productId,
+      ...(t.onenet.accessKey !== undefined ? { accessKey: t.onenet.accessKey } : {}),
+      signMethod: t.onenet.signMethod ?? DEFAULTS.signMethod,
+      tokenTtlSec: Math.round(ttlMs / 1000),
+    };
+  }
+  if (t.luat) {
+    target.luat = { firmwareName: t.luat.firmwareName, ...(t.luat.projectKey !== undefined ? { projectKey: t.luat.projectKey } : {}) };
+  }
+  if (raw.dialect === 'onenet' && !target.onenet) fail('target.onenet.productId', 'required by dialect "onenet"');
+  if (raw.dialect === 'luat' && !target.luat) fail('target.luat.firmwareName', 'required by dialect "luat"');
+  return target;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Units
+
+function duration(v: string | number, path: string, fail: Fail): number {
+  const ms = parseDuration(v);
+  if (ms === undefined) fail(path, `${JSON.stringify(v)} is not a duration (e.g. 250ms, 30s, 5m, 2h, 1d, or a number of ms)`);
+  return ms as number;
+}
+
+function size(v: string | number, path: string, fail: Fail): number {
+  const bytes = parseSize(v);
+  if (bytes === undefined) fail(path, `${JSON.stringify(v)} is not a size (e.g. 512B, 16KiB, 1MiB, or a number of bytes)`);
+  return bytes as number;
+}
+
+function share(v: string | number, path: string, fail: Fail): number {
+  const f = parseShare(v);
+  if (f === undefined) fail(path, `${JSON.stringify(v)} is not a share (e.g. 10%, or a fraction from 0 to 1)`);
+  return f as number;
+}
+
+const RATE = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(s|m|min|h)\s*$/;
+const PER_SECOND: Record<string, number> = { s: 1, m: 1 / 60, min: 1 / 60, h: 1 / 3600 };
+
+/** `500/s`, `30/m`, `1000/h`, or a number per second → devices per second. */
+export function parseRate(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const m = RATE.exec(v);
+  if (!m) return undefined;
+  const perSecond = Number(m[1]) * (PER_SECOND[m[2] ?? 's'] ?? 1);
+  return perSecond > 0 ? perSecond : undefined;
+}
+
+type DistributionParam = 'value' | 'min' | 'max' | 'mean' | 'stddev' | 'median' | 'p99' | 'scale';
+/** A named distribution as the file gives it (parameters still in the file's units). */
+type RawDistribution = { dist: Exclude<Distribution, number>['dist']; shape?: number } & { [K in DistributionParam]?: number | string };
+
+/**
+ * A distribution from the file: plain values or a named shape. `value` reads one parameter (a
+ * number, or a duration for timers), so timers may say `{ dist: uniform, min: 30m, max: 2h }`.
+ */
+function distribution(
+  v: number | string | RawDistribution,
+  path: string,
+  fail: Fail,
+  value: (x: number | string, path: string) => number,
+): Distribution {
+  if (typeof v !== 'object') return value(v, path);
+  const p = (k: DistributionParam): number => {
+    const x = v[k];
+    if (x === undefined) return fail(path, `missing required field "${k}"`);
+    return value(x, `${path}.${k}`);
+  };
+  const opt = (k: DistributionParam): number | undefined => (v[k] === undefined ? undefined : p(k));
+  const atLeast = (k: DistributionParam, x: number | undefined, other: DistributionParam, bound: number | undefined) => {
+    if (x !== undefined && bound !== undefined && x < bound) fail(`${path}.${k}`, `must be at least ${other} (${bound})`);
+  };
+  switch (v.dist) {
+    case 'fixed':
+      return { dist: 'fixed', value: p('value') };
+    case 'uniform': {
+      const min = p('min');
+      const max = p('max');
+      atLeast('max', max, 'min', min);
+      return { dist: 'uniform', min, max };
+    }
+    case 'normal': {
+      const mean = p('mean');
+      const stddev = p('stddev');
+      if (stddev < 0) fail(`${path}.stddev`, 'must be at least 0');
+      const min = opt('min');
+      const max = opt('max');
+      atLeast('max', max, 'min', min);
+      return { dist: 'normal', mean, stddev, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
+    }
+    case 'lognormal': {
+      const median = p('median');
+      const p99 = p('p99');
+      if (!(median > 0)) fail(`${path}.median`, 'must be more than 0');
+      atLeast('p99', p99, 'median', median);
+      const max = opt('max');
+      return { dist: 'lognormal', median, p99, ...(max !== undefined ? { max } : {}) };
+    }
+    case 'pareto': {
+      const scale = p('scale');
+      if (!(scale > 0)) fail(`${path}.scale`, 'must be more than 0');
+      const shape = v.shape;
+      if (shape === undefined) return fail(path, 'missing required field "shape"');
+      const max = opt('max');
+      return { dist: 'pareto', scale, shape, ...(max !== undefined ? { max } : {}) };
+    }
+  }
+}
+
+const plainNumber =
+  (fail: Fail) =>
+  (x: number | string, path: string): number => {
+    if (typeof x === 'number' && Number.isFinite(x)) return x;
+    return fail(path, `${JSON.stringify(x)} is not a number`);
+  };
+
+const durationValue =
+  (fail: Fail) =>
+  (x: number | string, path: string): number =>
+    duration(x, path, fail);
+
+// ---------------------------------------------------------------------------------------------
+// Fleet
+
+function resolveCohort(c: CohortFile, index: number, path: string, fail: Fail): Omit<CohortSpec, 'count'> {
+  const s = c.settings;
+  const d = DEFAULTS.settings;
+  const signal = c.signal ?? DEFAULTS.signal;
+  if (typeof signal === 'string' && signal !== 'none') fail(`${path}.signal`, 'must be a number, a distribution or none');
+  return {
+    name: c.name ?? `cohort-${index}`,
+    ids: c.ids,
+    version: c.version,
+    manuf: c.manuf ?? DEFAULTS.manuf,
+    model: c.model ?? DEFAULTS.model,
+    core: c.core ?? DEFAULTS.core,
+    taskType: c.taskType ?? DEFAULTS.taskType,
+    battery: distribution(c.battery ?? DEFAULTS.battery, `${path}.battery`, fail, plainNumber(fail)),
+    signal: signal === 'none' ? NO_SIGNAL : distribution(signal, `${path}.signal`, fail, plainNumber(fail)),
+    radio: resolveRadio(c.radio ?? { mode: 'always-on' }, `${path}.radio`, fail),
+    behaviours: {
+      corruptDownload: share(c.behaviours?.corruptDownload ?? DEFAULTS.share, `${path}.behaviours.corruptDownload`, fail),
+      rebootIntoOld: share(c.behaviours?.rebootIntoOld ?? DEFAULTS.share, `${path}.behaviours.rebootIntoOld`, fail),
+    },
+    settings: {
+      chunkSize: positive(size(s?.chunkSize ?? d.chunkSize, `${path}.settings.chunkSize`, fail), `${path}.settings.chunkSize`, fail),
+      progressEvery: s?.progressEvery ?? d.progressEvery,
+      requestTimeoutMs: positive(duration(s?.requestTimeout ?? d.requestTimeout, `${path}.settings.requestTimeout`, fail), `${path}.settings.requestTimeout`, fail),
+      rebootMs: duration(s?.reboot ?? d.reboot, `${path}.settings.reboot`, fail),
+      maxAttempts: s?.maxAttempts ?? d.maxAttempts,
+      retryDelayMs: duration(s?.retryDelay ?? d.retryDelay, `${path}.settings.retryDelay`, fail),
+      waitBackoffMs: duration(s?.waitBackoff ?? d.waitBackoff, `${path}.settings.waitBackoff`, fail),
+    },
+  };
+}
+
+function positive(n: number, path: string, fail: Fail): number {
+  if (!(n > 0)) fail(path, 'must be more than 0');
+  return n;
+}
+
+/** The cohort's radio, checked against the timer values a network can actually send. */
+function resolveRadio(r: NonNullable<CohortFile['radio']>, path: string, fail: Fail): RadioMode {
+  const mode = radioMode(r, path, fail);
+  try {
+    validateRadioMode(mode, path);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    // The radio model names the field first (`fleet.cohorts.0.radio.cycle: ...`): point at it.
+    const named = /^([A-Za-z0-9_.]+): (.*)$/.exec(err.message);
+    if (named?.[1]?.startsWith(path) && named[2] !== undefined) fail(named[1], named[2]);
+    fail(path, err.message);
+  }
+  return mode;
+}
+
+function radioMode(r: NonNullable<CohortFile['radio']>, path: string, fail: Fail): RadioMode {
+  const timer = durationValue(fail);
+  switch (r.mode) {
+    case 'always-on':
+      return { mode: 'always-on' };
+    case 'psm':
+      return {
+        mode: 'psm',
+        t3412: distribution(r.t3412 ?? DEFAULTS.psmT3412, `${path}.t3412`, fail, timer),
+        t3324: distribution(r.t3324 ?? DEFAULTS.psmT3324, `${path}.t3324`, fail, timer),
+      };
+    case 'drx':
+      return { mode: 'drx', cycleMs: positive(duration(r.cycle ?? DEFAULTS.drxCycle, `${path}.cycle`, fail), `${path}.cycle`, fail) };
+    case 'edrx':
+      return {
+        mode: 'edrx',
+        cycleMs: positive(duration(r.cycle ?? DEFAULTS.edrxCycle, `${path}.cycle`, fail), `${path}.cycle`, fail),
+        ptwMs: positive(duration(r.ptw ?? DEFAULTS.edrxPtw, `${path}.ptw`, fail), `${path}.ptw`, fail),
+      };
+  }
+}
+
+/**
+ * Cohort sizes: counts are exact, shares are of the fleet size, and at most one cohort without
+ * either takes the rest. With `--devices`, the fleet takes the new size and counts scale with it.
+ * Largest remainders make the sizes add up exactly.
+ */
+function resolveFleet(fleet: ScenarioFile['fleet'], devicesOverride: number | undefined, fail: Fail): Scenario['fleet'] {
+  const cohorts = fleet.cohorts.map((c, k) => resolveCohort(c, k, `fleet.cohorts.${k}`, fail));
+  const names = new Map<string, number>();
+  cohorts.forEach((c, k) => {
+    const first = names.get(c.name);
+    if (first !== undefined) fail(`fleet.cohorts.${k}.name`, `"${c.name}" is also the name of cohort ${first}`);
+    names.set(c.name, k);
+  });
+
+  const shares: (number | undefined)[] = [];
+  let restIndex: number | undefined;
+  let shareSum = 0;
+  let countSum = 0;
+  fleet.cohorts.forEach((c, k) => {
+    const path = `fleet.cohorts.${k}`;
+    if (c.count !== undefined && c.share !== undefined) fail(`${path}.share`, 'give count or share, not both');
+    const f = c.share === undefined ? undefined : share(c.share, `${path}.share`, fail);
+    shares.push(f);
+    if (f !== undefined) {
+      shareSum += f;
+      if (shareSum > 1 + 1e-9) fail(`${path}.share`, `cohort shares add up to ${percent(shareSum)}, over 100%`);
+    } else if (c.count !== undefined) {
+      countSum += c.count;
+      if (fleet.devices !== undefined && countSum > fleet.devices) {
+        fail(`${path}.count`, `cohort counts add up to ${countSum}, over fleet.devices (${fleet.devices})`);
+      }
+    } else if (restIndex !== undefined) {
+      fail(path, `give count or share: only one cohort may take the rest (cohort ${restIndex} does)`);
+    } else {
+      restIndex = k;
+    }
+  });
+  const needsSize = shares.some((s) => s !== undefined) || restIndex !== undefined;
+  if (fleet.devices === undefined && needsSize && devicesOverride === undefined) {
+    fail('fleet.devices', 'required when a cohort gives a share or takes the rest');
+  }
+  const declared = fleet.devices ?? countSum;
+  const total = devicesOverride ?? declared;
+  const scale = declared > 0 ? total / declared : 1;
+  const ideal = fleet.cohorts.map((c, k) => {
+    const f = shares[k];
+    if (f !== undefined) return f * total;
+    return c.count !== undefined ? c.count * scale : 0;
+  });
+  const taken = ideal.reduce((a, b) => a + b, 0);
+  if (taken > total + 1e-6) {
+    fail('fleet.cohorts', `cohorts take ${round2(taken)} devices, over the fleet size (${total})`);
+  }
+  if (restIndex !== undefined) {
+    ideal[restIndex] = total - taken;
+  } else if (Math.abs(taken - total) > 1e-6) {
+    fail(
+      'fleet.cohorts',
+      `cohorts add up to ${round2(taken)} of ${total} devices; make counts and shares add up to the fleet, or leave one cohort without count or share to take the rest`,
+    );
+  }
+  const counts = apportion(ideal, total);
+
+  const ranges: IdRange[] = [];
+  const specs = cohorts.map((c, k): CohortSpec => {
+    const path = `fleet.cohorts.${k}`;
+    let range: IdRange;
+    try {
+      range = parseIdRange(c.ids);
+    } catch (err) {
+      return fail(`${path}.ids`, (err as Error).message);
+    }
+    const count = counts[k] ?? 0;
+    const capacity = range.width === -1 ? 1 : rangeSize(range);
+    if (count > capacity) {
+      fail(fleet.cohorts[k]?.count !== undefined ? `${path}.count` : `${path}.ids`, `cohort "${c.name}" needs ${count} ids but ${c.ids} holds ${capacity}`);
+    }
+    ranges.push(range);
+    return { ...c, count };
+  });
+  checkOverlaps(specs, ranges, fail);
+  return { devices: total, cohorts: specs };
+}
+
+/** Integer sizes that add up to `total`, each the floor or ceiling of its ideal. */
+function apportion(ideal: number[], total: number): number[] {
+  // Ideals a hair under an integer (float noise) count as that integer.
+  const floors = ideal.map((x) => Math.max(0, Math.floor(x + 1e-6)));
+  let left = total - floors.reduce((a, b) => a + b, 0);
+  const order = ideal.map((x, k) => ({ k, frac: x - (floors[k] ?? 0) })).sort((a, b) => b.frac - a.frac || a.k - b.k);
+  for (const { k } of order) {
+    if (left <= 0) break;
+    floors[k] = (floors[k] ?? 0) + 1;
+    left--;
+  }
+  return floors;
+}
+
+/** Two cohorts drawing ids from the same range must not hand out the same id twice. */
+function checkOverlaps(specs: CohortSpec[], ranges: IdRange[], fail: Fail): void {
+  const used = specs.map((c, k) => {
+    const r = ranges[k] as IdRange;
+    return { k, prefix: r.prefix, width: r.width, first: r.first, last: r.first + c.count - 1 };
+  });
+  for (const a of used) {
+    for (const b of used) {
+      if (b.k <= a.k) continue;
+      const spansOverlap = a.first <= b.last && b.first <= a.last;
+      const sameIds = a.prefix === b.prefix && a.width === b.width;
+      if (sameIds && spansOverlap && specs[a.k]!.count > 0 && specs[b.k]!.count > 0) {
+        fail(`fleet.cohorts.${b.k}.ids`, `ids overlap those of cohort "${specs[a.k]!.name}": give each cohort its own part of the range`);
+      }
+    }
+  }
+}
+
+const percent = (f: number): string => `${round2(f * 100)}%`;
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+// ---------------------------------------------------------------------------------------------
+// Arrival and expectations
+
+function resolveArrival(a: NonNullable<ScenarioFile['arrival']>, fail: Fail): ArrivalSpec {
+  const over = (): number => positive(duration(a.over ?? 0, 'arrival.over', fail), 'arrival.over', fail);
+  switch (a.pattern) {
+    case 'all-at-once':
+      return { pattern: 'all-at-once' };
+    case 'ramp':
+      return { pattern: 'ramp', overMs: over() };
+    case 'spread':
+      return { pattern: 'spread', overMs: over() };
+    case 'constant-rate': {
+      const perSecond = parseRate(a.rate);
+      if (perSecond === undefined) {
+        return fail('arrival.rate', `${JSON.stringify(a.rate)} is not a rate (e.g. 500/s, 30/m, 1000/h, or a number per second)`);
+      }
+      return { pattern: 'constant-rate', perSecond };
+    }
+  }
+}
+
+function resolveExpectations(texts: string[], dialect: string, operations: readonly string[], fail: Fail): Expectation[] {
+  return texts.map((text, k) => {
+    let e: Expectation;
+    try {
+      e = parseExpectation(text);
+    } catch (err) {
+      return fail(`expect.${k}`, (err as Error).message);
+    }
+    const op = operationOf(e);
+    if (op !== undefined && !operations.includes(op)) {
+      fail(`expect.${k}`, `"${text}": dialect "${dialect}" has no operation "${op}" (it has: ${operations.join(', ')})`);
+    }
+    return e;
+  });
+}

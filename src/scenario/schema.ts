@@ -1,0 +1,362 @@
+/**
+ * The scenario file format (YAML), as a JSON Schema built with TypeBox. Values carry human units
+ * (`30s`, `16KiB`, `90%`, `500/s`); ./load.ts resolves them into a `Scenario` (./types.ts).
+ *
+ * One builder makes two schemas. The published one (schema/scenario.schema.json, for editors)
+ * checks unit text with patterns. The loader's one accepts any text where a unit goes and lets
+ * the loader say what is wrong in words: a failed regex pattern makes a poor one-line message.
+ *
+ * Unions of objects (arrival, radio, distributions) are written as one flat object with an
+ * enumerated discriminator plus if/then rules: Ajv then reports "must be one of ..." or
+ * "missing required field" instead of a guess at which branch was meant.
+ */
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import { DEFAULT_DEVICE_SETTINGS } from '../device/types.js';
+
+export interface SchemaOptions {
+  /** Check the text of units with patterns (the published schema); the loader checks them itself. */
+  unitPatterns: boolean;
+}
+
+/** Patterns of the unit texts; the parsers in config/units.ts and ./load.ts accept the same. */
+export const UNIT_PATTERNS = {
+  duration: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|min|h|d)?\\s*$',
+  size: '^\\s*\\d+(\\.\\d+)?\\s*([Bb]|[KkMmGg][Bb]|[KkMmGg][Ii][Bb])?\\s*$',
+  share: '^\\s*\\d+(\\.\\d+)?\\s*%\\s*$',
+  rate: '^\\s*\\d+(\\.\\d+)?\\s*/\\s*(s|m|min|h)\\s*$',
+} as const;
+
+export const DIALECT_EXAMPLES = ['onenet', 'luat'] as const;
+export const SIGN_METHODS = ['md5', 'sha1', 'sha256'] as const;
+export const ARRIVAL_PATTERNS = ['all-at-once', 'ramp', 'constant-rate', 'spread'] as const;
+export const RADIO_MODES = ['always-on', 'psm', 'drx', 'edrx'] as const;
+export const DISTRIBUTION_KINDS = ['fixed', 'uniform', 'normal', 'lognormal', 'pareto'] as const;
+
+/** Defaults, written as a user would write them; the loader parses these same texts. */
+export const DEFAULTS = {
+  seed: 1,
+  timeScale: 1,
+  manuf: '100',
+  model: '10001',
+  core: '3032',
+  taskType: 2 as const,
+  battery: 100,
+  signal: 25,
+  share: '0%',
+  stopAfter: '10m',
+  tokenTtl: '1h',
+  signMethod: 'sha1' as const,
+  maxInFlightPerWorker: 256,
+  connectionsPerWorker: 32,
+  psmT3412: '1h',
+  psmT3324: '10s',
+  drxCycle: '2.56s',
+  edrxCycle: '81.92s',
+  edrxPtw: '10.24s',
+  settings: {
+    chunkSize: sizeText(DEFAULT_DEVICE_SETTINGS.chunkSize),
+    progressEvery: DEFAULT_DEVICE_SETTINGS.progressEvery,
+    requestTimeout: durationText(DEFAULT_DEVICE_SETTINGS.requestTimeoutMs),
+    reboot: durationText(DEFAULT_DEVICE_SETTINGS.rebootMs),
+    maxAttempts: DEFAULT_DEVICE_SETTINGS.maxAttempts,
+    retryDelay: durationText(DEFAULT_DEVICE_SETTINGS.retryDelayMs),
+    waitBackoff: durationText(DEFAULT_DEVICE_SETTINGS.waitBackoffMs),
+  },
+};
+
+function durationText(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+function sizeText(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)}MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024}KiB`;
+  return `${bytes}B`;
+}
+
+/** A string enum with an `enum` keyword, so a bad value reads "must be one of ...". */
+function Enum<T extends string | number>(values: readonly T[], options: Record<string, unknown> = {}) {
+  return Type.Unsafe<T>({ type: typeof values[0] === 'number' ? 'integer' : 'string', enum: [...values], ...options });
+}
+
+/** Unit text or a plain number; the loader turns either into ms, bytes, a fraction or a rate. */
+type UnitValue = TUnsafe<string | number>;
+
+interface UnitKinds {
+  Duration(description: string, extra?: Record<string, unknown>): UnitValue;
+  Size(description: string, extra?: Record<string, unknown>): UnitValue;
+  Share(description: string, extra?: Record<string, unknown>): UnitValue;
+  Rate(description: string, extra?: Record<string, unknown>): UnitValue;
+}
+
+function unitKinds(opts: SchemaOptions): UnitKinds {
+  // The loader's schema takes any string or number where a unit goes and checks it in words
+  // (a negative number would otherwise read "must be string", naming the wrong branch).
+  const unit = (pattern: string, example: string, num: TSchema, description: string, extra: Record<string, unknown> = {}): UnitValue =>
+    Type.Unsafe<string | number>(
+      opts.unitPatterns
+        ? Type.Union([Type.String({ pattern, examples: [example] }), num], { description, ...extra })
+        : Type.Union([Type.String({ examples: [example] }), Type.Number()], { description, ...extra }),
+    );
+  return {
+    Duration: (d, extra) => unit(UNIT_PATTERNS.duration, '30s', Type.Number({ minimum: 0 }), `${d} A duration: 250ms, 30s, 5m, 2h, 1d, or a number of ms.`, extra),
+    Size: (d, extra) => unit(UNIT_PATTERNS.size, '16KiB', Type.Integer({ minimum: 0 }), `${d} A size: 512B, 16KiB, 1MiB, or a number of bytes.`, extra),
+    Share: (d, extra) =>
+      unit(UNIT_PATTERNS.share, '10%', Type.Number({ minimum: 0, maximum: 1 }), `${d} A share: 10%, or a fraction from 0 to 1.`, extra),
+    Rate: (d, extra) =>
+      unit(UNIT_PATTERNS.rate, '500/s', Type.Number({ exclusiveMinimum: 0 }), `${d} A rate: 500/s, 30/m, 1000/h, or a number per second.`, extra),
+  };
+}
+
+/**
+ * A named distribution, as in random/distribution.ts, or one plain value. `value` is the schema of
+ * each parameter that is a value of the quantity (a number, or a duration for timers).
+ */
+function distribution<V extends TSchema>(value: V, description: string, extra: Record<string, unknown> = {}) {
+  const needs: Record<(typeof DISTRIBUTION_KINDS)[number], { required: string[]; optional: string[] }> = {
+    fixed: { required: ['value'], optional: [] },
+    uniform: { required: ['min', 'max'], optional: [] },
+    normal: { required: ['mean', 'stddev'], optional: ['min', 'max'] },
+    lognormal: { required: ['median', 'p99'], optional: ['max'] },
+    pareto: { required: ['scale', 'shape'], optional: ['max'] },
+  };
+  const rules = DISTRIBUTION_KINDS.map((kind) => {
+    const { required, optional } = needs[kind];
+    const properties = Object.fromEntries(['dist', ...required, ...optional].map((k) => [k, {}]));
+    return {
+      if: { properties: { dist: { const: kind } }, required: ['dist'] },
+      then: { required, properties, additionalProperties: false },
+    };
+  });
+  const named = Type.Object(
+    {
+      dist: Enum(DISTRIBUTION_KINDS, { description: 'Shape of the distribution.' }),
+      value: Type.Optional(value),
+      min: Type.Optional(value),
+      max: Type.Optional(value),
+      mean: Type.Optional(value),
+      stddev: Type.Optional(value),
+      median: Type.Optional(value),
+      p99: Type.Optional(value),
+      scale: Type.Optional(value),
+      shape: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Pareto shape (alpha).' })),
+    },
+    {
+      additionalProperties: false,
+      allOf: rules,
+      description:
+        'fixed {value} | uniform {min, max} | normal {mean, stddev, min?, max?} | lognormal {median, p99, max?} | pareto {scale, shape, max?}',
+    },
+  );
+  return Type.Union([value, named], { description, ...extra });
+}
+
+export function buildScenarioSchema(opts: SchemaOptions) {
+  const U = unitKinds(opts);
+  const Secret = (description: string) => Type.Union(
+    [
+      Type.String({ minLength: 1, description: 'Inline (test setups only).' }),
+      Type.Object({ env: Type.String({ minLength: 1 }) }, { additionalProperties: false, description: 'Read from an environment variable.' }),
+      Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false, description: 'Read from a file.' }),
+    ],
+    { description: `${description} A secret: { env: NAME }, { file: path }, or inline text.` },
+  );
+
+  const Target = Type.Object(
+    {
+      url: Type.Optional(
+        Type.String({ minLength: 1, description: 'Base URL of the OTA server under test (--target overrides). Absent: the embedded reference server.' }),
+      ),
+      onenet: Type.Optional(
+        Type.Object(
+          {
+            productId: Type.String({ minLength: 1, description: 'OneNET product id (pid).' }),
+            accessKey: Type.Optional(Secret('Product access key (base64). Omit with the embedded server: it is discovered.')),
+            signMethod: Type.Optional(Enum(SIGN_METHODS, { default: DEFAULTS.signMethod, description: 'HMAC of the Authorization token.' })),
+            tokenTtl: Type.Optional(U.Duration('Lifetime of each Authorization token (its `et`).', { default: DEFAULTS.tokenTtl })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      luat: Type.Optional(
+        Type.Object(
+          {
+            projectKey: Type.Optional(Secret('Luat project key. Omit with the embedded server: it is discovered.')),
+            firmwareName: Type.String({ minLength: 1, description: '`firmware_name` the devices ask with (required by the luat dialect).' }),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    { additionalProperties: false, default: {}, description: 'The server under test and what devices need to talk to it.' },
+  );
+
+  const Server = Type.Object(
+    {
+      catalog: Type.Optional(Type.String({ minLength: 1, description: 'Catalog YAML for the embedded server, relative to this file. Absent: the built-in catalog.' })),
+      faults: Type.Optional(
+        Type.Object({}, { additionalProperties: true, description: 'Fault knobs of the embedded server, passed through; the server checks them when it starts.' }),
+      ),
+      bugs: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Deliberate bugs to switch on in the embedded server (to prove the checks catch them).' })),
+    },
+    { additionalProperties: false, default: {}, description: 'The embedded reference server (ignored when target.url is set).' },
+  );
+
+  const radioRules = [
+    { mode: 'psm', fields: ['t3412', 't3324'] },
+    { mode: 'drx', fields: ['cycle'] },
+    { mode: 'edrx', fields: ['cycle', 'ptw'] },
+    { mode: 'always-on', fields: [] },
+  ].map(({ mode, fields }) => ({
+    if: { properties: { mode: { const: mode } }, required: ['mode'] },
+    then: { properties: Object.fromEntries(['mode', ...fields].map((k) => [k, {}])), additionalProperties: false },
+  }));
+  const Radio = Type.Object(
+    {
+      mode: Enum(RADIO_MODES, { description: 'Power-saving mode the network gives the devices.' }),
+      t3412: Type.Optional(distribution(U.Duration('PSM periodic update timer T3412.'), `PSM: T3412, a duration or a distribution of ms (default ${DEFAULTS.psmT3412}).`)),
+      t3324: Type.Optional(distribution(U.Duration('PSM active timer T3324.'), `PSM: T3324, a duration or a distribution of ms (default ${DEFAULTS.psmT3324}).`)),
+      cycle: Type.Optional(U.Duration(`drx: 1.28s, 2.56s, 5.12s or 10.24s (default ${DEFAULTS.drxCycle}); edrx: 20.48s × 2^k up to 10485.76s (default ${DEFAULTS.edrxCycle}).`)),
+      ptw: Type.Optional(U.Duration(`eDRX paging time window: 2.56s × 1…16, shorter than the cycle (default ${DEFAULTS.edrxPtw}).`)),
+    },
+    { additionalProperties: false, allOf: radioRules, default: { mode: 'always-on' }, description: 'always-on | psm {t3412, t3324} | drx {cycle} | edrx {cycle, ptw}' },
+  );
+
+  const Settings = Type.Object(
+    {
+      chunkSize: Type.Optional(U.Size('Bytes per ranged download request.', { default: DEFAULTS.settings.chunkSize })),
+      progressEvery: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: DEFAULTS.settings.progressEvery, description: 'Report download progress every this many percent (0 = never).' })),
+      requestTimeout: Type.Optional(U.Duration('How long to wait for an answer (real time).', { default: DEFAULTS.settings.requestTimeout })),
+      reboot: Type.Optional(U.Duration('Virtual time a reboot takes.', { default: DEFAULTS.settings.reboot })),
+      maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: DEFAULTS.settings.maxAttempts, description: 'Attempts when the server gives no `retry`.' })),
+      retryDelay: Type.Optional(U.Duration('Virtual time between attempts when the server gives no `interval`.', { default: DEFAULTS.settings.retryDelay })),
+      waitBackoff: Type.Optional(U.Duration('Luat: virtual time to wait after a 43 (please wait) before asking again.', { default: DEFAULTS.settings.waitBackoff })),
+    },
+    { additionalProperties: false, default: {}, description: 'Device settings of the cohort.' },
+  );
+
+  const Cohort = Type.Object(
+    {
+      name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Name in reports (default cohort-N, N its position from 0).' })),
+      count: Type.Optional(Type.Integer({ minimum: 1, description: 'Devices in this cohort. Give count or share; one cohort may give neither and take the rest.' })),
+      share: Type.Optional(U.Share('Share of fleet.devices in this cohort.')),
+      ids: Type.String({
+        minLength: 1,
+        description: 'Device ids, assigned in order: FIRST..LAST (522700000..522799999), PREFIX{FIRST..LAST} (86671404{0000000..0099999}) or one id.',
+      }),
+      version: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,20}$', description: 'Version the devices run at the start: [A-Za-z0-9_.-], 1–20 characters.' }),
+      manuf: Type.Optional(Type.String({ minLength: 1, maxLength: 16, default: DEFAULTS.manuf, description: 'OneNET manufacturer code (101 ESP32, 102 nRF52832, 103 GD32, 100 other).' })),
+      model: Type.Optional(Type.String({ minLength: 1, maxLength: 16, default: DEFAULTS.model, description: 'OneNET model code (10101 ESP32, ...).' })),
+      core: Type.Optional(Type.String({ minLength: 1, maxLength: 32, default: DEFAULTS.core, description: 'Luat core (firmware) version.' })),
+      taskType: Type.Optional(Enum([1, 2] as const, { default: DEFAULTS.taskType, description: 'OneNET check type: 1 FOTA (module), 2 SOTA (application).' })),
+      battery: Type.Optional(distribution(Type.Number(), 'Battery percent (0–100): a number or a distribution; draws are rounded and clamped.', { default: DEFAULTS.battery })),
+      signal: Type.Optional(
+        Type.Union([opts.unitPatterns ? Type.Literal('none') : Type.String(), distribution(Type.Number(), 'rssi 0–31')], {
+          default: DEFAULTS.signal,
+          description: 'Signal as AT+CSQ rssi (0–31): a number or a distribution, rounded and clamped; `none` (99) for no signal.',
+        }),
+      ),
+      radio: Type.Optional(Radio),
+      behaviours: Type.Optional(
+        Type.Object(
+          {
+            corruptDownload: Type.Optional(U.Share('Share of the cohort whose downloaded image fails its md5 check.', { default: DEFAULTS.share })),
+            rebootIntoOld: Type.Optional(U.Share('Share of the cohort that boots back into the old version after flashing.', { default: DEFAULTS.share })),
+          },
+          { additionalProperties: false, default: {}, description: 'Faulty devices, as exact shares of the cohort.' },
+        ),
+      ),
+      settings: Type.Optional(Settings),
+    },
+    { additionalProperties: false },
+  );
+
+  const arrivalRules = [
+    { pattern: 'all-at-once', required: [] as string[] },
+    { pattern: 'ramp', required: ['over'] },
+    { pattern: 'constant-rate', required: ['rate'] },
+    { pattern: 'spread', required: ['over'] },
+  ].map(({ pattern, required }) => ({
+    if: { properties: { pattern: { const: pattern } }, required: ['pattern'] },
+    then: { required, properties: Object.fromEntries(['pattern', ...required].map((k) => [k, {}])), additionalProperties: false },
+  }));
+  const Arrival = Type.Object(
+    {
+      pattern: Enum(ARRIVAL_PATTERNS, { description: 'How devices first wake, in virtual time from the start.' }),
+      over: Type.Optional(U.Duration('ramp: rate grows linearly over this window; spread: uniformly within it.')),
+      rate: Type.Optional(U.Rate('constant-rate: devices per unit of virtual time.')),
+    },
+    { additionalProperties: false, allOf: arrivalRules, default: { pattern: 'all-at-once' }, description: 'all-at-once | ramp {over} | constant-rate {rate} | spread {over}' },
+  );
+
+  return Type.Object(
+    {
+      $schema: Type.Optional(Type.String({ description: 'Schema of this file, for editors.' })),
+      name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Name in reports (default: the file name).' })),
+      description: Type.Optional(Type.String({ default: '', description: 'What the scenario is about.' })),
+      dialect: Type.String({ minLength: 1, examples: [...DIALECT_EXAMPLES], description: 'Protocol the devices speak: onenet or luat (plugins may add more).' }),
+      seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff, default: DEFAULTS.seed, description: 'Seed of every random draw (--seed overrides).' })),
+      timeScale: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, default: DEFAULTS.timeScale, description: 'Virtual ms per real ms (--time-scale overrides).' })),
+      target: Type.Optional(Target),
+      server: Type.Optional(Server),
+      fleet: Type.Object(
+        {
+          devices: Type.Optional(
+            Type.Integer({ minimum: 1, description: 'Fleet size (--devices overrides; counts then scale with it). Default: the sum of the cohorts\' counts.' }),
+          ),
+          cohorts: Type.Array(Cohort, { minItems: 1, description: 'Groups of alike devices, in order: cohort 0 takes the first devices.' }),
+        },
+        { additionalProperties: false, description: 'The devices.' },
+      ),
+      arrival: Type.Optional(Arrival),
+      stop: Type.Optional(
+        Type.Object(
+          {
+            after: Type.Optional(U.Duration('Real time after which the run stops, whatever the devices are doing (--duration overrides).', { default: DEFAULTS.stopAfter })),
+            virtual: Type.Optional(U.Duration('Virtual time after which the run stops (soak-style runs).')),
+          },
+          { additionalProperties: false, default: {}, description: 'When the run stops (it also stops once every device is done).' },
+        ),
+      ),
+      engine: Type.Optional(
+        Type.Object(
+          {
+            maxInFlightPerWorker: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: DEFAULTS.maxInFlightPerWorker, description: 'In-flight requests per worker.' })),
+            connectionsPerWorker: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULTS.connectionsPerWorker, description: 'Keep-alive connections per worker.' })),
+          },
+          { additionalProperties: false, default: {}, description: 'Harness knobs.' },
+        ),
+      ),
+      expect: Type.Optional(
+        Type.Array(Type.String({ minLength: 1, examples: ['check.p99 < 500ms', 'devices.succeeded >= 99%', 'transitions.violations == 0'] }), {
+          default: [],
+          description: 'Thresholds: METRIC OP VALUE[UNIT], OP one of < <= > >= == !=, UNIT ms, s or %. See scenarios/README.md.',
+        }),
+      ),
+    },
+    { additionalProperties: false, title: 'ota-swarm scenario', description: 'A fleet of virtual OTA devices, how they arrive, and what the run must show.' },
+  );
+}
+
+/** The schema the loader validates with (unit text checked by the loader, in words). */
+export const ScenarioFileSchema = buildScenarioSchema({ unitPatterns: false });
+/** The schema published for editors (unit text checked by patterns). */
+export const PublishedScenarioSchema = buildScenarioSchema({ unitPatterns: true });
+
+export type ScenarioFile = Static<typeof ScenarioFileSchema>;
+export type CohortFile = ScenarioFile['fleet']['cohorts'][number];
+
+/** The published JSON Schema (draft-07, which editors' YAML plugins read) as a plain object. */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  // Through JSON: drops TypeBox's symbol keys, leaving exactly what the file holds.
+  const plain = JSON.parse(JSON.stringify(PublishedScenarioSchema)) as Record<string, unknown>;
+  return { $schema: 'http://json-schema.org/draft-07/schema#', ...plain };
+}
+
+/** The text of schema/scenario.schema.json. */
+export function renderScenarioSchema(): string {
+  return `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
+}

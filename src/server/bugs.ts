@@ -1,0 +1,51 @@
+/**
+ * Named bugs: each breaks exactly one documented rule on purpose, so a harness can prove that it
+ * notices. Off unless asked for (`--bug NAME`, ServerOptions.bugs, PUT /admin/bugs).
+ */
+import { ConfigError } from '../config/load.js';
+
+export const BUG_NAMES = [
+  /** A progress step (0–100) on a succeeded task is accepted and moves it back to downloading, so a later 201 counts a second success. */
+  'progress-after-success',
+  /** check answers errno 0 with the task and token of another device of the same range. */
+  'check-wrong-device',
+  /** Luat: the loop ban never triggers (no 40). */
+  'skip-loop-ban',
+  /** A 201 on an already succeeded task is accepted (errno 0) and increments successes. */
+  'double-count-success',
+  /** Downloads ignore Range and always answer 200 with the whole file. */
+  'ignore-range',
+  /** After a republish, check answers the md5 of the previous bytes. */
+  'stale-md5',
+  /** An Authorization whose `et` is in the past is accepted. */
+  'accept-expired-auth',
+  /** Luat: a diff package is never "being built" (no 43). */
+  'no-diff-wait',
+] as const;
+
+export type BugName = (typeof BUG_NAMES)[number];
+
+export const BUG_DESCRIPTIONS: Readonly<Record<BugName, string>> = {
+  'progress-after-success': 'accepts a progress step after success (the task goes back to downloading; a later 201 counts again)',
+  'check-wrong-device': "check answers with another device's task and token",
+  'skip-loop-ban': 'Luat: never answers 40 (no loop ban)',
+  'double-count-success': 'a duplicate 201 is accepted and counted as another success',
+  'ignore-range': 'downloads answer 200 with the whole file whatever the Range',
+  'stale-md5': 'check returns the md5 of the previous package bytes after a republish',
+  'accept-expired-auth': 'an Authorization whose et is in the past is accepted',
+  'no-diff-wait': 'Luat: never answers 43 (diff packages are ready at once)',
+};
+
+export const isBugName = (s: string): s is BugName => (BUG_NAMES as readonly string[]).includes(s);
+
+/** Validates a list of bug names; `where` names the flag or field in the error. */
+export function parseBugs(value: unknown, where = 'bugs'): BugName[] {
+  if (value === undefined || value === null) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((v, i) => {
+    if (typeof v !== 'string' || !isBugName(v)) {
+      throw new ConfigError(`${where}${Array.isArray(value) ? `.${i}` : ''}: unknown bug ${JSON.stringify(v)} (expected one of ${BUG_NAMES.join(', ')})`);
+    }
+    return v;
+  });
+}

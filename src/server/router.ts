@@ -1,0 +1,69 @@
+/**
+ * Which call a request is: exact paths in a Map, then the two OneNET prefix paths (a token in the
+ * path) and /admin/. No framework, no regular expressions on the hot path.
+ */
+import { LUAT_PATH } from '../protocol/luat.js';
+import { ONENET_PATHS } from '../protocol/onenet.js';
+import type { Outcome, RequestContext } from './http/answer.js';
+import type { EndpointName } from './faults/config.js';
+import type { ServerState } from './server-state.js';
+
+export interface Route {
+  readonly endpoint: EndpointName;
+  readonly needsBody: boolean;
+  readonly call: (state: ServerState, ctx: RequestContext) => Outcome;
+}
+
+export type Match =
+  | { readonly kind: 'route'; readonly route: Route; readonly param: string }
+  | { readonly kind: 'admin'; readonly param: string }
+  | { readonly kind: 'not-found' }
+  | { readonly kind: 'method'; readonly allow: string };
+
+const route = (endpoint: EndpointName, needsBody: boolean, call: Route['call']): Route => ({ endpoint, needsBody, call });
+
+const CHECK = route('check', false, (s, c) => s.onenet.check(c));
+const TOKEN_CHECK = route('tokenCheck', false, (s, c) => s.onenet.tokenCheck(c));
+const DOWNLOAD = route('download', false, (s, c) => s.onenet.download(c));
+const PROGRESS = route('progress', true, (s, c) => s.onenet.progress(c));
+const REPORT = route('report', true, (s, c) => s.onenet.report(c));
+const REPORT_VERSION = route('reportVersion', true, (s, c) => s.onenet.reportVersion(c));
+const QUERY_VERSION = route('queryVersion', false, (s, c) => s.onenet.queryVersion(c));
+const LUAT = route('luat', false, (s, c) => s.luat.upgrade(c));
+
+/** path → method → route */
+const EXACT = new Map<string, Readonly<Record<string, Route>>>([
+  [ONENET_PATHS.check, { GET: CHECK }],
+  [ONENET_PATHS.reportVersion, { POST: REPORT_VERSION, GET: QUERY_VERSION }],
+  [ONENET_PATHS.report, { POST: REPORT }],
+  [LUAT_PATH, { GET: LUAT }],
+]);
+
+const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+const PROGRESS_SUFFIX = '/progress';
+const CHECK_SUFFIX = '/check';
+
+function byMethod(method: string, routes: Readonly<Record<string, Route>>, param = ''): Match {
+  const r = routes[method];
+  return r ? { kind: 'route', route: r, param } : { kind: 'method', allow: Object.keys(routes).join(', ') };
+}
+
+export function matchRoute(method: string, path: string): Match {
+  const exact = EXACT.get(path);
+  if (exact) return byMethod(method, exact);
+  if (path.startsWith(ONENET_PATHS.downloadPrefix)) {
+    const rest = path.slice(ONENET_PATHS.downloadPrefix.length);
+    if (rest.endsWith(CHECK_SUFFIX)) {
+      const token = rest.slice(0, -CHECK_SUFFIX.length);
+      return TOKEN.test(token) ? byMethod(method, { GET: TOKEN_CHECK }, token) : { kind: 'not-found' };
+    }
+    // Any token-shaped or not: the download answers an unknown token itself (one-byte `3`).
+    return rest.length > 0 && rest.indexOf('/') < 0 ? byMethod(method, { GET: DOWNLOAD }, rest) : { kind: 'not-found' };
+  }
+  if (path.startsWith(ONENET_PATHS.progressPrefix) && path.endsWith(PROGRESS_SUFFIX)) {
+    const token = path.slice(ONENET_PATHS.progressPrefix.length, -PROGRESS_SUFFIX.length);
+    return token.length > 0 && token.indexOf('/') < 0 ? byMethod(method, { POST: PROGRESS }, token) : { kind: 'not-found' };
+  }
+  if (path === '/admin' || path.startsWith('/admin/')) return { kind: 'admin', param: path.slice('/admin/'.length) };
+  return { kind: 'not-found' };
+}

@@ -1,0 +1,65 @@
+/**
+ * Everything a running server holds, in one place the admin API can change: the store (replaced on
+ * reset), the calls bound to it, the fault knobs and the bugs.
+ */
+import type { Catalog } from '../catalog/schema.js';
+import type { Clock } from '../time/clock.js';
+import type { BugName } from './bugs.js';
+import { resolveFaults, type EndpointFaults, type EndpointName, type FaultConfig } from './faults/config.js';
+import { FaultDice } from './faults/dice.js';
+import { LuatCalls } from './luat/calls.js';
+import { OnenetCalls } from './onenet/calls.js';
+import { Store } from './state/store.js';
+
+export class ServerState {
+  store: Store;
+  onenet: OnenetCalls;
+  luat: LuatCalls;
+  dice: FaultDice;
+  faults: FaultConfig = {};
+  resolved: Readonly<Record<EndpointName, EndpointFaults | undefined>> = resolveFaults({});
+  /** Shared with every store, so a change applies at once. */
+  readonly bugs: Set<BugName>;
+  private ipPort = '127.0.0.1:0';
+
+  constructor(
+    readonly catalog: Catalog,
+    readonly clock: Clock,
+    readonly seed: number,
+    faults: FaultConfig,
+    bugs: readonly BugName[],
+  ) {
+    this.bugs = new Set(bugs);
+    this.store = new Store(catalog, clock, seed, this.bugs);
+    this.onenet = new OnenetCalls(this.store);
+    this.luat = new LuatCalls(this.store);
+    this.dice = new FaultDice(seed);
+    this.setFaults(faults);
+  }
+
+  setIpPort(ipPort: string): void {
+    this.ipPort = ipPort;
+    this.onenet.ipPort = ipPort;
+  }
+
+  setFaults(faults: FaultConfig): void {
+    this.faults = faults;
+    this.resolved = resolveFaults(faults);
+  }
+
+  setBugs(bugs: readonly BugName[]): void {
+    this.bugs.clear();
+    for (const b of bugs) this.bugs.add(b);
+  }
+
+  /** Back to the catalog's initial state: devices, tasks, tokens, bans, builds, counters, draws. */
+  reset(): void {
+    const banLimit = this.store.banLimit;
+    this.store = new Store(this.catalog, this.clock, this.seed, this.bugs);
+    this.store.banLimit = banLimit;
+    this.onenet = new OnenetCalls(this.store);
+    this.onenet.ipPort = this.ipPort;
+    this.luat = new LuatCalls(this.store);
+    this.dice = new FaultDice(this.seed);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Does each device's final state agree with what the server recorded? Where the target has the
+ * admin API (the reference server does), a sample of devices is looked up in bulk and compared.
+ * The rules are per dialect and deliberately one-sided: a device that gave up or was rejected
+ * promises nothing about the server.
+ */
+import type { TransitionsReport } from '../report/types.js';
+
+/** What the admin API answers per device (the fields read here). */
+export interface ServerDeviceView {
+  id: string;
+  dialect?: string;
+  known?: boolean;
+  tasks?: { state: string; createdAt?: number }[];
+  banned?: boolean;
+  upgradesServed?: number;
+}
+
+export interface AdminLookup {
+  post<T>(path: string, body: unknown): Promise<T>;
+}
+
+/** The server-side state a device's final state implies, or undefined when it implies nothing. */
+export type Expectation = { describe: string; holds: (v: ServerDeviceView) => boolean };
+
+const latestTask = (v: ServerDeviceView): string => {
+  const tasks = v.tasks ?? [];
+  return tasks.length === 0 ? 'none' : (tasks[tasks.length - 1] as { state: string }).state;
+};
+const ACTIVE = new Set(['pending', 'downloading', 'upgrading']);
+
+const ONENET: Record<string, Expectation> = {
+  succeeded: { describe: 'task succeeded', holds: (v) => latestTask(v) === 'succeeded' },
+  failed: { describe: 'task failed', holds: (v) => latestTask(v) === 'failed' },
+  // A gated device reported 105 / 106, which fails the task.
+  gated: { describe: 'task failed', holds: (v) => latestTask(v) === 'failed' },
+  cancelled: { describe: 'task cancelled', holds: (v) => latestTask(v) === 'cancelled' },
+  'up-to-date': { describe: 'no active task', holds: (v) => !ACTIVE.has(latestTask(v)) },
+};
+
+const LUAT: Record<string, Expectation> = {
+  banned: { describe: 'banned', holds: (v) => v.banned === true },
+  succeeded: { describe: 'not banned, file served', holds: (v) => v.banned !== true && (v.upgradesServed ?? 0) >= 1 },
+  'up-to-date': { describe: 'not banned', holds: (v) => v.banned !== true },
+};
+
+const RULES: Record<string, Record<string, Expectation>> = { onenet: ONENET, luat: LUAT };
+
+export function serverStateOf(dialect: string, v: ServerDeviceView): string {
+  if (dialect === 'luat') return v.banned ? 'banned' : `not banned, ${v.upgradesServed ?? 0} served`;
+  return `task ${latestTask(v)}`;
+}
+
+/** Pure comparison, for tests and for the lookup below. */
+export function compareFinalStates(
+  dialect: string,
+  finals: readonly { id: string; state: string }[],
+  views: ReadonlyMap<string, ServerDeviceView>,
+  maxSamples = 5,
+): NonNullable<TransitionsReport['serverAgreement']> {
+  const rules = RULES[dialect] ?? {};
+  let checked = 0;
+  let disagreements = 0;
+  const samples: { device: string; device_state: string; server_state: string }[] = [];
+  for (const f of finals) {
+    const rule = rules[f.state];
+    const view = views.get(f.id);
+    if (!rule || !view) continue;
+    checked++;
+    if (!rule.holds(view)) {
+      disagreements++;
+      if (samples.length < maxSamples) samples.push({ device: f.id, device_state: f.state, server_state: `${serverStateOf(dialect, view)} (expected ${rule.describe})` });
+    }
+  }
+  return { checked, disagreements, samples };
+}
+
+const BATCH = 5000;
+
+export async function compareWithServer(
+  dialect: string,
+  finals: readonly { id: string; state: string }[],
+  admin: AdminLookup,
+): Promise<NonNullable<TransitionsReport['serverAgreement']>> {
+  const rules = RULES[dialect] ?? {};
+  const ids = finals.filter((f) => rules[f.state]).map((f) => f.id);
+  const views = new Map<string, ServerDeviceView>();
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const answer = await admin.post<{ devices: ServerDeviceView[] }>('/admin/devices/query', { ids: ids.slice(i, i + BATCH) });
+    for (const v of answer.devices ?? []) views.set(v.id, v);
+  }
+  return compareFinalStates(dialect, finals, views);
+}

@@ -1,0 +1,270 @@
+/**
+ * The transition rules against the machines: random (seeded, bounded) answer sequences from a
+ * server that may say anything, and checks that every kind change the devices make is in the
+ * rules, that every rule edge happens, and that every device ends in a final kind.
+ */
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/random/rng.js';
+import { onenetMachine, type OnenetAnswer, type OnenetRequest } from '../../src/device/onenet/machine.js';
+import { luatMachine, type LuatAnswer, type LuatRequest } from '../../src/device/luat/machine.js';
+import { luatRules, onenetRules } from '../../src/device/rules.js';
+import type { DeviceMachine, DeviceProfile, DeviceSettings, TransitionRules } from '../../src/device/types.js';
+import { Driver, SETTINGS, allEdges, edgesOf, illegalTransitions, makeProfile } from './drive.js';
+
+const MD5 = '0123456789abcdef0123456789abcdef';
+const MAX_STEPS = 20_000;
+
+function pick<T>(rng: Rng, weighted: readonly (readonly [number, () => T])[]): T {
+  const total = weighted.reduce((s, [w]) => s + w, 0);
+  let x = rng.next() * total;
+  for (const [w, f] of weighted) {
+    x -= w;
+    if (x < 0) return f();
+  }
+  return (weighted[weighted.length - 1] as readonly [number, () => T])[1]();
+}
+
+function randomProfile(rng: Rng, i: number): DeviceProfile {
+  return makeProfile({
+    index: i,
+    seed: rng.int(0, 2 ** 31),
+    signal: pick(rng, [
+      [8, () => rng.int(5, 31)],
+      [1, () => 99],
+      [1, () => 0],
+    ]),
+    battery: rng.int(0, 100),
+    taskType: rng.chance(0.5) ? 1 : 2,
+    behaviour: { corruptDownload: rng.chance(0.15), rebootIntoOld: rng.chance(0.15) },
+  });
+}
+
+function randomSettings(rng: Rng): DeviceSettings {
+  return {
+    ...SETTINGS,
+    chunkSize: pick(rng, [
+      [3, () => 100],
+      [1, () => 1000],
+      [1, () => 37],
+    ]),
+    progressEvery: pick(rng, [
+      [1, () => 0],
+      [2, () => 10],
+      [2, () => 25],
+    ]),
+    maxAttempts: pick(rng, [
+      [5, () => rng.int(0, 3)],
+      [1, () => 200],
+    ]),
+  };
+}
+
+/** A OneNET server (and engine) that mostly behaves, sometimes fails and sometimes lies. */
+function onenetServer(rng: Rng): (req: OnenetRequest) => OnenetAnswer {
+  const json = (errno: number) => (): OnenetAnswer => ({ type: 'json', errno });
+  // Some servers let tokens expire mid-download and are otherwise kind: renewals run out.
+  if (rng.chance(0.1)) return tokenTroubleServer(rng);
+  const transport: (readonly [number, () => OnenetAnswer])[] = [
+    [1, () => ({ type: 'net', code: rng.chance(0.5) ? 'TIMEOUT' : 'ECONNRESET' })],
+    [1, () => ({ type: 'http', status: rng.chance(0.5) ? 503 : 404 })],
+    [1, () => ({ type: 'garbage' })],
+  ];
+  const offer = (): OnenetAnswer => ({
+    type: 'json',
+    errno: 0,
+    offer: {
+      target: '2.0.0',
+      token: `tok-${rng.int(1, 3)}`,
+      size: pick(rng, [
+        [6, () => rng.int(1, 600)],
+        [1, () => 0],
+        [1, () => 300 * 1024 * 1024],
+      ]),
+      md5: rng.chance(0.9) ? MD5 : 'ffffffffffffffffffffffffffffffff',
+      signal: rng.int(0, 12),
+      power: rng.int(0, 15),
+      retry: rng.int(0, 3),
+      interval: rng.int(0, 60),
+      type: 1,
+    },
+  });
+  return (req) => {
+    switch (req.op) {
+      case 'reportVersion':
+        return pick(rng, [[12, json(0)], [1, json(1)], [1, json(7)], ...transport]);
+      case 'check':
+        return pick(rng, [
+          [20, offer],
+          [2, json(11)],
+          [1, json(8)],
+          [1, json(9)],
+          [1, json(1)],
+          [1, json(2)],
+          [1, json(27)],
+          [1, json(7)],
+          [1, json(0)],
+          [1, json(63)],
+          ...transport,
+        ]);
+      case 'tokenCheck':
+        return pick(rng, [
+          [30, json(0)],
+          [2, json(17)],
+          [3, json(12)],
+          [1, json(20)],
+          [1, json(22)],
+          [1, json(4)],
+          [1, json(21)],
+          [1, json(1)],
+          [1, json(2)],
+          [1, json(7)],
+          [1, json(55)],
+          ...transport,
+        ]);
+      case 'download': {
+        const next = req.end + 1;
+        return pick(rng, [
+          [40, (): OnenetAnswer => (next >= req.total ? { type: 'file', held: next, ...(rng.chance(0.9) ? { md5: MD5 } : {}) } : { type: 'file', held: next })],
+          [2, (): OnenetAnswer => ({ type: 'file', held: req.start })],
+          [1, (): OnenetAnswer => ({ type: 'file', held: Math.max(0, req.start - rng.int(1, 200)) })],
+          [1, (): OnenetAnswer => ({ type: 'download-error', code: 1 })],
+          [1, (): OnenetAnswer => ({ type: 'download-error', code: 2 })],
+          [2, (): OnenetAnswer => ({ type: 'download-error', code: 3 })],
+          [1, json(12)],
+          [1, json(20)],
+          [1, json(22)],
+          [1, json(0)],
+          ...transport,
+        ]);
+      }
+      case 'progress':
+        return pick(rng, [[20, json(0)], [2, json(17)], [3, json(12)], [1, json(20)], [1, json(22)], [1, json(4)], ...transport]);
+      case 'result':
+        return pick(rng, [[20, json(0)], [3, json(20)], [1, json(22)], [1, json(17)], [1, json(12)], [1, json(7)], ...transport]);
+    }
+  };
+}
+
+function tokenTroubleServer(rng: Rng): (req: OnenetRequest) => OnenetAnswer {
+  const offer: OnenetAnswer = { type: 'json', errno: 0, offer: { target: '2.0.0', token: 't', size: 1000, md5: MD5, signal: 0, power: 0, retry: 2, interval: 5 } };
+  return (req) => {
+    switch (req.op) {
+      case 'check':
+        return offer;
+      case 'download':
+        if (rng.chance(0.3)) return { type: 'download-error', code: 3 };
+        return req.end + 1 >= req.total ? { type: 'file', held: req.end + 1, md5: MD5 } : { type: 'file', held: req.end + 1 };
+      case 'progress':
+        return { type: 'json', errno: rng.chance(0.5) ? 12 : 0 };
+      default:
+        return { type: 'json', errno: 0 };
+    }
+  };
+}
+
+/** A Luat server that mostly behaves, sometimes fails and sometimes lies; a few are stubborn. */
+function luatServer(rng: Rng): (req: LuatRequest) => LuatAnswer {
+  const code = (n: number) => (): LuatAnswer => ({ type: 'code', code: n });
+  const mood = pick(rng, [
+    [20, () => 'any'],
+    [1, () => 'always-wait'],
+    [1, () => 'always-file'],
+    [1, () => 'wait-or-fail'],
+  ]);
+  if (mood === 'always-wait') return code(43);
+  if (mood === 'always-file') return () => ({ type: 'file', held: 1000, md5: MD5, version: '2.0.0' });
+  if (mood === 'wait-or-fail') return () => (rng.chance(0.5) ? { type: 'code', code: 43 } : { type: 'net', code: 'TIMEOUT' });
+  return () =>
+    pick(rng, [
+      [6, (): LuatAnswer => ({ type: 'file', held: 1000, md5: MD5, version: '2.0.0' })],
+      [1, (): LuatAnswer => ({ type: 'file', held: 1000 })],
+      [6, code(27)],
+      [8, code(43)],
+      [1, code(40)],
+      ...[3, 17, 21, 25, 26, 44].map((n) => [0.3, code(n)] as const),
+      [0.5, code(0)],
+      [0.5, code(99)],
+      [1, (): LuatAnswer => ({ type: 'net', code: 'ECONNRESET' })],
+      [1, (): LuatAnswer => ({ type: 'http', status: 500 })],
+      [1, (): LuatAnswer => ({ type: 'garbage' })],
+    ]);
+}
+
+interface Walks {
+  covered: Set<string>;
+  visited: Set<string>;
+  finals: Map<string, number>;
+  illegal: string[];
+  unfinished: number;
+  maxSteps: number;
+}
+
+function walk<S extends { readonly kind: string }, R, A>(
+  machine: DeviceMachine<S, R, A>,
+  rules: TransitionRules,
+  server: (rng: Rng) => (req: R) => A,
+  devices: number,
+  seed: number,
+): Walks {
+  const out: Walks = { covered: new Set(), visited: new Set(), finals: new Map(), illegal: [], unfinished: 0, maxSteps: 0 };
+  for (let i = 0; i < devices; i++) {
+    const rng = new Rng(seed, i);
+    const d = new Driver(machine, randomProfile(rng, i), randomSettings(rng)).start();
+    const answer = server(rng);
+    d.run((req) => answer(req), MAX_STEPS);
+    out.illegal.push(...illegalTransitions(d.kinds, rules));
+    for (const e of edgesOf(d.kinds)) out.covered.add(e);
+    for (const k of d.kinds) out.visited.add(k);
+    const last = d.state.kind;
+    if (!d.stopped || !rules.final.includes(last)) out.unfinished++;
+    out.finals.set(last, (out.finals.get(last) ?? 0) + 1);
+    out.maxSteps = Math.max(out.maxSteps, d.steps);
+  }
+  return out;
+}
+
+describe.each([
+  ['onenet', onenetMachine as DeviceMachine<{ kind: string }, unknown, unknown>, onenetRules, onenetServer as (rng: Rng) => (req: unknown) => unknown],
+  ['luat', luatMachine as DeviceMachine<{ kind: string }, unknown, unknown>, luatRules, luatServer as (rng: Rng) => (req: unknown) => unknown],
+])('%s transition rules', (_name, machine, rules, server) => {
+  const result = walk(machine, rules, server, 4000, 20240601);
+
+  it('are well formed: every kind has an entry, successors and finals are kinds, finals lead nowhere', () => {
+    expect([...rules.kinds].sort()).toEqual(Object.keys(rules.next).sort());
+    for (const tos of Object.values(rules.next)) for (const to of tos) expect(rules.kinds).toContain(to);
+    for (const f of rules.final) expect(rules.next[f]).toEqual([]);
+    for (const k of rules.kinds) if (!rules.final.includes(k)) expect(rules.next[k]?.length).toBeGreaterThan(0);
+    for (const k of rules.initial) expect(rules.kinds).toContain(k);
+  });
+
+  it('allow every transition the machine makes on random answers', () => {
+    expect([...new Set(result.illegal)]).toEqual([]);
+  });
+
+  it('are each exercised: every edge and every kind happens on some path', () => {
+    expect(allEdges(rules).filter((e) => !result.covered.has(e))).toEqual([]);
+    expect(rules.kinds.filter((k) => !result.visited.has(k))).toEqual([]);
+  });
+
+  it('every device ends in a final kind within a bounded number of steps', () => {
+    expect(result.unfinished).toBe(0);
+    expect(result.maxSteps).toBeLessThan(MAX_STEPS);
+    for (const f of rules.final) expect(result.finals.get(f) ?? 0).toBeGreaterThan(0);
+  });
+
+  it('a device repeats exactly for a seed', () => {
+    const trace = (seed: number): unknown[] => {
+      const rng = new Rng(seed, 1);
+      const d = new Driver(machine, randomProfile(rng, 1), randomSettings(rng)).start();
+      const answer = server(rng);
+      const steps: unknown[] = [];
+      d.run((req) => {
+        steps.push([d.now, req]);
+        return answer(req);
+      }, MAX_STEPS);
+      steps.push(d.state);
+      return steps;
+    };
+    for (const seed of [1, 2, 3, 99]) expect(trace(seed)).toEqual(trace(seed));
+  });
+});
