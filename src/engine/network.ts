@@ -19,7 +19,7 @@ export interface NetworkOptions {
 
 export class Network {
   private readonly pool: Pool;
-  private readonly aborts = new AbortController();
+  private aborted = false;
 
   constructor(private readonly opts: NetworkOptions) {
     this.pool = new Pool(opts.origin, {
@@ -33,7 +33,7 @@ export class Network {
   }
 
   async send(req: HttpRequest, timeoutMs: number): Promise<RawResult> {
-    if (this.aborts.signal.aborted) return { kind: 'error', code: 'ABORTED' };
+    if (this.aborted) return { kind: 'error', code: 'ABORTED' };
     try {
       const res = await this.pool.request({
         method: req.method,
@@ -42,19 +42,20 @@ export class Network {
         body: req.body,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-        signal: this.aborts.signal,
       });
       const body = await readBody(res.body, this.opts.maxBodyBytes);
       if (body === undefined) return { kind: 'error', code: 'BODY_TOO_LARGE' };
       return { kind: 'response', status: res.statusCode, headers: flatHeaders(res.headers), body };
     } catch (err) {
-      return { kind: 'error', code: errorCode(err) };
+      return { kind: 'error', code: this.aborted ? 'ABORTED' : errorCode(err) };
     }
   }
 
-  /** Fails every request in flight and every later one at once. */
+  /** Fails every request in flight and every later one at once (the pool is destroyed). */
   abortAll(): void {
-    this.aborts.abort();
+    if (this.aborted) return;
+    this.aborted = true;
+    this.pool.destroy().catch(() => {});
   }
 
   async close(): Promise<void> {

@@ -242,6 +242,7 @@ export class ShardRunner {
 
   private withDownload(slot: number, http: HttpRequest, raw: RawResult): HttpResult {
     if (raw.kind !== 'response' || !http.download || raw.status >= 300) return raw;
+    if (isOneByteError(raw)) return raw;
     const held = this.sink.accept(slot, raw.status, raw.headers['content-range'], raw.body, http.download.total);
     return { ...raw, ...held };
   }
@@ -313,4 +314,14 @@ export class ShardRunner {
   private settingsOf(slot: number): DeviceSettings {
     return this.d.plan.settingsOf(this.d.plan.cohortOf(this.d.globalIndex(slot)));
   }
+}
+
+/**
+ * OneNET answers a failed download with a one-byte body ('1', '2' or '3') and no Content-Length;
+ * those bytes are an error code, never part of the image.
+ */
+function isOneByteError(raw: { headers: Readonly<Record<string, string | undefined>>; body: Uint8Array }): boolean {
+  if (raw.body.length !== 1 || raw.headers['content-length'] !== undefined) return false;
+  const b = raw.body[0] as number;
+  return b >= 0x31 && b <= 0x33;
 }

@@ -199,7 +199,6 @@ export function formatComparison(c: Comparison): string {
 
 /** Names from a report, for a terminal: control characters (escape sequences) become U+FFFD. */
 export function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../../src/metrics/histogram.js';
-import { P50_X, P99_X, decadesFor, latencyChart, percentileGrid, rateChart, statesChart, type ChartSpec } from '../../src/report/html/charts.js';
+import { MAX_TIME_POINTS, P50_X, P99_X, coarsen, decadesFor, latencyChart, percentileGrid, rateChart, statesChart, type ChartSpec } from '../../src/report/html/charts.js';
 import { passingReport } from './fixtures/reports.js';
 
 const report = passingReport();
@@ -93,6 +93,26 @@ describe('over time', () => {
       expect(bottom.values[i]).toBe(s.byCategory['asleep']![i]);
     });
     for (const layer of chart.series) expect(layer.raw).toEqual(s.byCategory[layer.label]);
+  });
+
+  it('a day-long soak is merged to at most MAX_TIME_POINTS points, keeping every request', () => {
+    const n = 86_400;
+    const ts = { bucketSeconds: 1, t: Array.from({ length: n }, (_, i) => i), requests: new Array<number>(n).fill(3), errors: new Array<number>(n).fill(0), arrivals: new Array<number>(n).fill(0) };
+    ts.errors[50_000] = 44;
+    const merged = coarsen(ts, MAX_TIME_POINTS);
+    expect(merged.t.length).toBeLessThanOrEqual(MAX_TIME_POINTS);
+    expect(merged.bucketSeconds).toBe(22);
+    expect(merged.requests.reduce((a, b) => a + b, 0)).toBe(3 * n);
+    expect(merged.errors.reduce((a, b) => a + b, 0)).toBe(44);
+    expect(merged.t.slice(0, 3)).toEqual([0, 22, 44]);
+    const chart = chartOf(rateChart('r', 'real', 'real time', ts));
+    expect(chart.x).toHaveLength(merged.t.length);
+    expect(chart.series[0]!.values[0]).toBe(3);
+    expect(chart.yLabel).toBe('per second (22s buckets)');
+    expect(coarsen(report.timeseries!.real, MAX_TIME_POINTS)).toBe(report.timeseries!.real);
+    const states = chartOf(statesChart('s', { t: ts.t, byCategory: { asleep: ts.t.map((t) => n - t), succeeded: ts.t.slice() } }));
+    expect(states.x.length).toBeLessThanOrEqual(MAX_TIME_POINTS);
+    expect(states.series[0]!.values.every((v) => v === n)).toBe(true);
   });
 
   it('no samples: a note', () => {

@@ -135,10 +135,17 @@ export function latencyChart(id: string, op: string, o: OperationReport): ChartO
 // ---------------------------------------------------------------------------------------------
 // Over time
 
+/**
+ * Points per chart over time at most: a day-long soak has 86,400 one-second buckets, more than a
+ * chart has pixels; merged buckets keep the page small and its drawing quick.
+ */
+export const MAX_TIME_POINTS = 4000;
+
 /** Requests, errors and arrivals per second over real or virtual time. */
-export function rateChart(id: string, title: string, xLabel: string, ts: TimeSeries): ChartOrNote {
+export function rateChart(id: string, title: string, xLabel: string, series: TimeSeries): ChartOrNote {
+  if (series.t.length === 0) return { note: `${title}: no buckets recorded` };
+  const ts = coarsen(series, MAX_TIME_POINTS);
   const n = ts.t.length;
-  if (n === 0) return { note: `${title}: no buckets recorded` };
   const width = ts.bucketSeconds > 0 ? ts.bucketSeconds : 1;
   const perSecond = (a: readonly number[]): number[] => fit(a, n).map((v) => sig(v / width));
   const unit = width === 1 ? 'per second' : `per second (${formatSeconds(width)} buckets)`;
@@ -159,11 +166,33 @@ export function rateChart(id: string, title: string, xLabel: string, ts: TimeSer
   };
 }
 
+/** `ts` with every `k` consecutive buckets summed into one, k the least that fits `maxPoints`. */
+export function coarsen(ts: TimeSeries, maxPoints: number): TimeSeries {
+  const n = ts.t.length;
+  const k = Math.ceil(n / maxPoints);
+  if (k <= 1) return ts;
+  const sums = (a: readonly number[]): number[] => {
+    const full = fit(a, n);
+    const out: number[] = [];
+    for (let i = 0; i < n; i += k) out.push(full.slice(i, i + k).reduce((x, y) => x + y, 0));
+    return out;
+  };
+  // The last merged bucket may be partial; its rate is then slightly low, which a chart of this size cannot show.
+  return {
+    bucketSeconds: ts.bucketSeconds * k,
+    t: ts.t.filter((_, i) => i % k === 0),
+    requests: sums(ts.requests),
+    errors: sums(ts.errors),
+    arrivals: sums(ts.arrivals),
+  };
+}
+
 /**
  * Devices by state, stacked: the series hold running sums and are listed top of the stack first,
  * so each one, filled down to zero, paints over the ones above it and leaves a band of its own.
  */
-export function statesChart(id: string, s: StateSeries): ChartOrNote {
+export function statesChart(id: string, states: StateSeries): ChartOrNote {
+  const s = thinStates(states, MAX_TIME_POINTS);
   const n = s.t.length;
   const names = orderedCategories(Object.keys(s.byCategory));
   if (n === 0 || names.length === 0) return { note: 'devices by state: no samples recorded' };
@@ -177,6 +206,15 @@ export function statesChart(id: string, s: StateSeries): ChartOrNote {
   return {
     chart: { id, kind: 'stacked', title: 'Devices by state', xLabel: 'real time', yLabel: 'devices', x: s.t.slice(), series: layers.reverse() },
   };
+}
+
+/** Every k-th sample (states are levels, not counts: a sample stands for its neighbours). */
+function thinStates(s: StateSeries, maxPoints: number): StateSeries {
+  const k = Math.ceil(s.t.length / maxPoints);
+  if (k <= 1) return s;
+  const keep = <T>(a: readonly T[]): T[] => a.filter((_, i) => i % k === 0);
+  const byCategory = Object.fromEntries(Object.entries(s.byCategory).map(([c, values]) => [c, keep(fit(values, s.t.length))]));
+  return { t: keep(s.t), byCategory };
 }
 
 function orderedCategories(present: readonly string[]): { name: string; color: string }[] {

@@ -165,20 +165,21 @@ function parseKnob(knob: Knob, raw: unknown, where: string): EndpointFaults[Knob
 /** Validates a FaultConfig given as data (YAML, JSON, an object); `where` names it in errors. */
 export function parseFaultConfig(value: unknown, where = 'faults'): FaultConfig {
   if (value === undefined || value === null) return {};
+  const at = (path: string): string => (where ? `${where}.${path}` : path);
   if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${where}: expected an object keyed by endpoint (${ENDPOINT_NAMES.join(', ')}, *)`);
   const out: FaultConfig = {};
   for (const [target, knobs] of Object.entries(value as Record<string, unknown>)) {
-    if (!isTarget(target)) throw new ConfigError(`${where}.${target}: unknown endpoint (expected ${ENDPOINT_NAMES.join(', ')} or *)`);
+    if (!isTarget(target)) throw new ConfigError(`${at(target)}: unknown endpoint (expected ${ENDPOINT_NAMES.join(', ')} or *)`);
     if (knobs === null || knobs === undefined) continue;
-    if (typeof knobs !== 'object' || Array.isArray(knobs)) throw new ConfigError(`${where}.${target}: expected an object of knobs`);
+    if (typeof knobs !== 'object' || Array.isArray(knobs)) throw new ConfigError(`${at(target)}: expected an object of knobs`);
     const parsed: EndpointFaults = {};
     for (const [name, raw] of Object.entries(knobs as Record<string, unknown>)) {
       const knob = KNOB_ALIASES[name];
-      if (!knob) throw new ConfigError(`${where}.${target}.${name}: unknown knob (expected ${KNOBS.join(', ')})`);
+      if (!knob) throw new ConfigError(`${at(`${target}.${name}`)}: unknown knob (expected ${KNOBS.join(', ')})`);
       if (raw === null || raw === undefined) continue;
-      (parsed as Record<string, unknown>)[knob] = parseKnob(knob, raw, `${where}.${target}.${name}`);
+      (parsed as Record<string, unknown>)[knob] = parseKnob(knob, raw, at(`${target}.${name}`));
     }
-    checkCode(target, parsed, `${where}.${target}`);
+    checkCode(target, parsed, at(target));
     out[target] = parsed;
   }
   return out;
@@ -196,7 +197,11 @@ export function parseFaultFlag(text: string): FaultConfig {
   const m = /^\s*([A-Za-z*]+)\.([A-Za-z]+)\s*=\s*(.+?)\s*$/.exec(text);
   if (!m) throw new ConfigError(`--fault ${text}: expected ENDPOINT.KNOB=VALUE, e.g. check.latency=fixed:50ms`);
   const [, target = '', knob = '', value = ''] = m;
-  return parseFaultConfig({ [target]: { [knob]: value } }, '--fault ');
+  try {
+    return parseFaultConfig({ [target]: { [knob]: value } }, '');
+  } catch (err) {
+    throw new ConfigError(`--fault ${(err as Error).message}`);
+  }
 }
 
 /**
