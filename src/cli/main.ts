@@ -12,6 +12,8 @@ import { runScenario, defaultWorkers } from '../engine/run.js';
 import { formatSummary } from '../report/console.js';
 import { writeReport, runDirName } from '../report/write.js';
 import { serveCommand } from './serve.js';
+import { compareCommand, reportCommand } from './report-commands.js';
+import { renderRunDir, appendStepSummary } from '../report/render-run.js';
 import { progressLine } from './progress-line.js';
 
 export const EXIT = { passed: 0, failed: 1, usage: 2, interrupted: 130 } as const;
@@ -78,8 +80,10 @@ async function runCommand(a: RunArgs): Promise<number> {
     });
     const dir = join(resolve(a.out), runDirName(scenario.name, new Date(report.startedAt)));
     const file = await writeReport(report, dir);
+    await renderRunDir(dir);
+    await appendStepSummary(report);
     process.stdout.write(`${formatSummary(report, { color: Boolean(process.stdout.isTTY) })}\n`);
-    process.stdout.write(`report: ${file}\n`);
+    process.stdout.write(`report: ${file} (and report.html, junit.xml beside it)\n`);
     if (report.interrupted) return EXIT.interrupted;
     return report.passed ? EXIT.passed : EXIT.failed;
   } finally {
@@ -127,7 +131,9 @@ export function buildCli(argv: string[]): Argv {
       },
     )
     .command(serveCommand)
-    .demandCommand(1, 'name a command: run, validate or serve')
+    .command(compareCommand)
+    .command(reportCommand)
+    .demandCommand(1, 'name a command: run, validate, serve, compare or report')
     .strict()
     .help()
     .version(false)

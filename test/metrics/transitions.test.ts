@@ -204,6 +204,6 @@ describe('mergeTransitionChecks', () => {
     expect(m.unfinished).toBe(1);
     expect(m.samples.map((s) => s.device)).toEqual(['a0', 'b0']);
     expect(mergeTransitionChecks([], 5)).toEqual({ checked: 0, violations: 0, byRule: {}, samples: [], finalStates: {}, unfinished: 0 });
-    expect(transitionsReport(m)).toEqual({ checked: 4, violations: 3, byRule: m.byRule, samples: m.samples });
+    expect(transitionsReport(m)).toEqual({ checked: 4, violations: 3, byRule: m.byRule, unfinished: m.unfinished, samples: m.samples });
   });
 });

@@ -140,6 +140,12 @@ describe('loadCatalog', () => {
     expect(() => loadCatalog(join(dir, 'nope.yaml'))).toThrow(/nope\.yaml: cannot read \(ENOENT\)/);
   });
 
+  it('prepareCatalog fills the schema defaults of an object catalog', () => {
+    const c = prepareCatalog({ onenet: { products: [{ id: '1', accessKey: KEY, packages: [{ id: 'a', version: 'V1', size: 1 }] }] } });
+    expect(c.onenet.products[0]).toMatchObject({ devices: [], tasks: [], autoAdd: [], packages: [{ kind: 'full' }] });
+    expect(c.luat).toMatchObject({ banLimitPerDay: 10, banCountsWaits: true, diffBuildMs: { min: 60_000, max: 180_000 }, projects: [] });
+  });
+
   it('prepareCatalog checks an object catalog the same way, naming the field', () => {
     expect(prepareCatalog(DEFAULT_CATALOG).onenet.products).toHaveLength(1);
     const bad = structuredClone(DEFAULT_CATALOG);
