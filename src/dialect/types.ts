@@ -13,6 +13,19 @@ export interface HttpRequest {
   readonly body?: string;
   /** Set on firmware downloads: the engine assembles these bytes and digests them. */
   readonly download?: { readonly total: number };
+  /** Field faults the device brings to this request; the engine enacts them. */
+  readonly fault?: RequestFault;
+}
+
+export interface RequestFault {
+  /**
+   * The request reaches the server and is processed, but the answer never reaches the device
+   * (lost on the radio link): the engine waits for the answer's headers, then drops the
+   * connection and reports `ANSWER_LOST`.
+   */
+  readonly loseAnswer?: boolean;
+  /** The link drops after this many bytes of the answer's body: the bytes before it are kept. */
+  readonly cutAfterBytes?: number;
 }
 
 /** What came back, as the network layer saw it. */
@@ -26,10 +39,12 @@ export type HttpResult =
       /** Downloads only: bytes the device now holds in order, and their md5 once all are held. */
       readonly held?: number;
       readonly md5?: string;
+      /** The link dropped before the whole body arrived (a `cutAfterBytes` fault): `body` is the part that did. */
+      readonly cut?: boolean;
     }
   | {
       readonly kind: 'error';
-      /** ECONNREFUSED, ECONNRESET, TIMEOUT, EPIPE, BAD_RESPONSE, ... */
+      /** ECONNREFUSED, ECONNRESET, TIMEOUT, EPIPE, BAD_RESPONSE, ANSWER_LOST, ABORTED, ... */
       readonly code: string;
     };
 

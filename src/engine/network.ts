@@ -7,7 +7,7 @@ import { Pool } from 'undici';
 import type { HttpRequest } from '../dialect/types.js';
 
 export type RawResult =
-  | { kind: 'response'; status: number; headers: Record<string, string | undefined>; body: Buffer }
+  | { kind: 'response'; status: number; headers: Record<string, string | undefined>; body: Buffer; cut?: boolean }
   | { kind: 'error'; code: string };
 
 export interface NetworkOptions {
@@ -43,9 +43,18 @@ export class Network {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const body = await readBody(res.body, this.opts.maxBodyBytes);
-      if (body === undefined) return { kind: 'error', code: 'BODY_TOO_LARGE' };
-      return { kind: 'response', status: res.statusCode, headers: flatHeaders(res.headers), body };
+      if (req.fault?.loseAnswer) {
+        // The server has processed the request and answered; the device never hears it.
+        res.body.destroy();
+        return { kind: 'error', code: 'ANSWER_LOST' };
+      }
+      const cutAt = req.fault?.cutAfterBytes;
+      const read = await readBody(res.body, this.opts.maxBodyBytes, cutAt);
+      if (read === undefined) return { kind: 'error', code: 'BODY_TOO_LARGE' };
+      const headers = flatHeaders(res.headers);
+      return read.cut
+        ? { kind: 'response', status: res.statusCode, headers, body: read.body, cut: true }
+        : { kind: 'response', status: res.statusCode, headers, body: read.body };
     } catch (err) {
       return { kind: 'error', code: this.aborted ? 'ABORTED' : errorCode(err) };
     }
@@ -63,10 +72,21 @@ export class Network {
   }
 }
 
-async function readBody(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, limit: number): Promise<Buffer | undefined> {
+/** Reads a body up to `limit` (undefined past it), or only its first `cutAt` bytes (then drops the link). */
+async function readBody(
+  body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown },
+  limit: number,
+  cutAt?: number,
+): Promise<{ body: Buffer; cut: boolean } | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
+    if (cutAt !== undefined && size + chunk.length > cutAt) {
+      chunks.push(chunk.subarray(0, cutAt - size));
+      size = cutAt;
+      body.destroy();
+      return { body: Buffer.concat(chunks, size), cut: true };
+    }
     size += chunk.length;
     if (size > limit) {
       body.destroy();
@@ -74,7 +94,7 @@ async function readBody(body: AsyncIterable<Buffer> & { destroy(err?: Error): un
     }
     chunks.push(chunk);
   }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+  return { body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size), cut: false };
 }
 
 function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string | undefined> {
@@ -89,6 +109,8 @@ function flatHeaders(h: Record<string, string | string[] | undefined>): Record<s
 /** One stable label per kind of transport failure, for the outcome counts. */
 export function errorCode(err: unknown): string {
   const e = err as { code?: string; name?: string; cause?: { code?: string } };
+  // llhttp's parse errors do not always carry a code.
+  if (e?.name === 'HTTPParserError') return 'BAD_RESPONSE';
   const code = e?.code ?? e?.cause?.code;
   switch (code) {
     case 'UND_ERR_HEADERS_TIMEOUT':

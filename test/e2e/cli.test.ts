@@ -87,7 +87,8 @@ describe('ota-swarm run against a broken target', () => {
       const report = readOnlyReport(out);
       const outcomes = Object.keys(report.operations['reportVersion']?.byOutcome ?? {});
       expect(outcomes.length).toBeGreaterThan(0);
-      expect(outcomes.every((o) => o === 'net:BAD_RESPONSE' || o === 'garbage' || o.startsWith('net:'))).toBe(true);
+      // The raw server closes each connection after its reply, so a reused socket may also see a reset.
+      expect(outcomes.filter((o) => !['net:BAD_RESPONSE', 'garbage', 'net:ECONNRESET'].includes(o))).toEqual([]);
       expect(report.devices.byFinalState['succeeded']).toBeUndefined();
       expect(report.transitions.violations).toBe(0);
     }
