@@ -7,7 +7,15 @@ import { Pool } from 'undici';
 import type { HttpRequest } from '../dialect/types.js';
 
 export type RawResult =
-  | { kind: 'response'; status: number; headers: Record<string, string | undefined>; body: Buffer; cut?: boolean }
+  | {
+      kind: 'response';
+      status: number;
+      headers: Record<string, string | undefined>;
+      body: Buffer;
+      cut?: boolean;
+      /** performance.now() when the answer's headers arrived. */
+      headersAt: number;
+    }
   | { kind: 'error'; code: string };
 
 export interface NetworkOptions {
@@ -32,7 +40,11 @@ export class Network {
     this.pool.on('connectionError', () => {});
   }
 
-  async send(req: HttpRequest, timeoutMs: number): Promise<RawResult> {
+  /**
+   * `paceMs`: the real time the body should take to arrive, as over the device's radio link; the
+   * body is read no faster, so the connection stays open as long as it would in the field.
+   */
+  async send(req: HttpRequest, timeoutMs: number, paceMs = 0): Promise<RawResult> {
     if (this.aborted) return { kind: 'error', code: 'ABORTED' };
     try {
       const res = await this.pool.request({
@@ -41,20 +53,24 @@ export class Network {
         headers: req.headers,
         body: req.body,
         headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        bodyTimeout: timeoutMs + paceMs,
+        // Paced: buffer almost nothing, so the parser waits on our reads and the connection
+        // stays busy (open, unavailable to other requests) for the link's whole transfer time.
+        ...(paceMs > 0 ? { highWaterMark: 1024 } : {}),
       });
+      const headersAt = performance.now();
       if (req.fault?.loseAnswer) {
         // The server has processed the request and answered; the device never hears it.
         res.body.destroy();
         return { kind: 'error', code: 'ANSWER_LOST' };
       }
       const cutAt = req.fault?.cutAfterBytes;
-      const read = await readBody(res.body, this.opts.maxBodyBytes, cutAt);
+      const read = await readBody(res.body, this.opts.maxBodyBytes, cutAt, paceMs > 0 ? { startAt: headersAt, totalMs: paceMs, bytes: Number(res.headers['content-length']) || 0 } : undefined);
       if (read === undefined) return { kind: 'error', code: 'BODY_TOO_LARGE' };
       const headers = flatHeaders(res.headers);
       return read.cut
-        ? { kind: 'response', status: res.statusCode, headers, body: read.body, cut: true }
-        : { kind: 'response', status: res.statusCode, headers, body: read.body };
+        ? { kind: 'response', status: res.statusCode, headers, body: read.body, cut: true, headersAt }
+        : { kind: 'response', status: res.statusCode, headers, body: read.body, headersAt };
     } catch (err) {
       return { kind: 'error', code: this.aborted ? 'ABORTED' : errorCode(err) };
     }
@@ -72,15 +88,33 @@ export class Network {
   }
 }
 
-/** Reads a body up to `limit` (undefined past it), or only its first `cutAt` bytes (then drops the link). */
+interface Pace {
+  startAt: number;
+  totalMs: number;
+  /** Expected body size; 0 when unknown (then the whole pace is waited at the end). */
+  bytes: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Reads a body up to `limit` (undefined past it), or only its first `cutAt` bytes (then drops the
+ * link); with a pace, no byte is taken before the link would have delivered it.
+ */
 async function readBody(
   body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown },
   limit: number,
   cutAt?: number,
+  pace?: Pace,
 ): Promise<{ body: Buffer; cut: boolean } | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
+    if (pace) {
+      const share = pace.bytes > 0 ? Math.min(1, (size + chunk.length) / pace.bytes) : 0;
+      const wait = pace.startAt + pace.totalMs * share - performance.now();
+      if (wait > 1) await sleep(wait);
+    }
     if (cutAt !== undefined && size + chunk.length > cutAt) {
       chunks.push(chunk.subarray(0, cutAt - size));
       size = cutAt;
@@ -93,6 +127,10 @@ async function readBody(
       return undefined;
     }
     chunks.push(chunk);
+  }
+  if (pace) {
+    const wait = pace.startAt + pace.totalMs - performance.now();
+    if (wait > 1) await sleep(wait);
   }
   return { body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size), cut: false };
 }

@@ -8,7 +8,7 @@ import { Piscina } from 'piscina';
 import type { Scenario } from '../scenario/types.js';
 import type { Report } from '../report/types.js';
 import { getDialect } from '../dialect/registry.js';
-import { originNow, type ClockOrigin } from '../time/clock.js';
+import { originNow, ScaledClock, type ClockOrigin } from '../time/clock.js';
 import { evaluateExpectations } from '../scenario/expectations.js';
 import { mergeSnapshots, operationsReport, mergeLagSnapshots, harnessReport } from '../metrics/recorder.js';
 import { mergeTransitionChecks, transitionsReport } from '../metrics/transitions.js';
@@ -33,6 +33,11 @@ export interface RunOptions {
   progressEveryMs?: number;
   /** Notices for the user (never secrets). */
   log?: (line: string) => void;
+  /**
+   * The virtual clock's origin; default: now, at the scenario's time scale. Give the one a
+   * reference server runs on (`ota-swarm serve` prints it) so both agree on every virtual instant.
+   */
+  clock?: ClockOrigin;
 }
 
 /** Real ms the workers are given to start before the first device is due. */
@@ -53,7 +58,8 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const workers = Math.max(1, Math.min(opts.workers ?? defaultWorkers(), scenario.fleet.devices));
   const startedAt = new Date();
   const t0 = performance.now();
-  const clock: ClockOrigin = originNow(scenario.timeScale);
+  const clock: ClockOrigin = opts.clock ?? originNow(scenario.timeScale);
+  if (clock.scale !== scenario.timeScale) throw new RangeError(`the clock runs at ×${clock.scale} but the scenario at ×${scenario.timeScale}`);
   const errors: string[] = [];
 
   const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false });
@@ -84,9 +90,9 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     : undefined;
 
   const results: ShardResult[] = [];
-  let virtualEnd = clock.virtualMs;
+  const runStartVirtual = new ScaledClock(clock).now() + START_LEAD_MS * clock.scale;
+  let virtualEnd = runStartVirtual;
   try {
-    const runStartVirtual = clock.virtualMs + (performance.now() - t0 + START_LEAD_MS) * clock.scale;
     const tasks = Array.from({ length: workers }, (_, workerIndex): ShardTask => ({
       scenario,
       target: target.dialect,
@@ -108,12 +114,13 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       if (s.status === 'fulfilled') results.push(s.value);
       else errors.push(`worker failed: ${oneLine(s.reason)}`);
     }
-    virtualEnd = clock.virtualMs + (performance.now() - t0) * clock.scale;
+    virtualEnd = new ScaledClock(clock).now();
     if (results.some((r) => r.outcome.end === 'virtual-limit') && endedBy === 'completed') endedBy = 'duration';
     if (errors.length > 0 && endedBy === 'completed') endedBy = 'error';
 
     const report = await buildReport({
       scenario,
+      virtualStartMs: runStartVirtual,
       target,
       results,
       workers,
@@ -157,6 +164,7 @@ function oneLine(err: unknown): string {
 
 interface BuildInput {
   scenario: Scenario;
+  virtualStartMs: number;
   target: ResolvedTarget;
   results: ShardResult[];
   workers: number;
@@ -193,6 +201,7 @@ async function buildReport(b: BuildInput): Promise<Report> {
     seed: scenario.seed,
     timeScale: scenario.timeScale,
     startedAt: b.startedAt.toISOString(),
+    virtualStartMs: Math.round(b.virtualStartMs),
     durationMs: Math.round(b.durationMs),
     virtualDurationMs: Math.round(b.virtualDurationMs),
     devices: { total: scenario.fleet.devices, byFinalState, started },

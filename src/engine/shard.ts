@@ -13,6 +13,15 @@ import type { TransitionLog } from '../metrics/transitions.js';
 import type { SeriesRecorder } from '../metrics/series.js';
 import type { RawResult } from './network.js';
 import { TimerHeap } from './timer-heap.js';
+import type { RadioConfig } from '../radio/model.js';
+import type { LinkConfig } from '../radio/link.js';
+import { uplinkStart } from '../radio/gate.js';
+import { transferTimeMs } from '../radio/link.js';
+
+export interface DeviceRadio {
+  config: RadioConfig;
+  link?: LinkConfig;
+}
 import { DownloadSink } from './download-sink.js';
 import { ProgressField } from './progress.js';
 
@@ -31,7 +40,9 @@ export interface ShardDeps {
   count: number;
   globalIndex(slot: number): number;
   arrivalOffset(globalIndex: number): number;
-  send(req: HttpRequest, timeoutMs: number): Promise<RawResult>;
+  send(req: HttpRequest, timeoutMs: number, paceMs?: number): Promise<RawResult>;
+  /** The device's radio, when its cohort models one (PSM / DRX / eDRX, RRC set-up, link rate). */
+  radioOf?(globalIndex: number): DeviceRadio | undefined;
   /** Makes every pending and later `send` fail at once. */
   abortSends(): void;
   maxInFlight: number;
@@ -67,6 +78,11 @@ export class ShardRunner {
   private readonly sink = new DownloadSink();
   private readonly limit;
   private readonly profiles = new Map<number, DeviceProfile>();
+  private readonly radios = new Map<number, DeviceRadio | undefined>();
+  /** Virtual instant of each device's last radio activity (-Infinity: none yet). */
+  private readonly lastActivity: Float64Array;
+  /** Requests a device decided on but its radio holds back (PSM sleep, RRC set-up), by slot. */
+  private readonly held = new Map<number, unknown>();
   private stoppedDevices = 0;
   private startedDevices = 0;
   private requests = 0;
@@ -84,6 +100,7 @@ export class ShardRunner {
   constructor(private readonly d: ShardDeps) {
     this.heap = new TimerHeap(d.count);
     this.states = new Array(d.count);
+    this.lastActivity = new Float64Array(d.radioOf ? d.count : 0).fill(-Infinity);
     this.limit = pLimit(d.maxInFlight);
   }
 
@@ -144,6 +161,12 @@ export class ShardRunner {
   };
 
   private wake(slot: number, due: number, dueReal: number): void {
+    if (this.held.has(slot)) {
+      const request = this.held.get(slot);
+      this.held.delete(slot);
+      this.dispatch(slot, request, dueReal, due);
+      return;
+    }
     const { plugin } = this.d;
     const profile = this.profileOf(slot);
     const settings = this.settingsOf(slot);
@@ -170,7 +193,7 @@ export class ShardRunner {
     const action = step.action;
     switch (action.type) {
       case 'send':
-        this.dispatch(slot, action.request, intendedReal);
+        this.send(slot, action.request, intendedReal, tVirtual);
         break;
       case 'sleep':
         this.heap.schedule(slot, action.until);
@@ -180,33 +203,59 @@ export class ShardRunner {
         this.stoppedDevices++;
         this.sink.release(slot);
         this.profiles.delete(slot);
+        this.radios.delete(slot);
         Atomics.add(this.d.progress, ProgressField.stopped, 1);
         if (this.stoppedDevices === this.d.count) this.finish('completed');
         break;
     }
   }
 
-  private dispatch(slot: number, request: unknown, intendedReal: number): void {
+  /** A device wants to send at `tVirtual`: now, or when its radio lets it. */
+  private send(slot: number, request: unknown, intendedReal: number, tVirtual: number): void {
+    const radio = this.radioOf(slot);
+    if (radio) {
+      const at = uplinkStart(radio.config, tVirtual, this.lastActivity[slot] as number);
+      if (at > tVirtual) {
+        // Not harness lateness: the device itself cannot talk before `at`; it means to act then.
+        this.held.set(slot, request);
+        this.heap.schedule(slot, at);
+        const atReal = this.d.clock.realAt(at);
+        if (atReal < this.armedFor) this.arm(atReal);
+        return;
+      }
+    }
+    this.dispatch(slot, request, intendedReal, tVirtual);
+  }
+
+  private dispatch(slot: number, request: unknown, intendedReal: number, tVirtual: number): void {
     const { plugin, target, clock } = this.d;
+    const radio = this.radioOf(slot);
+    if (radio) this.lastActivity[slot] = tVirtual;
     this.inFlight++;
     Atomics.add(this.d.progress, ProgressField.inFlight, 1);
     const timeoutMs = this.settingsOf(slot).requestTimeoutMs;
     if (this.limit.activeCount >= this.d.maxInFlight) this.queuedSends++;
     void this.limit(async () => {
       const http = plugin.wire.encode(request, target, clock.now());
+      const paceMs = radio?.link && http.download ? linkPaceMs(radio.link, http, clock.scale) : 0;
       const sentReal = performance.now();
-      const raw = this.stopping ? ({ kind: 'error', code: 'ABORTED' } as const) : await this.d.send(http, timeoutMs);
-      return { http, raw, sentReal };
+      const raw =
+        this.stopping ? ({ kind: 'error', code: 'ABORTED' } as const)
+        : paceMs === Infinity ? ({ kind: 'error', code: 'NO_SIGNAL' } as const)
+        : await this.d.send(http, timeoutMs, paceMs);
+      return { http, raw, sentReal, paced: paceMs > 0 };
     })
-      .then(({ http, raw, sentReal }) => this.onResult(slot, request, http, raw, intendedReal, sentReal))
+      .then(({ http, raw, sentReal, paced }) => this.onResult(slot, request, http, raw, intendedReal, sentReal, paced))
       .catch((err: unknown) => {
         // A bug in a machine or codec must not hang the shard: the device is counted as crashed.
         this.crash(slot, err);
       });
   }
 
-  private onResult(slot: number, request: unknown, http: HttpRequest, raw: RawResult, intendedReal: number, sentReal: number): void {
-    const doneReal = performance.now();
+  private onResult(slot: number, request: unknown, http: HttpRequest, raw: RawResult, intendedReal: number, sentReal: number, paced: boolean): void {
+    // A paced body takes as long as the simulated link makes it: the server's latency ends at its
+    // first byte then, not at the last one.
+    const doneReal = paced && raw.kind === 'response' ? raw.headersAt : performance.now();
     this.inFlight--;
     Atomics.sub(this.d.progress, ProgressField.inFlight, 1);
     this.requests++;
@@ -230,6 +279,7 @@ export class ShardRunner {
     }
     this.d.recorder.record(plugin.wire.operationOf(request), outcome, isError, intendedReal, sentReal, doneReal);
     const now = clock.now();
+    if (this.d.radioOf) this.lastActivity[slot] = now;
     this.d.series.request(now, isError);
     const state = this.states[slot] as AnyState;
     const step = plugin.machine.onAnswer(state, answer, this.profileOf(slot), this.settingsOf(slot), now);
@@ -311,6 +361,12 @@ export class ShardRunner {
     return p;
   }
 
+  private radioOf(slot: number): DeviceRadio | undefined {
+    if (!this.d.radioOf) return undefined;
+    if (!this.radios.has(slot)) this.radios.set(slot, this.d.radioOf(this.d.globalIndex(slot)));
+    return this.radios.get(slot);
+  }
+
   private settingsOf(slot: number): DeviceSettings {
     return this.d.plan.settingsOf(this.d.plan.cohortOf(this.d.globalIndex(slot)));
   }
@@ -324,4 +380,14 @@ function isOneByteError(raw: { headers: Readonly<Record<string, string | undefin
   if (raw.body.length !== 1 || raw.headers['content-length'] !== undefined) return false;
   const b = raw.body[0] as number;
   return b >= 0x31 && b <= 0x33;
+}
+
+const RANGE = /bytes=(\d+)-(\d+)/;
+
+/** Real ms a download answer takes over the device's link (Infinity: no link at all). */
+function linkPaceMs(link: LinkConfig, http: HttpRequest, scale: number): number {
+  const m = RANGE.exec(http.headers['range'] ?? http.headers['Range'] ?? '');
+  const bytes = m ? Number(m[2]) - Number(m[1]) + 1 : (http.download?.total ?? 0);
+  const virtualMs = transferTimeMs(link, Math.max(0, bytes));
+  return Number.isFinite(virtualMs) ? virtualMs / scale : Infinity;
 }

@@ -5,6 +5,7 @@
 import { getDialect } from '../dialect/registry.js';
 import { expandFleet } from '../scenario/fleet.js';
 import { arrivalTimeOf } from '../scenario/arrival.js';
+import { firstWakeMs } from '../radio/wake.js';
 import { ScaledClock } from '../time/clock.js';
 import { OperationRecorder, LagRecorder } from '../metrics/recorder.js';
 import { TransitionLog } from '../metrics/transitions.js';
@@ -13,6 +14,7 @@ import { Network } from './network.js';
 import { ShardRunner } from './shard.js';
 import { PROGRESS_FIELDS } from './progress.js';
 import type { ShardResult, ShardTask } from './shard-task.js';
+import { radioOfDevice, usesRadio } from './radio.js';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
@@ -37,8 +39,14 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     maxVirtualMs: scenario.stop.maxVirtualMs,
     count,
     globalIndex,
-    arrivalOffset: (i) => arrivalTimeOf(scenario.arrival, i, plan.total, scenario.seed),
-    send: (req, timeoutMs) => network.send(req, timeoutMs),
+    arrivalOffset: (i) => {
+      // A named wake pattern places first wakes on the devices' own radio timers.
+      const radio = scenario.wake ? radioOfDevice(scenario, plan, i, task.runStartVirtual) : undefined;
+      if (radio && scenario.wake) return firstWakeMs(radio.config, scenario.wake, scenario.seed, i, task.runStartVirtual) - task.runStartVirtual;
+      return arrivalTimeOf(scenario.arrival, i, plan.total, scenario.seed);
+    },
+    radioOf: usesRadio(scenario) ? (i) => radioOfDevice(scenario, plan, i, task.runStartVirtual) : undefined,
+    send: (req, timeoutMs, paceMs) => network.send(req, timeoutMs, paceMs),
     abortSends: () => network.abortAll(),
     maxInFlight: scenario.engine.maxInFlightPerWorker,
     recorder,

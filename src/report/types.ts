@@ -119,6 +119,8 @@ export interface Report {
   seed: number;
   timeScale: number;
   startedAt: string;
+  /** Virtual instant (ms since the epoch) the run's devices count from; transition times are relative to it. */
+  virtualStartMs: number;
   durationMs: number;
   /** Virtual ms the run covered. */
   virtualDurationMs: number;

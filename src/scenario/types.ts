@@ -4,6 +4,7 @@
  */
 import type { Distribution } from '../random/distribution.js';
 import type { SecretRef } from '../config/secret.js';
+import type { WakePattern } from '../radio/wake.js';
 
 export type DialectName = 'onenet' | 'luat' | (string & {});
 
@@ -39,6 +40,10 @@ export interface CohortSpec {
   /** AT+CSQ rssi 0–31 (99 = none). */
   signal: Distribution;
   radio: RadioMode;
+  /** RRC connection set-up after the connection went idle, virtual ms; absent = free. */
+  rrcSetup?: Distribution;
+  /** The radio link: downloads are paced to its rate; absent = as fast as loopback goes. */
+  link?: { bitrate: Distribution; rtt: Distribution };
   behaviours: BehaviourShares;
   settings: {
     chunkSize: number;
@@ -91,6 +96,11 @@ export interface Scenario {
   server: { catalog?: string; faults?: unknown; bugs: string[] };
   fleet: { devices: number; cohorts: CohortSpec[] };
   arrival: ArrivalSpec;
+  /**
+   * A named wake pattern (steady PSM phases, outage recovery, daily alignment, rollout start); when
+   * set it decides each device's first wake and PSM phase instead of `arrival`.
+   */
+  wake?: WakePattern;
   stop: {
     /** Real ms after which the run stops, whatever the devices are doing. */
     maxDurationMs: number;

@@ -24,6 +24,7 @@ export function sampleReport(overrides: Partial<Report> = {}): Report {
     seed: 42,
     timeScale: 60,
     startedAt: '2026-11-25T19:04:10.000Z',
+    virtualStartMs: 1_795_633_450_300,
     durationMs: 12_345,
     virtualDurationMs: 740_700,
     devices: { total: 1000, byFinalState: { succeeded: 980, failed: 20 }, started: 1000 },

@@ -73,6 +73,7 @@ const report: Omit<Report, 'expectations' | 'passed'> = {
   seed: 1,
   timeScale: 1,
   startedAt: '2024-01-01T00:00:00.000Z',
+  virtualStartMs: 1_704_067_200_000,
   durationMs: 60_000,
   virtualDurationMs: 60_000,
   devices: { total: 3000, byFinalState: { succeeded: 2985, failed: 15 }, started: 3000 },

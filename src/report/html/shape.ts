@@ -58,6 +58,7 @@ const ReportShape = Type.Object({
   seed: Num,
   timeScale: Num,
   startedAt: Str,
+  virtualStartMs: Num,
   durationMs: Num,
   virtualDurationMs: Num,
   devices: Type.Object({ total: Num, byFinalState: Counts, started: Num }),
