@@ -14,7 +14,9 @@ import { writeReport, runDirName } from '../report/write.js';
 import { serveCommand } from './serve.js';
 import { compareCommand, reportCommand } from './report-commands.js';
 import { renderRunDir, appendStepSummary } from '../report/render-run.js';
-import { progressLine } from './progress-line.js';
+import { createLiveDisplay } from '../outputs/live-display.js';
+import { serveMetrics, type MetricsEndpoint } from '../outputs/prometheus.js';
+import type { LiveView } from '../engine/live.js';
 
 export const EXIT = { passed: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
@@ -31,9 +33,10 @@ interface RunArgs {
   out: string;
   'allow-remote': boolean;
   quiet: boolean;
+  'metrics-port'?: number;
 }
 
-function overridesFrom(a: Omit<RunArgs, 'out' | 'allow-remote' | 'quiet' | 'scenario' | 'workers'>): ScenarioOverrides {
+function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration'>): ScenarioOverrides {
   const o: ScenarioOverrides = {};
   if (a.devices !== undefined) o.devices = a.devices;
   if (a.seed !== undefined) o.seed = a.seed;
@@ -68,6 +71,15 @@ async function runCommand(a: RunArgs): Promise<number> {
   process.on('SIGTERM', onSignal);
   const workers = a.workers ?? defaultWorkers();
   say(`ota-swarm: ${scenario.name}: ${scenario.fleet.devices} ${scenario.dialect} devices, ${workers} worker${workers === 1 ? '' : 's'}, ${scenario.target.url ?? 'embedded server'}`);
+  const port = a['metrics-port'];
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError('--metrics-port: must be a port number (0-65535)');
+  let latest: LiveView = { operations: {}, states: {} };
+  let metrics: MetricsEndpoint | undefined;
+  if (port !== undefined) {
+    metrics = await serveMetrics(port, () => latest);
+    say(`ota-swarm: Prometheus metrics at ${metrics.url}`);
+  }
+  const display = a.quiet ? undefined : createLiveDisplay(scenario.dialect, process.stderr);
   try {
     const report = await runScenario({
       scenario,
@@ -75,9 +87,13 @@ async function runCommand(a: RunArgs): Promise<number> {
       allowRemote: a['allow-remote'],
       signal: controller.signal,
       log: say,
-      onProgress: a.quiet ? undefined : (p) => say(progressLine(p)),
-      progressEveryMs: 2000,
+      onProgress: (p) => {
+        latest = p.live;
+        display?.update(p);
+      },
+      progressEveryMs: process.stderr.isTTY ? 500 : 5000,
     });
+    display?.stop();
     const dir = join(resolve(a.out), runDirName(scenario.name, new Date(report.startedAt)));
     const file = await writeReport(report, dir);
     await renderRunDir(dir);
@@ -87,6 +103,8 @@ async function runCommand(a: RunArgs): Promise<number> {
     if (report.interrupted) return EXIT.interrupted;
     return report.passed ? EXIT.passed : EXIT.failed;
   } finally {
+    display?.stop();
+    await metrics?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -117,7 +135,8 @@ export function buildCli(argv: string[]): Argv {
           .option('seed', { type: 'number', describe: 'seed of every random draw' })
           .option('out', { type: 'string', default: 'reports', describe: 'folder for the run folder with report.json' })
           .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --target' })
-          .option('quiet', { type: 'boolean', default: false, describe: 'no progress lines' }),
+          .option('quiet', { type: 'boolean', default: false, describe: 'no live progress' })
+          .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics on 127.0.0.1:P/metrics while the run goes' }),
       async (a) => {
         process.exitCode = await runCommand(a as unknown as RunArgs);
       },

@@ -19,6 +19,8 @@ import { compiledSibling } from './worker-file.js';
 import { resolveTarget, type ResolvedTarget } from './target.js';
 import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.js';
 import type { ShardResult, ShardTask } from './shard-task.js';
+import { MessageChannel } from 'node:worker_threads';
+import { LiveFeed, type LiveView } from './live.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -28,8 +30,8 @@ export interface RunOptions {
   allowRemote?: boolean;
   /** Aborting it stops the run; the report is still produced, marked interrupted. */
   signal?: AbortSignal;
-  /** Called every `progressEveryMs` with live counters. */
-  onProgress?: (p: ProgressTotals & { elapsedMs: number; total: number }) => void;
+  /** Called every `progressEveryMs` with live counters and the merged live view. */
+  onProgress?: (p: LiveProgress) => void;
   progressEveryMs?: number;
   /** Notices for the user (never secrets). */
   log?: (line: string) => void;
@@ -46,6 +48,14 @@ const START_LEAD_MS = 300;
 const STOP_GRACE_MS = 15_000;
 const AGREEMENT_SAMPLE_PER_WORKER = 2000;
 const MAX_VIOLATION_SAMPLES = 5;
+
+export interface LiveProgress extends ProgressTotals {
+  elapsedMs: number;
+  total: number;
+  /** Real ms left before the run's duration cap stops it. */
+  capLeftMs: number;
+  live: LiveView;
+}
 
 export function defaultWorkers(): number {
   return Math.max(1, availableParallelism() - 1);
@@ -85,8 +95,12 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) stop('interrupted');
   const deadline = setTimeout(() => stop('duration'), scenario.stop.maxDurationMs);
+  const feed = new LiveFeed();
   const ticker = opts.onProgress
-    ? setInterval(() => opts.onProgress?.({ ...readProgress(progress, workers), elapsedMs: performance.now() - t0, total: scenario.fleet.devices }), opts.progressEveryMs ?? 2000)
+    ? setInterval(() => {
+        const elapsedMs = performance.now() - t0;
+        opts.onProgress?.({ ...readProgress(progress, workers), elapsedMs, total: scenario.fleet.devices, capLeftMs: Math.max(0, scenario.stop.maxDurationMs - elapsedMs), live: feed.view() });
+      }, opts.progressEveryMs ?? 2000)
     : undefined;
 
   const results: ShardResult[] = [];
@@ -107,7 +121,11 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       maxSamples: MAX_VIOLATION_SAMPLES,
     }));
     const settled = await settleWithGrace(
-      tasks.map((t) => pool.run(t) as Promise<ShardResult>),
+      tasks.map((t) => {
+        const channel = new MessageChannel();
+        feed.listen(channel.port1);
+        return pool.run({ ...t, live: channel.port2 }, { transferList: [channel.port2] }) as Promise<ShardResult>;
+      }),
       stopFlag,
     );
     for (const s of settled) {

@@ -6,6 +6,7 @@ import type { MetricsSnapshot, LagSnapshot } from '../metrics/recorder.js';
 import type { TransitionCheck } from '../metrics/transitions.js';
 import type { SeriesSnapshot } from '../metrics/series.js';
 import type { ShardOutcome } from './shard.js';
+import type { MessagePort } from 'node:worker_threads';
 
 export interface ShardTask {
   scenario: Scenario;
@@ -21,6 +22,8 @@ export interface ShardTask {
   progress: SharedArrayBuffer;
   agreementSampleSize: number;
   maxSamples: number;
+  /** Where the worker posts live snapshots (LivePost) once a second; transferred. */
+  live?: MessagePort;
 }
 
 export interface ShardResult {

@@ -125,6 +125,10 @@ export class ShardRunner {
     };
   }
 
+  get startedCount(): number {
+    return this.startedDevices;
+  }
+
   /** Final state kind of every slot (undefined: never woke). */
   finalKind(slot: number): string | undefined {
     return this.states[slot]?.kind;

@@ -14,6 +14,7 @@ import { Network } from './network.js';
 import { ShardRunner } from './shard.js';
 import { PROGRESS_FIELDS } from './progress.js';
 import type { ShardResult, ShardTask } from './shard-task.js';
+import { LIVE_EVERY_MS, type LivePost } from './live.js';
 import { radioOfDevice, usesRadio } from './radio.js';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
@@ -56,6 +57,13 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     stopFlag: new Int32Array(task.stop),
     progress,
   });
+  const live = task.live;
+  const ticker = live
+    ? setInterval(() => {
+        const post: LivePost = { worker: workerIndex, metrics: recorder.snapshot(), states: series.currentStates(count - runner.startedCount) };
+        live.postMessage(post);
+      }, LIVE_EVERY_MS)
+    : undefined;
   try {
     const outcome = await runner.run();
     lag.stop();
@@ -73,6 +81,8 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     }
     return { workerIndex, outcome, metrics: recorder.snapshot(), lag: lag.snapshot(), transitions, finals, series: series.snapshot() };
   } finally {
+    if (ticker) clearInterval(ticker);
+    live?.close();
     await network.close();
   }
 }

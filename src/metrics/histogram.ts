@@ -45,6 +45,12 @@ export function toMicros(ms: number): number {
   return us > HIGHEST_RECORDABLE_US ? HIGHEST_RECORDABLE_US : us;
 }
 
+interface RecordedValues {
+  reset(): void;
+  hasNext(): boolean;
+  next(): { valueIteratedTo: number; countAtValueIteratedTo: number };
+}
+
 export class LatencyHistogram {
   private readonly h: hdr.Histogram;
 
@@ -103,6 +109,25 @@ export class LatencyHistogram {
   /** Value (ms) at each percentile asked for, e.g. for a latency-by-percentile plot. */
   percentiles(points: readonly number[] = DEFAULT_PERCENTILE_POINTS): { percentile: number; ms: number }[] {
     return points.map((percentile) => ({ percentile, ms: this.count === 0 ? 0 : this.valueMs(percentile) }));
+  }
+
+  /**
+   * How many samples lie at or below each bound (ms, ascending): the cumulative buckets a
+   * Prometheus histogram exposes. A sample counts by its bucket's lowest equivalent value, so it
+   * is never counted under a bound it may exceed by more than the histogram's precision.
+   */
+  countsAtOrBelow(boundsMs: readonly number[]): number[] {
+    const counts = boundsMs.map(() => 0);
+    if (this.count === 0) return counts;
+    const js = this.h as unknown as { recordedValuesIterator: RecordedValues; lowestEquivalentValue(v: number): number };
+    const it = js.recordedValuesIterator;
+    it.reset();
+    while (it.hasNext()) {
+      const v = it.next();
+      const ms = js.lowestEquivalentValue(v.valueIteratedTo) / US_PER_MS;
+      for (let i = 0; i < boundsMs.length; i++) if (ms <= (boundsMs[i] as number)) counts[i] = (counts[i] as number) + v.countAtValueIteratedTo;
+    }
+    return counts;
   }
 
   private valueMs(percentile: number): number {

@@ -72,12 +72,18 @@ export class SeriesRecorder {
     this.counts.set(to, (this.counts.get(to) ?? 0) + 1);
   }
 
+  /** Devices by state kind right now; `asleep` = not woken yet. */
+  currentStates(asleep: number): Record<string, number> {
+    const sample: Record<string, number> = { asleep };
+    for (const [k, n] of this.counts) if (n > 0) sample[k] = n;
+    return sample;
+  }
+
   /** Takes the state sample for real second `second` (samples missed by a busy loop repeat the last). */
   sampleStates(tVirtual: number, asleep: number): void {
     const second = this.buckets(tVirtual)[0];
     if (second < 0) return;
-    const sample: Record<string, number> = { asleep };
-    for (const [k, n] of this.counts) if (n > 0) sample[k] = n;
+    const sample = this.currentStates(asleep);
     while (this.states.length < second) this.states.push(this.states[this.states.length - 1] ?? { asleep });
     this.states[second] = sample;
   }

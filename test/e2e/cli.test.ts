@@ -115,7 +115,7 @@ describe('an interrupted run', () => {
     const r = await cli(['run', fixture('onenet-10k.yaml'), '--out', out], {
       onStderr: (text, kill) => {
         // Interrupt once the run is well under way (the first progress line).
-        if (!sent && /requests \d+/.test(text)) {
+        if (!sent && /done \d+\/\d+/.test(text)) {
           sent = true;
           kill('SIGINT');
         }
