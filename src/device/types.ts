@@ -4,6 +4,8 @@
  * one action for the engine to carry out. The engine owns timers, sockets and bytes.
  */
 
+import type { RadioConfig } from '../radio/model.js';
+
 /** What the engine knows of one device: drawn once from its cohort and seed, never mutated. */
 export interface DeviceProfile {
   /** Position in the whole fleet; also the device's random stream. */
@@ -28,15 +30,81 @@ export interface DeviceProfile {
   readonly behaviour: Behaviour;
 }
 
-/** Faults a cohort gives its devices; all off by default. */
+/**
+ * Faults a cohort gives its devices; all off by default. Each is drawn once per device from the
+ * cohort's shares (scenario/fleet.ts); the machines read them and express them as `fault` on their
+ * requests or as their own sleeps and reports. The optional ones are absent when off.
+ */
 export interface Behaviour {
   /** The assembled image never matches its md5 (reports 205 and tries again). */
   readonly corruptDownload: boolean;
   /** After flashing, the device boots back into its old version. */
   readonly rebootIntoOld: boolean;
+  /** Answers lost on the radio link: the server processed the request, the device never hears. */
+  readonly answerLoss?: AnswerLoss;
+  /** The link drops in the middle of a download; the device reconnects and resumes. */
+  readonly disconnect?: Disconnect;
+  /** OneNET: the battery runs out once this share of the package is held (reports 105). */
+  readonly batteryDies?: { readonly atShare: number };
+  /** OneNET: no room for the package (reports 102 before downloading). */
+  readonly storageFull?: boolean;
+  /** OneNET: flashing the verified image fails (reports 202 low battery or 203 out of memory). */
+  readonly flashFails?: { readonly code: 202 | 203 };
+  /** OneNET: sleeps this long in the middle of its download (past the task token's 2 days). */
+  readonly longSleep?: LongSleep;
+  /** Luat: keeps asking after a 40 (loop ban), this many more times, before it gives up. */
+  readonly askAfterBan?: { readonly asks: number };
+}
+
+export interface AnswerLoss {
+  /** Chance that one transmission's answer is lost, 0–1, drawn per transmission from the device seed. */
+  readonly rate: number;
+  /** Operations (histogram names) whose answers may be lost. */
+  readonly ops: readonly string[];
+  /**
+   * OneNET: a progress report never acknowledged (every transmission's answer lost) is kept and
+   * sent once more after the upgrade, as store-and-forward clients flush their queue.
+   */
+  readonly requeue: boolean;
+}
+
+/** Where the link drops: a byte offset, a share of the file, or a random point of what is left. */
+export type CutPoint = { readonly kind: 'bytes'; readonly bytes: number } | { readonly kind: 'share'; readonly share: number } | { readonly kind: 'random' };
+
+export interface Disconnect {
+  readonly at: CutPoint;
+  /** Cuts in one download: cut k (1-based) falls at k × `at` (bytes, share), or at random in what is left. */
+  readonly times: number;
+  /** Virtual ms without a link after a cut, before the radio rules (PSM sleep, RRC set-up) apply. */
+  readonly reconnectMs: number;
+  /** The device's radio, for when it may talk again and what reconnecting costs. */
+  readonly radio: RadioConfig;
+}
+
+export interface LongSleep {
+  /** Virtual ms slept once the first chunk is held. */
+  readonly sleepMs: number;
+  /**
+   * The device keeps the Authorization it signed before the sleep (its `et` long past) until the
+   * platform refuses it (errno 1), then signs a fresh one.
+   */
+  readonly staleAuth: boolean;
 }
 
 export const NO_FAULTS: Behaviour = { corruptDownload: false, rebootIntoOld: false };
+
+/** RFC 7252 §4.2 transmission parameters: a lost answer is retransmitted with exponential backoff. */
+export interface RetransmitSettings {
+  /** ACK_TIMEOUT, virtual ms. */
+  readonly ackTimeoutMs: number;
+  /** ACK_RANDOM_FACTOR (≥ 1): the first timeout is uniform in [ACK_TIMEOUT, ACK_TIMEOUT × factor]. */
+  readonly randomFactor: number;
+  /** MAX_RETRANSMIT: retransmissions after the first transmission; 0 turns retransmitting off. */
+  readonly maxRetransmit: number;
+}
+
+/** RFC 7252's defaults: 2 s, 1.5, 4. */
+export const COAP_RETRANSMIT: RetransmitSettings = { ackTimeoutMs: 2_000, randomFactor: 1.5, maxRetransmit: 4 };
 
 /** Settings of a run shared by every device of a cohort (the scenario's knobs). */
 export interface DeviceSettings {
@@ -54,6 +122,8 @@ export interface DeviceSettings {
   readonly retryDelayMs: number;
   /** Luat: virtual ms to wait after a 43 before asking again (the docs say 1–3 minutes). */
   readonly waitBackoffMs: number;
+  /** What a device does when an answer does not come (RFC 7252 §4.2). */
+  readonly retransmit: RetransmitSettings;
 }
 
 export const DEFAULT_DEVICE_SETTINGS: DeviceSettings = {
@@ -64,6 +134,7 @@ export const DEFAULT_DEVICE_SETTINGS: DeviceSettings = {
   maxAttempts: 3,
   retryDelayMs: 60_000,
   waitBackoffMs: 90_000,
+  retransmit: COAP_RETRANSMIT,
 };
 
 /** A request the device wants made; `R` is the dialect's own request union. */

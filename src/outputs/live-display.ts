@@ -54,7 +54,7 @@ function timeLeft(p: LiveProgress): string {
 
 /** Plain lines for logs: one every call. */
 export function plainLine(p: LiveProgress, dialect: string, reqPerSec: number): string {
-  return `  ${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s  done ${p.stopped}/${p.total}  ${reqPerSec}/s  errors ${p.errors}  p99 ${latencyLine(p)}  [${statesLine(dialect, p.live.states)}]  ${timeLeft(p)}`;
+  return `  ${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s  done ${p.stopped}/${p.total}  ${reqPerSec}/s  in flight ${p.inFlight}  errors ${p.errors}  p99 ${latencyLine(p)}  [${statesLine(dialect, p.live.states)}]  ${timeLeft(p)}`;
 }
 
 export function createLiveDisplay(dialect: string, out: NodeJS.WriteStream = process.stderr): LiveDisplay {
@@ -72,6 +72,7 @@ export function createLiveDisplay(dialect: string, out: NodeJS.WriteStream = pro
   const bar = multi.create(1, 0, { text: '' }, { format: ' devices [{bar}] {percentage}% {value}/{total} · {rest}' });
   const states = multi.create(1, 0, { text: '' });
   const lat = multi.create(1, 0, { text: '' });
+  let stopped = false;
   return {
     update(p) {
       bar.setTotal(p.total);
@@ -80,6 +81,8 @@ export function createLiveDisplay(dialect: string, out: NodeJS.WriteStream = pro
       lat.update(0, { text: ` p99     ${latencyLine(p)}` });
     },
     stop() {
+      if (stopped) return;
+      stopped = true;
       multi.stop();
     },
   };

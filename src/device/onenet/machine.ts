@@ -34,8 +34,28 @@
  * - The 101 answered with an errno other than 7/20/22 still reboots: the image is verified.
  * - An undeliverable failure report still ends as planned; an undeliverable 101, version report or
  *   201 ends `gave-up`.
+ *
+ * Field faults (DeviceProfile.behaviour; see docs/faults.md):
+ * - `disconnect`: the download request that spans the next cut point carries `cutAfterBytes`, so
+ *   the link drops there; the bytes before it are held. The device then has no link for
+ *   `reconnectMs`, waits until its radio may talk (a PSM device asleep waits for its next TAU
+ *   wake) and pays the RRC set-up, then checks again (spec §3.4): the same package (target, size,
+ *   md5) resumes from the byte held, a changed one (a republish) starts over at byte 0.
+ * - `storageFull`: 102 right after the check offers a task (the device has no room for it), `failed`.
+ * - `batteryDies`: once `atShare` of the package is held, 105, `failed`.
+ * - `flashFails`: the flash after the 101 fails: 202 or 203 instead of booting the target, `failed`.
+ * - `longSleep`: once the first bytes are held, the device sleeps `sleepMs`; its token has expired
+ *   by then, so the download is refused and it checks again for a new one. With `staleAuth` its
+ *   calls carry the Authorization signed before the sleep until one is answered errno 1 (the
+ *   device then signs a fresh one and asks again, once).
+ * - `answerLoss.requeue`: a progress step whose every transmission lost its answer stays queued and
+ *   is sent once more after the upgrade (`flushing`), whatever the answer.
+ * Lost answers and their retransmission are the transmission layer's (../retransmit.ts).
  */
-import type { DeviceMachine, DeviceProfile, DeviceSettings, Step } from '../types.js';
+import type { CutPoint, DeviceMachine, DeviceProfile, DeviceSettings, Step } from '../types.js';
+import { hashUniform } from '../../random/rng.js';
+import { canTalk, connectDelayMs, nextUplinkWake } from '../../radio/model.js';
+import { UNANSWERED_CODES } from '../retransmit.js';
 import { CheckErrno, ResultCode, TokenErrno, isValidVersion } from '../../protocol/onenet.js';
 import type {
   FailureThen,
@@ -74,6 +94,10 @@ const MAX_TOKEN_CHARS = 256;
 const MAX_MD5_CHARS = 64;
 /** AT+CSQ's "no signal". */
 const NO_SIGNAL = 99;
+/** Stream of the random cut points (`disconnect.at: random`). */
+export const CUT_STREAM = 0xc07_0001;
+/** Most cuts one download meets (a bound on the `disconnect.times` loop). */
+export const MAX_CUTS = 100;
 
 type S = OnenetDeviceState;
 type R = OnenetRequest;
@@ -122,15 +146,29 @@ function requestOf(st: OnenetAwaiting, p: DeviceProfile, s: DeviceSettings): R {
     case 'reporting-new-version':
       return { op: 'reportVersion', devId, taskType: p.taskType, version: st.booted };
     case 'checking':
-      return { op: 'check', devId, taskType: p.taskType, manuf: p.manuf, model: p.model, version: p.version, signal: p.signal, battery: p.battery };
+      return {
+        op: 'check',
+        devId,
+        taskType: p.taskType,
+        manuf: p.manuf,
+        model: p.model,
+        version: p.version,
+        signal: p.signal,
+        battery: p.battery,
+        ...authOf(st.resume?.authAt),
+      };
     case 'token-checking':
-      return { op: 'tokenCheck', devId, token: st.task.token };
+      return { op: 'tokenCheck', devId, token: st.task.token, ...authOf(st.authAt) };
     case 'downloading': {
       const chunk = Math.max(1, Math.floor(s.chunkSize) || 1);
       const end = Math.min(st.held + chunk, st.task.size) - 1;
-      return { op: 'download', devId, token: st.task.token, start: st.held, end, total: st.task.size };
+      const cut = nextCut(st, p);
+      const fault = cut !== undefined && cut <= end ? { fault: { cutAfterBytes: cut - st.held } } : {};
+      return { op: 'download', devId, token: st.task.token, start: st.held, end, total: st.task.size, ...fault };
     }
     case 'reporting-progress':
+      return { op: 'progress', devId, token: st.task.token, step: st.step, ...authOf(st.authAt) };
+    case 'flushing':
       return { op: 'progress', devId, token: st.task.token, step: st.step };
     case 'reporting-downloaded':
       return { op: 'result', devId, token: st.task.token, step: ResultCode.DOWNLOADED };
@@ -139,6 +177,52 @@ function requestOf(st: OnenetAwaiting, p: DeviceProfile, s: DeviceSettings): R {
     case 'reporting-failure':
       return { op: 'result', devId, token: st.task.token, step: st.step };
   }
+}
+
+const authOf = (authAt: number | undefined): { authAt?: number } => (authAt === undefined ? {} : { authAt });
+
+/** Byte offset of cut number k (1-based) of a file of `size` bytes; undefined past the file. */
+export function cutPointOf(at: CutPoint, times: number, k: number, size: number, seed: number): number | undefined {
+  if (!(k >= 1 && k <= Math.min(times, MAX_CUTS))) return undefined;
+  let point: number;
+  switch (at.kind) {
+    case 'bytes':
+      point = k * Math.floor(at.bytes);
+      break;
+    case 'share':
+      point = Math.floor(k * at.share * size);
+      break;
+    case 'random': {
+      // The k-th smallest of `times` uniform points: the cuts of one download come in order.
+      const draws = Array.from({ length: Math.min(times, MAX_CUTS) }, (_, i) => hashUniform(seed, CUT_STREAM, i)).sort((a, b) => a - b);
+      point = Math.floor((draws[k - 1] as number) * size);
+      break;
+    }
+  }
+  return point >= 1 && point < size ? point : undefined;
+}
+
+/** Where the link will drop next in this download: the first cut point not yet met beyond `held`. */
+function nextCut(dl: OnenetDownload, p: DeviceProfile): number | undefined {
+  const d = p.behaviour.disconnect;
+  if (d === undefined) return undefined;
+  for (let k = dl.cuts + 1; k <= Math.min(d.times, MAX_CUTS); k++) {
+    const point = cutPointOf(d.at, d.times, k, dl.task.size, p.seed);
+    if (point !== undefined && point > dl.held) return point;
+  }
+  return undefined;
+}
+
+/**
+ * When a device whose link dropped at `now` talks again: after `reconnectMs` without a link, at
+ * its next TAU wake if PSM has put it to sleep by then, plus the RRC set-up from idle.
+ */
+export function reconnectAt(p: DeviceProfile, now: number): number {
+  const d = p.behaviour.disconnect;
+  if (d === undefined) return now;
+  let t = now + Math.max(0, d.reconnectMs || 0);
+  if (!canTalk(d.radio, t, now)) t = nextUplinkWake(d.radio, t);
+  return t + connectDelayMs(d.radio, now, t);
 }
 
 const send = (state: OnenetAwaiting, p: DeviceProfile, s: DeviceSettings): OStep => ({
@@ -183,7 +267,19 @@ function reportFailure(task: OnenetTask, step: number, then: FailureThen, runs: 
 
 type TaskStage = Extract<OnenetAwaiting, { kind: 'token-checking' | 'downloading' | 'reporting-progress' }>;
 
-const downloadOf = (st: TaskStage): OnenetDownload => ({ task: st.task, held: st.held, best: st.best, lastStep: st.lastStep, quiet: st.quiet });
+const downloadOf = (st: TaskStage): OnenetDownload => ({
+  task: st.task,
+  held: st.held,
+  best: st.best,
+  lastStep: st.lastStep,
+  quiet: st.quiet,
+  cuts: st.cuts,
+  ...(st.slept ? { slept: true } : {}),
+  ...authOf(st.authAt),
+  ...queuedOf(st.queued),
+});
+
+const queuedOf = (queued: number | undefined): { queued?: number } => (queued ? { queued } : {});
 
 /** Fetches a fresh token (check again), keeping the download to resume, within the renewal limit. */
 function renew(st: TaskStage, p: DeviceProfile, s: DeviceSettings): OStep {
@@ -191,12 +287,22 @@ function renew(st: TaskStage, p: DeviceProfile, s: DeviceSettings): OStep {
   return send({ kind: 'checking', attempts: 0, runs: st.runs, renewals: st.renewals + 1, failure: 0, resume: downloadOf(st) }, p, s);
 }
 
-function download(dl: OnenetDownload, runs: number, renewals: number, p: DeviceProfile, s: DeviceSettings): OStep {
+function download(dl: OnenetDownload, runs: number, renewals: number, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
+  const nap = p.behaviour.longSleep;
+  if (nap !== undefined && !dl.slept && dl.held > 0 && dl.held < dl.task.size) {
+    // The long sleep: the device keeps its (soon expired) token and, with staleAuth, its Authorization.
+    const next: OnenetDownload = { ...dl, slept: true, ...(nap.staleAuth ? { authAt: now } : {}) };
+    return sleep({ kind: 'waiting', until: now + Math.max(0, nap.sleepMs || 0), then: { kind: 'downloading', ...next, attempts: 0, runs, renewals } });
+  }
   return send({ kind: 'downloading', ...dl, attempts: 0, runs, renewals }, p, s);
 }
 
 /** After new bytes: a progress step when one is due, else the next chunk. */
-function afterProgress(dl: OnenetDownload, runs: number, renewals: number, p: DeviceProfile, s: DeviceSettings): OStep {
+function afterProgress(dl: OnenetDownload, runs: number, renewals: number, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
+  const dies = p.behaviour.batteryDies;
+  if (dies !== undefined && dl.held >= dies.atShare * dl.task.size) {
+    return reportFailure(dl.task, ResultCode.DOWNLOAD_LOW_BATTERY, 'failed', runs, p, s);
+  }
   const every = Math.floor(s.progressEvery);
   if (!dl.quiet && every > 0) {
     const percent = Math.floor((dl.held * 100) / dl.task.size);
@@ -205,13 +311,13 @@ function afterProgress(dl: OnenetDownload, runs: number, renewals: number, p: De
       return send({ kind: 'reporting-progress', ...dl, lastStep: step, step, attempts: 0, runs, renewals }, p, s);
     }
   }
-  return download(dl, runs, renewals, p, s);
+  return download(dl, runs, renewals, p, s, now);
 }
 
 function verify(st: Extract<OnenetAwaiting, { kind: 'downloading' }>, md5: string | undefined, p: DeviceProfile, s: DeviceSettings): OStep {
   const intact = !p.behaviour.corruptDownload && typeof md5 === 'string' && md5.toLowerCase() === st.task.md5;
   if (!intact) return reportFailure(st.task, ResultCode.MD5_FAILED, 'retry-task', st.runs, p, s);
-  return send({ kind: 'reporting-downloaded', task: st.task, attempts: 0 }, p, s);
+  return send({ kind: 'reporting-downloaded', task: st.task, attempts: 0, ...queuedOf(st.queued) }, p, s);
 }
 
 /** The answers every task call shares: 12 renew, 20 finished, 22 cancelled; undefined otherwise. */
@@ -236,11 +342,15 @@ function onChecking(st: Extract<OnenetAwaiting, { kind: 'checking' }>, a: Onenet
       const task = taskFromOffer(a.offer, s);
       if (task === undefined) return retryOr(st, s, now, giveUp);
       const resumed = st.resume !== null && sameImage(st.resume.task, task);
-      const dl: OnenetDownload = resumed && st.resume ? { ...st.resume, task } : { task, held: 0, best: 0, lastStep: 0, quiet: false };
+      // A changed package (republished: another md5) is started over: its bytes held are discarded.
+      const fresh: OnenetDownload = { task, held: 0, best: 0, lastStep: 0, quiet: false, cuts: st.resume?.cuts ?? 0 };
+      const kept = st.resume === null ? {} : { ...(st.resume.slept ? { slept: true } : {}), ...queuedOf(st.resume.queued) };
+      const dl: OnenetDownload = resumed && st.resume ? { ...st.resume, task, authAt: undefined } : { ...fresh, ...kept };
       const signal = p.signal === NO_SIGNAL ? -1 : p.signal;
       if (signal <= task.signal) return reportFailure(task, ResultCode.POOR_SIGNAL, 'gated', st.runs, p, s);
       if (p.battery <= task.power) return reportFailure(task, ResultCode.DOWNLOAD_LOW_BATTERY, 'gated', st.runs, p, s);
-      return send({ kind: 'token-checking', ...dl, attempts: 0, runs: st.runs, renewals: st.renewals }, p, s);
+      if (p.behaviour.storageFull) return reportFailure(task, ResultCode.NO_SPACE, 'failed', st.runs, p, s);
+      return send({ kind: 'token-checking', ...withoutAuth(dl), attempts: 0, runs: st.runs, renewals: st.renewals }, p, s);
     }
     case CheckErrno.NO_TASK:
       return st.failure !== 0 ? finish('failed', st.failure, p.version) : finish('up-to-date', a.errno, p.version);
@@ -248,12 +358,22 @@ function onChecking(st: Extract<OnenetAwaiting, { kind: 'checking' }>, a: Onenet
     case CheckErrno.VERSION_MISMATCH:
       return finish('failed', a.errno, p.version);
     case CheckErrno.AUTH_FAILED:
+      // A stale Authorization (longSleep.staleAuth) refused: sign a fresh one and ask again, once.
+      if (st.resume !== null && st.resume.authAt !== undefined) return send({ ...st, resume: withoutAuth(st.resume) }, p, s);
+      return finish('rejected', a.errno, p.version);
     case CheckErrno.BAD_PARAMS:
     case CheckErrno.BAD_VERSION_FORMAT:
       return finish('rejected', a.errno, p.version);
     default:
       return retryOr(st, s, now, giveUp);
   }
+}
+
+/** The download with the device's Authorization signed afresh. */
+function withoutAuth(dl: OnenetDownload): OnenetDownload {
+  if (dl.authAt === undefined) return dl;
+  const { authAt: _stale, ...rest } = dl;
+  return rest;
 }
 
 function onTokenChecking(st: Extract<OnenetAwaiting, { kind: 'token-checking' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
@@ -263,9 +383,9 @@ function onTokenChecking(st: Extract<OnenetAwaiting, { kind: 'token-checking' }>
   if (shared) return shared;
   switch (a.errno) {
     case TokenErrno.OK:
-      return download(downloadOf(st), st.runs, st.renewals, p, s);
+      return download(downloadOf(st), st.runs, st.renewals, p, s, now);
     case TokenErrno.INVALID_STATE:
-      return download({ ...downloadOf(st), quiet: true }, st.runs, st.renewals, p, s);
+      return download({ ...downloadOf(st), quiet: true }, st.runs, st.renewals, p, s, now);
     case TokenErrno.AUTH_FAILED:
     case TokenErrno.BAD_PARAMS:
     case TokenErrno.TOKEN_DEVICE_MISMATCH:
@@ -282,7 +402,13 @@ function onDownloading(st: Extract<OnenetAwaiting, { kind: 'downloading' }>, a: 
     case 'file': {
       const held = Number.isFinite(a.held) ? Math.min(st.task.size, Math.max(0, Math.floor(a.held))) : 0;
       if (held >= st.task.size) return verify(st, a.md5, p, s);
-      if (held > st.best) return afterProgress({ ...downloadOf(st), held, best: held }, st.runs, st.renewals, p, s);
+      if (a.cut) {
+        // The link dropped: no link until the radio allows, then check again and resume (§3.4).
+        const dl: OnenetDownload = { ...downloadOf(st), held, best: Math.max(st.best, held), cuts: st.cuts + 1 };
+        const then: OnenetAwaiting = { kind: 'checking', attempts: 0, runs: st.runs, renewals: st.renewals, failure: 0, resume: dl };
+        return sleep({ kind: 'waiting', until: reconnectAt(p, now), then });
+      }
+      if (held > st.best) return afterProgress({ ...downloadOf(st), held, best: held }, st.runs, st.renewals, p, s, now);
       // Winning back bytes lost earlier is no failure, but no progress either: failures still count.
       if (held > st.held) return send({ ...st, held }, p, s);
       // No further on: trust what the engine says is held, and count a failed attempt.
@@ -298,14 +424,17 @@ function onDownloading(st: Extract<OnenetAwaiting, { kind: 'downloading' }>, a: 
   }
 }
 
-function onProgress(st: Extract<OnenetAwaiting, { kind: 'reporting-progress' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings): OStep {
+function onProgress(st: Extract<OnenetAwaiting, { kind: 'reporting-progress' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
   // Progress is informational: a lost or refused step never stops the download.
   if (a.type === 'json') {
     const shared = taskErrno(st, a.errno, p, s);
     if (shared) return shared;
-    if (a.errno === TokenErrno.INVALID_STATE) return download({ ...downloadOf(st), quiet: true }, st.runs, st.renewals, p, s);
+    if (a.errno === TokenErrno.INVALID_STATE) return download({ ...downloadOf(st), quiet: true }, st.runs, st.renewals, p, s, now);
   }
-  return download(downloadOf(st), st.runs, st.renewals, p, s);
+  if (a.type === 'net' && UNANSWERED_CODES.has(a.code) && p.behaviour.answerLoss?.requeue) {
+    return download({ ...downloadOf(st), queued: st.step }, st.runs, st.renewals, p, s, now);
+  }
+  return download(downloadOf(st), st.runs, st.renewals, p, s, now);
 }
 
 function onDownloaded(st: Extract<OnenetAwaiting, { kind: 'reporting-downloaded' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
@@ -315,7 +444,7 @@ function onDownloaded(st: Extract<OnenetAwaiting, { kind: 'reporting-downloaded'
   if (a.errno === TokenErrno.TASK_CANCELLED) return finish('cancelled', a.errno, p.version);
   const booted = p.behaviour.rebootIntoOld ? p.version : st.task.target;
   const rebootMs = Math.max(0, s.rebootMs) || 0;
-  return sleep({ kind: 'rebooting', until: now + rebootMs, task: st.task, booted });
+  return sleep({ kind: 'rebooting', until: now + rebootMs, task: st.task, booted, ...queuedOf(st.queued) });
 }
 
 function onNewVersion(st: Extract<OnenetAwaiting, { kind: 'reporting-new-version' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
@@ -324,6 +453,7 @@ function onNewVersion(st: Extract<OnenetAwaiting, { kind: 'reporting-new-version
     // The 201 was delivered already: an unreported version does not undo the upgrade.
     return retryOr(st, s, now, () => (upgraded ? finish('succeeded', ResultCode.UPGRADED, st.booted, st.duplicate) : finish('gave-up', codeOf(a), st.booted)));
   }
+  if (upgraded && st.queued) return send({ kind: 'flushing', task: st.task, booted: st.booted, duplicate: st.duplicate, step: st.queued, attempts: 0 }, p, s);
   if (upgraded) return finish('succeeded', ResultCode.UPGRADED, st.booted, st.duplicate);
   return send({ kind: 'reporting-failure', task: st.task, step: ResultCode.VERSION_DIFFERS, then: 'failed', runs: 0, attempts: 0 }, p, s);
 }
@@ -336,7 +466,7 @@ function onUpgraded(st: Extract<OnenetAwaiting, { kind: 'reporting-upgraded' }>,
   if (a.type !== 'json' || a.errno === TokenErrno.INTERNAL) return retryOr(st, s, now, () => finish('gave-up', codeOf(a), st.booted));
   if (a.errno === TokenErrno.TASK_CANCELLED) return finish('cancelled', a.errno, st.booted);
   const duplicate = a.errno === TokenErrno.TASK_FINISHED;
-  return send({ kind: 'reporting-new-version', task: st.task, booted: st.booted, duplicate, attempts: 0 }, p, s);
+  return send({ kind: 'reporting-new-version', task: st.task, booted: st.booted, duplicate, attempts: 0, ...queuedOf(st.queued) }, p, s);
 }
 
 function afterFailureReport(st: Extract<OnenetAwaiting, { kind: 'reporting-failure' }>, p: DeviceProfile, now: number): OStep {
@@ -373,10 +503,14 @@ export const onenetMachine: DeviceMachine<S, R, OnenetAnswer> = {
     switch (st.kind) {
       case 'waiting':
         return send(st.then, profile, settings);
-      case 'rebooting':
+      case 'rebooting': {
+        const flash = profile.behaviour.flashFails;
+        if (flash !== undefined) return reportFailure(st.task, flash.code, 'failed', 0, profile, settings);
         // Booted into the target: report the result; booted into something else: say what runs.
-        if (st.booted === st.task.target) return send({ kind: 'reporting-upgraded', task: st.task, booted: st.booted, attempts: 0 }, profile, settings);
-        return send({ kind: 'reporting-new-version', task: st.task, booted: st.booted, duplicate: false, attempts: 0 }, profile, settings);
+        const queued = queuedOf(st.queued);
+        if (st.booted === st.task.target) return send({ kind: 'reporting-upgraded', task: st.task, booted: st.booted, attempts: 0, ...queued }, profile, settings);
+        return send({ kind: 'reporting-new-version', task: st.task, booted: st.booted, duplicate: false, attempts: 0, ...queued }, profile, settings);
+      }
       default:
         // A timer while an answer is awaited means the engine lost it: ask again.
         return send(st, profile, settings);
@@ -402,7 +536,10 @@ export const onenetMachine: DeviceMachine<S, R, OnenetAnswer> = {
       case 'downloading':
         return onDownloading(st, answer, profile, settings, now);
       case 'reporting-progress':
-        return onProgress(st, answer, profile, settings);
+        return onProgress(st, answer, profile, settings, now);
+      case 'flushing':
+        // The queued step was delivered or not: either way the upgrade is done.
+        return finish('succeeded', ResultCode.UPGRADED, st.booted, st.duplicate);
       case 'reporting-downloaded':
         return onDownloaded(st, answer, profile, settings, now);
       case 'reporting-new-version':

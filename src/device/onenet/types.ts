@@ -3,8 +3,18 @@
  * what it is (its state union). Shared by the machine and the wire codec.
  */
 
+import type { RequestFault } from '../../dialect/types.js';
+
+/** What any request may carry besides its call. */
+export interface OnenetRequestExtras {
+  /** Field faults the device brings to this transmission (a lost answer, a cut link). */
+  readonly fault?: RequestFault;
+  /** The virtual instant the device signed the Authorization it sends (absent: signed now). */
+  readonly authAt?: number;
+}
+
 /** A request the device wants made; everything the wire needs except the target's keys. */
-export type OnenetRequest =
+export type OnenetRequest = OnenetRequestExtras & (
   /** Call 1: the version the device runs (`f_version` for FOTA, `s_version` for SOTA). */
   | { readonly op: 'reportVersion'; readonly devId: string; readonly taskType: 1 | 2; readonly version: string }
   /** Call 2: is there a task for me? */
@@ -27,7 +37,8 @@ export type OnenetRequest =
   /** Call 5 with a progress step 0…100. */
   | { readonly op: 'progress'; readonly devId: string; readonly token: string; readonly step: number }
   /** Call 5 with a result code above 100. */
-  | { readonly op: 'result'; readonly devId: string; readonly token: string; readonly step: number };
+  | { readonly op: 'result'; readonly devId: string; readonly token: string; readonly step: number }
+);
 
 export type OnenetOperation = OnenetRequest['op'];
 
@@ -55,8 +66,11 @@ export interface OnenetOffer {
 export type OnenetAnswer =
   /** A JSON call answered `{errno, error, data?}`; `offer` only for a check whose data could be read. */
   | { readonly type: 'json'; readonly errno: number; readonly offer?: OnenetOffer }
-  /** Download bytes arrived; `held` is what the device holds in order now (the engine's truth). */
-  | { readonly type: 'file'; readonly held: number; readonly total?: number; readonly md5?: string }
+  /**
+   * Download bytes arrived; `held` is what the device holds in order now (the engine's truth).
+   * `cut`: the link dropped before the whole answer arrived (the bytes that did are held).
+   */
+  | { readonly type: 'file'; readonly held: number; readonly total?: number; readonly md5?: string; readonly cut?: boolean }
   /** The download's one-byte error body: 1 not found, 2 size mismatch, 3 invalid token. */
   | { readonly type: 'download-error'; readonly code: 1 | 2 | 3 }
   /** An HTTP status the call does not answer with (404, 413, 5xx, …). */
@@ -93,6 +107,14 @@ export interface OnenetDownload {
   readonly lastStep: number;
   /** The server refused a progress step (task not downloading): send no more. */
   readonly quiet: boolean;
+  /** Link cuts met so far (the `disconnect` behaviour): the next cut is number cuts + 1. */
+  readonly cuts: number;
+  /** The `longSleep` behaviour's sleep is behind the device. */
+  readonly slept?: boolean;
+  /** The device still sends the Authorization it signed at this instant (a stale one, `longSleep.staleAuth`). */
+  readonly authAt?: number;
+  /** A progress step never acknowledged, to send again after the upgrade (`answerLoss.requeue`); 0 or absent: none. */
+  readonly queued?: number;
 }
 
 /** Counters that last a whole task run (until a 205 restarts the task). */
@@ -106,6 +128,11 @@ interface RunCounters {
 /** Consecutive failures of the request in flight. */
 interface Attempts {
   readonly attempts: number;
+}
+
+/** A progress step still queued (see OnenetDownload.queued). */
+interface Queued {
+  readonly queued?: number;
 }
 
 /** What a failure report leads to once delivered. */
@@ -124,10 +151,12 @@ export type OnenetAwaiting =
   | ({ readonly kind: 'token-checking' } & OnenetDownload & Attempts & RunCounters)
   | ({ readonly kind: 'downloading' } & OnenetDownload & Attempts & RunCounters)
   | ({ readonly kind: 'reporting-progress'; readonly step: number } & OnenetDownload & Attempts & RunCounters)
-  | ({ readonly kind: 'reporting-downloaded'; readonly task: OnenetTask } & Attempts)
+  | ({ readonly kind: 'reporting-downloaded'; readonly task: OnenetTask } & Attempts & Queued)
   /** `duplicate`: the 201 before it was answered "task finished" (already recorded). */
-  | ({ readonly kind: 'reporting-new-version'; readonly task: OnenetTask; readonly booted: string; readonly duplicate: boolean } & Attempts)
-  | ({ readonly kind: 'reporting-upgraded'; readonly task: OnenetTask; readonly booted: string } & Attempts)
+  | ({ readonly kind: 'reporting-new-version'; readonly task: OnenetTask; readonly booted: string; readonly duplicate: boolean } & Attempts & Queued)
+  | ({ readonly kind: 'reporting-upgraded'; readonly task: OnenetTask; readonly booted: string } & Attempts & Queued)
+  /** Upgraded: sending the progress step its queue still held (`queued`), then done. */
+  | ({ readonly kind: 'flushing'; readonly task: OnenetTask; readonly booted: string; readonly duplicate: boolean; readonly step: number } & Attempts)
   | ({
       readonly kind: 'reporting-failure';
       readonly task: OnenetTask;
@@ -140,7 +169,7 @@ export type OnenetSleeping =
   /** Waiting `until` before sending `then`'s request again. */
   | { readonly kind: 'waiting'; readonly until: number; readonly then: OnenetAwaiting }
   /** Flashing and booting `booted`. */
-  | { readonly kind: 'rebooting'; readonly until: number; readonly task: OnenetTask; readonly booted: string };
+  | ({ readonly kind: 'rebooting'; readonly until: number; readonly task: OnenetTask; readonly booted: string } & Queued);
 
 export type OnenetFinalKind = 'succeeded' | 'up-to-date' | 'failed' | 'rejected' | 'gated' | 'gave-up' | 'cancelled';
 
