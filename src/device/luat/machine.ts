@@ -17,6 +17,8 @@
  * - A failed request (transport, 5xx, unreadable, an unknown code) is retried `maxAttempts` times,
  *   `retryDelayMs` apart, then the device ends `gave-up`.
  * - Every device stops after LUAT_MAX_ASKS requests, whatever it is told (`gave-up`).
+ * - A 40 ends the device `banned`, unless it has the `askAfterBan` behaviour (the field bug of a
+ *   device that ignores the ban): it asks again `retryDelayMs` later, `asks` more times.
  */
 import type { DeviceMachine, DeviceProfile, DeviceSettings, Step } from '../types.js';
 import { hashUniform } from '../../random/rng.js';
@@ -52,6 +54,7 @@ const progressOf = (st: Exclude<S, LuatFinal>): Progress => ({
   attempts: st.attempts,
   flashes: st.flashes,
   draws: st.draws,
+  bans: st.bans,
 });
 
 function finish(kind: LuatFinalKind, code: number, version: string): LStep {
@@ -102,7 +105,13 @@ function onCode(pr: Progress, code: number, p: DeviceProfile, s: DeviceSettings,
   if (code === LuatCode.PLEASE_WAIT) {
     return sleep({ kind: 'waiting', until: now + backoffMs(p, s, pr.draws), ...pr, attempts: 0, draws: pr.draws + 1 });
   }
-  if (code === LuatCode.LOOP_UPGRADE) return finish('banned', code, pr.version);
+  if (code === LuatCode.LOOP_UPGRADE) {
+    const again = p.behaviour.askAfterBan;
+    if (again !== undefined && pr.bans < again.asks) {
+      return sleep({ kind: 'retrying', until: now + Math.max(0, s.retryDelayMs || 0), ...pr, attempts: 0, bans: pr.bans + 1 });
+    }
+    return finish('banned', code, pr.version);
+  }
   if (REFUSALS.has(code)) return finish('rejected', code, pr.version);
   return failedAttempt(pr, code, s, now);
 }
@@ -111,7 +120,7 @@ const isFinal = (st: S): st is LuatFinal => 'code' in st;
 
 export const luatMachine: DeviceMachine<S, LuatRequest, LuatAnswer> = {
   start(profile) {
-    return ask({ version: profile.version, asks: 0, attempts: 0, flashes: 0, draws: 0 }, profile);
+    return ask({ version: profile.version, asks: 0, attempts: 0, flashes: 0, draws: 0, bans: 0 }, profile);
   },
 
   onTimer(st, profile) {

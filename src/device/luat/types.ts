@@ -3,9 +3,13 @@
  * Shared by the machine and the wire codec.
  */
 
+import type { RequestFault } from '../../dialect/types.js';
+
 /** `GET /api/site/firmware_upgrade`: the project key and firmware name come from the target. */
 export interface LuatRequest {
   readonly op: 'ask';
+  /** Field faults the device brings to this transmission (a lost answer). */
+  readonly fault?: RequestFault;
   readonly imei: string;
   /** Script version `x.y.z` the device runs. */
   readonly version: string;
@@ -40,6 +44,8 @@ interface LuatProgress {
   readonly flashes: number;
   /** Random draws used so far (the counter of the device's backoff stream). */
   readonly draws: number;
+  /** Loop-ban answers (40) received so far. */
+  readonly bans: number;
 }
 
 export type LuatAwaiting = { readonly kind: 'requesting' } & LuatProgress;

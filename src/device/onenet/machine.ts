@@ -345,12 +345,12 @@ function onChecking(st: Extract<OnenetAwaiting, { kind: 'checking' }>, a: Onenet
       // A changed package (republished: another md5) is started over: its bytes held are discarded.
       const fresh: OnenetDownload = { task, held: 0, best: 0, lastStep: 0, quiet: false, cuts: st.resume?.cuts ?? 0 };
       const kept = st.resume === null ? {} : { ...(st.resume.slept ? { slept: true } : {}), ...queuedOf(st.resume.queued) };
-      const dl: OnenetDownload = resumed && st.resume ? { ...st.resume, task, authAt: undefined } : { ...fresh, ...kept };
+      const dl: OnenetDownload = resumed && st.resume ? { ...st.resume, task } : { ...fresh, ...kept };
       const signal = p.signal === NO_SIGNAL ? -1 : p.signal;
       if (signal <= task.signal) return reportFailure(task, ResultCode.POOR_SIGNAL, 'gated', st.runs, p, s);
       if (p.battery <= task.power) return reportFailure(task, ResultCode.DOWNLOAD_LOW_BATTERY, 'gated', st.runs, p, s);
       if (p.behaviour.storageFull) return reportFailure(task, ResultCode.NO_SPACE, 'failed', st.runs, p, s);
-      return send({ kind: 'token-checking', ...withoutAuth(dl), attempts: 0, runs: st.runs, renewals: st.renewals }, p, s);
+      return send({ kind: 'token-checking', ...dl, attempts: 0, runs: st.runs, renewals: st.renewals }, p, s);
     }
     case CheckErrno.NO_TASK:
       return st.failure !== 0 ? finish('failed', st.failure, p.version) : finish('up-to-date', a.errno, p.version);

@@ -35,7 +35,8 @@ function encode(req: LuatRequest, target: DialectTarget): HttpRequest {
   const path =
     `${LUAT_PATH}?project_key=${enc(t.projectKey)}&imei=${enc(req.imei)}&firmware_name=${enc(t.firmwareName)}` +
     `&version=${enc(req.version)}${core}&dfota=1`;
-  return { method: 'GET', path, headers: {}, download: { total: 0 } };
+  const http: HttpRequest = { method: 'GET', path, headers: {}, download: { total: 0 } };
+  return req.fault === undefined ? http : { ...http, fault: req.fault };
 }
 
 const usableVersion = (v: string | undefined): string | undefined => {

@@ -11,6 +11,8 @@
  * - A download answer (200/206) without Content-Length whose body is the one byte 1, 2 or 3 is a
  *   download error; a JSON body with an integer `errno` served as JSON is read as a JSON answer;
  *   anything else is bytes, judged by what the engine says the device holds.
+ * - A request's `fault` travels to the engine unchanged; `authAt` (a device still sending an
+ *   Authorization it signed earlier) signs the header at that instant instead of `now`.
  */
 import type { DialectTarget, HttpRequest, HttpResult, Wire } from '../types.js';
 import type { OnenetAnswer, OnenetOffer, OnenetRequest } from '../../device/onenet/types.js';
@@ -45,6 +47,11 @@ function jsonCall(method: 'GET' | 'POST', path: string, target: DialectTarget, n
 }
 
 function encode(req: OnenetRequest, target: DialectTarget, now: number): HttpRequest {
+  const http = encodeCall(req, target, req.authAt ?? now);
+  return req.fault === undefined ? http : { ...http, fault: req.fault };
+}
+
+function encodeCall(req: OnenetRequest, target: DialectTarget, now: number): HttpRequest {
   const dev = `dev_id=${enc(req.devId)}`;
   switch (req.op) {
     case 'reportVersion': {
@@ -123,9 +130,10 @@ function downloadAnswer(req: OnenetRequest, r: Extract<HttpResult, { kind: 'resp
   const range = headerOf(r.headers, 'content-range');
   const m = range !== undefined ? TOTAL_OF_RANGE.exec(range) : null;
   const held = typeof r.held === 'number' && Number.isFinite(r.held) ? r.held : 0;
-  const answer: { type: 'file'; held: number; total?: number; md5?: string } = { type: 'file', held };
+  const answer: { type: 'file'; held: number; total?: number; md5?: string; cut?: boolean } = { type: 'file', held };
   if (m) answer.total = Number(m[1]);
   if (typeof r.md5 === 'string') answer.md5 = r.md5;
+  if (r.cut === true) answer.cut = true;
   return answer;
 }
 

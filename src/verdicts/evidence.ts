@@ -1,0 +1,124 @@
+/**
+ * What a device leaves behind for the verdicts: every exchange it made (request, answer, the state
+ * it went to), as facts the rules can read, plus its profile's behaviour and its final state.
+ * Plain data: it crosses from the workers to the main thread by structured clone.
+ *
+ * Facts hold the task tokens a rule compares (is the token the device used its own?), but a token
+ * never reaches a report: traces are written from the facts by `describe` functions that name a
+ * token only by its order in the device's life (`token#1`, `token#2`).
+ */
+import type { Behaviour } from '../device/types.js';
+
+/** The facts of one exchange; each dialect fills the fields its calls have. */
+export interface ExchangeFacts {
+  /** The device made the radio lose this transmission's answer (`fault.loseAnswer`). */
+  lost?: boolean;
+  /** The device's link dropped after this many bytes of the answer (`fault.cutAfterBytes`). */
+  cutAfter?: number;
+  // ---- the request
+  token?: string;
+  start?: number;
+  end?: number;
+  step?: number;
+  version?: string;
+  manuf?: string;
+  model?: string;
+  signal?: number;
+  battery?: number;
+  core?: string;
+  /** The Authorization the request carried had expired when it was sent (its `et` was past). */
+  authExpired?: boolean;
+  // ---- the answer
+  /** HTTP status, when an HTTP answer came. */
+  status?: number;
+  /** Transport failure code (ECONNRESET, ANSWER_LOST, TIMEOUT, ...). */
+  net?: string;
+  errno?: number;
+  /** Luat code, or OneNET's one-byte download error. */
+  code?: number;
+  /** Bytes of body that arrived. */
+  bytes?: number;
+  /** First byte of a 206 (its Content-Range); 0 for a 200. */
+  rangeStart?: number;
+  /** Bytes the device holds in order after this answer. */
+  held?: number;
+  /** md5 of the whole image, once held. */
+  md5?: string;
+  /** The answer was cut short by the link. */
+  cut?: boolean;
+  /** A check's offer. */
+  offerToken?: string;
+  offerMd5?: string;
+  offerSize?: number;
+  offerSignal?: number;
+  offerPower?: number;
+  offerTarget?: string;
+  /** Luat file answers: the version and md5 the answer announced. */
+  fileVersion?: string;
+  expectedMd5?: string;
+}
+
+export interface Exchange {
+  /** Virtual ms since the run's origin when the request was sent, and when its answer came. */
+  sent: number;
+  answered: number;
+  /** Operation (histogram name). */
+  op: string;
+  /** The dialect's outcome label (`errno:0`, `bytes`, `net:ANSWER_LOST`, `code:43`). */
+  outcome: string;
+  /** The state kind the device went to on this answer. */
+  state: string;
+  facts: ExchangeFacts;
+}
+
+/** A device's final state, as far as the rules read it. */
+export interface FinalState {
+  kind: string;
+  /** OneNET: the errno or step code that decided it; Luat: the code. */
+  code?: number;
+  version?: string;
+  /** OneNET: the 201 was answered "task finished" (already recorded). */
+  duplicateResult?: boolean;
+}
+
+export interface DeviceEvidence {
+  id: string;
+  /** Fleet-wide index. */
+  index: number;
+  cohort: string;
+  /** The device's own values the rules compare with (its thresholds, its version). */
+  profile: { version: string; manuf: string; model: string; core: string; signal: number; battery: number; taskType: 1 | 2 };
+  behaviour: Behaviour;
+  /** Absent when the run ended before the device did. */
+  final?: FinalState;
+  exchanges: Exchange[];
+  /** Exchanges past the per-device cap were not kept (the rules then judge only what they see). */
+  truncated: number;
+}
+
+/** What a worker collected: the devices kept, and how many it saw in all. */
+export interface EvidenceBatch {
+  devices: DeviceEvidence[];
+  /** Devices that made at least one exchange. */
+  seen: number;
+  /** Devices whose evidence was dropped because the cap was reached (never interesting ones first). */
+  dropped: number;
+  /** Virtual instant of the run's origin (exchange times are relative to it). */
+  originVirtual: number;
+}
+
+/** One line of a trace as reports show it. */
+export interface TraceLine {
+  t: number;
+  request: string;
+  answer: string;
+  state: string;
+}
+
+/** A dialect's reading of its own requests and answers, for the collector and the traces. */
+export interface EvidenceCodec<R, A> {
+  /** The facts of one exchange. `authTtlSec`: lifetime of the Authorization the dialect signs. */
+  factsOf(request: R, result: import('../dialect/types.js').HttpResult, answer: A, context: { sentVirtual: number; authTtlSec: number | undefined }): ExchangeFacts;
+  /** The request and answer in words (`tokenName` turns a token into `token#k`). */
+  describe(op: string, outcome: string, facts: ExchangeFacts, tokenName: (token: string) => string): { request: string; answer: string };
+}
