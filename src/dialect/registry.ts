@@ -1,5 +1,7 @@
 /**
  * The dialects the harness speaks, by the name a scenario gives. A new protocol is one more entry.
+ * Each machine runs inside the transmission layer (device/retransmit.ts: lost answers and their
+ * CoAP-style retransmission), which keeps the machine's state kinds.
  */
 import type { DialectPlugin } from './types.js';
 import { onenetMachine } from '../device/onenet/machine.js';
@@ -12,6 +14,33 @@ import { luatWire } from './luat/wire.js';
 import type { OnenetKind } from '../device/onenet/types.js';
 import type { LuatKind } from '../device/luat/types.js';
 import type { StateCategory } from './categories.js';
+import { UNANSWERED_CODES, withRetransmit, type TransmissionAdapter } from '../device/retransmit.js';
+import type { OnenetAnswer, OnenetRequest } from '../device/onenet/types.js';
+import type { LuatAnswer, LuatRequest } from '../device/luat/types.js';
+import type { RequestFault } from './types.js';
+import { onenetEvidence } from './onenet/evidence.js';
+import { luatEvidence } from './luat/evidence.js';
+
+/** The fault with `loseAnswer` set or cleared, other faults kept; undefined when none is left. */
+function faultWithLoss(fault: RequestFault | undefined, lose: boolean): RequestFault | undefined {
+  if (lose) return { ...fault, loseAnswer: true };
+  if (fault?.loseAnswer === undefined) return fault;
+  const { loseAnswer: _dropped, ...rest } = fault;
+  return Object.keys(rest).length > 0 ? rest : undefined;
+}
+
+function withLoss<R extends { readonly fault?: RequestFault }>(request: R, lose: boolean): R {
+  if (!lose && request.fault?.loseAnswer === undefined) return request;
+  const fault = faultWithLoss(request.fault, lose);
+  const { fault: _old, ...rest } = request;
+  return (fault === undefined ? rest : { ...rest, fault }) as R;
+}
+
+const isUnanswered = (a: { readonly type: string; readonly code?: unknown }): boolean =>
+  a.type === 'net' && typeof a.code === 'string' && UNANSWERED_CODES.has(a.code);
+
+const onenetTransmission: TransmissionAdapter<OnenetRequest, OnenetAnswer> = { opOf: (r) => r.op, withLoss, isUnanswered };
+const luatTransmission: TransmissionAdapter<LuatRequest, LuatAnswer> = { opOf: () => LUAT_OPERATION, withLoss, isUnanswered };
 
 /** Chart categories of the OneNET kinds: a failure being reported is no failure yet (205 retries). */
 const onenetCategories = {
@@ -24,6 +53,7 @@ const onenetCategories = {
   rebooting: 'upgrading',
   'reporting-new-version': 'upgrading',
   'reporting-upgraded': 'upgrading',
+  flushing: 'upgrading',
   'reporting-failure': 'other',
   waiting: 'asleep',
   succeeded: 'succeeded',
@@ -51,8 +81,9 @@ const luatCategories = {
 export const onenetPlugin = {
   name: 'onenet',
   operations: ONENET_OPERATIONS,
-  machine: onenetMachine,
+  machine: withRetransmit(onenetMachine, onenetTransmission),
   wire: onenetWire,
+  evidence: onenetEvidence,
   rules: onenetRules,
   categories: onenetCategories,
 } as const;
@@ -60,8 +91,9 @@ export const onenetPlugin = {
 export const luatPlugin = {
   name: 'luat',
   operations: [LUAT_OPERATION],
-  machine: luatMachine,
+  machine: withRetransmit(luatMachine, luatTransmission),
   wire: luatWire,
+  evidence: luatEvidence,
   rules: luatRules,
   categories: luatCategories,
 } as const;

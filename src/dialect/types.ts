@@ -4,6 +4,7 @@
  * the sending. A new protocol comes as one more `DialectPlugin`.
  */
 import type { DeviceMachine, TransitionRules } from '../device/types.js';
+import type { EvidenceCodec } from '../verdicts/evidence.js';
 
 export interface HttpRequest {
   readonly method: 'GET' | 'POST';
@@ -71,4 +72,6 @@ export interface DialectPlugin<S extends { readonly kind: string } = { readonly 
   readonly machine: DeviceMachine<S, R, A>;
   readonly wire: Wire<R, A>;
   readonly rules: TransitionRules;
+  /** How the dialect's exchanges read as verdict evidence (verdicts/); absent: no evidence kept. */
+  readonly evidence?: EvidenceCodec<R, A>;
 }
