@@ -4,8 +4,6 @@
  * one action for the engine to carry out. The engine owns timers, sockets and bytes.
  */
 
-import type { RadioConfig } from '../radio/model.js';
-
 /** What the engine knows of one device: drawn once from its cohort and seed, never mutated. */
 export interface DeviceProfile {
   /** Position in the whole fleet; also the device's random stream. */
@@ -75,10 +73,12 @@ export interface Disconnect {
   readonly at: CutPoint;
   /** Cuts in one download: cut k (1-based) falls at k × `at` (bytes, share), or at random in what is left. */
   readonly times: number;
-  /** Virtual ms without a link after a cut, before the radio rules (PSM sleep, RRC set-up) apply. */
+  /**
+   * Virtual ms without a link after a cut. The device then sends again, and its radio (the
+   * engine's radio model: a PSM device asleep waits for its TAU wake, an idle one pays the RRC
+   * set-up) decides when the request goes out.
+   */
   readonly reconnectMs: number;
-  /** The device's radio, for when it may talk again and what reconnecting costs. */
-  readonly radio: RadioConfig;
 }
 
 export interface LongSleep {

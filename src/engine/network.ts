@@ -60,7 +60,9 @@ export class Network {
       });
       const headersAt = performance.now();
       if (req.fault?.loseAnswer) {
-        // The server has processed the request and answered; the device never hears it.
+        // The server has processed the request and answered; the device never hears it. Destroying
+        // an unread body makes undici emit an AbortError: without a listener it would be uncaught.
+        res.body.on('error', () => {});
         res.body.destroy();
         return { kind: 'error', code: 'ANSWER_LOST' };
       }
@@ -102,7 +104,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * link); with a pace, no byte is taken before the link would have delivered it.
  */
 async function readBody(
-  body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown },
+  body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown; on(event: 'error', listener: () => void): unknown },
   limit: number,
   cutAt?: number,
   pace?: Pace,
@@ -118,11 +120,13 @@ async function readBody(
     if (cutAt !== undefined && size + chunk.length > cutAt) {
       chunks.push(chunk.subarray(0, cutAt - size));
       size = cutAt;
+      body.on('error', () => {});
       body.destroy();
       return { body: Buffer.concat(chunks, size), cut: true };
     }
     size += chunk.length;
     if (size > limit) {
+      body.on('error', () => {});
       body.destroy();
       return undefined;
     }

@@ -15,6 +15,8 @@ import { mergeTransitionChecks, transitionsReport } from '../metrics/transitions
 import { mergeSeries } from '../metrics/series.js';
 import { stateCategory } from '../dialect/categories.js';
 import { compareWithServer } from '../verdicts/server-agreement.js';
+import { runVerdicts } from '../verdicts/run.js';
+import { scheduleServerEvents, type AppliedEvent } from '../verdicts/server-events.js';
 import { compiledSibling } from './worker-file.js';
 import { resolveTarget, type ResolvedTarget } from './target.js';
 import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.js';
@@ -47,6 +49,8 @@ const START_LEAD_MS = 300;
 /** Real ms the workers are given to wind down after a stop before their results are given up. */
 const STOP_GRACE_MS = 15_000;
 const AGREEMENT_SAMPLE_PER_WORKER = 2000;
+/** Devices whose evidence a worker keeps for the verdicts: all up to the first, remarkable ones up to the second. */
+const EVIDENCE_PER_WORKER = { keepAll: 2000, keepMax: 6000 };
 const MAX_VIOLATION_SAMPLES = 5;
 
 export interface LiveProgress extends ProgressTotals {
@@ -106,6 +110,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const results: ShardResult[] = [];
   const runStartVirtual = new ScaledClock(clock).now() + START_LEAD_MS * clock.scale;
   let virtualEnd = runStartVirtual;
+  const serverEvents = scheduleServerEvents(scenario.server.events ?? [], target.admin, new ScaledClock(clock), runStartVirtual, log);
   try {
     const tasks = Array.from({ length: workers }, (_, workerIndex): ShardTask => ({
       scenario,
@@ -119,6 +124,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       progress: progressBuffer,
       agreementSampleSize: AGREEMENT_SAMPLE_PER_WORKER,
       maxSamples: MAX_VIOLATION_SAMPLES,
+      evidence: EVIDENCE_PER_WORKER,
     }));
     const settled = await settleWithGrace(
       tasks.map((t) => {
@@ -133,6 +139,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       else errors.push(`worker failed: ${oneLine(s.reason)}`);
     }
     virtualEnd = new ScaledClock(clock).now();
+    const events = await serverEvents.settle();
     if (results.some((r) => r.outcome.end === 'virtual-limit') && endedBy === 'completed') endedBy = 'duration';
     if (errors.length > 0 && endedBy === 'completed') endedBy = 'error';
 
@@ -148,9 +155,11 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       endedBy,
       errors,
       log,
+      events,
     });
     return report;
   } finally {
+    await serverEvents.settle();
     clearTimeout(deadline);
     if (ticker) clearInterval(ticker);
     opts.signal?.removeEventListener('abort', onAbort);
@@ -192,6 +201,7 @@ interface BuildInput {
   endedBy: Report['endedBy'];
   errors: string[];
   log: (line: string) => void;
+  events: AppliedEvent[];
 }
 
 async function buildReport(b: BuildInput): Promise<Report> {
@@ -247,12 +257,27 @@ async function buildReport(b: BuildInput): Promise<Report> {
       b.log(`could not compare final states with the server: ${oneLine(err)}`);
     }
   }
+  if (b.endedBy !== 'interrupted') {
+    try {
+      report.verdicts = await runVerdicts({
+        scenario,
+        batches: results.flatMap((r) => (r.evidence ? [r.evidence] : [])),
+        ...(b.target.admin ? { admin: b.target.admin } : {}),
+        events: b.events,
+        originVirtual: b.virtualStartMs,
+        log: b.log,
+      });
+    } catch (err) {
+      b.log(`could not judge the transition verdicts: ${oneLine(err)}`);
+    }
+  }
   report.expectations = evaluateExpectations(scenario.expect, report);
   report.passed =
     b.endedBy !== 'interrupted' &&
     b.endedBy !== 'error' &&
     report.expectations.every((e) => e.passed) &&
     report.transitions.violations === 0 &&
-    (report.transitions.serverAgreement?.disagreements ?? 0) === 0;
+    (report.transitions.serverAgreement?.disagreements ?? 0) === 0 &&
+    (report.verdicts ?? []).every((v) => v.violations === 0);
   return report;
 }

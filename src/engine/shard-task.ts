@@ -7,6 +7,7 @@ import type { TransitionCheck } from '../metrics/transitions.js';
 import type { SeriesSnapshot } from '../metrics/series.js';
 import type { ShardOutcome } from './shard.js';
 import type { MessagePort } from 'node:worker_threads';
+import type { EvidenceBatch } from '../verdicts/evidence.js';
 
 export interface ShardTask {
   scenario: Scenario;
@@ -22,6 +23,8 @@ export interface ShardTask {
   progress: SharedArrayBuffer;
   agreementSampleSize: number;
   maxSamples: number;
+  /** How many devices' evidence the worker keeps for the verdicts (see verdicts/collect.ts). */
+  evidence: { keepAll: number; keepMax: number };
   /** Where the worker posts live snapshots (LivePost) once a second; transferred. */
   live?: MessagePort;
 }
@@ -35,4 +38,6 @@ export interface ShardResult {
   /** Devices (a sample) and the state each ended in, to compare with the server's view. */
   finals: { id: string; state: string }[];
   series: SeriesSnapshot;
+  /** The devices' exchanges, for the verdicts (absent when the dialect keeps none). */
+  evidence?: EvidenceBatch;
 }

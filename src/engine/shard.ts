@@ -24,6 +24,7 @@ export interface DeviceRadio {
 }
 import { DownloadSink } from './download-sink.js';
 import { ProgressField } from './progress.js';
+import type { EvidenceCollector } from '../verdicts/collect.js';
 
 type AnyState = { readonly kind: string };
 
@@ -54,6 +55,8 @@ export interface ShardDeps {
   stopFlag: Int32Array;
   /** Shared live counters for this worker (PROGRESS_FIELDS wide). */
   progress: Int32Array;
+  /** Where each exchange and each device's end go, for the verdicts (absent: nowhere). */
+  evidence?: EvidenceCollector;
 }
 
 export type ShardEnd = 'completed' | 'stopped' | 'virtual-limit';
@@ -134,6 +137,11 @@ export class ShardRunner {
     return this.states[slot]?.kind;
   }
 
+  /** The state a slot is in (undefined: never woke). */
+  stateOf(slot: number): AnyState | undefined {
+    return this.states[slot];
+  }
+
   private pump = (): void => {
     this.timer = undefined;
     this.armedFor = Infinity;
@@ -204,6 +212,7 @@ export class ShardRunner {
         if (this.d.clock.realAt(action.until) < this.armedFor) this.arm(this.d.clock.realAt(action.until));
         break;
       case 'stop':
+        this.d.evidence?.stop(slot, step.state);
         this.stoppedDevices++;
         this.sink.release(slot);
         this.profiles.delete(slot);
@@ -240,23 +249,33 @@ export class ShardRunner {
     const timeoutMs = this.settingsOf(slot).requestTimeoutMs;
     if (this.limit.activeCount >= this.d.maxInFlight) this.queuedSends++;
     void this.limit(async () => {
-      const http = plugin.wire.encode(request, target, clock.now());
+      const sentVirtual = clock.now();
+      const http = plugin.wire.encode(request, target, sentVirtual);
       const paceMs = radio?.link && http.download ? linkPaceMs(radio.link, http, clock.scale) : 0;
       const sentReal = performance.now();
       const raw =
         this.stopping ? ({ kind: 'error', code: 'ABORTED' } as const)
         : paceMs === Infinity ? ({ kind: 'error', code: 'NO_SIGNAL' } as const)
         : await this.d.send(http, timeoutMs, paceMs);
-      return { http, raw, sentReal, paced: paceMs > 0 };
+      return { http, raw, sentReal, paced: paceMs > 0, at: { decided: tVirtual, sent: sentVirtual } };
     })
-      .then(({ http, raw, sentReal, paced }) => this.onResult(slot, request, http, raw, intendedReal, sentReal, paced))
+      .then(({ http, raw, sentReal, paced, at }) => this.onResult(slot, request, http, raw, intendedReal, sentReal, paced, at))
       .catch((err: unknown) => {
         // A bug in a machine or codec must not hang the shard: the device is counted as crashed.
         this.crash(slot, err);
       });
   }
 
-  private onResult(slot: number, request: unknown, http: HttpRequest, raw: RawResult, intendedReal: number, sentReal: number, paced: boolean): void {
+  private onResult(
+    slot: number,
+    request: unknown,
+    http: HttpRequest,
+    raw: RawResult,
+    intendedReal: number,
+    sentReal: number,
+    paced: boolean,
+    at: { decided: number; sent: number },
+  ): void {
     // A paced body takes as long as the simulated link makes it: the server's latency ends at its
     // first byte then, not at the last one.
     const doneReal = paced && raw.kind === 'response' ? raw.headersAt : performance.now();
@@ -287,6 +306,7 @@ export class ShardRunner {
     this.d.series.request(now, isError);
     const state = this.states[slot] as AnyState;
     const step = plugin.machine.onAnswer(state, answer, this.profileOf(slot), this.settingsOf(slot), now);
+    this.d.evidence?.exchange(slot, request, result, answer, outcome, step.state, { ...at, answered: now });
     this.apply(slot, step, doneReal, outcome, now);
     if (this.heap.size === 0 && this.inFlight === 0 && this.end === undefined && this.stoppedDevices < this.d.count) {
       // Every device is either stopped or waiting on nothing: nothing can happen any more.
@@ -307,6 +327,7 @@ export class ShardRunner {
     this.d.log.append(slot, this.d.clock.now() - this.d.runStartVirtual, 'harness-error', message.slice(0, 80));
     this.d.series.moved(this.states[slot]?.kind, 'harness-error');
     this.states[slot] = { kind: 'harness-error' };
+    this.d.evidence?.stop(slot, { kind: 'harness-error' });
     this.stoppedDevices++;
     Atomics.add(this.d.progress, ProgressField.stopped, 1);
     if (this.stoppedDevices === this.d.count) this.finish('completed');

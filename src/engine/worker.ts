@@ -16,6 +16,7 @@ import { PROGRESS_FIELDS } from './progress.js';
 import type { ShardResult, ShardTask } from './shard-task.js';
 import { LIVE_EVERY_MS, type LivePost } from './live.js';
 import { radioOfDevice, usesRadio } from './radio.js';
+import { EvidenceCollector } from '../verdicts/collect.js';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
@@ -31,6 +32,13 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const series = new SeriesRecorder(task.runStartVirtual, task.clock.scale);
   const progress = new Int32Array(task.progress, workerIndex * PROGRESS_FIELDS * 4, PROGRESS_FIELDS);
   lag.start();
+  const evidence = EvidenceCollector.for(plugin, {
+    originVirtual: task.runStartVirtual,
+    authTtlSec: task.target.onenet?.tokenTtlSec,
+    profileOf: (slot) => plan.profileOf(globalIndex(slot)),
+    keepAll: task.evidence.keepAll,
+    keepMax: task.evidence.keepMax,
+  });
   const runner = new ShardRunner({
     plugin,
     plan,
@@ -56,6 +64,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     series,
     stopFlag: new Int32Array(task.stop),
     progress,
+    ...(evidence ? { evidence } : {}),
   });
   const live = task.live;
   const ticker = live
@@ -79,7 +88,18 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
       if (state === undefined) continue;
       if (state !== 'succeeded' || slot % stride === 0) finals.push({ id: idOf(slot), state });
     }
-    return { workerIndex, outcome, metrics: recorder.snapshot(), lag: lag.snapshot(), transitions, finals, series: series.snapshot() };
+    const finalKinds = new Set(plugin.rules.final);
+    const collected = evidence?.finish((slot) => runner.stateOf(slot), (state) => finalKinds.has(state.kind));
+    return {
+      workerIndex,
+      outcome,
+      metrics: recorder.snapshot(),
+      lag: lag.snapshot(),
+      transitions,
+      finals,
+      series: series.snapshot(),
+      ...(collected ? { evidence: collected } : {}),
+    };
   } finally {
     if (ticker) clearInterval(ticker);
     live?.close();

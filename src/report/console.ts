@@ -4,7 +4,7 @@
  * anything that looks like a credential, in case one slipped into a URL or an error line.
  */
 import { formatMs } from '../config/units.js';
-import type { HarnessReport, OperationReport, Report, TransitionStep, TransitionsReport } from './types.js';
+import type { HarnessReport, OperationReport, Report, TransitionStep, TransitionsReport, VerdictReport, VerdictTraceLine } from './types.js';
 
 export interface SummaryOptions {
   /** ANSI colours (off by default: logs and pipes get plain text). */
@@ -42,6 +42,7 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
     operations(report.operations, p),
     devices(report.devices, p),
     transitions(report.transitions, p),
+    verdicts(report.verdicts, p),
     harness(report.harness, p),
     expectations(report, p),
     errors(report.errors, p),
@@ -123,6 +124,35 @@ function transitions(t: TransitionsReport, p: Palette): string[] {
   return lines;
 }
 
+/** Trace lines of the first violating device shown per rule. */
+const VERDICT_TRACE_LINES = 8;
+
+function verdicts(list: readonly VerdictReport[] | undefined, p: Palette): string[] {
+  if (list === undefined) return [];
+  if (list.length === 0) return [`${p.bold('transition verdicts')}  no rule applied to any device`];
+  const bad = list.reduce((n, v) => n + v.violations, 0);
+  const lines = [`${p.bold('transition verdicts')}  ${bad === 0 ? p.green('✓') : p.red('✗')} ${list.length} rule${list.length === 1 ? '' : 's'} · ${count(bad)} violation${bad === 1 ? '' : 's'}`];
+  const width = Math.max(...list.map((v) => v.rule.length));
+  for (const v of list) {
+    const counts = Object.entries(v.counts ?? {}).map(([k, n]) => `${scrub(k)} ${count(n)}`);
+    const tail = counts.length > 0 ? p.dim(`  ${counts.join(' · ')}`) : '';
+    lines.push(`  ${v.violations === 0 ? p.green('✓') : p.red('✗')} ${v.rule.padEnd(width)}  ${count(v.checked)} checked · ${count(v.violations)} violating${tail}`);
+    if (v.note !== undefined) lines.push(`      ${p.dim(scrub(v.note))}`);
+    const first = v.samples[0];
+    if (first === undefined) continue;
+    lines.push(`      ${scrub(first.device)}: ${scrub(first.detail)}`);
+    for (const line of verdictTrace(first.trace)) lines.push(`        ${p.dim(line)}`);
+    if (v.samples.length > 1) lines.push(`      also: ${v.samples.slice(1).map((x) => scrub(x.device)).join(', ')}${v.violations > v.samples.length ? ` and ${count(v.violations - v.samples.length)} more` : ''}`);
+  }
+  return lines;
+}
+
+function verdictTrace(trace: readonly VerdictTraceLine[]): string[] {
+  const line = (l: VerdictTraceLine): string => `${formatMs(l.t).padStart(8)}  ${scrub(l.request)} → ${scrub(l.answer)} ⇒ ${l.state}`;
+  if (trace.length <= VERDICT_TRACE_LINES) return trace.map(line);
+  return [...trace.slice(0, VERDICT_TRACE_LINES - 3).map(line), `… ${trace.length - VERDICT_TRACE_LINES + 1} more …`, ...trace.slice(-2).map(line)];
+}
+
 function harness(h: HarnessReport, p: Palette): string[] {
   const lag = (name: string, l: HarnessReport['eventLoopLagMs']): string => `${name} p99 ${formatMs(l.p99)} (max ${formatMs(l.max)})`;
   const lines = [
@@ -153,6 +183,8 @@ function verdict(r: Report, p: Palette): string {
   const failed = r.expectations.filter((e) => !e.passed).length;
   const reasons: string[] = [];
   if (failed > 0) reasons.push(`${failed} of ${r.expectations.length} expectations failed`);
+  const broken = (r.verdicts ?? []).filter((v) => v.violations > 0);
+  if (broken.length > 0) reasons.push(`verdicts broken: ${broken.map((v) => v.rule).join(', ')}`);
   if (r.endedBy === 'error') reasons.push('the run ended in error');
   return p.bold(p.red(`FAILED${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}`));
 }

@@ -16,7 +16,7 @@ import { CLIENT_SCRIPT } from './html/client.js';
 import { escapeHtml, jsonForScript } from './html/escape.js';
 import { REPORT_CSS } from './html/style.js';
 import { plural, transitionRules, verdictOf } from './html/verdict.js';
-import type { HarnessReport, OperationReport, Report, TransitionStep, TransitionViolation } from './types.js';
+import type { HarnessReport, OperationReport, Report, TransitionStep, TransitionViolation, VerdictReport } from './types.js';
 
 /** Outcome labels listed per operation. */
 const TOP_OUTCOMES = 4;
@@ -44,6 +44,7 @@ export function renderHtmlWith(report: Report, lib: ChartLibrary): string {
     overTimeSection(report, place),
     finalStatesSection(report),
     transitionsSection(report),
+    verdictsSection(report),
     harnessSection(report.harness),
     errorsSection(report.errors),
     footer(report, lib),
@@ -232,6 +233,32 @@ function serverAgreement(r: Report): string {
   const table =
     rows.length === 0 ? '' : `<table><thead><tr><th>device</th><th>device says</th><th>server says</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
   return `<h3>Server agreement</h3><p>${mark(a.disagreements === 0)} ${count(a.checked)} devices compared with the server · ${count(a.disagreements)} disagree</p>${table}`;
+}
+
+function verdictsSection(r: Report): string {
+  const list = r.verdicts;
+  if (list === undefined) return '';
+  if (list.length === 0) return '<section id="verdicts"><h2>Transition verdicts</h2><p class="note">No verdict rule applied to any device of this run.</p></section>';
+  const bad = list.reduce((n, v) => n + v.violations, 0);
+  const rows = list.map((v) => {
+    const counts = Object.entries(v.counts ?? {}).map(([k, n]) => `${text(k)} ${count(n)}`).join(' · ');
+    return `<tr class="${v.violations > 0 ? 'row-bad' : ''}"><td>${mark(v.violations === 0)}</td><td><b>${text(v.rule)}</b><br><span class="meta">${text(v.description)}${v.note !== undefined ? ` · ${text(v.note)}` : ''}</span></td><td class="num">${count(v.checked)}</td><td class="num">${count(v.violations)}</td><td>${counts}</td></tr>`;
+  });
+  const samples = list.flatMap((v) => v.samples.map((s, i) => verdictDetails(v, s, i === 0 && v === list.find((x) => x.violations > 0))));
+  return `<section id="verdicts"><h2>Transition verdicts</h2>
+<p>${mark(bad === 0)} ${plural(list.length, 'rule')} judged the devices' exchanges and the server's view · ${plural(bad, 'violating device')}</p>
+<table><thead><tr><th></th><th>rule</th><th class="num">checked</th><th class="num">violating</th><th>counted</th></tr></thead><tbody>${rows.join('')}</tbody></table>
+${samples.length > 0 ? `<h3>Violating devices</h3>${samples.join('\n')}` : ''}
+</section>`;
+}
+
+function verdictDetails(v: VerdictReport, s: VerdictReport['samples'][number], open: boolean): string {
+  const rows = s.trace.map(
+    (l, i) => `<tr><td class="num">${i + 1}</td><td class="num">${text(clock(l.t))}</td><td><code>${text(l.request)}</code></td><td><code>${text(l.answer)}</code></td><td>${text(l.state)}</td></tr>`,
+  );
+  return `<details class="violation"${open ? ' open' : ''}><summary><code>${text(s.device)}</code> · <b>${text(v.rule)}</b>: ${text(s.detail)}</summary>
+<table class="narrow trace"><thead><tr><th class="num">#</th><th class="num">virtual time</th><th>request</th><th>answer</th><th>state</th></tr></thead><tbody>${rows.join('')}</tbody></table>
+</details>`;
 }
 
 function harnessSection(h: HarnessReport): string {

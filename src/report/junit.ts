@@ -2,7 +2,8 @@
  * junit.xml: the run as a JUnit test suite, for CI systems that show test results (GitHub, GitLab,
  * Jenkins). One test case per expectation (classname `expectations`, named as written in the
  * scenario), one per transition rule (classname `transitions`), one for server agreement when the
- * report has it, and `run completed` (fails when the run was interrupted or hit errors). Failures
+ * report has it, one per transition verdict rule (classname `verdicts`), and `run completed`
+ * (fails when the run was interrupted or hit errors). Failures
  * carry the measured value as their message and the details (sample traces) as their body.
  *
  * Test case times are 0 except `run completed`, which carries the run's real duration: an
@@ -11,7 +12,7 @@
 import { scrub } from './console.js';
 import { escapeXml, escapeXmlAttr } from './html/escape.js';
 import { transitionRules, verdictOf } from './html/verdict.js';
-import type { Report, TransitionViolation } from './types.js';
+import type { Report, TransitionViolation, VerdictReport } from './types.js';
 
 interface TestCase {
   classname: string;
@@ -90,8 +91,18 @@ function testCases(r: Report): TestCase[] {
           }),
     });
   }
+  for (const v of r.verdicts ?? []) cases.push(verdictCase(v));
   cases.push(runCompleted(r));
   return cases;
+}
+
+function verdictCase(v: VerdictReport): TestCase {
+  const counts = Object.entries(v.counts ?? {}).map(([k, n]) => `${k} ${n}`).join(', ');
+  const summary = `${v.violations} of ${v.checked} devices break it${counts !== '' ? `; ${counts}` : ''}${v.note !== undefined ? ` (${v.note})` : ''}`;
+  const base = { classname: 'verdicts', name: v.rule, seconds: 0 };
+  if (v.violations === 0) return { ...base, output: `${v.description}\n${summary}` };
+  const body = v.samples.map((s) => [`${s.device}: ${s.detail}`, ...s.trace.map((l) => `  ${l.t} ms  ${l.request}  =>  ${l.answer}  [${l.state}]`)].join('\n'));
+  return { ...base, failure: { message: summary, body: [v.description, ...body].join('\n\n') } };
 }
 
 function runCompleted(r: Report): TestCase {

@@ -77,6 +77,24 @@ export function renderMarkdown(report: Report): string {
   }
   out.push('');
 
+  const verdicts = r.verdicts ?? [];
+  if (verdicts.length > 0) {
+    out.push('### Transition verdicts', '', '| | rule | checked | violating | counted |', '|---|---|--:|--:|---|');
+    for (const v of verdicts) {
+      const counts = Object.entries(v.counts ?? {}).map(([k, n]) => `${inline(k)} ${n}`).join(' · ');
+      out.push(`| ${v.violations === 0 ? '✅' : '❌'} | ${code(v.rule)} | ${v.checked} | ${v.violations} | ${counts} |`);
+    }
+    const broken = verdicts.find((v) => v.samples.length > 0);
+    const s = broken?.samples[0];
+    if (broken !== undefined && s !== undefined) {
+      out.push('', `First device breaking ${code(broken.rule)}: ${code(s.device)}: ${inline(s.detail)}`, '', '```text');
+      for (const l of s.trace.slice(0, TRACE_STEPS)) out.push(fence(`${String(l.t).padStart(10)} ms  ${l.request}  =>  ${l.answer}  [${l.state}]`));
+      if (s.trace.length > TRACE_STEPS) out.push(`… ${s.trace.length - TRACE_STEPS} more lines`);
+      out.push('```');
+    }
+    out.push('');
+  }
+
   if (r.errors.length > 0) {
     out.push('### Run errors', '');
     for (const e of r.errors) out.push(`- ${code(e)}`);

@@ -63,6 +63,36 @@ export interface TransitionsReport {
   serverAgreement?: { checked: number; disagreements: number; samples: { device: string; device_state: string; server_state: string }[] };
 }
 
+/** One line of a device's trace in a verdict: an exchange as the device saw it. */
+export interface VerdictTraceLine {
+  /** Virtual ms since the run's start when the request went out. */
+  t: number;
+  request: string;
+  answer: string;
+  /** The state the device went to on the answer. */
+  state: string;
+}
+
+/**
+ * The transition verdicts: per rule (verdicts/rules/), whether the devices and the server did
+ * what the protocol says, judged from the devices' own exchanges and the server's view.
+ */
+export interface VerdictReport {
+  rule: string;
+  /** What the rule checks, in words. */
+  description: string;
+  /** Devices the rule applied to. */
+  checked: number;
+  /** Devices that break it. */
+  violations: number;
+  /** What the rule counted on the way (duplicates recorded, expected failures, bans by waits, ...). */
+  counts?: Record<string, number>;
+  /** Why it judged only part of what it checks (no server view, evidence capped, ...). */
+  note?: string;
+  /** The first few violating devices, with their traces. */
+  samples: { device: string; detail: string; trace: VerdictTraceLine[] }[];
+}
+
 export interface ExpectationResult {
   /** As written in the scenario, e.g. `check.p99 < 200ms`. */
   name: string;
@@ -127,6 +157,8 @@ export interface Report {
   devices: { total: number; byFinalState: Record<string, number>; started: number };
   operations: Record<string, OperationReport>;
   transitions: TransitionsReport;
+  /** Transition verdicts, one per rule that applied (absent in reports of older versions). */
+  verdicts?: VerdictReport[];
   expectations: ExpectationResult[];
   harness: HarnessReport;
   /** Requests, errors and arrivals per second, over real and over virtual time; devices by state. */

@@ -14,7 +14,7 @@ export const LUAT_OPERATIONS: readonly string[] = ['luat'];
 const LATENCY_STATS = ['p50', 'p90', 'p99', 'p999', 'max', 'mean'] as const;
 const LAG_STATS = ['p50', 'p99', 'max'] as const;
 /** First parts of a metric that are not operation names. */
-const FAMILIES = new Set(['devices', 'transitions', 'requests', 'harness']);
+const FAMILIES = new Set(['devices', 'transitions', 'requests', 'harness', 'verdicts']);
 
 type Stat = (typeof LATENCY_STATS)[number];
 type LagStat = (typeof LAG_STATS)[number];
@@ -30,13 +30,17 @@ export type Metric =
   | { kind: 'transitions'; field: 'violations' | 'checked' | 'unfinished' }
   | { kind: 'requests-total' }
   | { kind: 'requests-errors' }
-  | { kind: 'harness-lag'; lag: 'scheduleLag' | 'eventLoopLag'; stat: LagStat };
+  | { kind: 'harness-lag'; lag: 'scheduleLag' | 'eventLoopLag'; stat: LagStat }
+  /** `verdicts.violations`, `verdicts.checked`: summed over the rules. */
+  | { kind: 'verdicts-total'; field: 'violations' | 'checked' }
+  /** `verdicts.RULE.violations`, `verdicts.RULE.checked`, `verdicts.RULE.COUNT` (a rule's count). */
+  | { kind: 'verdict'; rule: string; field: string };
 
 /** Which units a metric takes: a latency (ms), a count, or a count that may be given as a share. */
 type Measure = 'latency' | 'count' | 'count-or-share';
 
 const METRIC_HELP =
-  'expected OP.p50|p90|p99|p999|max|mean, OP.service.p99 (etc.), OP.count, OP.errors, devices.total, devices.started, devices.STATE, transitions.violations, transitions.checked, transitions.unfinished, requests.total, requests.errors or harness.scheduleLag.p50|p99|max';
+  'expected OP.p50|p90|p99|p999|max|mean, OP.service.p99 (etc.), OP.count, OP.errors, devices.total, devices.started, devices.STATE, transitions.violations, transitions.checked, transitions.unfinished, requests.total, requests.errors, harness.scheduleLag.p50|p99|max, verdicts.violations, verdicts.checked or verdicts.RULE.violations|checked|COUNT';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
@@ -58,6 +62,10 @@ export function parseMetric(metric: string): Metric | undefined {
     case 'requests':
       if (parts.length !== 2) return undefined;
       return a === 'total' ? { kind: 'requests-total' } : a === 'errors' ? { kind: 'requests-errors' } : undefined;
+    case 'verdicts':
+      if (parts.length === 2 && (a === 'violations' || a === 'checked')) return { kind: 'verdicts-total', field: a };
+      if (parts.length === 3 && a !== undefined && b !== undefined) return { kind: 'verdict', rule: a, field: b };
+      return undefined;
     case 'harness':
       if (parts.length === 3 && (a === 'scheduleLag' || a === 'eventLoopLag') && b !== undefined && includes(LAG_STATS, b)) {
         return { kind: 'harness-lag', lag: a, stat: b };
@@ -176,6 +184,16 @@ function read(m: Metric, unit: Expectation['unit'], r: Measured): Reading {
       return countOrShare(r.devices.byFinalState[m.state] ?? 0, r.devices.total, unit, 'no devices');
     case 'transitions':
       return count(r.transitions[m.field]);
+    case 'verdicts-total':
+      if (r.verdicts === undefined) return { missing: 'no verdicts in this report' };
+      return count(sum(r.verdicts.map((v) => v[m.field])));
+    case 'verdict': {
+      if (r.verdicts === undefined) return { missing: 'no verdicts in this report' };
+      const v = r.verdicts.find((x) => x.rule === m.rule);
+      // A rule that applied to no device is listed nowhere: it checked 0 and found 0.
+      if (m.field === 'violations' || m.field === 'checked') return count(v?.[m.field] ?? 0);
+      return count(v?.counts?.[m.field] ?? 0);
+    }
   }
 }
 

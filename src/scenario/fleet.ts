@@ -2,6 +2,8 @@
  * The fleet as a plan: any device's profile from its index, in O(1), without building the fleet.
  * Cohorts take consecutive indices in order; every draw is a pure function of (seed, stream,
  * index), so a worker that owns devices 1000–1999 sees exactly what a single process would.
+ * Each field fault (docs/faults.md) is carried by exactly round(share × cohort size) devices, picked
+ * by a seeded shuffle of the cohort of its own, so the faults are independent of each other.
  */
 import { idAt, parseIdRange, type IdRange } from '../catalog/id-range.js';
 import type { Behaviour, DeviceProfile, DeviceSettings } from '../device/types.js';
@@ -30,7 +32,25 @@ export const FLEET_STREAMS = {
   deviceSeed: 0xdec5_eed0,
   corruptDownload: 0xbad0_0001,
   rebootIntoOld: 0xbad0_0002,
+  answerLoss: 0xbad0_0003,
+  disconnect: 0xbad0_0004,
+  batteryDies: 0xbad0_0005,
+  storageFull: 0xbad0_0006,
+  flashFails: 0xbad0_0007,
+  longSleep: 0xbad0_0008,
+  askAfterBan: 0xbad0_0009,
 } as const;
+
+/** The behaviours beyond the first two, each picked for its own exact share of the cohort. */
+const FAULT_NAMES = ['answerLoss', 'disconnect', 'batteryDies', 'storageFull', 'flashFails', 'longSleep', 'askAfterBan'] as const;
+type FaultName = (typeof FAULT_NAMES)[number];
+
+/** How many devices of the cohort carry a fault, and the key of the seeded order that picks them. */
+interface FaultPick {
+  name: FaultName;
+  count: number;
+  key: number;
+}
 
 /** Behaviour objects are shared: four possible values, no allocation per profile. */
 const BEHAVIOURS: readonly Behaviour[] = [
@@ -51,6 +71,8 @@ interface CohortPlan {
   /** Keys of the seeded orders that pick which devices carry them. */
   corruptKey: number;
   rebootKey: number;
+  /** The other faults the cohort gives (none for most cohorts). */
+  faults: FaultPick[];
 }
 
 export function expandFleet(scenario: Scenario): FleetPlan {
@@ -68,6 +90,13 @@ export function expandFleet(scenario: Scenario): FleetPlan {
       rebootOld: Math.round(spec.behaviours.rebootIntoOld * spec.count),
       corruptKey: mix32(seed ^ mix32(FLEET_STREAMS.corruptDownload + k)),
       rebootKey: mix32(seed ^ mix32(FLEET_STREAMS.rebootIntoOld + k)),
+      faults: FAULT_NAMES.flatMap((name): FaultPick[] => {
+        const b = spec.behaviours[name];
+        if (b === undefined) return [];
+        const share = typeof b === 'number' ? b : b.share;
+        const count = Math.round(share * spec.count);
+        return count > 0 ? [{ name, count, key: mix32(seed ^ mix32(FLEET_STREAMS[name] + k)) }] : [];
+      }),
     });
     start += spec.count;
   });
@@ -93,6 +122,8 @@ export function expandFleet(scenario: Scenario): FleetPlan {
     const j = i - p.start;
     const corrupt = p.corrupt > 0 && seededOrder(j, p.spec.count, p.corruptKey) < p.corrupt;
     const rebootOld = p.rebootOld > 0 && seededOrder(j, p.spec.count, p.rebootKey) < p.rebootOld;
+    const base = BEHAVIOURS[(corrupt ? 1 : 0) + (rebootOld ? 2 : 0)] as Behaviour;
+    const carried = p.faults.filter((f) => seededOrder(j, p.spec.count, f.key) < f.count);
     return {
       index: i,
       id: idAt(p.range, j),
@@ -108,7 +139,7 @@ export function expandFleet(scenario: Scenario): FleetPlan {
           ? NO_SIGNAL
           : clampInt(draw(p.spec.signal, hashUniform(seed, FLEET_STREAMS.signal, i), hashUniform(seed, FLEET_STREAMS.signalPair, i)), 0, 31),
       seed: Math.floor(hashUniform(seed, FLEET_STREAMS.deviceSeed, i) * 4294967296),
-      behaviour: BEHAVIOURS[(corrupt ? 1 : 0) + (rebootOld ? 2 : 0)] as Behaviour,
+      behaviour: carried.length === 0 ? base : faultsOf(base, carried, p.spec),
     };
   };
 
@@ -119,6 +150,38 @@ export function expandFleet(scenario: Scenario): FleetPlan {
   };
 
   return { total, cohorts, cohortOf, profileOf, settingsOf };
+}
+
+/** The device's behaviour with the faults it was picked for, their parameters from the cohort. */
+function faultsOf(base: Behaviour, carried: readonly FaultPick[], spec: CohortSpec): Behaviour {
+  const b: { -readonly [K in keyof Behaviour]: Behaviour[K] } = { ...base };
+  const s = spec.behaviours;
+  for (const { name } of carried) {
+    switch (name) {
+      case 'answerLoss':
+        if (s.answerLoss) b.answerLoss = { rate: s.answerLoss.rate, ops: s.answerLoss.ops, requeue: s.answerLoss.requeue };
+        break;
+      case 'disconnect':
+        if (s.disconnect) b.disconnect = { at: s.disconnect.at, times: s.disconnect.times, reconnectMs: s.disconnect.reconnectMs };
+        break;
+      case 'batteryDies':
+        if (s.batteryDies) b.batteryDies = { atShare: s.batteryDies.atShare };
+        break;
+      case 'storageFull':
+        b.storageFull = true;
+        break;
+      case 'flashFails':
+        if (s.flashFails) b.flashFails = { code: s.flashFails.code };
+        break;
+      case 'longSleep':
+        if (s.longSleep) b.longSleep = { sleepMs: s.longSleep.sleepMs, staleAuth: s.longSleep.staleAuth };
+        break;
+      case 'askAfterBan':
+        if (s.askAfterBan) b.askAfterBan = { asks: s.askAfterBan.asks };
+        break;
+    }
+  }
+  return b;
 }
 
 function clampInt(x: number, min: number, max: number): number {

@@ -14,7 +14,8 @@ import type { Distribution } from '../random/distribution.js';
 import { NO_SIGNAL } from './fleet.js';
 import { LUAT_OPERATIONS, ONENET_OPERATIONS, operationOf, parseExpectation } from './expectations.js';
 import { DEFAULTS, ScenarioFileSchema, type CohortFile, type ScenarioFile } from './schema.js';
-import type { ArrivalSpec, CohortSpec, Expectation, RadioMode, Scenario } from './types.js';
+import type { ArrivalSpec, BehaviourShares, CohortSpec, Expectation, RadioMode, Scenario, ServerEvent } from './types.js';
+import type { CutPoint } from '../device/types.js';
 
 /** Values from the command line; each replaces the file's. */
 export interface ScenarioOverrides {
@@ -97,8 +98,9 @@ function resolveScenario(doc: Located<ScenarioFile>, file: string, overrides: Sc
     ...(rawServer.catalog !== undefined ? { catalog: resolve(dirname(file), rawServer.catalog) } : {}),
     ...(rawServer.faults !== undefined ? { faults: rawServer.faults } : {}),
     bugs: rawServer.bugs ?? [],
+    ...(rawServer.events !== undefined && rawServer.events.length > 0 ? { events: resolveEvents(rawServer.events, fail) } : {}),
   };
-  const fleet = resolveFleet(raw.fleet, overrides.devices, fail);
+  const fleet = resolveFleet(raw.fleet, overrides.devices, { dialect: raw.dialect, operations }, fail);
   const arrival = resolveArrival(raw.arrival ?? { pattern: 'all-at-once' }, fail);
   const stop = raw.stop ?? {};
   const stopAfterMs = positive(duration(stop.after ?? DEFAULTS.stopAfter, 'stop.after', fail), 'stop.after', fail);
@@ -273,10 +275,8 @@ function resolveCohort(c: CohortFile, index: number, path: string, fail: Fail): 
     battery: distribution(c.battery ?? DEFAULTS.battery, `${path}.battery`, fail, plainNumber(fail)),
     signal: signal === 'none' ? NO_SIGNAL : distribution(signal, `${path}.signal`, fail, plainNumber(fail)),
     radio: resolveRadio(c.radio ?? { mode: 'always-on' }, `${path}.radio`, fail),
-    behaviours: {
-      corruptDownload: share(c.behaviours?.corruptDownload ?? DEFAULTS.share, `${path}.behaviours.corruptDownload`, fail),
-      rebootIntoOld: share(c.behaviours?.rebootIntoOld ?? DEFAULTS.share, `${path}.behaviours.rebootIntoOld`, fail),
-    },
+    // Shares only once the cohort's size is known (a count is a share of it): see resolveFleet.
+    behaviours: { corruptDownload: 0, rebootIntoOld: 0 },
     settings: {
       chunkSize: positive(size(s?.chunkSize ?? d.chunkSize, `${path}.settings.chunkSize`, fail), `${path}.settings.chunkSize`, fail),
       progressEvery: s?.progressEvery ?? d.progressEvery,
@@ -285,6 +285,11 @@ function resolveCohort(c: CohortFile, index: number, path: string, fail: Fail): 
       maxAttempts: s?.maxAttempts ?? d.maxAttempts,
       retryDelayMs: duration(s?.retryDelay ?? d.retryDelay, `${path}.settings.retryDelay`, fail),
       waitBackoffMs: duration(s?.waitBackoff ?? d.waitBackoff, `${path}.settings.waitBackoff`, fail),
+      retransmit: {
+        ackTimeoutMs: duration(s?.retransmit?.ackTimeout ?? d.ackTimeout, `${path}.settings.retransmit.ackTimeout`, fail),
+        randomFactor: s?.retransmit?.randomFactor ?? d.randomFactor,
+        maxRetransmit: s?.retransmit?.maxRetransmit ?? d.maxRetransmit,
+      },
     },
   };
 }
@@ -336,7 +341,12 @@ function radioMode(r: NonNullable<CohortFile['radio']>, path: string, fail: Fail
  * either takes the rest. With `--devices`, the fleet takes the new size and counts scale with it.
  * Largest remainders make the sizes add up exactly.
  */
-function resolveFleet(fleet: ScenarioFile['fleet'], devicesOverride: number | undefined, fail: Fail): Scenario['fleet'] {
+function resolveFleet(
+  fleet: ScenarioFile['fleet'],
+  devicesOverride: number | undefined,
+  speech: { dialect: string; operations: readonly string[] },
+  fail: Fail,
+): Scenario['fleet'] {
   const cohorts = fleet.cohorts.map((c, k) => resolveCohort(c, k, `fleet.cohorts.${k}`, fail));
   const names = new Map<string, number>();
   cohorts.forEach((c, k) => {
@@ -409,7 +419,8 @@ function resolveFleet(fleet: ScenarioFile['fleet'], devicesOverride: number | un
       fail(fleet.cohorts[k]?.count !== undefined ? `${path}.count` : `${path}.ids`, `cohort "${c.name}" needs ${count} ids but ${c.ids} holds ${capacity}`);
     }
     ranges.push(range);
-    return { ...c, count };
+    const behaviours = resolveBehaviours(fleet.cohorts[k]?.behaviours, count, speech, `${path}.behaviours`, fail);
+    return { ...c, count, behaviours };
   });
   checkOverlaps(specs, ranges, fail);
   return { devices: total, cohorts: specs };
@@ -452,6 +463,108 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 // ---------------------------------------------------------------------------------------------
 // Arrival and expectations
+
+// ---------------------------------------------------------------------------------------------
+// Behaviours (field faults) and server events
+
+type BehavioursFile = NonNullable<CohortFile['behaviours']>;
+type PickFile = string | number | { share?: string | number; count?: number };
+
+/** Behaviours only OneNET devices have (ranged downloads, step codes, tokens). */
+const ONENET_BEHAVIOURS = ['disconnect', 'batteryDies', 'storageFull', 'flashFails', 'longSleep'] as const;
+/** Behaviours only Luat devices have. */
+const LUAT_BEHAVIOURS = ['askAfterBan'] as const;
+
+/** The share of a cohort of `size` devices a pick names: a share, `{share}`, `{count}` or (neither) all. */
+function pickShare(v: PickFile | undefined, size: number, path: string, fail: Fail): number {
+  if (v === undefined) return 1;
+  if (typeof v !== 'object') return share(v, path, fail);
+  if (v.share !== undefined && v.count !== undefined) fail(`${path}.count`, 'give share or count, not both');
+  if (v.count !== undefined) {
+    if (v.count > size) fail(`${path}.count`, `${v.count} devices, but the cohort has ${size}`);
+    return size === 0 ? 0 : v.count / size;
+  }
+  return v.share === undefined ? 1 : share(v.share, `${path}.share`, fail);
+}
+
+/** `40%` a share of the file, `random`, or a byte offset (`70000`, `64KiB`). */
+function cutPoint(v: string | number | undefined, path: string, fail: Fail): CutPoint {
+  if (v === undefined) return { kind: 'share', share: 0.5 };
+  if (typeof v === 'string' && v.trim() === 'random') return { kind: 'random' };
+  if (typeof v === 'string' && v.includes('%')) {
+    const f = share(v, path, fail);
+    if (!(f > 0 && f < 1)) fail(path, 'a share of the file must be above 0% and below 100%');
+    return { kind: 'share', share: f };
+  }
+  const bytes = parseSize(v);
+  if (bytes === undefined || bytes < 1) return fail(path, `${JSON.stringify(v)} is not a cut point (e.g. 40%, 70000, 64KiB, or random)`);
+  return { kind: 'bytes', bytes };
+}
+
+function resolveBehaviours(
+  b: BehavioursFile | undefined,
+  size: number,
+  speech: { dialect: string; operations: readonly string[] },
+  path: string,
+  fail: Fail,
+): BehaviourShares {
+  const out: BehaviourShares = {
+    corruptDownload: pickShare(b?.corruptDownload ?? DEFAULTS.share, size, `${path}.corruptDownload`, fail),
+    rebootIntoOld: pickShare(b?.rebootIntoOld ?? DEFAULTS.share, size, `${path}.rebootIntoOld`, fail),
+  };
+  if (b === undefined) return out;
+  for (const name of ONENET_BEHAVIOURS) {
+    if (b[name] !== undefined && speech.dialect !== 'onenet') fail(`${path}.${name}`, `a OneNET behaviour; dialect "${speech.dialect}" has no use for it`);
+  }
+  for (const name of LUAT_BEHAVIOURS) {
+    if (b[name] !== undefined && speech.dialect !== 'luat') fail(`${path}.${name}`, `a Luat behaviour; dialect "${speech.dialect}" has no use for it`);
+  }
+  const pick = (v: { share?: string | number; count?: number }, name: string): number => pickShare({ ...v }, size, `${path}.${name}`, fail);
+  if (b.answerLoss !== undefined) {
+    const a = b.answerLoss;
+    const ops = a.ops ?? [...speech.operations];
+    ops.forEach((op, i) => {
+      if (!speech.operations.includes(op)) fail(`${path}.answerLoss.ops.${i}`, `dialect "${speech.dialect}" has no operation "${op}" (it has: ${speech.operations.join(', ')})`);
+    });
+    out.answerLoss = { share: pick(a, 'answerLoss'), rate: share(a.rate ?? '100%', `${path}.answerLoss.rate`, fail), ops, requeue: a.requeue ?? false };
+  }
+  if (b.disconnect !== undefined) {
+    const d = b.disconnect;
+    out.disconnect = {
+      share: pick(d, 'disconnect'),
+      at: cutPoint(d.at, `${path}.disconnect.at`, fail),
+      times: d.times ?? 1,
+      reconnectMs: duration(d.reconnect ?? '30s', `${path}.disconnect.reconnect`, fail),
+    };
+  }
+  if (b.batteryDies !== undefined) {
+    const at = share(b.batteryDies.at ?? '50%', `${path}.batteryDies.at`, fail);
+    out.batteryDies = { share: pick(b.batteryDies, 'batteryDies'), atShare: at };
+  }
+  if (b.storageFull !== undefined) out.storageFull = pickShare(b.storageFull, size, `${path}.storageFull`, fail);
+  if (b.flashFails !== undefined) out.flashFails = { share: pick(b.flashFails, 'flashFails'), code: b.flashFails.code ?? 202 };
+  if (b.longSleep !== undefined) {
+    const l = b.longSleep;
+    out.longSleep = {
+      share: pick(l, 'longSleep'),
+      sleepMs: positive(duration(l.sleep ?? '3d', `${path}.longSleep.sleep`, fail), `${path}.longSleep.sleep`, fail),
+      staleAuth: l.staleAuth ?? false,
+    };
+  }
+  if (b.askAfterBan !== undefined) out.askAfterBan = { share: pick(b.askAfterBan, 'askAfterBan'), asks: b.askAfterBan.asks ?? 3 };
+  return out;
+}
+
+function resolveEvents(events: NonNullable<NonNullable<ScenarioFile['server']>['events']>, fail: Fail): ServerEvent[] {
+  return events.map((e, k): ServerEvent => {
+    const path = `server.events.${k}`;
+    const atMs = duration(e.at, `${path}.at`, fail);
+    if ((e.republish === undefined) === (e.liftBans === undefined)) fail(path, 'give exactly one action: republish: PACKAGE or liftBans: true');
+    if (e.republish !== undefined) return { atMs, action: 'republish', package: e.republish };
+    if (e.liftBans !== true) fail(`${path}.liftBans`, 'must be true (or leave the event out)');
+    return { atMs, action: 'lift-bans' };
+  });
+}
 
 function resolveArrival(a: NonNullable<ScenarioFile['arrival']>, fail: Fail): ArrivalSpec {
   const over = (): number => positive(duration(a.over ?? 0, 'arrival.over', fail), 'arrival.over', fail);

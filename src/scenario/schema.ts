@@ -61,6 +61,9 @@ export const DEFAULTS = {
     maxAttempts: DEFAULT_DEVICE_SETTINGS.maxAttempts,
     retryDelay: durationText(DEFAULT_DEVICE_SETTINGS.retryDelayMs),
     waitBackoff: durationText(DEFAULT_DEVICE_SETTINGS.waitBackoffMs),
+    ackTimeout: durationText(DEFAULT_DEVICE_SETTINGS.retransmit.ackTimeoutMs),
+    randomFactor: DEFAULT_DEVICE_SETTINGS.retransmit.randomFactor,
+    maxRetransmit: DEFAULT_DEVICE_SETTINGS.retransmit.maxRetransmit,
   },
 };
 
@@ -201,6 +204,19 @@ export function buildScenarioSchema(opts: SchemaOptions) {
         Type.Object({}, { additionalProperties: true, description: 'Fault knobs of the embedded server, passed through; the server checks them when it starts.' }),
       ),
       bugs: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Deliberate bugs to switch on in the embedded server (to prove the checks catch them).' })),
+      events: Type.Optional(
+        Type.Array(
+          Type.Object(
+            {
+              at: U.Duration('When, in virtual time from the run\'s start.'),
+              republish: Type.Optional(Type.String({ minLength: 1, description: 'Republish this OneNET package or Luat firmware (new bytes, new md5).' })),
+              liftBans: Type.Optional(Type.Boolean({ description: 'Lift every Luat loop ban.' })),
+            },
+            { additionalProperties: false, description: 'One admin action: { at, republish: PACKAGE } or { at, liftBans: true }.' },
+          ),
+          { default: [], description: 'Admin actions on the server during the run (needs its admin API).' },
+        ),
+      ),
     },
     { additionalProperties: false, default: {}, description: 'The embedded reference server (ignored when target.url is set).' },
   );
@@ -234,8 +250,89 @@ export function buildScenarioSchema(opts: SchemaOptions) {
       maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: DEFAULTS.settings.maxAttempts, description: 'Attempts when the server gives no `retry`.' })),
       retryDelay: Type.Optional(U.Duration('Virtual time between attempts when the server gives no `interval`.', { default: DEFAULTS.settings.retryDelay })),
       waitBackoff: Type.Optional(U.Duration('Luat: virtual time to wait after a 43 (please wait) before asking again.', { default: DEFAULTS.settings.waitBackoff })),
+      retransmit: Type.Optional(
+        Type.Object(
+          {
+            ackTimeout: Type.Optional(U.Duration('ACK_TIMEOUT: first wait for an answer, virtual.', { default: DEFAULTS.settings.ackTimeout })),
+            randomFactor: Type.Optional(Type.Number({ minimum: 1, maximum: 10, default: DEFAULTS.settings.randomFactor, description: 'ACK_RANDOM_FACTOR: the first wait is uniform in [ackTimeout, ackTimeout × factor].' })),
+            maxRetransmit: Type.Optional(Type.Integer({ minimum: 0, maximum: 20, default: DEFAULTS.settings.maxRetransmit, description: 'MAX_RETRANSMIT: retransmissions of an unanswered request (0: none).' })),
+          },
+          { additionalProperties: false, default: {}, description: 'CoAP-style retransmission of an unanswered request (RFC 7252 §4.2): the wait doubles each time.' },
+        ),
+      ),
     },
     { additionalProperties: false, default: {}, description: 'Device settings of the cohort.' },
+  );
+
+  // Which devices of a cohort carry a behaviour: `share` of it, or exactly `count` of them.
+  const who = {
+    share: Type.Optional(U.Share('Share of the cohort that carries it (default: all, when no count is given).')),
+    count: Type.Optional(Type.Integer({ minimum: 0, description: 'Exactly this many devices of the cohort carry it (instead of a share).' })),
+  };
+  const Pick = (description: string) =>
+    Type.Union([U.Share(''), Type.Object(who, { additionalProperties: false })], { description: `${description} A share (10%), or { share } or { count }.` });
+  const CutAt = Type.Union(
+    [
+      opts.unitPatterns ? Type.Literal('random') : Type.String(),
+      U.Share(''),
+      U.Size(''),
+    ],
+    { description: 'Where the link drops: a share of the file (40%), a byte offset (70000, 64KiB), or random.' },
+  );
+  const Behaviours = Type.Object(
+    {
+      corruptDownload: Type.Optional(Pick('Devices whose downloaded image fails its md5 check.')),
+      rebootIntoOld: Type.Optional(Pick('Devices that boot back into the old version after flashing.')),
+      answerLoss: Type.Optional(
+        Type.Object(
+          {
+            ...who,
+            rate: Type.Optional(U.Share('Chance that a transmission loses its answer (the server processed it).', { default: '100%' })),
+            ops: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Operations whose answers may be lost (default: every operation of the dialect).' })),
+            requeue: Type.Optional(Type.Boolean({ default: false, description: 'OneNET: a progress report never acknowledged is sent once more after the upgrade (store-and-forward).' })),
+          },
+          { additionalProperties: false, description: 'Answers lost on the radio link; the device retransmits (settings.retransmit).' },
+        ),
+      ),
+      disconnect: Type.Optional(
+        Type.Object(
+          {
+            ...who,
+            at: Type.Optional(CutAt),
+            times: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Cuts per download: cut k falls at k × at (or at random in what is left).' })),
+            reconnect: Type.Optional(U.Duration('Virtual time without a link after a cut (then the radio mode decides when the device talks).', { default: '30s' })),
+          },
+          { additionalProperties: false, description: 'OneNET: the link drops in the middle of a download; the device reconnects and resumes with Range.' },
+        ),
+      ),
+      batteryDies: Type.Optional(
+        Type.Object({ ...who, at: Type.Optional(U.Share('Share of the package held when the battery runs out.', { default: '50%' })) }, { additionalProperties: false, description: 'OneNET: the battery runs out mid-download (reports 105).' }),
+      ),
+      storageFull: Type.Optional(Pick('OneNET: devices with no room for the package (report 102).')),
+      flashFails: Type.Optional(
+        Type.Object(
+          { ...who, code: Type.Optional(Enum([202, 203] as const, { default: 202, description: '202 low battery or 203 out of memory.' })) },
+          { additionalProperties: false, description: 'OneNET: flashing the verified image fails (reports 202 or 203).' },
+        ),
+      ),
+      longSleep: Type.Optional(
+        Type.Object(
+          {
+            ...who,
+            sleep: Type.Optional(U.Duration('Virtual time slept in the middle of the download (the task token lives 2 days).', { default: '3d' })),
+            staleAuth: Type.Optional(Type.Boolean({ default: false, description: 'Keep sending the Authorization signed before the sleep until it is refused.' })),
+          },
+          { additionalProperties: false, description: 'OneNET: a device sleeps past its token\'s validity and must check again.' },
+        ),
+      ),
+      askAfterBan: Type.Optional(
+        Type.Object(
+          { ...who, asks: Type.Optional(Type.Integer({ minimum: 1, maximum: 40, default: 3, description: 'More asks after the first 40, retryDelay apart.' })) },
+          { additionalProperties: false, description: 'Luat: devices that keep asking after a loop ban (40).' },
+        ),
+      ),
+    },
+    { additionalProperties: false, default: {}, description: 'Field faults, each carried by an exact share (or count) of the cohort. See docs/faults.md.' },
   );
 
   const Cohort = Type.Object(
@@ -260,15 +357,7 @@ export function buildScenarioSchema(opts: SchemaOptions) {
         }),
       ),
       radio: Type.Optional(Radio),
-      behaviours: Type.Optional(
-        Type.Object(
-          {
-            corruptDownload: Type.Optional(U.Share('Share of the cohort whose downloaded image fails its md5 check.', { default: DEFAULTS.share })),
-            rebootIntoOld: Type.Optional(U.Share('Share of the cohort that boots back into the old version after flashing.', { default: DEFAULTS.share })),
-          },
-          { additionalProperties: false, default: {}, description: 'Faulty devices, as exact shares of the cohort.' },
-        ),
-      ),
+      behaviours: Type.Optional(Behaviours),
       settings: Type.Optional(Settings),
     },
     { additionalProperties: false },

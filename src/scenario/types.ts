@@ -4,6 +4,7 @@
  */
 import type { Distribution } from '../random/distribution.js';
 import type { SecretRef } from '../config/secret.js';
+import type { CutPoint, RetransmitSettings } from '../device/types.js';
 import type { WakePattern } from '../radio/wake.js';
 
 export type DialectName = 'onenet' | 'luat' | (string & {});
@@ -15,12 +16,26 @@ export type RadioMode =
   | { mode: 'drx'; cycleMs: number }
   | { mode: 'edrx'; cycleMs: number; ptwMs: number };
 
+/**
+ * Field faults of a cohort: which share of it carries each (a count in the file becomes the share
+ * that gives exactly that count), and the fault's own parameters. Absent: nobody. See docs/faults.md.
+ */
 export interface BehaviourShares {
   /** Share of the cohort whose downloaded image fails its md5 check. */
   corruptDownload: number;
   /** Share of the cohort that boots back into the old version after flashing. */
   rebootIntoOld: number;
+  answerLoss?: { share: number; rate: number; ops: string[]; requeue: boolean };
+  disconnect?: { share: number; at: CutPoint; times: number; reconnectMs: number };
+  batteryDies?: { share: number; atShare: number };
+  storageFull?: number;
+  flashFails?: { share: number; code: 202 | 203 };
+  longSleep?: { share: number; sleepMs: number; staleAuth: boolean };
+  askAfterBan?: { share: number; asks: number };
 }
+
+/** An admin action on the embedded (or admin-enabled) server at a virtual offset from the run's start. */
+export type ServerEvent = { atMs: number; action: 'republish'; package: string } | { atMs: number; action: 'lift-bans' };
 
 export interface CohortSpec {
   name: string;
@@ -53,6 +68,7 @@ export interface CohortSpec {
     maxAttempts: number;
     retryDelayMs: number;
     waitBackoffMs: number;
+    retransmit: RetransmitSettings;
   };
 }
 
@@ -93,7 +109,7 @@ export interface Scenario {
     luat?: { projectKey?: SecretRef; firmwareName: string };
   };
   /** Settings for the embedded server (ignored with a target). */
-  server: { catalog?: string; faults?: unknown; bugs: string[] };
+  server: { catalog?: string; faults?: unknown; bugs: string[]; events?: ServerEvent[] };
   fleet: { devices: number; cohorts: CohortSpec[] };
   arrival: ArrivalSpec;
   /**

@@ -59,7 +59,11 @@ export interface ExchangeFacts {
 }
 
 export interface Exchange {
-  /** Virtual ms since the run's origin when the request was sent, and when its answer came. */
+  /**
+   * Virtual ms since the run's origin: when the device decided to send (the instant its machine
+   * was given), when the request went out, and when its answer came.
+   */
+  decided: number;
   sent: number;
   answered: number;
   /** Operation (histogram name). */

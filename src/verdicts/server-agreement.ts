@@ -11,9 +11,26 @@ export interface ServerDeviceView {
   id: string;
   dialect?: string;
   known?: boolean;
-  tasks?: { state: string; createdAt?: number }[];
+  tasks?: ServerTaskView[];
   banned?: boolean;
   upgradesServed?: number;
+  requestsToday?: number;
+}
+
+/** A OneNET task as the admin API shows it (docs/server.md). */
+export interface ServerTaskView {
+  state: string;
+  createdAt?: number;
+  id?: string;
+  type?: number;
+  package?: string;
+  target?: string;
+  /** The task's current token (never reported: compared only). */
+  token?: string;
+  successes?: number;
+  duplicateResults?: number;
+  manuf?: string;
+  model?: string;
 }
 
 export interface AdminLookup {
@@ -90,4 +107,14 @@ export async function compareWithServer(
     for (const v of answer.devices ?? []) views.set(v.id, v);
   }
   return compareFinalStates(dialect, finals, views);
+}
+
+/**
+ * Whether one device's final state agrees with the server's view of it; undefined when the state
+ * implies nothing about the server (gave up, rejected, unfinished, a dialect without rules).
+ */
+export function agreementOf(dialect: string, state: string, view: ServerDeviceView): { holds: boolean; expected: string; server: string } | undefined {
+  const rule = (RULES[dialect] ?? {})[state];
+  if (!rule) return undefined;
+  return { holds: rule.holds(view), expected: rule.describe, server: serverStateOf(dialect, view) };
 }

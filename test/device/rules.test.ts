@@ -8,7 +8,8 @@ import { Rng } from '../../src/random/rng.js';
 import { onenetMachine, type OnenetAnswer, type OnenetRequest } from '../../src/device/onenet/machine.js';
 import { luatMachine, type LuatAnswer, type LuatRequest } from '../../src/device/luat/machine.js';
 import { luatRules, onenetRules } from '../../src/device/rules.js';
-import type { DeviceMachine, DeviceProfile, DeviceSettings, TransitionRules } from '../../src/device/types.js';
+import type { AnswerLoss, CutPoint, DeviceMachine, DeviceProfile, DeviceSettings, TransitionRules } from '../../src/device/types.js';
+import { luatPlugin, onenetPlugin } from '../../src/dialect/registry.js';
 import { Driver, SETTINGS, allEdges, edgesOf, illegalTransitions, makeProfile } from './drive.js';
 
 const MD5 = '0123456789abcdef0123456789abcdef';
@@ -35,8 +36,32 @@ function randomProfile(rng: Rng, i: number): DeviceProfile {
     ]),
     battery: rng.int(0, 100),
     taskType: rng.chance(0.5) ? 1 : 2,
-    behaviour: { corruptDownload: rng.chance(0.15), rebootIntoOld: rng.chance(0.15) },
+    behaviour: {
+      corruptDownload: rng.chance(0.15),
+      rebootIntoOld: rng.chance(0.15),
+      // Field faults (docs/faults.md), each on a few devices so the plain paths stay common.
+      ...(rng.chance(0.2) ? { answerLoss: answerLoss(rng) } : {}),
+      ...(rng.chance(0.1) ? { disconnect: { at: cutPoint(rng), times: rng.int(1, 3), reconnectMs: 30_000 } } : {}),
+      ...(rng.chance(0.05) ? { batteryDies: { atShare: rng.next() } } : {}),
+      ...(rng.chance(0.05) ? { storageFull: true } : {}),
+      ...(rng.chance(0.05) ? { flashFails: { code: rng.chance(0.5) ? (202 as const) : (203 as const) } } : {}),
+      ...(rng.chance(0.05) ? { longSleep: { sleepMs: 3 * 86_400_000, staleAuth: rng.chance(0.5) } } : {}),
+      ...(rng.chance(0.1) ? { askAfterBan: { asks: rng.int(1, 3) } } : {}),
+    },
   });
+}
+
+function answerLoss(rng: Rng): AnswerLoss {
+  const ops = rng.chance(0.5) ? ['progress'] : ['check', 'progress', 'result', 'luat'];
+  return { rate: rng.chance(0.3) ? 1 : 0.3, ops, requeue: rng.chance(0.8) };
+}
+
+function cutPoint(rng: Rng): CutPoint {
+  return pick(rng, [
+    [1, (): CutPoint => ({ kind: 'share', share: rng.next() })],
+    [1, (): CutPoint => ({ kind: 'bytes', bytes: rng.int(1, 500) })],
+    [1, (): CutPoint => ({ kind: 'random' })],
+  ]);
 }
 
 function randomSettings(rng: Rng): DeviceSettings {
@@ -123,6 +148,8 @@ function onenetServer(rng: Rng): (req: OnenetRequest) => OnenetAnswer {
         ]);
       case 'download': {
         const next = req.end + 1;
+        const cut = req.fault?.cutAfterBytes;
+        if (cut !== undefined && rng.chance(0.9)) return { type: 'file', held: req.start + cut, cut: true };
         return pick(rng, [
           [40, (): OnenetAnswer => (next >= req.total ? { type: 'file', held: next, ...(rng.chance(0.9) ? { md5: MD5 } : {}) } : { type: 'file', held: next })],
           [2, (): OnenetAnswer => ({ type: 'file', held: req.start })],
@@ -138,7 +165,7 @@ function onenetServer(rng: Rng): (req: OnenetRequest) => OnenetAnswer {
         ]);
       }
       case 'progress':
-        return pick(rng, [[20, json(0)], [2, json(17)], [3, json(12)], [1, json(20)], [1, json(22)], [1, json(4)], ...transport]);
+        return pick(rng, [[20, json(0)], [2, json(17)], [3, json(12)], [1, json(20)], [1, json(22)], [1, json(4)], [4, (): OnenetAnswer => ({ type: 'net', code: 'ANSWER_LOST' })], ...transport]);
       case 'result':
         return pick(rng, [[20, json(0)], [3, json(20)], [1, json(22)], [1, json(17)], [1, json(12)], [1, json(7)], ...transport]);
     }
@@ -223,9 +250,26 @@ function walk<S extends { readonly kind: string }, R, A>(
   return out;
 }
 
+/** The same server behind a radio link that loses the answers the device's faults say it loses. */
+function lossy<R extends { readonly fault?: { readonly loseAnswer?: boolean } }, A>(server: (rng: Rng) => (req: R) => A): (rng: Rng) => (req: R) => A {
+  return (rng) => {
+    const answer = server(rng);
+    return (req) => {
+      const a = answer(req);
+      return req.fault?.loseAnswer ? ({ type: 'net', code: 'ANSWER_LOST' } as A) : a;
+    };
+  };
+}
+
+type AnyMachine = DeviceMachine<{ kind: string }, unknown, unknown>;
+type AnyServer = (rng: Rng) => (req: unknown) => unknown;
+
 describe.each([
-  ['onenet', onenetMachine as DeviceMachine<{ kind: string }, unknown, unknown>, onenetRules, onenetServer as (rng: Rng) => (req: unknown) => unknown],
-  ['luat', luatMachine as DeviceMachine<{ kind: string }, unknown, unknown>, luatRules, luatServer as (rng: Rng) => (req: unknown) => unknown],
+  ['onenet', onenetMachine as AnyMachine, onenetRules, onenetServer as AnyServer],
+  ['luat', luatMachine as AnyMachine, luatRules, luatServer as AnyServer],
+  // The machines as the engine runs them: inside the transmission layer (lost answers, retransmits).
+  ['onenet (with retransmission)', onenetPlugin.machine as unknown as AnyMachine, onenetRules, lossy(onenetServer) as AnyServer],
+  ['luat (with retransmission)', luatPlugin.machine as unknown as AnyMachine, luatRules, lossy(luatServer) as AnyServer],
 ])('%s transition rules', (_name, machine, rules, server) => {
   const result = walk(machine, rules, server, 4000, 20240601);
 

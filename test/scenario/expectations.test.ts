@@ -41,7 +41,7 @@ describe('parseExpectation', () => {
     ['check.p99 < 3 min', '"check.p99 < 3 min": bad value "3 min": expected a number, with ms, s or % after it where it fits'],
     [
       'check.p95 < 3ms',
-      '"check.p95 < 3ms": unknown metric "check.p95": expected OP.p50|p90|p99|p999|max|mean, OP.service.p99 (etc.), OP.count, OP.errors, devices.total, devices.started, devices.STATE, transitions.violations, transitions.checked, transitions.unfinished, requests.total, requests.errors or harness.scheduleLag.p50|p99|max',
+      '"check.p95 < 3ms": unknown metric "check.p95": expected OP.p50|p90|p99|p999|max|mean, OP.service.p99 (etc.), OP.count, OP.errors, devices.total, devices.started, devices.STATE, transitions.violations, transitions.checked, transitions.unfinished, requests.total, requests.errors, harness.scheduleLag.p50|p99|max, verdicts.violations, verdicts.checked or verdicts.RULE.violations|checked|COUNT',
     ],
     ['check.p99 < 5%', '"check.p99 < 5%": check.p99 is a latency: give ms or s, not %'],
     ['transitions.violations < 1%', '"transitions.violations < 1%": transitions.violations is a count: give a bare number, not %'],

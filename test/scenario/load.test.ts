@@ -64,6 +64,7 @@ describe('good files', () => {
               maxAttempts: DEFAULT_DEVICE_SETTINGS.maxAttempts,
               retryDelayMs: DEFAULT_DEVICE_SETTINGS.retryDelayMs,
               waitBackoffMs: DEFAULT_DEVICE_SETTINGS.waitBackoffMs,
+              retransmit: DEFAULT_DEVICE_SETTINGS.retransmit,
             },
           },
         ],

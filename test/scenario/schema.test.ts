@@ -84,6 +84,7 @@ describe('defaults', () => {
       maxAttempts: d.maxAttempts,
       retryDelayMs: parseDuration(d.retryDelay),
       waitBackoffMs: parseDuration(d.waitBackoff),
+      retransmit: { ackTimeoutMs: parseDuration(d.ackTimeout), randomFactor: d.randomFactor, maxRetransmit: d.maxRetransmit },
     }).toEqual(DEFAULT_DEVICE_SETTINGS);
   });
 });

@@ -70,6 +70,7 @@ function collector(cap) {
  * @param {number} o.deadlineMs real ms after which the child is stopped
  * @param {number} [o.graceMs] real ms between SIGTERM and SIGKILL
  * @param {(line: string) => void} [o.onLine] each stdout line as it comes
+ * @param {(pid: number) => void} [o.onStart] told the child's pid once it is spawned
  * @returns {Promise<{code, signal, timedOut, wallS, cpuS, userS, systemS, peakRssBytes, measuredBy, rssSeries, stdout, stderr}>}
  */
 export async function runMeasured(o) {
@@ -84,6 +85,7 @@ export async function runMeasured(o) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);
+  o.onStart?.(child.pid);
   const out = collector(OUTPUT_CAP);
   const err = collector(16 * 1024);
   let partial = '';

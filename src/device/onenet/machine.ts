@@ -38,9 +38,9 @@
  * Field faults (DeviceProfile.behaviour; see docs/faults.md):
  * - `disconnect`: the download request that spans the next cut point carries `cutAfterBytes`, so
  *   the link drops there; the bytes before it are held. The device then has no link for
- *   `reconnectMs`, waits until its radio may talk (a PSM device asleep waits for its next TAU
- *   wake) and pays the RRC set-up, then checks again (spec §3.4): the same package (target, size,
- *   md5) resumes from the byte held, a changed one (a republish) starts over at byte 0.
+ *   `reconnectMs` and checks again (spec §3.4; its radio, modelled by the engine, decides when
+ *   that request goes out): the same package (target, size, md5) resumes from the byte held, a
+ *   changed one (a republish) starts over at byte 0.
  * - `storageFull`: 102 right after the check offers a task (the device has no room for it), `failed`.
  * - `batteryDies`: once `atShare` of the package is held, 105, `failed`.
  * - `flashFails`: the flash after the 101 fails: 202 or 203 instead of booting the target, `failed`.
@@ -54,7 +54,6 @@
  */
 import type { CutPoint, DeviceMachine, DeviceProfile, DeviceSettings, Step } from '../types.js';
 import { hashUniform } from '../../random/rng.js';
-import { canTalk, connectDelayMs, nextUplinkWake } from '../../radio/model.js';
 import { UNANSWERED_CODES } from '../retransmit.js';
 import { CheckErrno, ResultCode, TokenErrno, isValidVersion } from '../../protocol/onenet.js';
 import type {
@@ -190,7 +189,8 @@ export function cutPointOf(at: CutPoint, times: number, k: number, size: number,
       point = k * Math.floor(at.bytes);
       break;
     case 'share':
-      point = Math.floor(k * at.share * size);
+      // A hair over, so 3 × 30% of 1000 is byte 900 and not 899.
+      point = Math.floor(k * at.share * size + 1e-6);
       break;
     case 'random': {
       // The k-th smallest of `times` uniform points: the cuts of one download come in order.
@@ -208,21 +208,18 @@ function nextCut(dl: OnenetDownload, p: DeviceProfile): number | undefined {
   if (d === undefined) return undefined;
   for (let k = dl.cuts + 1; k <= Math.min(d.times, MAX_CUTS); k++) {
     const point = cutPointOf(d.at, d.times, k, dl.task.size, p.seed);
-    if (point !== undefined && point > dl.held) return point;
+    // A point right where the next request starts cuts the link before its first byte.
+    if (point !== undefined && point >= dl.held) return point;
   }
   return undefined;
 }
 
 /**
- * When a device whose link dropped at `now` talks again: after `reconnectMs` without a link, at
- * its next TAU wake if PSM has put it to sleep by then, plus the RRC set-up from idle.
+ * When a device whose link dropped at `now` tries again: `reconnectMs` later. Its radio then has
+ * its say in the engine (a PSM device asleep waits for its TAU wake; an idle one pays RRC set-up).
  */
 export function reconnectAt(p: DeviceProfile, now: number): number {
-  const d = p.behaviour.disconnect;
-  if (d === undefined) return now;
-  let t = now + Math.max(0, d.reconnectMs || 0);
-  if (!canTalk(d.radio, t, now)) t = nextUplinkWake(d.radio, t);
-  return t + connectDelayMs(d.radio, now, t);
+  return now + Math.max(0, p.behaviour.disconnect?.reconnectMs || 0);
 }
 
 const send = (state: OnenetAwaiting, p: DeviceProfile, s: DeviceSettings): OStep => ({

@@ -2,7 +2,7 @@
  * The verdict of a run and the reasons for it, in words: what the top of the HTML report, the
  * Markdown summary and the JUnit "run completed" case say. The engine decides `passed`; this only
  * explains it, so the reasons mirror the engine's rule (not interrupted, no run error, every
- * expectation held, no transition violation, no server disagreement).
+ * expectation held, no transition violation, no server disagreement, no verdict violated).
  */
 import type { Report } from '../types.js';
 import { scrub } from '../console.js';
@@ -34,6 +34,9 @@ export function verdictOf(r: Report): Verdict {
       .map(([rule, n]) => `${rule} ${n}`)
       .join(', ');
     reasons.push(`${plural(r.transitions.violations, 'transition violation')}${rules === '' ? '' : ` (${rules})`}`);
+  }
+  for (const v of r.verdicts ?? []) {
+    if (v.violations > 0) reasons.push(`verdict ${v.rule}: ${plural(v.violations, 'violating device')} of ${v.checked} (${scrub(v.samples[0]?.detail ?? v.description)})`);
   }
   const disagreements = r.transitions.serverAgreement?.disagreements ?? 0;
   if (disagreements > 0) reasons.push(`${plural(disagreements, 'device')} whose final state the server sees differently`);

@@ -1,0 +1,172 @@
+/**
+ * A worker's evidence: each device's exchanges while it runs, kept once it stops when the verdicts
+ * may need it. Memory stays bounded for any fleet: a device's exchanges live only while it runs
+ * (at most MAX_EXCHANGES each); of the devices that stopped, every one is kept up to `keepAll`,
+ * then only remarkable ones (a fault behaviour, a final state other than success, an exchange that
+ * was lost, cut, refused or answered with an error) up to `keepMax`; the rest are counted as
+ * dropped.
+ */
+import type { DialectPlugin, HttpResult } from '../dialect/types.js';
+import type { Behaviour, DeviceProfile } from '../device/types.js';
+import { innerState } from '../device/retransmit.js';
+import type { DeviceEvidence, EvidenceBatch, EvidenceCodec, Exchange, ExchangeFacts, FinalState } from './evidence.js';
+
+/** Exchanges kept per device (the rest counted in `truncated`). */
+export const MAX_EXCHANGES = 400;
+
+export interface CollectorOptions {
+  codec: EvidenceCodec<unknown, unknown>;
+  /** The operation (histogram name) of a request. */
+  operationOf(request: unknown): string;
+  /** Virtual instant exchange times are measured from (the run's start). */
+  originVirtual: number;
+  /** Lifetime of the Authorization the dialect signs, s (OneNET), to tell an expired one. */
+  authTtlSec: number | undefined;
+  profileOf(slot: number): DeviceProfile;
+  /** Keep every stopped device up to this many. */
+  keepAll: number;
+  /** Keep remarkable devices up to this many in all. */
+  keepMax: number;
+}
+
+interface Live {
+  exchanges: Exchange[];
+  truncated: number;
+  remarkable: boolean;
+}
+
+const UNREMARKABLE_FINALS = new Set(['succeeded', 'up-to-date']);
+
+export class EvidenceCollector {
+  private readonly live = new Map<number, Live>();
+  private readonly kept: DeviceEvidence[] = [];
+  private readonly names = new Map<string, string>();
+  private seen = 0;
+  private dropped = 0;
+
+  constructor(private readonly o: CollectorOptions) {}
+
+  /** The evidence collector for a dialect, or undefined when the dialect keeps none. */
+  static for(plugin: DialectPlugin<{ readonly kind: string }, unknown, unknown>, options: Omit<CollectorOptions, 'codec' | 'operationOf'>): EvidenceCollector | undefined {
+    return plugin.evidence ? new EvidenceCollector({ ...options, codec: plugin.evidence, operationOf: (r) => plugin.wire.operationOf(r) }) : undefined;
+  }
+
+  /** One request and its answer; `state` is the state the device went to on it. */
+  exchange(
+    slot: number,
+    request: unknown,
+    result: HttpResult,
+    answer: unknown,
+    outcome: string,
+    state: { readonly kind: string },
+    times: { decided: number; sent: number; answered: number },
+  ): void {
+    let dev = this.live.get(slot);
+    if (dev === undefined) {
+      dev = { exchanges: [], truncated: 0, remarkable: false };
+      this.live.set(slot, dev);
+      this.seen++;
+    }
+    if (dev.exchanges.length >= MAX_EXCHANGES) {
+      dev.truncated++;
+      return;
+    }
+    const facts = this.o.codec.factsOf(request, result, answer, { sentVirtual: times.sent, authTtlSec: this.o.authTtlSec });
+    const origin = this.o.originVirtual;
+    dev.exchanges.push({
+      decided: times.decided - origin,
+      sent: times.sent - origin,
+      answered: times.answered - origin,
+      op: this.intern(this.o.operationOf(request)),
+      outcome: this.intern(outcome),
+      state: this.intern(state.kind),
+      facts,
+    });
+    if (!dev.remarkable && isRemarkable(facts)) dev.remarkable = true;
+  }
+
+  /** The device stopped in `state`: keep its evidence or let it go. */
+  stop(slot: number, state: { readonly kind: string }): void {
+    const dev = this.live.get(slot);
+    this.live.delete(slot);
+    if (dev === undefined) return;
+    const profile = this.o.profileOf(slot);
+    const final = finalOf(state);
+    const remarkable = dev.remarkable || hasFault(profile.behaviour) || !UNREMARKABLE_FINALS.has(final.kind);
+    if (this.kept.length < this.o.keepAll || (remarkable && this.kept.length < this.o.keepMax)) this.kept.push(evidenceOf(profile, dev, final));
+    else this.dropped++;
+  }
+
+  /** Everything collected; devices still running are kept without a final state. */
+  finish(stateOf: (slot: number) => { readonly kind: string } | undefined, finished: (state: { readonly kind: string }) => boolean): EvidenceBatch {
+    for (const slot of [...this.live.keys()]) {
+      const state = stateOf(slot);
+      if (state !== undefined && finished(state)) {
+        this.stop(slot, state);
+        continue;
+      }
+      const dev = this.live.get(slot) as Live;
+      this.live.delete(slot);
+      if (this.kept.length < this.o.keepMax) this.kept.push(evidenceOf(this.o.profileOf(slot), dev, undefined));
+      else this.dropped++;
+    }
+    return { devices: this.kept, seen: this.seen, dropped: this.dropped, originVirtual: this.o.originVirtual };
+  }
+
+  private intern(s: string): string {
+    const known = this.names.get(s);
+    if (known !== undefined) return known;
+    if (this.names.size < 10_000) this.names.set(s, s);
+    return s;
+  }
+}
+
+function evidenceOf(p: DeviceProfile, dev: Live, final: FinalState | undefined): DeviceEvidence {
+  return {
+    id: p.id,
+    index: p.index,
+    cohort: p.cohort,
+    profile: { version: p.version, manuf: p.manuf, model: p.model, core: p.core, signal: p.signal, battery: p.battery, taskType: p.taskType },
+    behaviour: p.behaviour,
+    ...(final !== undefined ? { final } : {}),
+    exchanges: dev.exchanges,
+    truncated: dev.truncated,
+  };
+}
+
+/** The device's final state as the rules read it (from inside the transmission layer). */
+export function finalOf(state: { readonly kind: string }): FinalState {
+  const s = innerState(state) as { kind: string; code?: unknown; version?: unknown; duplicateResult?: unknown };
+  const out: FinalState = { kind: s.kind };
+  if (typeof s.code === 'number') out.code = s.code;
+  if (typeof s.version === 'string') out.version = s.version;
+  if (s.duplicateResult === true) out.duplicateResult = true;
+  return out;
+}
+
+function isRemarkable(f: ExchangeFacts): boolean {
+  return (
+    f.lost === true ||
+    f.cut === true ||
+    f.cutAfter !== undefined ||
+    f.net !== undefined ||
+    f.authExpired === true ||
+    (f.errno !== undefined && f.errno !== 0) ||
+    (f.code !== undefined && f.code !== 27) ||
+    (f.status !== undefined && f.status >= 500)
+  );
+}
+
+export function hasFault(b: Behaviour): boolean {
+  return (
+    b.corruptDownload ||
+    b.rebootIntoOld ||
+    b.answerLoss !== undefined ||
+    b.disconnect !== undefined ||
+    b.batteryDies !== undefined ||
+    b.storageFull === true ||
+    b.flashFails !== undefined ||
+    b.longSleep !== undefined ||
+    b.askAfterBan !== undefined
+  );
+}

@@ -1,0 +1,103 @@
+/**
+ * A scenario's server events (`server.events`): admin actions at virtual offsets from the run's
+ * start (republish a package, lift every loop ban), done through the target's admin API while the
+ * fleet runs. What each did (the md5 a republish replaced, and when, on the virtual clock) goes to
+ * the verdicts, which judge the devices against it.
+ */
+import type { ServerEvent } from '../scenario/types.js';
+import type { Clock } from '../time/clock.js';
+
+export interface AdminApi {
+  get<T>(path: string): Promise<T>;
+  post<T>(path: string, body: unknown): Promise<T>;
+}
+
+export interface AppliedEvent {
+  action: ServerEvent['action'];
+  /** The OneNET package or Luat firmware republished. */
+  package?: string;
+  /** Virtual ms since the run's start: when the action was asked for, and when the server had done it. */
+  startedAt: number;
+  doneAt: number;
+  /** Republish: the md5 before and after (OneNET packages; for Luat, each project's firmware). */
+  previousMd5?: string[];
+  md5?: string[];
+  /** Why it could not be done. */
+  error?: string;
+}
+
+export interface ServerEventRun {
+  /** Cancels the events not yet due, waits for those under way, and lists what was done. */
+  settle(): Promise<AppliedEvent[]>;
+}
+
+interface RepublishAnswer {
+  md5?: unknown;
+  previousMd5?: unknown;
+  firmware?: { md5?: unknown; previousMd5?: unknown }[];
+}
+
+const MAX_TIMER_MS = 2_147_000_000;
+
+const strings = (xs: unknown[]): string[] => xs.filter((x): x is string => typeof x === 'string');
+
+async function apply(e: ServerEvent, admin: AdminApi): Promise<Pick<AppliedEvent, 'md5' | 'previousMd5'>> {
+  if (e.action === 'lift-bans') {
+    await admin.post('/admin/bans/lift-all', {});
+    return {};
+  }
+  const a = await admin.post<RepublishAnswer>(`/admin/packages/${encodeURIComponent(e.package)}/republish`, {});
+  if (Array.isArray(a.firmware)) {
+    return { md5: strings(a.firmware.map((f) => f.md5)), previousMd5: strings(a.firmware.map((f) => f.previousMd5)) };
+  }
+  return { md5: strings([a.md5]), previousMd5: strings([a.previousMd5]) };
+}
+
+/** Schedules the events on the run's clock; each fires once, in order of its offset. */
+export function scheduleServerEvents(
+  events: readonly ServerEvent[],
+  admin: AdminApi | undefined,
+  clock: Clock,
+  runStartVirtual: number,
+  log: (line: string) => void,
+): ServerEventRun {
+  const applied: AppliedEvent[] = [];
+  const running = new Set<Promise<void>>();
+  const timers: NodeJS.Timeout[] = [];
+  if (events.length > 0 && admin === undefined) log('server.events: the target has no admin API we can use: no server events were done');
+  if (admin !== undefined) {
+    for (const e of events) {
+      const fire = (): void => {
+        const startedAt = clock.now() - runStartVirtual;
+        const record: AppliedEvent = { action: e.action, ...(e.action === 'republish' ? { package: e.package } : {}), startedAt, doneAt: startedAt };
+        const p = apply(e, admin)
+          .then((r) => {
+            Object.assign(record, r);
+          })
+          .catch((err: unknown) => {
+            record.error = err instanceof Error ? err.message.split('\n')[0] : String(err);
+            log(`server event ${e.action}${e.action === 'republish' ? ` ${e.package}` : ''}: ${record.error}`);
+          })
+          .finally(() => {
+            record.doneAt = clock.now() - runStartVirtual;
+            applied.push(record);
+            running.delete(p);
+          });
+        running.add(p);
+      };
+      const delay = Math.max(0, clock.realAt(runStartVirtual + e.atMs) - performance.now());
+      // Past what a timer can wait (about 24.8 days): no run lasts that long in real time.
+      if (delay > MAX_TIMER_MS) continue;
+      const timer = setTimeout(fire, delay);
+      timer.unref();
+      timers.push(timer);
+    }
+  }
+  return {
+    async settle() {
+      for (const t of timers) clearTimeout(t);
+      await Promise.allSettled([...running]);
+      return applied.sort((a, b) => a.startedAt - b.startedAt);
+    },
+  };
+}
