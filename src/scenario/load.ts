@@ -10,6 +10,7 @@ import { parseIdRange, rangeSize, type IdRange } from '../catalog/id-range.js';
 import { ConfigError, parseYaml, type Located } from '../config/load.js';
 import { parseDuration, parseShare, parseSize } from '../config/units.js';
 import { validateRadioMode } from '../radio/model.js';
+import type { WakePattern } from '../radio/wake.js';
 import type { Distribution } from '../random/distribution.js';
 import { NO_SIGNAL } from './fleet.js';
 import { LUAT_OPERATIONS, ONENET_OPERATIONS, operationOf, parseExpectation } from './expectations.js';
@@ -102,6 +103,7 @@ function resolveScenario(doc: Located<ScenarioFile>, file: string, overrides: Sc
   };
   const fleet = resolveFleet(raw.fleet, overrides.devices, { dialect: raw.dialect, operations }, fail);
   const arrival = resolveArrival(raw.arrival ?? { pattern: 'all-at-once' }, fail);
+  const wake = raw.wake === undefined ? undefined : resolveWake(raw.wake, fail);
   const stop = raw.stop ?? {};
   const stopAfterMs = positive(duration(stop.after ?? DEFAULTS.stopAfter, 'stop.after', fail), 'stop.after', fail);
   const maxVirtualMs = stop.virtual === undefined ? undefined : positive(duration(stop.virtual, 'stop.virtual', fail), 'stop.virtual', fail);
@@ -116,6 +118,7 @@ function resolveScenario(doc: Located<ScenarioFile>, file: string, overrides: Sc
     server,
     fleet,
     arrival,
+    ...(wake !== undefined ? { wake } : {}),
     stop: { maxDurationMs: overrides.durationMs ?? stopAfterMs, ...(maxVirtualMs !== undefined ? { maxVirtualMs } : {}) },
     engine: {
       maxInFlightPerWorker: raw.engine?.maxInFlightPerWorker ?? DEFAULTS.maxInFlightPerWorker,
@@ -275,6 +278,15 @@ function resolveCohort(c: CohortFile, index: number, path: string, fail: Fail): 
     battery: distribution(c.battery ?? DEFAULTS.battery, `${path}.battery`, fail, plainNumber(fail)),
     signal: signal === 'none' ? NO_SIGNAL : distribution(signal, `${path}.signal`, fail, plainNumber(fail)),
     radio: resolveRadio(c.radio ?? { mode: 'always-on' }, `${path}.radio`, fail),
+    ...(c.rrcSetup !== undefined ? { rrcSetup: distribution(c.rrcSetup, `${path}.rrcSetup`, fail, durationValue(fail)) } : {}),
+    ...(c.link !== undefined
+      ? {
+          link: {
+            bitrate: distribution(c.link.bitrate, `${path}.link.bitrate`, fail, plainNumber(fail)),
+            rtt: distribution(c.link.rtt ?? 0, `${path}.link.rtt`, fail, durationValue(fail)),
+          },
+        }
+      : {}),
     // Shares only once the cohort's size is known (a count is a share of it): see resolveFleet.
     behaviours: { corruptDownload: 0, rebootIntoOld: 0 },
     settings: {
@@ -564,6 +576,24 @@ function resolveEvents(events: NonNullable<NonNullable<ScenarioFile['server']>['
     if (e.liftBans !== true) fail(`${path}.liftBans`, 'must be true (or leave the event out)');
     return { atMs, action: 'lift-bans' };
   });
+}
+
+function resolveWake(w: NonNullable<ScenarioFile['wake']>, fail: Fail): WakePattern {
+  switch (w.pattern) {
+    case 'steady':
+      return { pattern: 'steady' };
+    case 'rollout-start':
+      return { pattern: 'rollout-start' };
+    case 'outage-recovery':
+      return { pattern: 'outage-recovery', windowMs: positive(duration(w.window ?? 0, 'wake.window', fail), 'wake.window', fail) };
+    case 'daily-alignment': {
+      const spreadMs = positive(duration(w.spread ?? 0, 'wake.spread', fail), 'wake.spread', fail);
+      if (w.at === undefined) return { pattern: 'daily-alignment', spreadMs };
+      const atMsOfDay = duration(w.at, 'wake.at', fail);
+      if (atMsOfDay >= 86_400_000) fail('wake.at', 'must be a time of day, under 24h');
+      return { pattern: 'daily-alignment', spreadMs, atMsOfDay };
+    }
+  }
 }
 
 function resolveArrival(a: NonNullable<ScenarioFile['arrival']>, fail: Fail): ArrivalSpec {

@@ -30,6 +30,7 @@ export const DIALECT_EXAMPLES = ['onenet', 'luat'] as const;
 export const SIGN_METHODS = ['md5', 'sha1', 'sha256'] as const;
 export const ARRIVAL_PATTERNS = ['all-at-once', 'ramp', 'constant-rate', 'spread'] as const;
 export const RADIO_MODES = ['always-on', 'psm', 'drx', 'edrx'] as const;
+export const WAKE_PATTERNS = ['steady', 'outage-recovery', 'daily-alignment', 'rollout-start'] as const;
 export const DISTRIBUTION_KINDS = ['fixed', 'uniform', 'normal', 'lognormal', 'pareto'] as const;
 
 /** Defaults, written as a user would write them; the loader parses these same texts. */
@@ -357,6 +358,18 @@ export function buildScenarioSchema(opts: SchemaOptions) {
         }),
       ),
       radio: Type.Optional(Radio),
+      rrcSetup: Type.Optional(
+        distribution(U.Duration('RRC connection set-up.'), 'Virtual time to set up the RRC connection after 10 s idle (NB-IoT: about 1–2 s); absent: free.'),
+      ),
+      link: Type.Optional(
+        Type.Object(
+          {
+            bitrate: distribution(Type.Number({ exclusiveMinimum: 0 }), 'Link rate in bits per second at full signal (NB-IoT: tens of kbit/s); a number or a distribution.'),
+            rtt: Type.Optional(distribution(U.Duration('Round-trip time.'), 'Round-trip time per request, virtual (default 0).')),
+          },
+          { additionalProperties: false, description: 'The radio link: downloads are paced to its rate (lowered by poor signal), holding their connection as long as in the field.' },
+        ),
+      ),
       behaviours: Type.Optional(Behaviours),
       settings: Type.Optional(Settings),
     },
@@ -381,6 +394,29 @@ export function buildScenarioSchema(opts: SchemaOptions) {
     { additionalProperties: false, allOf: arrivalRules, default: { pattern: 'all-at-once' }, description: 'all-at-once | ramp {over} | constant-rate {rate} | spread {over}' },
   );
 
+  const wakeRules = [
+    { pattern: 'steady', required: [] as string[], optional: [] as string[] },
+    { pattern: 'outage-recovery', required: ['window'], optional: [] },
+    { pattern: 'daily-alignment', required: ['spread'], optional: ['at'] },
+    { pattern: 'rollout-start', required: [], optional: [] },
+  ].map(({ pattern, required, optional }) => ({
+    if: { properties: { pattern: { const: pattern } }, required: ['pattern'] },
+    then: { required, properties: Object.fromEntries(['pattern', ...required, ...optional].map((k) => [k, {}])), additionalProperties: false },
+  }));
+  const Wake = Type.Object(
+    {
+      pattern: Enum(WAKE_PATTERNS, { description: 'Named wake pattern: it places first wakes (and PSM phases) instead of arrival.' }),
+      window: Type.Optional(U.Duration('outage-recovery: every device reconnects within this window.')),
+      spread: Type.Optional(U.Duration('daily-alignment: TAU phases bunched within this spread.')),
+      at: Type.Optional(U.Duration('daily-alignment: time of day (UTC) the bunch starts; default the run start\'s.')),
+    },
+    {
+      additionalProperties: false,
+      allOf: wakeRules,
+      description: 'steady (each device on its own T3412 phase) | outage-recovery {window} | daily-alignment {spread, at?} | rollout-start',
+    },
+  );
+
   return Type.Object(
     {
       $schema: Type.Optional(Type.String({ description: 'Schema of this file, for editors.' })),
@@ -401,6 +437,7 @@ export function buildScenarioSchema(opts: SchemaOptions) {
         { additionalProperties: false, description: 'The devices.' },
       ),
       arrival: Type.Optional(Arrival),
+      wake: Type.Optional(Wake),
       stop: Type.Optional(
         Type.Object(
           {

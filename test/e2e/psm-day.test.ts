@@ -11,12 +11,13 @@ const DAY = 86_400_000;
 
 it('runs 100,000 PSM devices through a simulated day', async () => {
   const s = loadScenario(fixture('psm-day.yaml'));
-  for (const c of s.fleet.cohorts) {
-    // One TAU a day; awake for two minutes after activity; 1–2 s of RRC set-up from idle.
-    c.radio = { mode: 'psm', t3412: DAY, t3324: 120_000 };
-    c.rrcSetup = { dist: 'uniform', min: 1000, max: 2000 };
-  }
-  s.wake = { pattern: 'steady' };
+  // One TAU a day; awake for two minutes after activity; 1–2 s of RRC set-up from idle.
+  expect(s.fleet.cohorts.map((c) => c.radio)).toEqual([
+    { mode: 'psm', t3412: DAY, t3324: 120_000 },
+    { mode: 'psm', t3412: DAY, t3324: 120_000 },
+  ]);
+  expect(s.fleet.cohorts[0]?.rrcSetup).toEqual({ dist: 'uniform', min: 1000, max: 2000 });
+  expect(s.wake).toEqual({ pattern: 'steady' });
   const report = await run(s, { workers: 1 });
   expect(report.devices.started).toBe(100_000);
   expect(report.devices.byFinalState['up-to-date']).toBe(99_000);

@@ -145,6 +145,37 @@ describe('good files', () => {
     expect(radio('{ mode: edrx }')).toEqual({ mode: 'edrx', cycleMs: 81_920, ptwMs: 10_240 });
   });
 
+  it('reads a cohort\'s RRC set-up and link, and a named wake pattern', () => {
+    const s = parseScenario(
+      withFleet(
+        '  cohorts:\n    - { ids: "1..10", count: 10, version: V1, rrcSetup: { dist: uniform, min: 1s, max: 2s }, link: { bitrate: { dist: lognormal, median: 25000, p99: 80000 }, rtt: 600ms } }\n',
+        'wake: { pattern: daily-alignment, spread: 15m, at: 3h }\n',
+      ),
+      'w.yaml',
+    );
+    const c = s.fleet.cohorts[0];
+    expect(c?.rrcSetup).toEqual({ dist: 'uniform', min: 1000, max: 2000 });
+    expect(c?.link).toEqual({ bitrate: { dist: 'lognormal', median: 25_000, p99: 80_000 }, rtt: 600 });
+    expect(s.wake).toEqual({ pattern: 'daily-alignment', spreadMs: 900_000, atMsOfDay: 10_800_000 });
+    const wake = (w: string) => parseScenario(withFleet(oneCohort, `wake: ${w}\n`), 'w.yaml').wake;
+    expect(wake('{ pattern: steady }')).toEqual({ pattern: 'steady' });
+    expect(wake('{ pattern: outage-recovery, window: 10m }')).toEqual({ pattern: 'outage-recovery', windowMs: 600_000 });
+    expect(wake('{ pattern: rollout-start }')).toEqual({ pattern: 'rollout-start' });
+    expect(parseScenario(withFleet(oneCohort), 'w.yaml').wake).toBeUndefined();
+  });
+
+  it('names the field of a bad wake pattern or link', () => {
+    expect(errorOf(() => parseScenario(withFleet(oneCohort, 'wake: { pattern: outage-recovery }\n'), 'w.yaml'))).toBe(
+      'w.yaml:7:7: wake: missing required field "window"',
+    );
+    expect(errorOf(() => parseScenario(withFleet(oneCohort, 'wake: { pattern: daily-alignment, spread: 1h, at: 25h }\n'), 'w.yaml'))).toBe(
+      'w.yaml:7:51: wake.at: must be a time of day, under 24h',
+    );
+    expect(errorOf(() => parseScenario(withFleet('  cohorts:\n    - { ids: "1..10", count: 10, version: V1, link: { rtt: 1s } }\n'), 'w.yaml'))).toBe(
+      'w.yaml:6:53: fleet.cohorts.0.link: missing required field "bitrate"',
+    );
+  });
+
   it('sizes cohorts given by share exactly, by largest remainders', () => {
     const s = parseScenario(
       withFleet('  devices: 1001\n  cohorts:\n    - { share: 33.3%, ids: "1..1000", version: V1 }\n    - { share: 66.7%, ids: "2001..3000", version: V1 }\n'),
