@@ -8,6 +8,7 @@ import type { Scenario } from './scenario/types.js';
 import { loadScenario, type ScenarioOverrides } from './scenario/load.js';
 import { runScenario, type RunOptions } from './engine/run.js';
 import { writeReport, runDirName } from './report/write.js';
+import { loadDialectPlugin } from './dialect/plugins.js';
 
 export interface RunApiOptions extends Omit<RunOptions, 'scenario'> {
   /** The CLI's overrides: devices, durationMs, timeScale, seed, targetUrl. */
@@ -20,6 +21,8 @@ export interface RunApiResult extends Report {}
 
 /** Runs a scenario file (or an already loaded scenario) and returns its report. */
 export async function run(scenario: string | Scenario, options: RunApiOptions = {}): Promise<Report> {
+  // Plugins first: a scenario may name a dialect only a plugin brings.
+  for (const p of options.plugins ?? []) await loadDialectPlugin(p);
   const loaded = typeof scenario === 'string' ? loadScenario(scenario, options.overrides) : scenario;
   const report = await runScenario({ ...options, scenario: loaded });
   if (options.outDir) {

@@ -4,7 +4,8 @@ export { loadScenario, parseScenario, type ScenarioOverrides } from './scenario/
 export type { Scenario, CohortSpec, Expectation } from './scenario/types.js';
 export type { Report, OperationReport, ExpectationResult } from './report/types.js';
 export { startServer, type ServerOptions, type RunningServer } from './server/index.js';
-export { DIALECTS, getDialect } from './dialect/registry.js';
+export { DIALECTS, getDialect, registerDialect } from './dialect/registry.js';
+export { loadDialectPlugin } from './dialect/plugins.js';
 export type { DialectPlugin, Wire, HttpRequest, HttpResult } from './dialect/types.js';
 export type { DeviceMachine, DeviceProfile, Step, Action } from './device/types.js';
 export { formatSummary } from './report/console.js';

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../config/load.js';
+import { loadDialectPlugin } from '../dialect/plugins.js';
 import { parseDuration } from '../config/units.js';
 import { loadScenario, type ScenarioOverrides } from '../scenario/load.js';
 import { runScenario, defaultWorkers } from '../engine/run.js';
@@ -34,6 +35,7 @@ interface RunArgs {
   'allow-remote': boolean;
   quiet: boolean;
   'metrics-port'?: number;
+  plugin?: string[];
 }
 
 function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration'>): ScenarioOverrides {
@@ -52,6 +54,7 @@ function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'tar
 
 async function runCommand(a: RunArgs): Promise<number> {
   if (a.workers !== undefined && (!Number.isInteger(a.workers) || a.workers < 1)) throw new UsageError('--workers: must be a positive integer');
+  for (const p of a.plugin ?? []) await loadDialectPlugin(p);
   const scenario = loadScenario(a.scenario, overridesFrom(a));
   const say = (line: string): void => {
     if (!a.quiet) process.stderr.write(`${line}\n`);
@@ -85,6 +88,7 @@ async function runCommand(a: RunArgs): Promise<number> {
       scenario,
       workers,
       allowRemote: a['allow-remote'],
+      plugins: a.plugin ?? [],
       signal: controller.signal,
       log: say,
       onProgress: (p) => {
@@ -110,7 +114,8 @@ async function runCommand(a: RunArgs): Promise<number> {
   }
 }
 
-function validateCommand(a: { scenario: string }): number {
+async function validateCommand(a: { scenario: string; plugin?: string[] }): Promise<number> {
+  for (const p of a.plugin ?? []) await loadDialectPlugin(p);
   const s = loadScenario(a.scenario);
   const cohorts = s.fleet.cohorts.map((c) => `${c.name} ${c.count}`).join(', ');
   process.stdout.write(`${a.scenario}: ok: ${s.name}, ${s.dialect}, ${s.fleet.devices} devices (${cohorts}), ${s.expect.length} expectations\n`);
@@ -136,6 +141,7 @@ export function buildCli(argv: string[]): Argv {
           .option('out', { type: 'string', default: 'reports', describe: 'folder for the run folder with report.json' })
           .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --target' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no live progress' })
+          .option('plugin', { type: 'string', array: true, describe: 'a dialect plugin module (repeatable); see docs/plugins.md' })
           .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics on 127.0.0.1:P/metrics while the run goes' }),
       async (a) => {
         process.exitCode = await runCommand(a as unknown as RunArgs);
@@ -144,9 +150,12 @@ export function buildCli(argv: string[]): Argv {
     .command(
       'validate <scenario>',
       'check a scenario file against the schema and its own rules',
-      (y) => y.positional('scenario', { type: 'string', demandOption: true }),
-      (a) => {
-        process.exitCode = validateCommand(a as { scenario: string });
+      (y) =>
+        y
+          .positional('scenario', { type: 'string', demandOption: true })
+          .option('plugin', { type: 'string', array: true, describe: 'a dialect plugin module (repeatable)' }),
+      async (a) => {
+        process.exitCode = await validateCommand(a as { scenario: string; plugin?: string[] });
       },
     )
     .command(serveCommand)

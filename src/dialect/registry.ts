@@ -98,10 +98,18 @@ export const luatPlugin = {
   categories: luatCategories,
 } as const;
 
-export const DIALECTS: Readonly<Record<string, DialectPlugin>> = {
+const registry: Record<string, DialectPlugin> = {
   onenet: onenetPlugin,
   luat: luatPlugin,
 };
+
+export const DIALECTS: Readonly<Record<string, DialectPlugin>> = registry;
+
+/** Adds a dialect (see dialect/plugins.ts for loading one from a module); built-ins cannot be replaced. */
+export function registerDialect(plugin: DialectPlugin): void {
+  if (plugin.name === 'onenet' || plugin.name === 'luat') throw new Error(`dialect plugin: "${plugin.name}" is built in`);
+  registry[plugin.name] = plugin;
+}
 
 /** The plugin of a dialect name; an unknown name is a one-line error listing the known ones. */
 export function getDialect(name: string): DialectPlugin {

@@ -8,6 +8,7 @@ import { Piscina } from 'piscina';
 import type { Scenario } from '../scenario/types.js';
 import type { Report } from '../report/types.js';
 import { getDialect } from '../dialect/registry.js';
+import { loadDialectPlugin, pluginUrl } from '../dialect/plugins.js';
 import { originNow, ScaledClock, type ClockOrigin } from '../time/clock.js';
 import { evaluateExpectations } from '../scenario/expectations.js';
 import { mergeSnapshots, operationsReport, mergeLagSnapshots, harnessReport } from '../metrics/recorder.js';
@@ -42,6 +43,8 @@ export interface RunOptions {
    * reference server runs on (`ota-swarm serve` prints it) so both agree on every virtual instant.
    */
   clock?: ClockOrigin;
+  /** Dialect plugin modules (paths or file URLs), loaded here and in every worker. */
+  plugins?: string[];
 }
 
 /** Real ms the workers are given to start before the first device is due. */
@@ -68,6 +71,8 @@ export function defaultWorkers(): number {
 export async function runScenario(opts: RunOptions): Promise<Report> {
   const { scenario } = opts;
   const log = opts.log ?? (() => {});
+  const plugins = (opts.plugins ?? []).map(pluginUrl);
+  for (const url of plugins) await loadDialectPlugin(url);
   getDialect(scenario.dialect); // fails fast, before any thread or server starts, on an unknown dialect
   const workers = Math.max(1, Math.min(opts.workers ?? defaultWorkers(), scenario.fleet.devices));
   const startedAt = new Date();
@@ -122,6 +127,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       workers,
       stop: stopBuffer,
       progress: progressBuffer,
+      plugins,
       agreementSampleSize: AGREEMENT_SAMPLE_PER_WORKER,
       maxSamples: MAX_VIOLATION_SAMPLES,
       evidence: EVIDENCE_PER_WORKER,

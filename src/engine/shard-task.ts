@@ -25,6 +25,8 @@ export interface ShardTask {
   maxSamples: number;
   /** How many devices' evidence the worker keeps for the verdicts (see verdicts/collect.ts). */
   evidence: { keepAll: number; keepMax: number };
+  /** Dialect plugin modules (file URLs) the worker loads before it looks up the dialect. */
+  plugins: string[];
   /** Where the worker posts live snapshots (LivePost) once a second; transferred. */
   live?: MessagePort;
 }

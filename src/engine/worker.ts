@@ -3,6 +3,7 @@
  * of the shard live here, driven by one ShardRunner over one keep-alive pool to the target.
  */
 import { getDialect } from '../dialect/registry.js';
+import { loadDialectPlugin } from '../dialect/plugins.js';
 import { expandFleet } from '../scenario/fleet.js';
 import { arrivalTimeOf } from '../scenario/arrival.js';
 import { firstWakeMs } from '../radio/wake.js';
@@ -20,6 +21,7 @@ import { EvidenceCollector } from '../verdicts/collect.js';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
+  for (const url of task.plugins) await loadDialectPlugin(url);
   const plugin = getDialect(scenario.dialect);
   const plan = expandFleet(scenario);
   const count = Math.max(0, Math.ceil((plan.total - workerIndex) / workers));
