@@ -5,6 +5,7 @@
  */
 import { formatMs } from '../config/units.js';
 import type { HarnessReport, OperationReport, Report, TransitionStep, TransitionsReport, VerdictReport, VerdictTraceLine } from './types.js';
+import { cmp, count, num, percent } from './format.js';
 
 export interface SummaryOptions {
   /** ANSI colours (off by default: logs and pipes get plain text). */
@@ -218,21 +219,9 @@ function shortTrace(trace: readonly TransitionStep[]): string {
   return [...head, `… ${trace.length - TRACE_HEAD - TRACE_TAIL} more …`, ...tail].join(' → ');
 }
 
-function count(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
 
-function num(n: number): string {
-  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(4)));
-}
 
-function percent(part: number, whole: number): string {
-  return whole > 0 ? `${((part / whole) * 100).toFixed(1)}%` : '–';
-}
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 const URL_USERINFO = /(\/\/)[^/@\s]+@/g;
 const SECRET_PARAM = /([?&;](?:access_?key|key|token|secret|sign|signature|password|project_?key)=)[^&\s]*/gi;

@@ -17,6 +17,7 @@ import { escapeHtml, jsonForScript } from './html/escape.js';
 import { REPORT_CSS } from './html/style.js';
 import { plural, transitionRules, verdictOf } from './html/verdict.js';
 import type { HarnessReport, OperationReport, Report, TransitionStep, TransitionViolation, VerdictReport } from './types.js';
+import { cmp, count, num, percent } from './format.js';
 
 /** Outcome labels listed per operation. */
 const TOP_OUTCOMES = 4;
@@ -314,18 +315,6 @@ function ownCount(counts: Record<string, number>, key: string): number {
   return Object.hasOwn(counts, key) ? counts[key]! : 0;
 }
 
-function count(n: number): string {
-  return Number.isInteger(n) ? String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',') : num(n);
-}
 
-function num(n: number): string {
-  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(4)));
-}
 
-function percent(part: number, whole: number): string {
-  return whole > 0 ? `${((part / whole) * 100).toFixed(1)}%` : '–';
-}
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

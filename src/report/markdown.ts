@@ -10,6 +10,7 @@ import { formatMs } from '../config/units.js';
 import { scrub } from './console.js';
 import { plural, transitionRules, verdictOf } from './html/verdict.js';
 import type { Report } from './types.js';
+import { percent } from './format.js';
 
 const ICON = { passed: '✅', failed: '❌', interrupted: '⚠️' } as const;
 /** Trace steps of the first violating device shown before eliding the rest. */
@@ -133,6 +134,3 @@ function fence(s: string): string {
   return scrub(s).replace(/```/g, '`\u200b`\u200b`');
 }
 
-function percent(part: number, whole: number): string {
-  return whole > 0 ? `${((part / whole) * 100).toFixed(1)}%` : '–';
-}
