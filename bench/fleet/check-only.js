@@ -13,7 +13,7 @@
 //   node bench/fleet/check-only.js [--duration 10] [--connections 50] [--devices 40000] [--rounds 2] [--workers 1]
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FLEET, figure, flag, numberFlag, printTable, ratio, requireBenchPackage, requireDist, round, saveResult, mib } from './lib/common.js';
+import { FLEET, figure, numberFlag, printTable, ratio, requireBenchPackage, requireDist, round, saveResult, mib } from './lib/common.js';
 import { runMeasured, runTrouble } from './lib/proc.js';
 import { startReferenceServer } from './lib/server.js';
 import { demoKey, finalStates, runOtaSwarm } from './lib/ota-swarm.js';
@@ -140,5 +140,4 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   printTable(result.figures);
   for (const n of result.notes) console.log(`note: ${n}`);
   console.log(`results: ${saveResult(process.argv, NAME, result)}`);
-  void flag;
 }

@@ -68,7 +68,6 @@ export const MiB = 1024 * 1024;
 export const round = (x, digits = 0) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : x);
 export const mib = (bytes) => `${round(bytes / MiB, 1)} MiB`;
 export const kib = (bytes) => `${round(bytes / 1024, 2)} KiB`;
-export const perSec = (x) => (Number.isFinite(x) ? `${Math.round(x)}/s` : 'n/a');
 export const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
 
 /**

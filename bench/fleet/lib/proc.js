@@ -149,7 +149,3 @@ export function runTrouble(label, r) {
   if (r.signal) return `${label}: killed by ${r.signal}`;
   return undefined;
 }
-
-export function lastLines(text, n = 5) {
-  return text.trim().split('\n').slice(-n).join('\n');
-}
