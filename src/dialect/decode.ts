@@ -59,3 +59,25 @@ export const codeLabel = (n: number): string => (Number.isInteger(n) && n >= 0 &
 
 /** Transport failure codes are bounded by the network layer; anything odd shares one label. */
 export const netLabel = (code: string): string => (/^[A-Z0-9_]{1,32}$/.test(code) ? code : 'OTHER');
+
+/** Answers that are about the transport, not the protocol: every dialect has these three. */
+export type TransportAnswer =
+  | { readonly type: 'http'; readonly status: number }
+  | { readonly type: 'net'; readonly code: string }
+  | { readonly type: 'garbage' };
+
+/** Outcome label of a transport answer: `http:503`, `net:ECONNRESET`, `garbage`. */
+export function transportOutcome(a: TransportAnswer): string {
+  switch (a.type) {
+    case 'http':
+      return `http:${codeLabel(a.status)}`;
+    case 'net':
+      return `net:${netLabel(a.code)}`;
+    case 'garbage':
+      return 'garbage';
+  }
+}
+
+/** Transport failures, 5xx and unreadable answers count as errors of their operation. */
+export const isTransportError = (a: { readonly type: string; readonly status?: number }): boolean =>
+  a.type === 'net' || a.type === 'garbage' || (a.type === 'http' && (a.status ?? 0) >= 500);

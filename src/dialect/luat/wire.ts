@@ -15,7 +15,7 @@
 import type { DialectTarget, HttpRequest, HttpResult, Wire } from '../types.js';
 import { LUAT_OPERATION, type LuatAnswer, type LuatRequest } from '../../device/luat/types.js';
 import { LUAT_PATH } from '../../protocol/luat.js';
-import { codeLabel, headerOf, intField, isJsonType, jsonObject, netLabel } from '../decode.js';
+import { codeLabel, headerOf, intField, isJsonType, isTransportError, jsonObject, transportOutcome } from '../decode.js';
 
 const enc = encodeURIComponent;
 const VERSION = /^\d{1,9}(?:\.\d{1,9}){0,5}$/;
@@ -87,21 +87,16 @@ function outcomeOf(a: LuatAnswer): string {
       return 'file';
     case 'code':
       return `code:${codeLabel(a.code)}`;
-    case 'http':
-      return `http:${codeLabel(a.status)}`;
-    case 'net':
-      return `net:${netLabel(a.code)}`;
-    case 'garbage':
-      return 'garbage';
+    default:
+      return transportOutcome(a);
   }
 }
 
-const isError = (a: LuatAnswer): boolean => a.type === 'net' || a.type === 'garbage' || (a.type === 'http' && a.status >= 500);
 
 export const luatWire: Wire<LuatRequest, LuatAnswer> = {
   encode,
   decode,
   operationOf: () => LUAT_OPERATION,
   outcomeOf,
-  isError,
+  isError: isTransportError,
 };

@@ -18,7 +18,7 @@ import type { DialectTarget, HttpRequest, HttpResult, Wire } from '../types.js';
 import type { OnenetAnswer, OnenetOffer, OnenetRequest } from '../../device/onenet/types.js';
 import { ONENET_PATHS } from '../../protocol/onenet.js';
 import { buildAuthorization, productResource } from '../../protocol/token.js';
-import { codeLabel, headerOf, intField, isJsonType, jsonObject, netLabel, numberField, stringField } from '../decode.js';
+import { codeLabel, headerOf, intField, isJsonType, isTransportError, jsonObject, numberField, stringField, transportOutcome } from '../decode.js';
 
 type OnenetTarget = NonNullable<DialectTarget['onenet']>;
 
@@ -152,21 +152,16 @@ function outcomeOf(a: OnenetAnswer): string {
       return 'bytes';
     case 'download-error':
       return `download-error:${a.code}`;
-    case 'http':
-      return `http:${codeLabel(a.status)}`;
-    case 'net':
-      return `net:${netLabel(a.code)}`;
-    case 'garbage':
-      return 'garbage';
+    default:
+      return transportOutcome(a);
   }
 }
 
-const isError = (a: OnenetAnswer): boolean => a.type === 'net' || a.type === 'garbage' || (a.type === 'http' && a.status >= 500);
 
 export const onenetWire: Wire<OnenetRequest, OnenetAnswer> = {
   encode,
   decode,
   operationOf: (req) => req.op,
   outcomeOf,
-  isError,
+  isError: isTransportError,
 };
