@@ -8,7 +8,13 @@ import type { FleetPlan } from '../scenario/fleet.js';
 import { radioConfigOf } from '../radio/model.js';
 import { linkConfigOf } from '../radio/link.js';
 import type { WakePattern } from '../radio/wake.js';
-import type { DeviceRadio } from './shard.js';
+import type { RadioConfig } from '../radio/model.js';
+import type { LinkConfig } from '../radio/link.js';
+
+export interface DeviceRadio {
+  config: RadioConfig;
+  link?: LinkConfig;
+}
 
 const STEADY: WakePattern = { pattern: 'steady' };
 

@@ -13,15 +13,10 @@ import type { TransitionLog } from '../metrics/transitions.js';
 import type { SeriesRecorder } from '../metrics/series.js';
 import type { RawResult } from './network.js';
 import { TimerHeap } from './timer-heap.js';
-import type { RadioConfig } from '../radio/model.js';
 import type { LinkConfig } from '../radio/link.js';
 import { uplinkStart } from '../radio/gate.js';
 import { transferTimeMs } from '../radio/link.js';
-
-export interface DeviceRadio {
-  config: RadioConfig;
-  link?: LinkConfig;
-}
+import type { DeviceRadio } from './radio.js';
 import { DownloadSink } from './download-sink.js';
 import { ProgressField } from './progress.js';
 import type { EvidenceCollector } from '../verdicts/collect.js';
@@ -89,7 +84,6 @@ export class ShardRunner {
   private stoppedDevices = 0;
   private startedDevices = 0;
   private requests = 0;
-  private errors = 0;
   private inFlight = 0;
   private backpressureWaits = 0;
   private queuedSends = 0;
@@ -248,6 +242,14 @@ export class ShardRunner {
     Atomics.add(this.d.progress, ProgressField.inFlight, 1);
     const timeoutMs = this.settingsOf(slot).requestTimeoutMs;
     if (this.limit.activeCount >= this.d.maxInFlight) this.queuedSends++;
+    let landed = false;
+    const land = (): void => {
+      // Exactly once per send, whether its answer is handled or handling it failed.
+      if (landed) return;
+      landed = true;
+      this.inFlight--;
+      Atomics.sub(this.d.progress, ProgressField.inFlight, 1);
+    };
     void this.limit(async () => {
       const sentVirtual = clock.now();
       const http = plugin.wire.encode(request, target, sentVirtual);
@@ -259,9 +261,13 @@ export class ShardRunner {
         : await this.d.send(http, timeoutMs, paceMs);
       return { http, raw, sentReal, paced: paceMs > 0, at: { decided: tVirtual, sent: sentVirtual } };
     })
-      .then(({ http, raw, sentReal, paced, at }) => this.onResult(slot, request, http, raw, intendedReal, sentReal, paced, at))
+      .then(({ http, raw, sentReal, paced, at }) => {
+        land();
+        this.onResult(slot, request, http, raw, intendedReal, sentReal, paced, at);
+      })
       .catch((err: unknown) => {
         // A bug in a machine or codec must not hang the shard: the device is counted as crashed.
+        land();
         this.crash(slot, err);
       });
   }
@@ -279,8 +285,6 @@ export class ShardRunner {
     // A paced body takes as long as the simulated link makes it: the server's latency ends at its
     // first byte then, not at the last one.
     const doneReal = paced && raw.kind === 'response' ? raw.headersAt : performance.now();
-    this.inFlight--;
-    Atomics.sub(this.d.progress, ProgressField.inFlight, 1);
     this.requests++;
     Atomics.add(this.d.progress, ProgressField.requests, 1);
     const { plugin, clock } = this.d;
@@ -288,10 +292,7 @@ export class ShardRunner {
     const answer = plugin.wire.decode(request, result);
     const outcome = plugin.wire.outcomeOf(answer);
     const isError = plugin.wire.isError(answer);
-    if (isError) {
-      this.errors++;
-      Atomics.add(this.d.progress, ProgressField.errors, 1);
-    }
+    if (isError) Atomics.add(this.d.progress, ProgressField.errors, 1);
     if (this.stopping) {
       // Aborted by the stop: not a measurement, and the device stays where it was.
       if (!(raw.kind === 'error' && raw.code === 'ABORTED')) {
@@ -322,7 +323,6 @@ export class ShardRunner {
   }
 
   private crash(slot: number, err: unknown): void {
-    this.inFlight = Math.max(0, this.inFlight - 1);
     const message = err instanceof Error ? err.message : String(err);
     this.d.log.append(slot, this.d.clock.now() - this.d.runStartVirtual, 'harness-error', message.slice(0, 80));
     this.d.series.moved(this.states[slot]?.kind, 'harness-error');
