@@ -84,6 +84,8 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const clock: ClockOrigin = opts.clock ?? originNow(scenario.timeScale);
   if (clock.scale !== scenario.timeScale) throw new RangeError(`the clock runs at ×${clock.scale} but the scenario at ×${scenario.timeScale}`);
   const errors: string[] = [];
+  // Before anything starts that would need stopping: the compiled worker must be there.
+  const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
   const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false });
   const stopBuffer = new SharedArrayBuffer(4);
@@ -98,7 +100,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   };
 
   const pool = new Piscina({
-    filename: compiledSibling(import.meta.url, './worker.ts'),
+    filename: workerFile,
     minThreads: workers,
     maxThreads: workers,
     concurrentTasksPerWorker: 1,
