@@ -46,6 +46,7 @@ export class Network {
    */
   async send(req: HttpRequest, timeoutMs: number, paceMs = 0): Promise<RawResult> {
     if (this.aborted) return { kind: 'error', code: 'ABORTED' };
+    if (paceMs === 0 && req.fault === undefined) return this.dispatchPlain(req, timeoutMs);
     try {
       const res = await this.pool.request({
         method: req.method,
@@ -76,6 +77,62 @@ export class Network {
     } catch (err) {
       return { kind: 'error', code: this.aborted ? 'ABORTED' : errorCode(err) };
     }
+  }
+
+  /**
+   * The common case (no pacing, no fault) straight on undici's dispatcher: the answer is
+   * gathered from the handler's callbacks, without a body stream and its promises per request,
+   * which is most of what a small JSON answer costs the client.
+   */
+  private dispatchPlain(req: HttpRequest, timeoutMs: number): Promise<RawResult> {
+    const limit = this.opts.maxBodyBytes;
+    return new Promise<RawResult>((resolve) => {
+      let status = 0;
+      let headers: Record<string, string | undefined> = {};
+      let headersAt = 0;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let abort: ((err?: Error) => void) | undefined;
+      let done = false;
+      const finish = (r: RawResult): void => {
+        if (done) return;
+        done = true;
+        resolve(r);
+      };
+      try {
+        this.pool.dispatch(
+          { method: req.method, path: req.path, headers: req.headers, body: req.body ?? null, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+          {
+            onConnect: (a) => {
+              abort = a;
+            },
+            onHeaders: (statusCode, raw) => {
+              status = statusCode;
+              headers = rawHeaders(raw);
+              headersAt = performance.now();
+              return true;
+            },
+            onData: (chunk) => {
+              size += chunk.length;
+              if (size > limit) {
+                finish({ kind: 'error', code: 'BODY_TOO_LARGE' });
+                abort?.(new Error('body too large'));
+                return false;
+              }
+              chunks.push(chunk);
+              return true;
+            },
+            onComplete: () => {
+              const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+              finish({ kind: 'response', status, headers, body, headersAt });
+            },
+            onError: (err) => finish({ kind: 'error', code: this.aborted ? 'ABORTED' : errorCode(err) }),
+          },
+        );
+      } catch (err) {
+        finish({ kind: 'error', code: this.aborted ? 'ABORTED' : errorCode(err) });
+      }
+    });
   }
 
   /** Fails every request in flight and every later one at once (the pool is destroyed). */
@@ -137,6 +194,19 @@ async function readBody(
     if (wait > 1) await sleep(wait);
   }
   return { body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size), cut: false };
+}
+
+/** undici's raw header list (name, value, name, value, ...) as lower-case names; repeats joined. */
+function rawHeaders(raw: Buffer[] | string[] | null): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  if (!raw) return out;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = String(raw[i]).toLowerCase();
+    const value = String(raw[i + 1]);
+    const prev = out[name];
+    out[name] = prev === undefined ? value : `${prev}, ${value}`;
+  }
+  return out;
 }
 
 function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string | undefined> {
