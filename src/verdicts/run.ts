@@ -11,7 +11,7 @@ import { DEFAULT_DEVICE_SETTINGS } from '../device/types.js';
 import { getDialect } from '../dialect/registry.js';
 import type { DeviceEvidence, EvidenceBatch, EvidenceCodec } from './evidence.js';
 import { DEFAULT_SERVER_FACTS, tokenNamer, type Rule, type ServerFacts, type VerdictContext } from './rule.js';
-import type { ServerDeviceView } from './server-agreement.js';
+import { lookUpDevices, type ServerDeviceView } from './server-agreement.js';
 import type { AdminApi, AppliedEvent } from './server-events.js';
 import { coapRetransmit, finalStateAgreement } from './rules/common.js';
 import { ONENET_RULES } from './rules/onenet.js';
@@ -26,7 +26,6 @@ export const rulesOf = (dialect: string): Rule[] => ALL_RULES.filter((r) => r.di
 export const MAX_VERDICT_SAMPLES = 5;
 /** Trace lines shown per sample (the first and the last ones). */
 export const MAX_TRACE_LINES = 60;
-const QUERY_BATCH = 5000;
 
 export interface VerdictInput {
   scenario: Scenario;
@@ -69,15 +68,6 @@ export function serverFactsOf(catalog: unknown): ServerFacts {
   };
 }
 
-async function lookUp(admin: AdminApi, ids: readonly string[], dialect: string): Promise<Map<string, ServerDeviceView>> {
-  const views = new Map<string, ServerDeviceView>();
-  for (let i = 0; i < ids.length; i += QUERY_BATCH) {
-    const answer = await admin.post<{ devices?: ServerDeviceView[] }>('/admin/devices/query', { ids: ids.slice(i, i + QUERY_BATCH), dialect });
-    for (const v of answer.devices ?? []) if (v && typeof v.id === 'string' && !('error' in v)) views.set(v.id, v);
-  }
-  return views;
-}
-
 /** A device's exchanges as trace lines, the middle elided past MAX_TRACE_LINES. */
 export function traceOf(d: DeviceEvidence, codec: EvidenceCodec<unknown, unknown> | undefined): VerdictTraceLine[] {
   const name = tokenNamer(d);
@@ -105,7 +95,7 @@ export async function runVerdicts(input: VerdictInput): Promise<VerdictReport[]>
   if (admin !== undefined) {
     try {
       server = serverFactsOf(await admin.get('/admin/catalog'));
-      views = await lookUp(admin, devices.map((d) => d.id), scenario.dialect);
+      views = await lookUpDevices(admin, devices.map((d) => d.id), scenario.dialect);
     } catch (err) {
       input.log?.(`verdicts: the server's view is not available (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): judged from the devices alone`);
     }

@@ -94,18 +94,26 @@ export function compareFinalStates(
 
 const BATCH = 5000;
 
+/**
+ * The server's view of each device (admin API, in batches); ids the server does not know, and
+ * answers that are not device views, are left out.
+ */
+export async function lookUpDevices(admin: AdminLookup, ids: readonly string[], dialect: string): Promise<Map<string, ServerDeviceView>> {
+  const views = new Map<string, ServerDeviceView>();
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const answer = await admin.post<{ devices?: ServerDeviceView[] }>('/admin/devices/query', { ids: ids.slice(i, i + BATCH), dialect });
+    for (const v of answer.devices ?? []) if (v && typeof v.id === 'string' && !('error' in v)) views.set(v.id, v);
+  }
+  return views;
+}
+
 export async function compareWithServer(
   dialect: string,
   finals: readonly { id: string; state: string }[],
   admin: AdminLookup,
 ): Promise<NonNullable<TransitionsReport['serverAgreement']>> {
   const rules = RULES[dialect] ?? {};
-  const ids = finals.filter((f) => rules[f.state]).map((f) => f.id);
-  const views = new Map<string, ServerDeviceView>();
-  for (let i = 0; i < ids.length; i += BATCH) {
-    const answer = await admin.post<{ devices: ServerDeviceView[] }>('/admin/devices/query', { ids: ids.slice(i, i + BATCH) });
-    for (const v of answer.devices ?? []) views.set(v.id, v);
-  }
+  const views = await lookUpDevices(admin, finals.filter((f) => rules[f.state]).map((f) => f.id), dialect);
   return compareFinalStates(dialect, finals, views);
 }
 
