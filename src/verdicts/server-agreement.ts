@@ -75,18 +75,17 @@ export function compareFinalStates(
   views: ReadonlyMap<string, ServerDeviceView>,
   maxSamples = 5,
 ): NonNullable<TransitionsReport['serverAgreement']> {
-  const rules = RULES[dialect] ?? {};
   let checked = 0;
   let disagreements = 0;
   const samples: { device: string; device_state: string; server_state: string }[] = [];
   for (const f of finals) {
-    const rule = rules[f.state];
     const view = views.get(f.id);
-    if (!rule || !view) continue;
+    const a = view && agreementOf(dialect, f.state, view);
+    if (!a) continue;
     checked++;
-    if (!rule.holds(view)) {
+    if (!a.holds) {
       disagreements++;
-      if (samples.length < maxSamples) samples.push({ device: f.id, device_state: f.state, server_state: `${serverStateOf(dialect, view)} (expected ${rule.describe})` });
+      if (samples.length < maxSamples) samples.push({ device: f.id, device_state: f.state, server_state: `${a.server} (expected ${a.expected})` });
     }
   }
   return { checked, disagreements, samples };
