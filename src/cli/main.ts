@@ -7,7 +7,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../config/load.js';
 import { loadDialectPlugin } from '../dialect/plugins.js';
-import { parseDuration } from '../config/units.js';
+import { parseDuration, parseTimeScale } from '../config/units.js';
 import { loadScenario, type ScenarioOverrides } from '../scenario/load.js';
 import { runScenario, defaultWorkers } from '../engine/run.js';
 import { formatSummary } from '../report/console.js';
@@ -29,7 +29,7 @@ interface RunArgs {
   devices?: number;
   workers?: number;
   duration?: string;
-  'time-scale'?: number;
+  'time-scale'?: string;
   seed?: number;
   out: string;
   'allow-remote': boolean;
@@ -42,7 +42,11 @@ function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'tar
   const o: ScenarioOverrides = {};
   if (a.devices !== undefined) o.devices = a.devices;
   if (a.seed !== undefined) o.seed = a.seed;
-  if (a['time-scale'] !== undefined) o.timeScale = a['time-scale'];
+  if (a['time-scale'] !== undefined) {
+    const scale = parseTimeScale(a['time-scale']);
+    if (scale === undefined) throw new UsageError(`--time-scale: "${a['time-scale']}" is not a number above 0 (at most 1000000) nor max`);
+    o.timeScale = scale;
+  }
   if (a.target !== undefined) o.targetUrl = a.target;
   if (a.duration !== undefined) {
     const ms = parseDuration(a.duration);
@@ -136,7 +140,7 @@ export function buildCli(argv: string[]): Argv {
           .option('devices', { type: 'number', describe: 'fleet size (cohort shares apply to it)' })
           .option('workers', { type: 'number', describe: 'worker threads (default: cores - 1)' })
           .option('duration', { type: 'string', describe: 'stop after this real time (e.g. 90s, 5m)' })
-          .option('time-scale', { type: 'number', describe: 'virtual seconds per real second' })
+          .option('time-scale', { type: 'string', describe: 'virtual seconds per real second, or max (as fast as the logic allows; embedded server only)' })
           .option('seed', { type: 'number', describe: 'seed of every random draw' })
           .option('out', { type: 'string', default: 'reports', describe: 'folder for the run folder with report.json' })
           .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --target' })

@@ -13,6 +13,8 @@ import { idAt } from '../catalog/id-range.js';
 import { loadCatalog, prepareCatalog } from '../catalog/load.js';
 import type { Catalog } from '../catalog/schema.js';
 import { ConfigError } from '../config/load.js';
+import { parseTimeScale } from '../config/units.js';
+import { timeScaleLabel, type TimeScale } from '../time/clock.js';
 import { parseIdRange } from '../catalog/id-range.js';
 import { LUAT_PATH, compareVersions } from '../protocol/luat.js';
 import { ONENET_PATHS } from '../protocol/onenet.js';
@@ -30,7 +32,7 @@ export interface ServeArgs {
   catalog?: string;
   'admin-token'?: string;
   seed?: number;
-  'time-scale'?: number;
+  'time-scale'?: string | number;
   fault?: string[];
   bug?: string[];
   'ban-limit'?: number;
@@ -48,8 +50,8 @@ export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = proc
   const host = a.host.trim();
   if (!LOOPBACK_HOST.test(host) && !a['allow-remote']) throw new ConfigError(`--host: ${host} is not a loopback address; pass --allow-remote to listen on it`);
   if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new ConfigError(`--seed: expected a non-negative integer, got ${String(a.seed)}`);
-  const scale = a['time-scale'];
-  if (scale !== undefined && !(Number.isFinite(scale) && scale > 0)) throw new ConfigError(`--time-scale: expected a number > 0, got ${String(scale)}`);
+  const scale = a['time-scale'] === undefined ? undefined : parseTimeScale(a['time-scale']);
+  if (a['time-scale'] !== undefined && scale === undefined) throw new ConfigError(`--time-scale: expected a number > 0 (at most 1000000) or max, got ${String(a['time-scale'])}`);
   const catalog: Catalog = a.catalog ? loadCatalog(a.catalog, env) : prepareCatalog(DEFAULT_CATALOG, env);
   const banLimit = a['ban-limit'];
   if (banLimit !== undefined) {
@@ -116,10 +118,10 @@ export function exampleLuatRequest(catalog: Catalog, url: string): string | unde
   return `curl -s -D - -o firmware.bin ${shellQuote(`${url}${LUAT_PATH}?${query.toString()}`)}`;
 }
 
-export function startBanner(o: { url: string; adminToken: string; tokenSource: TokenSource; catalogLabel: string; catalog: Catalog; scale: number; seed: number; virtualNowMs: number; bugs: readonly string[]; faults: FaultConfig }): string[] {
+export function startBanner(o: { url: string; adminToken: string; tokenSource: TokenSource; catalogLabel: string; catalog: Catalog; scale: TimeScale; seed: number; virtualNowMs: number; bugs: readonly string[]; faults: FaultConfig }): string[] {
   const lines = [`ota-swarm serve: listening on ${o.url} (OneNET and Luat APIs; admin API under ${o.url}/admin/)`];
   lines.push(o.tokenSource === 'random' ? `admin token: ${o.adminToken}  (random; fix it with --admin-token or ${ENV_ADMIN_TOKEN})` : `admin token: from ${o.tokenSource === 'flag' ? '--admin-token' : ENV_ADMIN_TOKEN}`);
-  lines.push(`catalog: ${o.catalogLabel}; seed ${o.seed}; time scale ${o.scale}x${o.bugs.length ? `; bugs: ${o.bugs.join(', ')}` : ''}${Object.keys(o.faults).length ? `; faults on: ${Object.keys(o.faults).join(', ')}` : ''}`);
+  lines.push(`catalog: ${o.catalogLabel}; seed ${o.seed}; time scale ${timeScaleLabel(o.scale)}${o.bugs.length ? `; bugs: ${o.bugs.join(', ')}` : ''}${Object.keys(o.faults).length ? `; faults on: ${Object.keys(o.faults).join(', ')}` : ''}`);
   const check = exampleOnenetCheck(o.catalog, o.url, o.virtualNowMs);
   const luat = exampleLuatRequest(o.catalog, o.url);
   if (check) lines.push('OneNET check:', `  ${check}`);
@@ -152,7 +154,7 @@ export async function runServe(a: ServeArgs, env: NodeJS.ProcessEnv = process.en
       tokenSource,
       catalogLabel,
       catalog,
-      scale: server.clock.scale,
+      scale: Number.isFinite(server.clock.scale) ? server.clock.scale : 'max',
       seed: options.seed ?? catalog.seed,
       virtualNowMs: server.clock.now(),
       bugs: options.bugs ?? [],
@@ -181,7 +183,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('catalog', { type: 'string', describe: 'catalog YAML (default: the built-in catalog of the default scenarios)' })
       .option('admin-token', { type: 'string', describe: `bearer token of /admin/ (else ${ENV_ADMIN_TOKEN}, else random and printed)` })
       .option('seed', { type: 'number', describe: 'seed of tokens, fault draws and diff build times (default: the catalog seed)' })
-      .option('time-scale', { type: 'number', describe: 'virtual seconds per real second (ban days, token expiry, diff builds)' })
+      .option('time-scale', { type: 'string', describe: 'virtual seconds per real second (ban days, token expiry, diff builds), or max: each request is judged at the instant its x-ota-swarm-virtual-ms header gives' })
       .option('fault', { type: 'string', array: true, describe: 'ENDPOINT.KNOB=VALUE, repeatable (e.g. check.latency=fixed:50ms, download.resetAfter=4096, progress.drop=0.1)' })
       .option('bug', { type: 'string', array: true, describe: 'named bug to switch on, repeatable (see docs/server.md)' })
       .option('ban-limit', { type: 'number', describe: 'Luat requests per device per day before the loop ban (default 10)' })

@@ -7,6 +7,8 @@
 const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$/;
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 
+import type { TimeScale } from '../time/clock.js';
+
 export function parseDuration(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : undefined;
   if (typeof v !== 'string') return undefined;
@@ -42,4 +44,14 @@ export function formatMs(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(2)}s`;
   if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)}m`;
   return `${(ms / 3_600_000).toFixed(1)}h`;
+}
+
+/** Largest numeric time scale: a day in under 0.1 s; beyond it, `max` is the honest choice. */
+export const MAX_NUMERIC_TIME_SCALE = 1_000_000;
+
+/** A time scale as a flag or field gives it: a number in (0, 1e6] or `max`; undefined otherwise. */
+export function parseTimeScale(v: unknown): TimeScale | undefined {
+  if (v === 'max') return 'max';
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) && n > 0 && n <= MAX_NUMERIC_TIME_SCALE ? n : undefined;
 }

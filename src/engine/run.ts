@@ -20,6 +20,7 @@ import { runVerdicts } from '../verdicts/run.js';
 import { scheduleServerEvents, type AppliedEvent } from '../verdicts/server-events.js';
 import { compiledSibling } from './worker-file.js';
 import { resolveTarget, type ResolvedTarget } from './target.js';
+import { Frontier } from '../time/frontier.js';
 import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.js';
 import type { ShardResult, ShardTask } from './shard-task.js';
 import { MessageChannel } from 'node:worker_threads';
@@ -88,6 +89,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
   const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false });
+  const maxScale = clock.scale === 'max';
   const stopBuffer = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stopBuffer);
   const progressBuffer = new SharedArrayBuffer(workers * PROGRESS_FIELDS * 4);
@@ -119,9 +121,14 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     : undefined;
 
   const results: ShardResult[] = [];
-  const runStartVirtual = new ScaledClock(clock).now() + startLeadMs(Math.ceil(scenario.fleet.devices / workers)) * clock.scale;
+  // Under max nothing is due at a wall-clock instant, so no start lead is needed.
+  const runStartVirtual = clock.scale === 'max' ? clock.virtualMs : new ScaledClock(clock).now() + startLeadMs(Math.ceil(scenario.fleet.devices / workers)) * clock.scale;
+  const frontier = clock.scale === 'max' ? Frontier.share(workers, runStartVirtual, scenario.engine.lookaheadMs) : undefined;
   let virtualEnd = runStartVirtual;
-  const serverEvents = scheduleServerEvents(scenario.server.events ?? [], target.admin, new ScaledClock(clock), runStartVirtual, log);
+  const events = scenario.server.events ?? [];
+  const serverEvents =
+    frontier ? scheduleServerEvents(events, target.admin, { kind: 'frontier', frontier: new Frontier(frontier) }, runStartVirtual, log)
+    : scheduleServerEvents(events, target.admin, { kind: 'clock', clock: new ScaledClock(clock) }, runStartVirtual, log);
   try {
     const tasks = Array.from({ length: workers }, (_, workerIndex): ShardTask => ({
       scenario,
@@ -129,6 +136,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       baseUrl: target.baseUrl,
       clock,
       runStartVirtual,
+      ...(frontier ? { frontier } : {}),
       workerIndex,
       workers,
       stop: stopBuffer,
@@ -150,8 +158,8 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       if (s.status === 'fulfilled') results.push(s.value);
       else errors.push(`worker failed: ${oneLine(s.reason)}`);
     }
-    virtualEnd = new ScaledClock(clock).now();
-    const events = await serverEvents.settle();
+    virtualEnd = maxScale ? Math.max(runStartVirtual, ...results.map((r) => r.outcome.virtualEnd)) : new ScaledClock(clock).now();
+    const applied = await serverEvents.settle();
     if (results.some((r) => r.outcome.end === 'virtual-limit') && endedBy === 'completed') endedBy = 'duration';
     if (errors.length > 0 && endedBy === 'completed') endedBy = 'error';
 
@@ -167,7 +175,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       endedBy,
       errors,
       log,
-      events,
+      events: applied,
     });
     return report;
   } finally {
@@ -230,6 +238,9 @@ async function buildReport(b: BuildInput): Promise<Report> {
   const backpressureWaits = results.reduce((n, r) => n + r.outcome.backpressureWaits, 0);
   const queuedSends = results.reduce((n, r) => n + r.outcome.queuedSends, 0);
   const harness = harnessReport(mergeLagSnapshots(results.map((r) => r.lag)), b.workers, operations, { maxInFlightHits: queuedSends });
+  if (scenario.timeScale === 'max') {
+    harness.notes.push('time scale max: devices act as soon as the harness can take them, so no schedule lag is measured and the wait in the harness is part of every latency from intent');
+  }
   if (backpressureWaits > 0) {
     harness.notes.push(`devices were held back ${backpressureWaits} time(s) while the send queue was full: the target was slower than the fleet`);
   }

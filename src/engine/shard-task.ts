@@ -6,6 +6,7 @@ import type { MetricsSnapshot, LagSnapshot } from '../metrics/recorder.js';
 import type { TransitionCheck } from '../metrics/transitions.js';
 import type { SeriesSnapshot } from '../metrics/series.js';
 import type { ShardOutcome } from './shard.js';
+import type { FrontierShare } from '../time/frontier.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { EvidenceBatch } from '../verdicts/evidence.js';
 
@@ -15,6 +16,8 @@ export interface ShardTask {
   baseUrl: string;
   clock: ClockOrigin;
   runStartVirtual: number;
+  /** Under `--time-scale max`: the frontier every worker shares (engine/frontier.ts). */
+  frontier?: FrontierShare;
   workerIndex: number;
   workers: number;
   /** Int32Array[1]: non-zero tells every worker to stop. */

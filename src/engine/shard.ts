@@ -20,14 +20,36 @@ import type { DeviceRadio } from './radio.js';
 import { DownloadSink } from './download-sink.js';
 import { ProgressField } from './progress.js';
 import type { EvidenceCollector } from '../verdicts/collect.js';
+import type { Frontier } from '../time/frontier.js';
+import { formatVirtualTime, VIRTUAL_TIME_HEADER } from '../protocol/virtual-time.js';
 
 type AnyState = { readonly kind: string };
+
+/**
+ * What moves virtual time: a clock that runs `scale` times faster than the wall (timers wait in
+ * real time), or, under `--time-scale max`, the frontier shared with the other workers (nothing
+ * waits; an event runs as soon as the slowest worker is close enough behind).
+ */
+export type ShardTiming = { kind: 'clock'; clock: Clock } | { kind: 'frontier'; frontier: Frontier; index: number };
+
+/** An answer measured on arrival, handed to its device at the virtual instant it completes. */
+interface Delivery {
+  request: unknown;
+  result: HttpResult;
+  answer: unknown;
+  outcome: string;
+  isError: boolean;
+  at: { decided: number; sent: number };
+}
+
+/** Work a device has waiting in the heap: a request its radio holds back, or an answer not yet due. */
+type Held = { kind: 'request'; request: unknown } | { kind: 'answer'; delivery: Delivery };
 
 export interface ShardDeps {
   plugin: DialectPlugin<AnyState, unknown, unknown>;
   plan: FleetPlan;
   target: DialectTarget;
-  clock: Clock;
+  timing: ShardTiming;
   /** Virtual instant the run started at; device arrivals are offsets from it. */
   runStartVirtual: number;
   /** Virtual offset from the start after which no device is woken any more. */
@@ -58,6 +80,8 @@ export type ShardEnd = 'completed' | 'stopped' | 'virtual-limit';
 
 export interface ShardOutcome {
   end: ShardEnd;
+  /** The furthest virtual instant the shard reached. */
+  virtualEnd: number;
   started: number;
   stopped: number;
   requests: number;
@@ -79,8 +103,14 @@ export class ShardRunner {
   private readonly radios = new Map<number, DeviceRadio | undefined>();
   /** Virtual instant of each device's last radio activity (-Infinity: none yet). */
   private readonly lastActivity: Float64Array;
-  /** Requests a device decided on but its radio holds back (PSM sleep, RRC set-up), by slot. */
-  private readonly held = new Map<number, unknown>();
+  /** Work a device has waiting in the heap (see Held), by slot. */
+  private readonly held = new Map<number, Held>();
+  /** Under a frontier: the virtual instant each device's request in flight was sent at. */
+  private readonly inFlightAt: TimerHeap | undefined;
+  /** Under a frontier: the furthest virtual instant acted on. */
+  private reached: number;
+  private kickPending = false;
+  private waitingForFrontier = false;
   private stoppedDevices = 0;
   private startedDevices = 0;
   private requests = 0;
@@ -99,6 +129,13 @@ export class ShardRunner {
     this.states = new Array(d.count);
     this.lastActivity = new Float64Array(d.radioOf ? d.count : 0).fill(-Infinity);
     this.limit = pLimit(d.maxInFlight);
+    this.inFlightAt = d.timing.kind === 'frontier' ? new TimerHeap(d.count) : undefined;
+    this.reached = d.runStartVirtual;
+  }
+
+  /** The virtual instant now: the clock's, or under a frontier the furthest one acted on. */
+  private virtualNow(): number {
+    return this.d.timing.kind === 'clock' ? this.d.timing.clock.now() : this.reached;
   }
 
   async run(): Promise<ShardOutcome> {
@@ -113,6 +150,7 @@ export class ShardRunner {
     const end = await done;
     return {
       end,
+      virtualEnd: this.virtualNow(),
       started: this.startedDevices,
       stopped: this.stoppedDevices,
       requests: this.requests,
@@ -137,40 +175,97 @@ export class ShardRunner {
   }
 
   private pump = (): void => {
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = Infinity;
-    if (this.stopping) return;
-    const { clock, maxVirtualMs, runStartVirtual } = this.d;
+    if (this.stopping || this.end !== undefined) return;
+    const { timing, maxVirtualMs, runStartVirtual } = this.d;
     const horizon = maxVirtualMs === undefined ? Infinity : runStartVirtual + maxVirtualMs;
-    const now = clock.now();
+    const version = timing.kind === 'frontier' ? timing.frontier.version() : 0;
+    // Due now: up to the clock's instant, or (frontier) strictly before its limit.
+    const upTo = timing.kind === 'clock' ? timing.clock.now() : timing.frontier.limit();
+    const isDue = timing.kind === 'clock' ? (due: number) => due <= upTo : (due: number) => due < upTo;
     // Back-pressure: while the send queue is deep, devices wait in the heap; their due time is
     // kept, so the wait shows in the latency measured from it.
     const queueCap = this.d.maxInFlight * 2;
-    while (this.heap.peekDue() <= now) {
+    while (isDue(this.heap.peekDue())) {
       if (this.limit.pendingCount > queueCap) {
         this.backpressureWaits++;
+        this.publishFloor(horizon);
         this.arm(performance.now() + 5);
         return;
       }
       const due = this.heap.peekDue();
       if (due > horizon) break;
       const slot = this.heap.pop();
-      const dueReal = clock.realAt(due);
-      this.d.lag.recordScheduleLag(Math.max(0, performance.now() - dueReal));
+      let dueReal: number;
+      if (timing.kind === 'clock') {
+        dueReal = timing.clock.realAt(due);
+        this.d.lag.recordScheduleLag(Math.max(0, performance.now() - dueReal));
+      } else {
+        // No wall-clock schedule to be late for: the device means to act as it is taken.
+        dueReal = performance.now();
+        if (due > this.reached) this.reached = due;
+      }
       this.wake(slot, due, dueReal);
     }
     if (this.heap.peekDue() > horizon && this.inFlight === 0) {
       this.finish(this.stoppedDevices === this.d.count ? 'completed' : 'virtual-limit');
       return;
     }
-    this.arm(clock.realAt(this.heap.peekDue()));
+    if (timing.kind === 'clock') {
+      this.arm(timing.clock.realAt(this.heap.peekDue()));
+      return;
+    }
+    this.publishFloor(horizon);
+    if (this.heap.peekDue() <= horizon) this.awaitFrontier(timing.frontier, version);
   };
 
+  /** Frontier: the earliest instant this shard may still act at, for the other workers to see. */
+  private publishFloor(horizon: number): void {
+    const { timing } = this.d;
+    if (timing.kind !== 'frontier') return;
+    const next = this.heap.peekDue();
+    timing.frontier.publish(timing.index, Math.min(next > horizon ? Infinity : next, this.inFlightAt?.peekDue() ?? Infinity));
+  }
+
+  /** Frontier: pump again once another worker (or the main thread) has moved it. */
+  private awaitFrontier(frontier: Frontier, version: number): void {
+    if (this.waitingForFrontier) return;
+    this.waitingForFrontier = true;
+    void frontier.changed(version).then(() => {
+      this.waitingForFrontier = false;
+      this.kick();
+    });
+  }
+
+  /** Pumps soon, once however often it is asked before then. */
+  private kick(): void {
+    if (this.kickPending || this.end !== undefined) return;
+    this.kickPending = true;
+    setImmediate(() => {
+      this.kickPending = false;
+      this.pump();
+    });
+  }
+
+  /** The device's next event is due at virtual `at`: make sure a pump comes by then. */
+  private wakeBy(at: number): void {
+    const { timing } = this.d;
+    if (timing.kind === 'frontier') {
+      this.kick();
+      return;
+    }
+    const atReal = timing.clock.realAt(at);
+    if (atReal < this.armedFor) this.arm(atReal);
+  }
+
   private wake(slot: number, due: number, dueReal: number): void {
-    if (this.held.has(slot)) {
-      const request = this.held.get(slot);
+    const held = this.held.get(slot);
+    if (held !== undefined) {
       this.held.delete(slot);
-      this.dispatch(slot, request, dueReal, due);
+      if (held.kind === 'request') this.dispatch(slot, held.request, dueReal, due);
+      else this.deliver(slot, held.delivery, dueReal, due);
       return;
     }
     const { plugin } = this.d;
@@ -203,7 +298,7 @@ export class ShardRunner {
         break;
       case 'sleep':
         this.heap.schedule(slot, action.until);
-        if (this.d.clock.realAt(action.until) < this.armedFor) this.arm(this.d.clock.realAt(action.until));
+        this.wakeBy(action.until);
         break;
       case 'stop':
         this.d.evidence?.stop(slot, step.state);
@@ -224,10 +319,9 @@ export class ShardRunner {
       const at = uplinkStart(radio.config, tVirtual, this.lastActivity[slot] as number);
       if (at > tVirtual) {
         // Not harness lateness: the device itself cannot talk before `at`; it means to act then.
-        this.held.set(slot, request);
+        this.held.set(slot, { kind: 'request', request });
         this.heap.schedule(slot, at);
-        const atReal = this.d.clock.realAt(at);
-        if (atReal < this.armedFor) this.arm(atReal);
+        this.wakeBy(at);
         return;
       }
     }
@@ -235,9 +329,10 @@ export class ShardRunner {
   }
 
   private dispatch(slot: number, request: unknown, intendedReal: number, tVirtual: number): void {
-    const { plugin, target, clock } = this.d;
+    const { plugin, target, timing } = this.d;
     const radio = this.radioOf(slot);
     if (radio) this.lastActivity[slot] = tVirtual;
+    this.inFlightAt?.schedule(slot, tVirtual);
     this.inFlight++;
     Atomics.add(this.d.progress, ProgressField.inFlight, 1);
     const timeoutMs = this.settingsOf(slot).requestTimeoutMs;
@@ -247,23 +342,28 @@ export class ShardRunner {
       // Exactly once per send, whether its answer is handled or handling it failed.
       if (landed) return;
       landed = true;
+      this.inFlightAt?.cancel(slot);
       this.inFlight--;
       Atomics.sub(this.d.progress, ProgressField.inFlight, 1);
     };
     void this.limit(async () => {
-      const sentVirtual = clock.now();
-      const http = plugin.wire.encode(request, target, sentVirtual);
-      const paceMs = radio?.link && http.download ? linkPaceMs(radio.link, http, clock.scale) : 0;
+      // Under a frontier, time stands still while a request waits or travels.
+      const sentVirtual = timing.kind === 'clock' ? timing.clock.now() : tVirtual;
+      let http = plugin.wire.encode(request, target, sentVirtual);
+      if (timing.kind === 'frontier') http = { ...http, headers: { ...http.headers, [VIRTUAL_TIME_HEADER]: formatVirtualTime(sentVirtual) } };
+      // The link's transfer time: waited for in real time under a clock, added to virtual time under a frontier.
+      const transferMs = radio?.link && http.download ? linkTransferMs(radio.link, http) : 0;
+      const paceMs = timing.kind === 'clock' ? transferMs / timing.clock.scale : 0;
       const sentReal = performance.now();
       const raw =
         this.stopping ? ({ kind: 'error', code: 'ABORTED' } as const)
-        : paceMs === Infinity ? ({ kind: 'error', code: 'NO_SIGNAL' } as const)
+        : transferMs === Infinity ? ({ kind: 'error', code: 'NO_SIGNAL' } as const)
         : await this.d.send(http, timeoutMs, paceMs);
-      return { http, raw, sentReal, paced: paceMs > 0, at: { decided: tVirtual, sent: sentVirtual } };
+      return { http, raw, sentReal, paced: paceMs > 0, transferMs, at: { decided: tVirtual, sent: sentVirtual } };
     })
-      .then(({ http, raw, sentReal, paced, at }) => {
+      .then(({ http, raw, sentReal, paced, transferMs, at }) => {
         land();
-        this.onResult(slot, request, http, raw, intendedReal, sentReal, paced, at);
+        this.onResult(slot, request, http, raw, intendedReal, sentReal, paced, transferMs, at);
       })
       .catch((err: unknown) => {
         // A bug in a machine or codec must not hang the shard: the device is counted as crashed.
@@ -280,6 +380,7 @@ export class ShardRunner {
     intendedReal: number,
     sentReal: number,
     paced: boolean,
+    transferMs: number,
     at: { decided: number; sent: number },
   ): void {
     // A paced body takes as long as the simulated link makes it: the server's latency ends at its
@@ -287,7 +388,7 @@ export class ShardRunner {
     const doneReal = paced && raw.kind === 'response' ? raw.headersAt : performance.now();
     this.requests++;
     Atomics.add(this.d.progress, ProgressField.requests, 1);
-    const { plugin, clock } = this.d;
+    const { plugin, timing } = this.d;
     const result = this.withDownload(slot, http, raw);
     const answer = plugin.wire.decode(request, result);
     const outcome = plugin.wire.outcomeOf(answer);
@@ -302,13 +403,27 @@ export class ShardRunner {
       return;
     }
     this.d.recorder.record(plugin.wire.operationOf(request), outcome, isError, intendedReal, sentReal, doneReal);
-    const now = clock.now();
+    const delivery: Delivery = { request, result, answer, outcome, isError, at };
+    if (timing.kind === 'clock') {
+      this.deliver(slot, delivery, doneReal, timing.clock.now());
+      return;
+    }
+    // Under a frontier the answer lands when the link has carried it, in turn with every other event.
+    const answeredAt = at.sent + (Number.isFinite(transferMs) ? transferMs : 0);
+    this.held.set(slot, { kind: 'answer', delivery });
+    this.heap.schedule(slot, answeredAt);
+    this.kick();
+  }
+
+  /** The device hears its answer at virtual `now`. */
+  private deliver(slot: number, dl: Delivery, intendedReal: number, now: number): void {
+    const { plugin } = this.d;
     if (this.d.radioOf) this.lastActivity[slot] = now;
-    this.d.series.request(now, isError);
+    this.d.series.request(now, dl.isError);
     const state = this.states[slot] as AnyState;
-    const step = plugin.machine.onAnswer(state, answer, this.profileOf(slot), this.settingsOf(slot), now);
-    this.d.evidence?.exchange(slot, request, result, answer, outcome, step.state, { ...at, answered: now });
-    this.apply(slot, step, doneReal, outcome, now);
+    const step = plugin.machine.onAnswer(state, dl.answer, this.profileOf(slot), this.settingsOf(slot), now);
+    this.d.evidence?.exchange(slot, dl.request, dl.result, dl.answer, dl.outcome, step.state, { ...dl.at, answered: now });
+    this.apply(slot, step, intendedReal, dl.outcome, now);
     if (this.heap.size === 0 && this.inFlight === 0 && this.end === undefined && this.stoppedDevices < this.d.count) {
       // Every device is either stopped or waiting on nothing: nothing can happen any more.
       this.finish('completed');
@@ -324,7 +439,7 @@ export class ShardRunner {
 
   private crash(slot: number, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
-    this.d.log.append(slot, this.d.clock.now() - this.d.runStartVirtual, 'harness-error', message.slice(0, 80));
+    this.d.log.append(slot, this.virtualNow() - this.d.runStartVirtual, 'harness-error', message.slice(0, 80));
     this.d.series.moved(this.states[slot]?.kind, 'harness-error');
     this.states[slot] = { kind: 'harness-error' };
     this.d.evidence?.stop(slot, { kind: 'harness-error' });
@@ -353,7 +468,7 @@ export class ShardRunner {
 
   private checkStop(): void {
     if (this.end !== undefined) return;
-    this.d.series.sampleStates(this.d.clock.now(), this.d.count - this.startedDevices);
+    this.d.series.sampleStates(this.virtualNow(), this.d.count - this.startedDevices);
     if (Atomics.load(this.d.stopFlag, 0) !== 0 && !this.stopping) {
       this.stopping = true;
       if (this.timer) clearTimeout(this.timer);
@@ -369,8 +484,10 @@ export class ShardRunner {
 
   private finish(end: ShardEnd): void {
     if (this.end !== undefined) return;
-    this.d.series.sampleStates(this.d.clock.now(), this.d.count - this.startedDevices);
+    this.d.series.sampleStates(this.virtualNow(), this.d.count - this.startedDevices);
     this.end = end;
+    // Nothing more from this shard: the others must not wait for it.
+    if (this.d.timing.kind === 'frontier') this.d.timing.frontier.publish(this.d.timing.index, Infinity);
     if (this.timer) clearTimeout(this.timer);
     if (this.poll) clearInterval(this.poll);
     this.timer = undefined;
@@ -409,10 +526,9 @@ function isOneByteError(raw: { headers: Readonly<Record<string, string | undefin
 
 const RANGE = /bytes=(\d+)-(\d+)/;
 
-/** Real ms a download answer takes over the device's link (Infinity: no link at all). */
-function linkPaceMs(link: LinkConfig, http: HttpRequest, scale: number): number {
+/** Virtual ms a download answer takes over the device's link (Infinity: no link at all). */
+function linkTransferMs(link: LinkConfig, http: HttpRequest): number {
   const m = RANGE.exec(http.headers['range'] ?? http.headers['Range'] ?? '');
   const bytes = m ? Number(m[2]) - Number(m[1]) + 1 : (http.download?.total ?? 0);
-  const virtualMs = transferTimeMs(link, Math.max(0, bytes));
-  return Number.isFinite(virtualMs) ? virtualMs / scale : Infinity;
+  return transferTimeMs(link, Math.max(0, bytes));
 }

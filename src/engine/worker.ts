@@ -12,7 +12,8 @@ import { OperationRecorder, LagRecorder } from '../metrics/recorder.js';
 import { TransitionLog } from '../metrics/transitions.js';
 import { SeriesRecorder } from '../metrics/series.js';
 import { Network } from './network.js';
-import { ShardRunner } from './shard.js';
+import { ShardRunner, type ShardTiming } from './shard.js';
+import { Frontier } from '../time/frontier.js';
 import { PROGRESS_FIELDS } from './progress.js';
 import type { ShardResult, ShardTask } from './shard-task.js';
 import { LIVE_EVERY_MS, type LivePost } from './live.js';
@@ -26,12 +27,12 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const plan = expandFleet(scenario);
   const count = Math.max(0, Math.ceil((plan.total - workerIndex) / workers));
   const globalIndex = (slot: number): number => workerIndex + slot * workers;
-  const clock = new ScaledClock(task.clock);
+  const timing: ShardTiming = task.frontier ? { kind: 'frontier', frontier: new Frontier(task.frontier), index: workerIndex } : { kind: 'clock', clock: new ScaledClock(task.clock) };
   const network = new Network({ origin: task.baseUrl, connections: scenario.engine.connectionsPerWorker, maxBodyBytes: 300 * 1024 * 1024 });
   const recorder = new OperationRecorder();
   const lag = new LagRecorder();
   const log = new TransitionLog(count);
-  const series = new SeriesRecorder(task.runStartVirtual, task.clock.scale);
+  const series = new SeriesRecorder(task.runStartVirtual, task.clock.scale, { realStartWallMs: task.clock.wallMs, virtualSpanMs: scenario.stop.maxVirtualMs });
   const progress = new Int32Array(task.progress, workerIndex * PROGRESS_FIELDS * 4, PROGRESS_FIELDS);
   lag.start();
   const evidence = EvidenceCollector.for(plugin, {
@@ -45,7 +46,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     plugin,
     plan,
     target: task.target,
-    clock,
+    timing,
     runStartVirtual: task.runStartVirtual,
     maxVirtualMs: scenario.stop.maxVirtualMs,
     count,

@@ -4,6 +4,10 @@
  * bucket by bucket (counts merge exactly, like histograms).
  */
 import type { StateSeries, TimeSeries } from '../report/types.js';
+import type { TimeScale } from '../time/clock.js';
+
+/** Virtual buckets over a capped run under --time-scale max. */
+const MAX_SCALE_BUCKETS = 600;
 
 /** Growable counters indexed by bucket. */
 class Buckets {
@@ -34,20 +38,32 @@ export class SeriesRecorder {
   private readonly counts = new Map<string, number>();
   readonly virtualBucketMs: number;
 
+  /** Under `max`: wall-clock ms (epoch) at the run's start, where real second 0 begins. */
+  private readonly realStartWallMs: number;
+
   /**
    * `scale` virtual ms per real ms: a virtual bucket spans as much virtual time as one real
-   * second does, so both series have about as many buckets.
+   * second does, so both series have about as many buckets. Under `max` virtual and real time
+   * are unrelated: real seconds are read off the wall clock from `realStartWallMs`, and a virtual
+   * bucket is a 600th of `virtualSpanMs` (the run's virtual cap, when it has one), else a minute.
    */
   constructor(
     private readonly runStartVirtual: number,
-    private readonly scale: number,
+    private readonly scale: TimeScale,
+    opts: { realStartWallMs?: number; virtualSpanMs?: number | undefined } = {},
   ) {
-    this.virtualBucketMs = 1000 * Math.max(1, scale);
+    this.realStartWallMs = opts.realStartWallMs ?? Date.now();
+    this.virtualBucketMs =
+      scale !== 'max' ? 1000 * Math.max(1, scale)
+      : opts.virtualSpanMs !== undefined ? 1000 * Math.max(1, Math.ceil(opts.virtualSpanMs / MAX_SCALE_BUCKETS / 1000))
+      : 60_000;
   }
 
   private buckets(tVirtual: number): [number, number] {
     const sinceStart = tVirtual - this.runStartVirtual;
-    return [Math.floor(sinceStart / this.scale / 1000), Math.floor(sinceStart / this.virtualBucketMs)];
+    const realSecond =
+      this.scale === 'max' ? Math.floor((performance.timeOrigin + performance.now() - this.realStartWallMs) / 1000) : Math.floor(sinceStart / this.scale / 1000);
+    return [realSecond, Math.floor(sinceStart / this.virtualBucketMs)];
   }
 
   request(tVirtual: number, isError: boolean): void {

@@ -44,7 +44,7 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
     devices(report.devices, p),
     transitions(report.transitions, p),
     verdicts(report.verdicts, p),
-    harness(report.harness, p),
+    harness(report.harness, p, report.timeScale === 'max'),
     expectations(report, p),
     errors(report.errors, p),
     [verdict(report, p)],
@@ -61,7 +61,7 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
 function header(r: Report, p: Palette): string[] {
   const rows: [string, string][] = [
     ['target', scrub(r.target)],
-    ['dialect', `${r.dialect} · seed ${r.seed} · time scale ×${num(r.timeScale)}`],
+    ['dialect', `${r.dialect} · seed ${r.seed} · time scale ${r.timeScale === 'max' ? '×max' : `×${num(r.timeScale)}`}`],
     ['devices', `${count(r.devices.total)} (${count(r.devices.started)} started)`],
     ['duration', `${formatMs(r.durationMs)} real · ${formatMs(r.virtualDurationMs)} virtual · ended by ${r.endedBy}`],
     ['started', r.startedAt],
@@ -154,10 +154,12 @@ function verdictTrace(trace: readonly VerdictTraceLine[]): string[] {
   return [...trace.slice(0, VERDICT_TRACE_LINES - 3).map(line), `… ${trace.length - VERDICT_TRACE_LINES + 1} more …`, ...trace.slice(-2).map(line)];
 }
 
-function harness(h: HarnessReport, p: Palette): string[] {
+/** `unscheduled`: under --time-scale max no timer has a wall-clock instant to be late for. */
+function harness(h: HarnessReport, p: Palette, unscheduled: boolean): string[] {
   const lag = (name: string, l: HarnessReport['eventLoopLagMs']): string => `${name} p99 ${formatMs(l.p99)} (max ${formatMs(l.max)})`;
+  const scheduleLag = unscheduled ? 'schedule lag not measured (×max)' : lag('schedule lag', h.scheduleLagMs);
   const lines = [
-    `${p.bold('harness')}  ${h.workers} worker${h.workers === 1 ? '' : 's'} · ${lag('event-loop lag', h.eventLoopLagMs)} · ${lag('schedule lag', h.scheduleLagMs)}`,
+    `${p.bold('harness')}  ${h.workers} worker${h.workers === 1 ? '' : 's'} · ${lag('event-loop lag', h.eventLoopLagMs)} · ${scheduleLag}`,
   ];
   if (h.bottleneck) lines.push(p.red(p.bold('  ⚠ BOTTLENECK: the harness itself was the bottleneck; latencies include its own lateness')));
   for (const note of h.notes) lines.push(`    - ${scrub(note)}`);

@@ -46,7 +46,7 @@ export function renderHtmlWith(report: Report, lib: ChartLibrary): string {
     finalStatesSection(report),
     transitionsSection(report),
     verdictsSection(report),
-    harnessSection(report.harness),
+    harnessSection(report.harness, report.timeScale === 'max'),
     errorsSection(report.errors),
     footer(report, lib),
   ].join('\n');
@@ -82,7 +82,7 @@ function header(r: Report): string {
     ['target', r.target],
     ['dialect', r.dialect],
     ['seed', String(r.seed)],
-    ['time scale', `×${num(r.timeScale)}`],
+    ['time scale', r.timeScale === 'max' ? '×max (as fast as the logic allows)' : `×${num(r.timeScale)}`],
     ['devices', `${count(r.devices.total)} (${count(r.devices.started)} started)`],
     ['duration', `${formatMs(r.durationMs)} real · ${formatMs(r.virtualDurationMs)} virtual`],
     ['ended by', r.endedBy],
@@ -262,7 +262,8 @@ function verdictDetails(v: VerdictReport, s: VerdictReport['samples'][number], o
 </details>`;
 }
 
-function harnessSection(h: HarnessReport): string {
+/** `unscheduled`: under --time-scale max no timer has a wall-clock instant to be late for. */
+function harnessSection(h: HarnessReport, unscheduled: boolean): string {
   const banner = h.bottleneck
     ? `<div class="banner banner-bad" id="bottleneck">The harness itself was the bottleneck of this run: its latencies include the harness's own lateness, so they overstate the server's.<ul>${h.notes.map((n) => `<li>${text(n)}</li>`).join('')}</ul></div>`
     : '';
@@ -274,7 +275,7 @@ ${banner}
 <p>${mark(!h.bottleneck)} ${plural(h.workers, 'worker')}${h.bottleneck ? '' : ' · the harness kept up'}</p>
 <table class="narrow"><thead><tr><th>lag</th><th class="num">p50</th><th class="num">p99</th><th class="num">max</th></tr></thead><tbody>
 ${lagRow('event-loop lag (workers)', h.eventLoopLagMs)}
-${lagRow('scheduling lag (device timers)', h.scheduleLagMs)}
+${unscheduled ? '<tr><td>scheduling lag (device timers)</td><td class="num" colspan="3">not measured (×max)</td></tr>' : lagRow('scheduling lag (device timers)', h.scheduleLagMs)}
 </tbody></table>${notes}
 </section>`;
 }

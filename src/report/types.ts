@@ -147,7 +147,8 @@ export interface Report {
   target: string;
   dialect: string;
   seed: number;
-  timeScale: number;
+  /** Virtual ms per real ms, or `max` (no wall clock paced the run). */
+  timeScale: number | 'max';
   startedAt: string;
   /** Virtual instant (ms since the epoch) the run's devices count from; transition times are relative to it. */
   virtualStartMs: number;

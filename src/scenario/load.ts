@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parseIdRange, rangeSize, type IdRange } from '../catalog/id-range.js';
 import { ConfigError, parseYaml, type Located } from '../config/load.js';
-import { parseDuration, parseShare, parseSize } from '../config/units.js';
+import { parseDuration, parseShare, parseSize, parseTimeScale } from '../config/units.js';
+import type { TimeScale } from '../time/clock.js';
 import { validateRadioMode } from '../radio/model.js';
 import type { WakePattern } from '../radio/wake.js';
 import type { Distribution } from '../random/distribution.js';
@@ -22,7 +23,7 @@ import type { CutPoint } from '../device/types.js';
 export interface ScenarioOverrides {
   devices?: number;
   durationMs?: number;
-  timeScale?: number;
+  timeScale?: TimeScale;
   seed?: number;
   targetUrl?: string;
 }
@@ -66,9 +67,7 @@ function checkOverrides(o: ScenarioOverrides): void {
   };
   if (o.devices !== undefined && !(Number.isSafeInteger(o.devices) && o.devices >= 1)) bad('--devices', 'a positive integer');
   if (o.durationMs !== undefined && !(Number.isFinite(o.durationMs) && o.durationMs > 0)) bad('--duration', 'a positive duration, e.g. 90s or 5m');
-  if (o.timeScale !== undefined && !(Number.isFinite(o.timeScale) && o.timeScale > 0 && o.timeScale <= 1_000_000)) {
-    bad('--time-scale', 'a number above 0 and at most 1000000');
-  }
+  if (o.timeScale !== undefined && parseTimeScale(o.timeScale) === undefined) bad('--time-scale', 'a number above 0 and at most 1000000, or max');
   if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) bad('--seed', 'an integer from 0 to 4294967295');
   if (o.targetUrl !== undefined && !isHttpUrl(o.targetUrl)) bad('--target', 'an http:// or https:// URL');
 }
@@ -123,6 +122,7 @@ function resolveScenario(doc: Located<ScenarioFile>, file: string, overrides: Sc
     engine: {
       maxInFlightPerWorker: raw.engine?.maxInFlightPerWorker ?? DEFAULTS.maxInFlightPerWorker,
       connectionsPerWorker: raw.engine?.connectionsPerWorker ?? DEFAULTS.connectionsPerWorker,
+      lookaheadMs: atLeast(1, duration(raw.engine?.lookahead ?? DEFAULTS.lookahead, 'engine.lookahead', fail), 'engine.lookahead', fail),
     },
     expect: resolveExpectations(raw.expect ?? [], raw.dialect, operations, fail),
   };
@@ -304,6 +304,11 @@ function resolveCohort(c: CohortFile, index: number, path: string, fail: Fail): 
       },
     },
   };
+}
+
+function atLeast(min: number, n: number, path: string, fail: Fail): number {
+  if (!(n >= min)) fail(path, `must be at least ${min} ms`);
+  return n;
 }
 
 function positive(n: number, path: string, fail: Fail): number {

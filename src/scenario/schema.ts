@@ -48,6 +48,7 @@ export const DEFAULTS = {
   tokenTtl: '1h',
   signMethod: 'sha1' as const,
   maxInFlightPerWorker: 256,
+  lookahead: '10s',
   connectionsPerWorker: 32,
   psmT3412: '1h',
   psmT3324: '10s',
@@ -424,7 +425,12 @@ export function buildScenarioSchema(opts: SchemaOptions) {
       description: Type.Optional(Type.String({ default: '', description: 'What the scenario is about.' })),
       dialect: Type.String({ minLength: 1, examples: [...DIALECT_EXAMPLES], description: 'Protocol the devices speak: onenet or luat (plugins may add more).' }),
       seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff, default: DEFAULTS.seed, description: 'Seed of every random draw (--seed overrides).' })),
-      timeScale: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, default: DEFAULTS.timeScale, description: 'Virtual ms per real ms (--time-scale overrides).' })),
+      timeScale: Type.Optional(
+        Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), Type.Literal('max')], {
+          default: DEFAULTS.timeScale,
+          description: 'Virtual ms per real ms, or "max": virtual time runs as fast as the logic allows, with the embedded server only (--time-scale overrides).',
+        }),
+      ),
       target: Type.Optional(Target),
       server: Type.Optional(Server),
       fleet: Type.Object(
@@ -452,6 +458,11 @@ export function buildScenarioSchema(opts: SchemaOptions) {
           {
             maxInFlightPerWorker: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: DEFAULTS.maxInFlightPerWorker, description: 'In-flight requests per worker.' })),
             connectionsPerWorker: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULTS.connectionsPerWorker, description: 'Keep-alive connections per worker.' })),
+            lookahead: Type.Optional(
+              U.Duration(
+                'Under --time-scale max only: how far (virtual) a worker may run ahead of the slowest. Longer runs faster; devices on different workers may then reach the server out of order by up to this much.',
+              ),
+            ),
           },
           { additionalProperties: false, default: {}, description: 'Harness knobs.' },
         ),

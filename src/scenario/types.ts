@@ -6,6 +6,7 @@ import type { Distribution } from '../random/distribution.js';
 import type { SecretRef } from '../config/secret.js';
 import type { CutPoint, RetransmitSettings } from '../device/types.js';
 import type { WakePattern } from '../radio/wake.js';
+import type { TimeScale } from '../time/clock.js';
 
 export type DialectName = 'onenet' | 'luat' | (string & {});
 
@@ -101,8 +102,8 @@ export interface Scenario {
   description: string;
   dialect: DialectName;
   seed: number;
-  /** Virtual ms per real ms. */
-  timeScale: number;
+  /** Virtual ms per real ms, or `max` (no wall clock; see engine/frontier.ts). */
+  timeScale: TimeScale;
   target: {
     url?: string;
     onenet?: { productId: string; accessKey?: SecretRef; signMethod: 'md5' | 'sha1' | 'sha256'; tokenTtlSec: number };
@@ -128,6 +129,8 @@ export interface Scenario {
     maxInFlightPerWorker: number;
     /** Keep-alive connections per worker to the target. */
     connectionsPerWorker: number;
+    /** `--time-scale max`: virtual ms a worker may run ahead of the slowest (engine/frontier.ts). */
+    lookaheadMs: number;
   };
   expect: Expectation[];
 }

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { DEFAULT_CATALOG } from '../catalog/default.js';
 import { prepareCatalog } from '../catalog/load.js';
 import { ConfigError } from '../config/load.js';
-import { ScaledClock, originNow } from '../time/clock.js';
+import { RequestClock, ScaledClock, originNow, type Clock } from '../time/clock.js';
+import { parseVirtualTime, VIRTUAL_TIME_HEADER } from '../protocol/virtual-time.js';
 import { parseBugs } from './bugs.js';
 import { parseFaultConfig } from './faults/config.js';
 import { createHttpCore } from './http/core.js';
@@ -35,12 +36,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`port: expected 0–65535, got ${port}`);
   const catalog = prepareCatalog(options.catalog ?? DEFAULT_CATALOG);
   const origin = options.clock ?? originNow(options.timeScale ?? 1);
-  let clock: ScaledClock;
+  let clock: Clock;
   try {
-    clock = new ScaledClock(origin);
+    clock = origin.scale === 'max' ? new RequestClock(origin.virtualMs) : new ScaledClock(origin);
   } catch (err) {
     throw new ConfigError(`time scale: ${(err as Error).message}`);
   }
+  const requestClock = clock instanceof RequestClock ? clock : undefined;
   const seed = options.seed ?? catalog.seed;
   if (!Number.isInteger(seed) || seed < 0) throw new ConfigError(`seed: expected a non-negative integer, got ${seed}`);
   const faults = parseFaultConfig(options.faults ?? {}, 'faults');
@@ -49,7 +51,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (!/^[\x21-\x7e]{8,256}$/.test(adminToken)) throw new ConfigError('admin token: expected 8–256 printable characters without spaces');
 
   const state = new ServerState(catalog, clock, seed, faults, bugs);
-  const core = createHttpCore(() => state, { adminToken, allowRemoteAdmin: options.allowRemoteAdmin ?? false, quiet: options.quiet ?? false });
+  const core = createHttpCore(() => state, {
+    adminToken,
+    allowRemoteAdmin: options.allowRemoteAdmin ?? false,
+    quiet: options.quiet ?? false,
+    ...(requestClock ? { onRequest: (headers) => requestClock.enter(parseVirtualTime(headers[VIRTUAL_TIME_HEADER])) } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const why = err.code === 'EADDRINUSE' ? 'address in use' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EADDRNOTAVAIL' ? 'address not available' : err.message;

@@ -1,6 +1,6 @@
 /** The reference server's public shapes: what startServer takes and gives back. */
 import type { Catalog } from '../catalog/schema.js';
-import type { Clock, ClockOrigin } from '../time/clock.js';
+import type { Clock, ClockOrigin, TimeScale } from '../time/clock.js';
 import type { BugName } from './bugs.js';
 import type { FaultConfig } from './faults/config.js';
 
@@ -17,8 +17,11 @@ export interface ServerOptions {
   seed?: number;
   /** Origin of the virtual clock; default originNow(timeScale). */
   clock?: ClockOrigin;
-  /** Virtual ms per real ms when no clock origin is given; default 1. */
-  timeScale?: number;
+  /**
+   * Virtual ms per real ms when no clock origin is given; default 1. `max`: no wall clock, each
+   * request is judged at the virtual instant its VIRTUAL_TIME_HEADER gives.
+   */
+  timeScale?: TimeScale;
   faults?: FaultConfig;
   bugs?: BugName[];
   /** No log lines at all (the server only logs internal errors). */

@@ -19,7 +19,7 @@ export interface ClockOrigin {
   virtualMs: number;
   /** Wall-clock ms since epoch (Date.now()) at the origin; shared across threads and processes. */
   wallMs: number;
-  scale: number;
+  scale: TimeScale;
 }
 
 /** A clock that follows the wall clock, sped up by `scale`. */
@@ -29,7 +29,9 @@ export class ScaledClock implements Clock {
   private readonly originPerf: number;
 
   constructor(origin: ClockOrigin) {
-    if (!(origin.scale > 0) || !Number.isFinite(origin.scale)) throw new RangeError(`time scale must be > 0, got ${origin.scale}`);
+    if (typeof origin.scale !== 'number' || !(origin.scale > 0) || !Number.isFinite(origin.scale)) {
+      throw new RangeError(`time scale must be a number > 0, got ${origin.scale}`);
+    }
     this.scale = origin.scale;
     this.originVirtual = origin.virtualMs;
     // Translate the wall-clock origin onto this thread's monotonic timeline once.
@@ -45,7 +47,7 @@ export class ScaledClock implements Clock {
   }
 }
 
-export const originNow = (scale: number, virtualMs = Date.now()): ClockOrigin => ({ virtualMs, wallMs: Date.now(), scale });
+export const originNow = (scale: TimeScale, virtualMs = Date.now()): ClockOrigin => ({ virtualMs, wallMs: Date.now(), scale });
 
 /** A clock a test moves by hand. */
 export class ManualClock implements Clock {
@@ -62,5 +64,50 @@ export class ManualClock implements Clock {
   }
   advance(ms: number): void {
     this.t += ms;
+  }
+}
+
+/**
+ * `--time-scale`: virtual ms per real ms, or `max`: no wall clock at all, virtual time moves as
+ * fast as the devices' logic and the server's answers allow (see engine/frontier.ts).
+ */
+export type TimeScale = number | 'max';
+
+export const isMaxScale = (scale: TimeScale): scale is 'max' => scale === 'max';
+
+/** `×60`, `×max`: how reports and banners show a time scale. */
+export const timeScaleLabel = (scale: TimeScale): string => (scale === 'max' ? '×max' : `×${scale}`);
+
+/**
+ * The server's clock under `--time-scale max`: no wall clock drives it; each request says the
+ * virtual instant it was sent at (VIRTUAL_TIME_HEADER) and is judged at that instant. A request
+ * without one (curl, the admin API) is judged at the latest instant seen, never earlier than the
+ * origin. Handlers run synchronously between `enter` and the answer, so one field is enough.
+ */
+export class RequestClock implements Clock {
+  readonly scale = Infinity;
+  private latest: number;
+  private current: number;
+
+  constructor(originVirtual: number) {
+    this.latest = originVirtual;
+    this.current = originVirtual;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  /** No real instant corresponds to a virtual one when nothing keeps time. */
+  realAt(): number {
+    return performance.now();
+  }
+
+  /** The instant the request being handled was sent at (undefined or garbage: the latest seen). */
+  enter(sentVirtual: number | undefined): void {
+    if (sentVirtual !== undefined && Number.isFinite(sentVirtual)) {
+      this.current = sentVirtual;
+      if (sentVirtual > this.latest) this.latest = sentVirtual;
+    } else this.current = this.latest;
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { ServerEvent } from '../scenario/types.js';
 import type { Clock } from '../time/clock.js';
+import type { Frontier } from '../time/frontier.js';
 
 export interface AdminApi {
   get<T>(path: string): Promise<T>;
@@ -53,51 +54,97 @@ async function apply(e: ServerEvent, admin: AdminApi): Promise<Pick<AppliedEvent
   return { md5: strings([a.md5]), previousMd5: strings([a.previousMd5]) };
 }
 
-/** Schedules the events on the run's clock; each fires once, in order of its offset. */
+/** What decides when an event is due: the run's clock, or under `--time-scale max` its frontier. */
+export type EventTiming = { kind: 'clock'; clock: Clock } | { kind: 'frontier'; frontier: Frontier };
+
+/** Schedules the events on the run's time; each fires once, in order of its offset. */
 export function scheduleServerEvents(
   events: readonly ServerEvent[],
   admin: AdminApi | undefined,
-  clock: Clock,
+  timing: EventTiming,
   runStartVirtual: number,
   log: (line: string) => void,
 ): ServerEventRun {
   const applied: AppliedEvent[] = [];
   const running = new Set<Promise<void>>();
-  const timers: NodeJS.Timeout[] = [];
   if (events.length > 0 && admin === undefined) log('server.events: the target has no admin API we can use: no server events were done');
-  if (admin !== undefined) {
-    for (const e of events) {
-      const fire = (): void => {
-        const startedAt = clock.now() - runStartVirtual;
-        const record: AppliedEvent = { action: e.action, ...(e.action === 'republish' ? { package: e.package } : {}), startedAt, doneAt: startedAt };
-        const p = apply(e, admin)
-          .then((r) => {
-            Object.assign(record, r);
-          })
-          .catch((err: unknown) => {
-            record.error = err instanceof Error ? err.message.split('\n')[0] : String(err);
-            log(`server event ${e.action}${e.action === 'republish' ? ` ${e.package}` : ''}: ${record.error}`);
-          })
-          .finally(() => {
-            record.doneAt = clock.now() - runStartVirtual;
-            applied.push(record);
-            running.delete(p);
-          });
-        running.add(p);
-      };
-      const delay = Math.max(0, clock.realAt(runStartVirtual + e.atMs) - performance.now());
-      // Past what a timer can wait (about 24.8 days): no run lasts that long in real time.
-      if (delay > MAX_TIMER_MS) continue;
-      const timer = setTimeout(fire, delay);
-      timer.unref();
-      timers.push(timer);
-    }
-  }
+  /** Does one event; `now` reads the virtual instant, for the record. */
+  const fire = (e: ServerEvent, api: AdminApi, now: () => number): Promise<void> => {
+    const startedAt = now() - runStartVirtual;
+    const record: AppliedEvent = { action: e.action, ...(e.action === 'republish' ? { package: e.package } : {}), startedAt, doneAt: startedAt };
+    const p = apply(e, api)
+      .then((r) => {
+        Object.assign(record, r);
+      })
+      .catch((err: unknown) => {
+        record.error = err instanceof Error ? err.message.split('\n')[0] : String(err);
+        log(`server event ${e.action}${e.action === 'republish' ? ` ${e.package}` : ''}: ${record.error}`);
+      })
+      .finally(() => {
+        record.doneAt = now() - runStartVirtual;
+        applied.push(record);
+        running.delete(p);
+      });
+    running.add(p);
+    return p;
+  };
+  const cancel =
+    admin === undefined ? () => {}
+    : timing.kind === 'clock' ? onClock(events, timing.clock, runStartVirtual, (e) => void fire(e, admin, () => timing.clock.now()))
+    : onFrontier(events, timing.frontier, runStartVirtual, (e, at) => fire(e, admin, () => at));
   return {
     async settle() {
-      for (const t of timers) clearTimeout(t);
+      cancel();
       await Promise.allSettled([...running]);
       return applied.sort((a, b) => a.startedAt - b.startedAt);
     },
+  };
+}
+
+/** One timer per event, at its real instant. Returns what cancels the ones not yet fired. */
+function onClock(events: readonly ServerEvent[], clock: Clock, runStartVirtual: number, fire: (e: ServerEvent) => void): () => void {
+  const timers: NodeJS.Timeout[] = [];
+  for (const e of events) {
+    const delay = Math.max(0, clock.realAt(runStartVirtual + e.atMs) - performance.now());
+    // Past what a timer can wait (about 24.8 days): no run lasts that long in real time.
+    if (delay > MAX_TIMER_MS) continue;
+    const timer = setTimeout(() => fire(e), delay);
+    timer.unref();
+    timers.push(timer);
+  }
+  return () => {
+    for (const t of timers) clearTimeout(t);
+  };
+}
+
+/**
+ * Under a frontier: each event in turn is the barrier no worker passes; once every worker has
+ * reached it, the event is done (virtual time standing still meanwhile) and the barrier moves on.
+ * Events after the fleet has nothing left to do are not done, as a run that ended cancels them.
+ */
+function onFrontier(events: readonly ServerEvent[], frontier: Frontier, runStartVirtual: number, fire: (e: ServerEvent, at: number) => Promise<void>): () => void {
+  const queue = [...events].sort((a, b) => a.atMs - b.atMs);
+  let cancelled = false;
+  const first = queue[0];
+  // Set before any worker starts, so none can pass the first event.
+  if (first) frontier.setBarrier(runStartVirtual + first.atMs);
+  void (async () => {
+    for (const e of queue) {
+      const at = runStartVirtual + e.atMs;
+      frontier.setBarrier(at);
+      for (;;) {
+        const version = frontier.version();
+        if (cancelled || frontier.lowestFloor() >= Math.floor(at)) break;
+        await frontier.changed(version);
+      }
+      if (cancelled || frontier.lowestFloor() === Infinity) break;
+      // Recorded at the barrier's whole ms: every device act from then on comes after the event.
+      await fire(e, Math.floor(at));
+    }
+    frontier.setBarrier(Infinity);
+  })();
+  return () => {
+    cancelled = true;
+    frontier.setBarrier(Infinity);
   };
 }

@@ -6,6 +6,7 @@ import { createServer as createNetServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, fixture, readOnlyReport, tempDir } from './helpers.js';
 import { DEFAULT_ONENET_ACCESS_KEY } from '../../src/catalog/default.js';
+import { startServer } from '../../src/server/index.js';
 
 const KEY_ENV = { OTA_SWARM_ONENET_ACCESS_KEY: DEFAULT_ONENET_ACCESS_KEY };
 const servers: Server[] = [];
@@ -55,6 +56,9 @@ describe('ota-swarm validate', () => {
     const flag = await cli(['run', 'scenarios/rollout-onenet.yaml', '--duration', 'soon']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toBe('ota-swarm: --duration: "soon" is not a duration (e.g. 90s, 5m)\n');
+    const scale = await cli(['run', 'scenarios/rollout-onenet.yaml', '--time-scale', 'soon']);
+    expect(scale.code).toBe(2);
+    expect(scale.stderr).toBe('ota-swarm: --time-scale: "soon" is not a number above 0 (at most 1000000) nor max\n');
     const unknown = await cli(['run', 'scenarios/rollout-onenet.yaml', '--devcies', '3']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^ota-swarm: Unknown argument: devcies\n$/);
@@ -134,3 +138,38 @@ describe('an interrupted run', () => {
   });
 });
 
+describe('ota-swarm run --time-scale max against a --target', () => {
+  const ADMIN = 'cli-test-admin-token';
+
+  it('runs against a reference server that judges each request at its own instant (serve --time-scale max)', async () => {
+    const server = await startServer({ quiet: true, adminToken: ADMIN, clock: { virtualMs: Date.now(), wallMs: Date.now(), scale: 'max' } });
+    try {
+      const out = tempDir();
+      const r = await cli(['run', fixture('onenet-small.yaml'), '--target', server.url, '--time-scale', 'max', '--out', out, '--quiet'], {
+        env: { ...KEY_ENV, OTA_SWARM_ADMIN_TOKEN: ADMIN },
+      });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const report = readOnlyReport(out);
+      expect(report.timeScale).toBe('max');
+      expect(report.transitions.violations).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses, in one line, a target that keeps its own time or whose clock it cannot check', async () => {
+    const server = await startServer({ quiet: true, adminToken: ADMIN, timeScale: 1 });
+    try {
+      const args = ['run', fixture('onenet-small.yaml'), '--target', server.url, '--time-scale', 'max', '--out', tempDir(), '--quiet'];
+      const own = await cli(args, { env: { ...KEY_ENV, OTA_SWARM_ADMIN_TOKEN: ADMIN } });
+      expect(own.code).toBe(2);
+      expect(own.stderr).toBe(`ota-swarm: --time-scale max: ${server.url} must be a reference server started with \`ota-swarm serve --time-scale max\`; its /admin/clock says scale 1\n`);
+      const unchecked = await cli(args, { env: { ...KEY_ENV, OTA_SWARM_ADMIN_TOKEN: '' } });
+      expect(unchecked.code).toBe(2);
+      expect(unchecked.stderr).toMatch(/^ota-swarm: --time-scale max: .* and OTA_SWARM_ADMIN_TOKEN must be set so its clock can be checked\n$/);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,11 +1,12 @@
 /**
  * Scale in virtual time: 100,000 PSM devices through a whole simulated day in well under a minute
- * of real time, every device waking once on its own T3412 phase.
+ * of real time, every device waking once on its own T3412 phase; at a time scale and at `max`.
  */
 import { expect, it } from 'vitest';
 import { run } from '../../src/api.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { fixture } from './helpers.js';
+import type { Report } from '../../src/report/types.js';
 
 const DAY = 86_400_000;
 
@@ -18,7 +19,16 @@ it('runs 100,000 PSM devices through a simulated day', async () => {
   ]);
   expect(s.fleet.cohorts[0]?.rrcSetup).toEqual({ dist: 'uniform', min: 1000, max: 2000 });
   expect(s.wake).toEqual({ pattern: 'steady' });
-  const report = await run(s, { workers: 1 });
+  expectDay(await run(s, { workers: 1 }));
+}, 240_000);
+
+it('runs the same day at --time-scale max, on two workers kept together by the frontier', async () => {
+  const report = await run(loadScenario(fixture('psm-day.yaml'), { timeScale: 'max' }), { workers: 2 });
+  expect(report.timeScale).toBe('max');
+  expectDay(report);
+}, 240_000);
+
+function expectDay(report: Report): void {
   expect(report.devices.started).toBe(100_000);
   expect(report.devices.byFinalState['up-to-date']).toBe(99_000);
   expect(report.devices.byFinalState['succeeded']).toBe(1000);
@@ -31,4 +41,4 @@ it('runs 100,000 PSM devices through a simulated day', async () => {
   const mean = 100_000 / bucketsPerDay;
   expect(Math.max(...arrivals)).toBeLessThan(mean * 3);
   expect(report.virtualDurationMs).toBeGreaterThan(DAY * 0.9);
-}, 240_000);
+}

@@ -13,6 +13,9 @@ import { DEFAULT_DEVICE_SETTINGS, NO_FAULTS, type DeviceProfile } from '../../sr
 import type { DialectPlugin } from '../../src/dialect/types.js';
 import type { RawResult } from '../../src/engine/network.js';
 import type { FleetPlan } from '../../src/scenario/fleet.js';
+import { Frontier, type FrontierShare } from '../../src/time/frontier.js';
+import { VIRTUAL_TIME_HEADER } from '../../src/protocol/virtual-time.js';
+import { scheduleServerEvents } from '../../src/verdicts/server-events.js';
 
 type S = { kind: 'asking' | 'napping' | 'done'; round: number };
 type A = { ok: boolean; explode?: boolean };
@@ -54,7 +57,7 @@ function deps(count: number, send: ShardDeps['send']): ShardDeps & { progress: I
     plugin: plugin as unknown as ShardDeps['plugin'],
     plan,
     target: {},
-    clock,
+    timing: { kind: 'clock', clock },
     runStartVirtual: start,
     maxVirtualMs: undefined,
     count,
@@ -134,5 +137,104 @@ describe('ShardRunner', () => {
     // Aborted requests are not measurements.
     expect(operationsReport(d.recorder.snapshot())['ask']).toBeUndefined();
     expect(Atomics.load(d.progress, ProgressField.inFlight)).toBe(0);
+  });
+});
+
+describe('ShardRunner under a frontier (--time-scale max)', () => {
+  const DAY = 86_400_000;
+  /** Asks, sleeps a virtual day, asks again, done. */
+  const sleepy = {
+    ...plugin,
+    machine: {
+      ...plugin.machine,
+      onAnswer: (s: S, _a: A, _p: unknown, _set: unknown, now: number) =>
+        s.round === 1 ? { state: { kind: 'napping', round: 1 }, action: { type: 'sleep', until: now + DAY } } : { state: { kind: 'done', round: 2 }, action: { type: 'stop' } },
+    },
+  };
+
+  function frontierDeps(count: number, share: FrontierShare, index: number, arrival: (i: number) => number, send: ShardDeps['send']): ReturnType<typeof deps> {
+    const d = deps(count, send);
+    d.plugin = sleepy as unknown as ShardDeps['plugin'];
+    d.timing = { kind: 'frontier', frontier: new Frontier(share), index };
+    d.runStartVirtual = START;
+    d.series = new SeriesRecorder(START, 'max');
+    d.arrivalOffset = arrival;
+    return d;
+  }
+  const START = 1_800_000_000_000;
+  const sentAt = (req: { headers: Record<string, string> }): number => Number(req.headers[VIRTUAL_TIME_HEADER]);
+
+  it('runs a virtual day without waiting for it, every request stamped with its virtual instant', async () => {
+    const stamps = new Map<string, number>();
+    const share = Frontier.share(1, START, 10_000);
+    const d = frontierDeps(5, share, 0, (i) => i * 1000, async (req) => {
+      stamps.set(`${req.path}#${stamps.size}`, sentAt(req as never));
+      return answer(200);
+    });
+    const out = await new ShardRunner(d).run();
+    expect(out).toMatchObject({ end: 'completed', started: 5, stopped: 5, requests: 10 });
+    const firsts = [...stamps].filter(([k]) => k.startsWith('/ask/1')).map(([, t]) => t).sort((a, b) => a - b);
+    const seconds = [...stamps].filter(([k]) => k.startsWith('/ask/2')).map(([, t]) => t).sort((a, b) => a - b);
+    expect(firsts).toEqual([0, 1, 2, 3, 4].map((i) => START + i * 1000));
+    // Time stands still through an exchange: the day is counted from the first ask's own instant.
+    expect(seconds).toEqual(firsts.map((t) => t + DAY));
+    expect(out.virtualEnd).toBe(START + 4000 + DAY);
+    // Finished: it holds nobody back any more.
+    expect(new Frontier(share).lowestFloor()).toBe(Infinity);
+  });
+
+  it('keeps two workers within the lookahead of each other: no request reaches the server earlier than one already sent by more than that', async () => {
+    const lookahead = 1000;
+    const share = Frontier.share(2, START, lookahead);
+    const order: number[] = [];
+    const send: ShardDeps['send'] = async (req) => {
+      order.push(sentAt(req as never));
+      // Answers come back in a scrambled real order.
+      await new Promise((r) => setTimeout(r, Math.random() * 3));
+      return answer(200);
+    };
+    // Worker 0's devices arrive densely over an hour, worker 1's sparsely: left alone, 1 would race ahead.
+    const a = frontierDeps(200, share, 0, (i) => i * 18_000, send);
+    const b = frontierDeps(20, share, 1, (i) => i * 180_000, send);
+    const [ra, rb] = await Promise.all([new ShardRunner(a).run(), new ShardRunner(b).run()]);
+    expect(ra.requests + rb.requests).toBe(440);
+    let latest = -Infinity;
+    for (const t of order) {
+      // Floors are whole ms: one ms of rounding on top of the lookahead.
+      expect(t).toBeGreaterThan(latest - lookahead - 1);
+      latest = Math.max(latest, t);
+    }
+  });
+
+  it('does no request at or past the barrier until the main thread does its event', async () => {
+    const share = Frontier.share(1, START, 60_000);
+    const events: { sentBefore: number[] }[] = [];
+    const order: number[] = [];
+    const barrierAt = START + 30_000.5;
+    const run = scheduleServerEvents(
+      [{ atMs: barrierAt - START, action: 'lift-bans' }],
+      {
+        get: async () => ({}) as never,
+        post: async () => {
+          events.push({ sentBefore: [...order] });
+          return {} as never;
+        },
+      },
+      { kind: 'frontier', frontier: new Frontier(share) },
+      START,
+      () => {},
+    );
+    const d = frontierDeps(60, share, 0, (i) => i * 1000, async (req) => {
+      order.push(sentAt(req as never));
+      return answer(200);
+    });
+    await new ShardRunner(d).run();
+    const applied = await run.settle();
+    expect(applied).toHaveLength(1);
+    expect(applied[0]!.startedAt).toBe(30_000);
+    const before = events[0]!.sentBefore;
+    expect(before.length).toBeGreaterThan(0);
+    expect(Math.max(...before)).toBeLessThan(START + 30_000);
+    expect(Math.min(...order.slice(before.length))).toBeGreaterThanOrEqual(START + 30_000);
   });
 });

@@ -212,3 +212,49 @@ describe('7. Mismatches', () => {
     expect(r.devices.byFinalState['harness-error']).toBeUndefined();
   });
 });
+
+describe('the same faults at --time-scale max (no wall clock; server events as barriers)', () => {
+  const max: ScenarioOverrides = { timeScale: 'max' };
+  const startAt = Date.UTC(2027, 0, 5, 10, 0, 0);
+
+  it('loop ban: N a day, then 40; a new day counts afresh, judged at each request\'s own instant', async () => {
+    const r = await runFault('loop-ban', { overrides: max, startAt });
+    expectClean(r, ['loop-ban']);
+    expect(r.timeScale).toBe('max');
+    const v = verdict(r, 'loop-ban')!;
+    expect(v.counts).toMatchObject({ banned: 30, 'asks-after-ban': 30 });
+    expect(v.counts?.['multi-day']).toBeGreaterThanOrEqual(10);
+  });
+
+  it('loop ban: a lift at 3 h is done before any ask at or after 3 h', async () => {
+    const r = await runFault('loop-ban', {
+      overrides: max,
+      startAt,
+      edit: (s) => ({
+        ...s,
+        fleet: { ...s.fleet, devices: 10, cohorts: [{ ...s.fleet.cohorts[1]!, settings: { ...s.fleet.cohorts[1]!.settings, retryDelayMs: 7_200_000 } }] },
+        server: { ...s.server, events: [{ atMs: 3 * 3_600_000, action: 'lift-bans' }] },
+        expect: [],
+      }),
+    });
+    expectClean(r, ['loop-ban']);
+    expect(r.operations['luat']?.byOutcome['code:40']).toBeGreaterThanOrEqual(20);
+    expect(r.operations['luat']?.byOutcome['file']).toBeGreaterThanOrEqual(10 * 15);
+  });
+
+  it('catches skip-loop-ban', async () => {
+    const r = await runFault('loop-ban', { overrides: max, startAt, bugs: ['skip-loop-ban'] });
+    expectCaught(r, 'loop-ban', /its request 11 of the day .* was answered file; the limit is 10 a day, so it should have been 40/, LUAT_ID);
+  });
+
+  it('disconnect and resume, with a republish during the outage: every device starts over on the new image', async () => {
+    const r = await runFault('disconnect-resume', { overrides: max });
+    expectClean(r, ['resume-from-held', 'restart-on-republish']);
+    expect(verdict(r, 'restart-on-republish')?.counts?.['started-over']).toBe(10);
+  });
+
+  it('catches stale-md5 after the republish barrier', async () => {
+    const r = await runFault('disconnect-resume', { overrides: max, bugs: ['stale-md5'] });
+    expectCaught(r, 'restart-on-republish', /offered md5 .*: the package's md5 before the republish/, /^5228000\d\d$/);
+  });
+});

@@ -108,7 +108,7 @@ describe('server events', () => {
         { atMs: 3_600_000, action: 'lift-bans' },
       ],
       admin,
-      clock,
+      { kind: 'clock', clock },
       start,
       () => {},
     );
@@ -125,7 +125,7 @@ describe('server events', () => {
 
   it('says so when there is no admin API to do them with', async () => {
     const lines: string[] = [];
-    const run = scheduleServerEvents([{ atMs: 0, action: 'lift-bans' }], undefined, new ScaledClock(originNow(1)), 0, (l) => lines.push(l));
+    const run = scheduleServerEvents([{ atMs: 0, action: 'lift-bans' }], undefined, { kind: 'clock', clock: new ScaledClock(originNow(1)) }, 0, (l) => lines.push(l));
     expect(await run.settle()).toEqual([]);
     expect(lines).toEqual(['server.events: the target has no admin API we can use: no server events were done']);
   });

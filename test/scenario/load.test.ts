@@ -71,7 +71,7 @@ describe('good files', () => {
       },
       arrival: { pattern: 'all-at-once' },
       stop: { maxDurationMs: 600_000 },
-      engine: { maxInFlightPerWorker: 256, connectionsPerWorker: 32 },
+      engine: { maxInFlightPerWorker: 256, connectionsPerWorker: 32, lookaheadMs: 10_000 },
       expect: [],
     };
     expect(s).toEqual(expected);
@@ -113,13 +113,19 @@ describe('good files', () => {
     expect(rest).toMatchObject({ version: 'V1.5', radio: { mode: 'drx', cycleMs: 2560 } });
     expect(s.arrival).toEqual({ pattern: 'constant-rate', perSecond: 10 });
     expect(s.stop).toEqual({ maxDurationMs: 90_000, maxVirtualMs: 2 * 86_400_000 });
-    expect(s.engine).toEqual({ maxInFlightPerWorker: 64, connectionsPerWorker: 8 });
+    expect(s.engine).toEqual({ maxInFlightPerWorker: 64, connectionsPerWorker: 8, lookaheadMs: 2000 });
     expect(s.expect).toEqual([
       { text: 'check.p99 < 0.5s', metric: 'check.p99', op: '<', value: 500, unit: 'ms' },
       { text: 'download.errors < 1%', metric: 'download.errors', op: '<', value: 1, unit: '%' },
       { text: 'devices.succeeded >= 99%', metric: 'devices.succeeded', op: '>=', value: 99, unit: '%' },
       { text: 'transitions.violations == 0', metric: 'transitions.violations', op: '==', value: 0, unit: '' },
     ]);
+  });
+
+  it('reads timeScale max and the lookahead it runs with', () => {
+    const s = parseScenario(withFleet(oneCohort, 'timeScale: max\nengine: { lookahead: 1m }\n'), 'm.yaml');
+    expect(s.timeScale).toBe('max');
+    expect(s.engine.lookaheadMs).toBe(60_000);
   });
 
   it('reads each arrival pattern', () => {
@@ -247,6 +253,7 @@ describe('bad text: semantic checks', () => {
       'x.yaml:6:87: fleet.cohorts.0.settings.chunkSize: -3 is not a size (e.g. 512B, 16KiB, 1MiB, or a number of bytes)',
     );
     expect(bad(cohort('count: 10, settings: { chunkSize: 0 }'))).toBe('x.yaml:6:87: fleet.cohorts.0.settings.chunkSize: must be more than 0');
+    expect(bad(withFleet(oneCohort, 'engine: { lookahead: 0.5 }\n'))).toBe('x.yaml:7:22: engine.lookahead: must be at least 1 ms');
     expect(bad(cohort('count: 10, radio: { mode: psm, t3412: { dist: uniform, min: 1h, max: 2 weeks } }'))).toBe(
       'x.yaml:6:122: fleet.cohorts.0.radio.t3412.max: "2 weeks" is not a duration (e.g. 250ms, 30s, 5m, 2h, 1d, or a number of ms)',
     );
@@ -343,6 +350,10 @@ describe('overrides', () => {
     expect(s.target.url).toBe('http://127.0.0.1:1234');
   });
 
+  it('take --time-scale max', () => {
+    expect(parseScenario(text, 'o.yaml', { timeScale: 'max' }).timeScale).toBe('max');
+  });
+
   it('keep counts exact under a --devices that does not divide evenly', () => {
     const s = parseScenario(text, 'o.yaml', { devices: 7 });
     expect(s.fleet.cohorts.map((c) => c.count)).toEqual([5, 2]);
@@ -358,7 +369,8 @@ describe('overrides', () => {
     expect(bad({ devices: 0 })).toBe('--devices: must be a positive integer');
     expect(bad({ devices: 2.5 })).toBe('--devices: must be a positive integer');
     expect(bad({ durationMs: -1 })).toBe('--duration: must be a positive duration, e.g. 90s or 5m');
-    expect(bad({ timeScale: 0 })).toBe('--time-scale: must be a number above 0 and at most 1000000');
+    expect(bad({ timeScale: 0 })).toBe('--time-scale: must be a number above 0 and at most 1000000, or max');
+    expect(bad({ timeScale: 'fast' })).toBe('--time-scale: must be a number above 0 and at most 1000000, or max');
     expect(bad({ seed: -3 })).toBe('--seed: must be an integer from 0 to 4294967295');
     expect(bad({ targetUrl: 'localhost:8080' })).toBe('--target: must be an http:// or https:// URL');
   });

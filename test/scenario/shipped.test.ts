@@ -81,8 +81,9 @@ describe('scenarios/rollout-luat.yaml', () => {
   });
 
   it('waits out the longest diff build in under a minute of real time, without reaching the ban limit', () => {
+    expect(typeof s.timeScale).toBe('number');
     for (const cohort of s.fleet.cohorts) {
-      const realBuildMs = luat.diffBuildMs.max / s.timeScale;
+      const realBuildMs = luat.diffBuildMs.max / (s.timeScale as number);
       expect(realBuildMs).toBeLessThan(60_000);
       // Asks while the package is built, plus the one that gets it and one to confirm.
       const asks = Math.ceil(luat.diffBuildMs.max / cohort.settings.waitBackoffMs) + 2;

@@ -113,6 +113,7 @@ describe('ota-swarm serve', () => {
     [['--bug', 'nope'], /^ota-swarm serve: --bug.0: unknown bug "nope"/],
     [['--catalog', '/nonexistent/catalog.yaml'], /^ota-swarm serve: \/nonexistent\/catalog.yaml: cannot read \(ENOENT\)\n$/],
     [['--time-scale', '0'], /^ota-swarm serve: --time-scale: expected a number > 0/],
+    [['--time-scale', 'soon'], /^ota-swarm serve: --time-scale: expected a number > 0 \(at most 1000000\) or max, got soon\n$/],
   ])('refuses %j in one line, exit 2', async (args, message) => {
     const p = serve(['--port', '0', ...args]);
     expect(await p.exited).toBe(2);

@@ -4,6 +4,7 @@ import { DEFAULT_CATALOG } from '../../src/catalog/default.js';
 import { DAY_MS } from '../../src/protocol/luat.js';
 import { TOKEN_VALIDITY_MS } from '../../src/protocol/onenet.js';
 import { luatQuery, onenet, sleep, start } from './helpers.js';
+import { VIRTUAL_TIME_HEADER } from '../../src/protocol/virtual-time.js';
 
 describe('time scale', () => {
   it('the ban day window rolls over at the virtual UTC midnight', async () => {
@@ -79,5 +80,60 @@ describe('time scale', () => {
     } finally {
       await s.close();
     }
+  });
+
+  describe('--time-scale max: each request is judged at the instant it carries', () => {
+    const D = 20_000 * DAY_MS;
+    const at = (t: number): Record<string, string> => ({ [VIRTUAL_TIME_HEADER]: String(t) });
+
+    it('counts the ban day by the request\'s own instant, not by any wall clock', async () => {
+      const c = structuredClone(DEFAULT_CATALOG);
+      c.luat.banLimitPerDay = 3;
+      const s = await start({ catalog: c, clock: { virtualMs: D - 600_000, wallMs: Date.now(), scale: 'max' } });
+      try {
+        const q = luatQuery({ imei: '866714040000001', version: '1.3.2' });
+        for (const t of [D - 3000, D - 2000, D - 1000]) expect((await s.get(q, at(t))).json.code).toBe(27);
+        // The fourth of the day (one ms before midnight): banned.
+        expect((await s.get(q, at(D - 1))).json.code).toBe(40);
+        const other = luatQuery({ imei: '866714040000002', version: '1.3.2' });
+        for (const t of [D - 5, D - 4, D - 3]) await s.get(other, at(t));
+        // Past midnight the second device counts afresh; the first stays banned until lifted.
+        expect((await s.get(other, at(D))).json.code).toBe(27);
+        expect((await s.get(q, at(D + 10))).json.code).toBe(40);
+        const clock = (await s.admin('GET', '/admin/clock')).json;
+        expect(clock).toMatchObject({ scale: 'max', virtualNow: D + 10, day: 20_000 });
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('judges a request without the header (or with garbage) at the latest instant seen', async () => {
+      const c = structuredClone(DEFAULT_CATALOG);
+      c.luat.banLimitPerDay = 2;
+      const s = await start({ catalog: c, clock: { virtualMs: D - 600_000, wallMs: Date.now(), scale: 'max' } });
+      try {
+        const q = luatQuery({ imei: '866714040000003', version: '1.3.2' });
+        await s.get(q, at(D + 5000));
+        await s.get(q, { [VIRTUAL_TIME_HEADER]: 'soon' });
+        // Both counted on day 20000 (judged at the origin, the garbage one would have fallen on
+        // day 19999), so the third that day is banned.
+        expect((await s.device('866714040000003')).requestsToday).toBe(2);
+        expect((await s.get(q)).json.code).toBe(40);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('ignores the header when the server keeps time itself', async () => {
+      const s = await start({ clock: { virtualMs: D - 600_000, wallMs: Date.now(), scale: 1 } });
+      try {
+        const q = luatQuery({ imei: '866714040000004', version: '1.3.2' });
+        await s.get(q, at(D + 3 * DAY_MS));
+        expect((await s.admin('GET', '/admin/clock')).json.day).toBe(19_999);
+        expect((await s.device('866714040000004')).requestsToday).toBe(1);
+      } finally {
+        await s.close();
+      }
+    });
   });
 });

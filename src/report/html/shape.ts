@@ -56,7 +56,7 @@ const ReportShape = Type.Object({
   target: Str,
   dialect: Str,
   seed: Num,
-  timeScale: Num,
+  timeScale: Type.Union([Num, Type.Literal('max')]),
   startedAt: Str,
   virtualStartMs: Num,
   durationMs: Num,

@@ -64,7 +64,7 @@ function dispatch(state: ServerState, method: string, seg: string[], query: Reco
       return allow('GET') ?? ok(countersView(state));
     case 'clock': {
       const now = state.clock.now();
-      return allow('GET') ?? ok({ virtualNow: now, iso: new Date(now).toISOString(), scale: state.clock.scale, day: dayIndex(now) });
+      return allow('GET') ?? ok({ virtualNow: now, iso: new Date(now).toISOString(), scale: Number.isFinite(state.clock.scale) ? state.clock.scale : 'max', day: dayIndex(now) });
     }
     case 'devices':
       if (a === 'query' && seg.length === 2) return allow('POST') ?? queryDevices(store, readJson(body));

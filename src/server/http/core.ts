@@ -13,7 +13,7 @@
  *   bearer token 401, admin from a non-loopback client 403 — all `{"error": ...}`.
  * - An exception in a call is answered errno 7 (OneNET JSON calls) or 500, and logged in one line.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { handleAdmin } from '../admin/api.js';
@@ -50,6 +50,8 @@ export interface HttpCoreOptions {
   adminToken: string;
   allowRemoteAdmin: boolean;
   quiet: boolean;
+  /** Called just before a call is made, with its request's headers (the clock of `--time-scale max`). */
+  onRequest?: (headers: IncomingHttpHeaders) => void;
 }
 
 export interface HttpCore {
@@ -162,6 +164,7 @@ export function createHttpCore(getState: () => ServerState, options: HttpCoreOpt
   };
 
   const callSafely = (route: Route, ctx: RequestContext, state: ServerState): Outcome => {
+    options.onRequest?.(ctx.headers);
     try {
       return route.call(state, ctx);
     } catch (err) {

@@ -49,7 +49,8 @@ function asksOf(d: DeviceEvidence, ctx: VerdictContext): Ask[] {
     if (!reached(e) || (e.facts.code !== undefined && UNCOUNTED.has(e.facts.code))) continue;
     const a = dayIndex(ctx.originVirtual + e.sent);
     const b = dayIndex(ctx.originVirtual + e.answered);
-    const liftedBefore = lifts.some((ev) => ev.doneAt > prev && ev.doneAt < e.sent);
+    // At or after: under --time-scale max an ask can be sent at the very instant the lift was done.
+    const liftedBefore = lifts.some((ev) => ev.doneAt > prev && ev.doneAt <= e.sent);
     asks.push({ e, answer: answerOf(e), days: a === b ? [a] : [a, b], liftedBefore });
     prev = e.answered;
   }

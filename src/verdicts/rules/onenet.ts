@@ -172,7 +172,7 @@ export const restartOnRepublish: Rule = {
       events.find((ev) => {
         const md5s = new Set([...(ev.md5 ?? []), ...(ev.previousMd5 ?? [])]);
         const offers = d.exchanges.filter((e) => e.facts.offerMd5 !== undefined);
-        return offers.some((e) => md5s.has(e.facts.offerMd5 as string)) && offers.some((e) => e.sent > ev.doneAt);
+        return offers.some((e) => md5s.has(e.facts.offerMd5 as string)) && offers.some((e) => e.sent >= ev.doneAt);
       });
     return perDevice(
       (d) => relevant(d) !== undefined,
@@ -185,17 +185,19 @@ export const restartOnRepublish: Rule = {
         let freshOffer: Exchange | undefined;
         let restarted = false;
         let lastWhole: Exchange | undefined;
+        // "After" is ">=" and the device's own order: under --time-scale max virtual time stands
+        // still through an exchange, so the next one is sent at the instant the last was answered.
         for (const e of d.exchanges) {
           const f = e.facts;
           if (e.op === 'check' && f.offerSize !== undefined && e.answered < ev.startedAt) sizeBefore = f.offerSize;
           if (e.op === 'download' && f.held !== undefined && e.answered < ev.startedAt) heldBefore = f.held;
-          if (e.op === 'check' && f.offerMd5 !== undefined && e.sent > ev.doneAt) {
+          if (e.op === 'check' && f.offerMd5 !== undefined && e.sent >= ev.doneAt) {
             if (old.has(f.offerMd5) && !fresh.has(f.offerMd5)) {
               return `its check at ${at(e.sent)}, after the republish done at ${at(ev.doneAt)}, offered md5 ${short(f.offerMd5)}: the package's md5 before the republish (now ${short(ev.md5?.[0])})`;
             }
             freshOffer ??= e;
           }
-          if (e.op === 'download' && freshOffer !== undefined && e.sent > freshOffer.answered && f.start !== undefined && !restarted) {
+          if (e.op === 'download' && freshOffer !== undefined && e.sent >= freshOffer.answered && f.start !== undefined && !restarted) {
             const stale = heldBefore > 0 && heldBefore < sizeBefore;
             if (stale && f.start !== 0) return `it held ${heldBefore} bytes of the old image; after the check offered the new md5 it asked for bytes=${f.start}- (expected to start over at 0)`;
             if (stale) count('started-over');
