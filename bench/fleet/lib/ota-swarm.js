@@ -2,10 +2,8 @@
 // its report.json says.
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, FLEET, scratchDir } from './common.js';
+import { CLI, scratchDir } from './common.js';
 import { runMeasured } from './proc.js';
-
-const API_CHILD = join(FLEET, 'lib', 'api-run-child.js');
 
 /** The demo key of the built-in catalog and of bench/fleet/catalogs/million.yaml (loopback only). */
 export async function demoKey() {
@@ -14,7 +12,7 @@ export async function demoKey() {
 }
 
 /**
- * @param {{ scenario: string, target: string, devices?: number, workers?: number, timeScale?: number,
+ * @param {{ scenario: string, target: string, devices?: number, workers?: number, timeScale?: number | 'max',
  *           adminToken?: string, deadlineMs: number, onStart?: (pid: number) => void }} o
  * @returns {Promise<{ run: Awaited<ReturnType<typeof runMeasured>>, report: object | undefined, requests: number }>}
  */
@@ -32,31 +30,6 @@ export async function runOtaSwarm(o) {
   try {
     const dir = readdirSync(out).find((d) => !d.startsWith('.'));
     if (dir) report = JSON.parse(readFileSync(join(out, dir, 'report.json'), 'utf8'));
-  } catch {
-    report = undefined;
-  }
-  rmSync(out, { recursive: true, force: true });
-  return { run, report, requests: report ? requestsOf(report) : NaN };
-}
-
-/**
- * The same through the programmatic API (lib/api-run-child.js), for what the YAML cannot say yet
- * (`wake`). The measured process is the harness and a few lines of wrapper.
- */
-export async function runOtaSwarmApi(o) {
-  const out = scratchDir('ota-swarm-api');
-  const reportFile = join(out, 'report.json');
-  const args = [API_CHILD, o.scenario, '--target', o.target, '--report', reportFile];
-  if (o.devices !== undefined) args.push('--devices', String(o.devices));
-  if (o.workers !== undefined) args.push('--workers', String(o.workers));
-  if (o.timeScale !== undefined) args.push('--time-scale', String(o.timeScale));
-  if (o.wake !== undefined) args.push('--wake', o.wake);
-  const env = { OTA_SWARM_ONENET_ACCESS_KEY: await demoKey() };
-  if (o.adminToken) env.OTA_SWARM_ADMIN_TOKEN = o.adminToken;
-  const run = await runMeasured({ args, env, deadlineMs: o.deadlineMs, onStart: o.onStart });
-  let report;
-  try {
-    report = JSON.parse(readFileSync(reportFile, 'utf8'));
   } catch {
     report = undefined;
   }

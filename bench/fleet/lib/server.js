@@ -10,7 +10,7 @@ const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
 
 /**
- * @param {{ catalog?: string, timeScale?: number }} o
+ * @param {{ catalog?: string, timeScale?: number | 'max' }} o
  * @returns {Promise<{ url, adminToken, pid, admin, reset, counters, requestsServed, cpuS, stop }>}
  */
 export async function startReferenceServer(o = {}) {
