@@ -150,7 +150,13 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       tasks.map((t) => {
         const channel = new MessageChannel();
         feed.listen(channel.port1);
-        return pool.run({ ...t, live: channel.port2 }, { transferList: [channel.port2] }) as Promise<ShardResult>;
+        const running = pool.run({ ...t, live: channel.port2 }, { transferList: [channel.port2] }) as Promise<ShardResult>;
+        // A worker that died holds nobody back: its floor would otherwise stay where it fell.
+        if (!frontier) return running;
+        return running.catch((err: unknown) => {
+          new Frontier(frontier).publish(t.workerIndex, Infinity);
+          throw err;
+        });
       }),
       stopFlag,
     );
