@@ -48,7 +48,7 @@ export const DEFAULTS = {
   tokenTtl: '1h',
   signMethod: 'sha1' as const,
   maxInFlightPerWorker: 256,
-  lookahead: '10s',
+  lookahead: '5m',
   connectionsPerWorker: 32,
   psmT3412: '1h',
   psmT3324: '10s',

@@ -71,7 +71,7 @@ describe('good files', () => {
       },
       arrival: { pattern: 'all-at-once' },
       stop: { maxDurationMs: 600_000 },
-      engine: { maxInFlightPerWorker: 256, connectionsPerWorker: 32, lookaheadMs: 10_000 },
+      engine: { maxInFlightPerWorker: 256, connectionsPerWorker: 32, lookaheadMs: 300_000 },
       expect: [],
     };
     expect(s).toEqual(expected);
