@@ -237,4 +237,25 @@ describe('ShardRunner under a frontier (--time-scale max)', () => {
     expect(Math.max(...before)).toBeLessThan(START + 30_000);
     expect(Math.min(...order.slice(before.length))).toBeGreaterThanOrEqual(START + 30_000);
   });
+
+  it('adds a link\'s transfer time to virtual time instead of waiting it out, and an RRC set-up before the send', async () => {
+    const stamps: number[] = [];
+    const share = Frontier.share(1, START, 60_000);
+    const d = frontierDeps(1, share, 0, () => 0, async (req, _timeout, paceMs) => {
+      stamps.push(sentAt(req as never));
+      // Nothing is paced in real time under a frontier.
+      expect(paceMs).toBe(0);
+      return answer(200);
+    });
+    const downloading = { ...sleepy, wire: { ...sleepy.wire, encode: (r: { n: number }) => ({ method: 'GET', path: `/ask/${r.n}`, headers: { range: 'bytes=0-999' }, download: { total: 1000 } }) } };
+    d.plugin = downloading as unknown as ShardDeps['plugin'];
+    // 1000 bytes at 8000 bit/s is 1000 ms, plus 100 ms of round trip; 1500 ms to connect from idle.
+    d.radioOf = () => ({ config: { mode: 'always-on', rrcSetupMs: 1500 }, link: { bitrateBps: 8000, rttMs: 100 } });
+    const out = await new ShardRunner(d).run();
+    expect(out.end).toBe('completed');
+    expect(stamps[0]).toBe(START + 1500);
+    // Answered 1100 ms after it was sent; asleep a day from then; connected (1.5 s) again from idle.
+    expect(stamps[1]).toBe(START + 1500 + 1100 + DAY + 1500);
+  });
 });
+
