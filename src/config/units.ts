@@ -1,13 +1,14 @@
 /**
  * Human units in YAML and flags: durations (`250ms`, `30s`, `5m`, `2h`, `1d`, or a number of ms),
- * sizes (`16KiB`, `1MiB`, `512B`, or a number of bytes), shares (`90%` or 0.9). Each parser
+ * sizes (`16KiB`, `1MiB`, `512B`, or a number of bytes), shares (`90%` or 0.9), time scales (a number
+ * or `max`). Each parser
  * returns undefined for bad text so the caller can name the field in its error.
  */
 
+import type { TimeScale } from '../time/clock.js';
+
 const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$/;
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
-
-import type { TimeScale } from '../time/clock.js';
 
 export function parseDuration(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : undefined;

@@ -17,7 +17,7 @@ import { mergeSeries } from '../metrics/series.js';
 import { stateCategory } from '../dialect/categories.js';
 import { compareWithServer } from '../verdicts/server-agreement.js';
 import { runVerdicts } from '../verdicts/run.js';
-import { scheduleServerEvents, type AppliedEvent } from '../verdicts/server-events.js';
+import { scheduleServerEvents, type AppliedEvent, type EventTiming } from '../verdicts/server-events.js';
 import { compiledSibling } from './worker-file.js';
 import { resolveTarget, type ResolvedTarget } from './target.js';
 import { Frontier } from '../time/frontier.js';
@@ -89,7 +89,6 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
   const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false });
-  const maxScale = clock.scale === 'max';
   const stopBuffer = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stopBuffer);
   const progressBuffer = new SharedArrayBuffer(workers * PROGRESS_FIELDS * 4);
@@ -124,11 +123,10 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   // Under max nothing is due at a wall-clock instant, so no start lead is needed.
   const runStartVirtual = clock.scale === 'max' ? clock.virtualMs : new ScaledClock(clock).now() + startLeadMs(Math.ceil(scenario.fleet.devices / workers)) * clock.scale;
   const frontier = clock.scale === 'max' ? Frontier.share(workers, runStartVirtual, scenario.engine.lookaheadMs) : undefined;
+  const frontierView = frontier ? new Frontier(frontier) : undefined;
   let virtualEnd = runStartVirtual;
-  const events = scenario.server.events ?? [];
-  const serverEvents =
-    frontier ? scheduleServerEvents(events, target.admin, { kind: 'frontier', frontier: new Frontier(frontier) }, runStartVirtual, log)
-    : scheduleServerEvents(events, target.admin, { kind: 'clock', clock: new ScaledClock(clock) }, runStartVirtual, log);
+  const eventTiming: EventTiming = frontierView ? { kind: 'frontier', frontier: frontierView } : { kind: 'clock', clock: new ScaledClock(clock) };
+  const serverEvents = scheduleServerEvents(scenario.server.events ?? [], target.admin, eventTiming, runStartVirtual, log);
   try {
     const tasks = Array.from({ length: workers }, (_, workerIndex): ShardTask => ({
       scenario,
@@ -152,9 +150,9 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
         feed.listen(channel.port1);
         const running = pool.run({ ...t, live: channel.port2 }, { transferList: [channel.port2] }) as Promise<ShardResult>;
         // A worker that died holds nobody back: its floor would otherwise stay where it fell.
-        if (!frontier) return running;
+        if (!frontierView) return running;
         return running.catch((err: unknown) => {
-          new Frontier(frontier).publish(t.workerIndex, Infinity);
+          frontierView.publish(t.workerIndex, Infinity);
           throw err;
         });
       }),
@@ -164,7 +162,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       if (s.status === 'fulfilled') results.push(s.value);
       else errors.push(`worker failed: ${oneLine(s.reason)}`);
     }
-    virtualEnd = maxScale ? Math.max(runStartVirtual, ...results.map((r) => r.outcome.virtualEnd)) : new ScaledClock(clock).now();
+    virtualEnd = frontier ? Math.max(runStartVirtual, ...results.map((r) => r.outcome.virtualEnd)) : new ScaledClock(clock).now();
     const applied = await serverEvents.settle();
     if (results.some((r) => r.outcome.end === 'virtual-limit') && endedBy === 'completed') endedBy = 'duration';
     if (errors.length > 0 && endedBy === 'completed') endedBy = 'error';

@@ -16,7 +16,7 @@ export interface ShardTask {
   baseUrl: string;
   clock: ClockOrigin;
   runStartVirtual: number;
-  /** Under `--time-scale max`: the frontier every worker shares (engine/frontier.ts). */
+  /** Under `--time-scale max`: the frontier every worker shares (time/frontier.ts). */
   frontier?: FrontierShare;
   workerIndex: number;
   workers: number;

@@ -102,7 +102,7 @@ export interface Scenario {
   description: string;
   dialect: DialectName;
   seed: number;
-  /** Virtual ms per real ms, or `max` (no wall clock; see engine/frontier.ts). */
+  /** Virtual ms per real ms, or `max` (no wall clock; see time/frontier.ts). */
   timeScale: TimeScale;
   target: {
     url?: string;
@@ -129,7 +129,7 @@ export interface Scenario {
     maxInFlightPerWorker: number;
     /** Keep-alive connections per worker to the target. */
     connectionsPerWorker: number;
-    /** `--time-scale max`: virtual ms a worker may run ahead of the slowest (engine/frontier.ts). */
+    /** `--time-scale max`: virtual ms a worker may run ahead of the slowest (time/frontier.ts). */
     lookaheadMs: number;
   };
   expect: Expectation[];

@@ -69,11 +69,9 @@ export class ManualClock implements Clock {
 
 /**
  * `--time-scale`: virtual ms per real ms, or `max`: no wall clock at all, virtual time moves as
- * fast as the devices' logic and the server's answers allow (see engine/frontier.ts).
+ * fast as the devices' logic and the server's answers allow (see ./frontier.ts).
  */
 export type TimeScale = number | 'max';
-
-export const isMaxScale = (scale: TimeScale): scale is 'max' => scale === 'max';
 
 /** `×60`, `×max`: how reports and banners show a time scale. */
 export const timeScaleLabel = (scale: TimeScale): string => (scale === 'max' ? '×max' : `×${scale}`);

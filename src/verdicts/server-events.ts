@@ -125,12 +125,10 @@ function onClock(events: readonly ServerEvent[], clock: Clock, runStartVirtual: 
 function onFrontier(events: readonly ServerEvent[], frontier: Frontier, runStartVirtual: number, fire: (e: ServerEvent, at: number) => Promise<void>): () => void {
   const queue = [...events].sort((a, b) => a.atMs - b.atMs);
   let cancelled = false;
-  const first = queue[0];
-  // Set before any worker starts, so none can pass the first event.
-  if (first) frontier.setBarrier(runStartVirtual + first.atMs);
   void (async () => {
     for (const e of queue) {
       const at = runStartVirtual + e.atMs;
+      // The first is set synchronously, before any worker starts, so none can pass it.
       frontier.setBarrier(at);
       for (;;) {
         const version = frontier.version();
