@@ -119,6 +119,14 @@ describe('2. Disconnect mid-download, then resume', () => {
   });
 });
 
+/** Only the devices that ignore bans, asking again every two hours; every ban lifted at 3 h. */
+const liftAtThreeHours = (s: Scenario): Scenario => ({
+  ...s,
+  fleet: { ...s.fleet, devices: 10, cohorts: [{ ...s.fleet.cohorts[1]!, settings: { ...s.fleet.cohorts[1]!.settings, retryDelayMs: 7_200_000 } }] },
+  server: { ...s.server, events: [{ atMs: 3 * 3_600_000, action: 'lift-bans' }] },
+  expect: [],
+});
+
 describe('3. Loop ban', () => {
   // The clock starts at 10:00 UTC (the run itself a few virtual hours later, as workers start):
   // the slow loopers ask every two hours, so fewer than eleven asks fit before midnight and the
@@ -137,13 +145,7 @@ describe('3. Loop ban', () => {
     const r = await runFault('loop-ban', {
       overrides: { timeScale: 20_000 },
       startAt,
-      edit: (s) => ({
-        ...s,
-        // Only the devices that ignore bans, asking again every two hours; every ban lifted at 3 h.
-        fleet: { ...s.fleet, devices: 10, cohorts: [{ ...s.fleet.cohorts[1]!, settings: { ...s.fleet.cohorts[1]!.settings, retryDelayMs: 7_200_000 } }] },
-        server: { ...s.server, events: [{ atMs: 3 * 3_600_000, action: 'lift-bans' }] },
-        expect: [],
-      }),
+      edit: liftAtThreeHours,
     });
     expectClean(r, ['loop-ban']);
     const v = verdict(r, 'loop-ban')!;
@@ -230,12 +232,7 @@ describe('the same faults at --time-scale max (no wall clock; server events as b
     const r = await runFault('loop-ban', {
       overrides: max,
       startAt,
-      edit: (s) => ({
-        ...s,
-        fleet: { ...s.fleet, devices: 10, cohorts: [{ ...s.fleet.cohorts[1]!, settings: { ...s.fleet.cohorts[1]!.settings, retryDelayMs: 7_200_000 } }] },
-        server: { ...s.server, events: [{ atMs: 3 * 3_600_000, action: 'lift-bans' }] },
-        expect: [],
-      }),
+      edit: liftAtThreeHours,
     });
     expectClean(r, ['loop-ban']);
     expect(r.operations['luat']?.byOutcome['code:40']).toBeGreaterThanOrEqual(20);
