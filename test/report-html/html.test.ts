@@ -79,6 +79,13 @@ describe('renderHtml: the verdict', () => {
     expect(troubledHtml).toMatch(/<title>FAILED · rollout-onenet/);
   });
 
+  it('says when a run had no wall clock (--time-scale max): no schedule lag to show', () => {
+    const html = renderHtml({ ...passingReport(), timeScale: 'max' });
+    expect(html).toContain('×max (as fast as the logic allows)');
+    expect(html).toContain('not measured (×max)');
+    expect(renderHtml(passingReport())).not.toContain('not measured (×max)');
+  });
+
   it('PASSED for a clean run, with no reasons', () => {
     expect(passingHtml).toContain('class="verdict verdict-passed"');
     expect(passingHtml).not.toContain('<ul class="reasons">');

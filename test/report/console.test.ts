@@ -35,6 +35,14 @@ describe('formatSummary', () => {
     expect(out).not.toContain('\u001b[');
   });
 
+  it('says when a run had no wall clock (--time-scale max): no schedule lag to show', () => {
+    const out = formatSummary(sampleReport({ timeScale: 'max' }));
+    clean(out);
+    expect(out).toContain('time scale ×max');
+    expect(out).toContain('schedule lag not measured (×max)');
+    expect(formatSummary(sampleReport())).toMatch(/schedule lag p99 \S+ \(max \S+\)/);
+  });
+
   it('aligns the operations table', () => {
     const out = formatSummary(sampleReport());
     const lines = out.split('\n');
