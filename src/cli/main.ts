@@ -12,6 +12,7 @@ import { loadScenario, type ScenarioOverrides } from '../scenario/load.js';
 import { runScenario, defaultWorkers } from '../engine/run.js';
 import { formatSummary } from '../report/console.js';
 import { writeReport, runDirName } from '../report/write.js';
+import { VIOLATIONS_FILE } from '../verdicts/violations-file.js';
 import { serveCommand } from './serve.js';
 import { compareCommand, reportCommand } from './report-commands.js';
 import { renderRunDir, appendStepSummary } from '../report/render-run.js';
@@ -87,6 +88,8 @@ async function runCommand(a: RunArgs): Promise<number> {
     say(`ota-swarm: Prometheus metrics at ${metrics.url}`);
   }
   const display = a.quiet ? undefined : createLiveDisplay(scenario.dialect, process.stderr);
+  // Known before the run: violations.jsonl streams into it while the verdicts are judged.
+  const dir = join(resolve(a.out), runDirName(scenario.name, new Date()));
   try {
     const report = await runScenario({
       scenario,
@@ -100,14 +103,14 @@ async function runCommand(a: RunArgs): Promise<number> {
         display?.update(p);
       },
       progressEveryMs: process.stderr.isTTY ? 500 : 5000,
+      violationsFile: join(dir, VIOLATIONS_FILE),
     });
     display?.stop();
-    const dir = join(resolve(a.out), runDirName(scenario.name, new Date(report.startedAt)));
     const file = await writeReport(report, dir);
     await renderRunDir(dir);
     await appendStepSummary(report);
     process.stdout.write(`${formatSummary(report, { color: Boolean(process.stdout.isTTY) })}\n`);
-    process.stdout.write(`report: ${file} (and report.html, junit.xml beside it)\n`);
+    process.stdout.write(`report: ${file} (and report.html, junit.xml${report.violationsFile !== undefined ? `, ${report.violationsFile}` : ''} beside it)\n`);
     if (report.interrupted) return EXIT.interrupted;
     return report.passed ? EXIT.passed : EXIT.failed;
   } finally {

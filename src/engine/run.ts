@@ -15,8 +15,7 @@ import { mergeSnapshots, operationsReport, mergeLagSnapshots, harnessReport } fr
 import { mergeTransitionChecks, transitionsReport } from '../metrics/transitions.js';
 import { mergeSeries } from '../metrics/series.js';
 import { stateCategory } from '../dialect/categories.js';
-import { compareWithServer } from '../verdicts/server-agreement.js';
-import { runVerdicts } from '../verdicts/run.js';
+import { evidenceFolder, judgeVerdicts, serverAgreementOf } from '../verdicts/judge-run.js';
 import { scheduleServerEvents, type AppliedEvent, type EventTiming } from '../verdicts/server-events.js';
 import { compiledSibling } from './worker-file.js';
 import { resolveTarget, type ResolvedTarget } from './target.js';
@@ -46,6 +45,8 @@ export interface RunOptions {
   clock?: ClockOrigin;
   /** Dialect plugin modules (paths or file URLs), loaded here and in every worker. */
   plugins?: string[];
+  /** Where every verdict violation is written as it is judged (the run folder's violations.jsonl). */
+  violationsFile?: string;
 }
 
 /**
@@ -57,8 +58,6 @@ const startLeadMs = (devicesPerWorker: number): number => 300 + devicesPerWorker
 /** Real ms the workers are given to wind down after a stop before their results are given up. */
 const STOP_GRACE_MS = 15_000;
 const AGREEMENT_SAMPLE_PER_WORKER = 2000;
-/** Devices whose evidence a worker keeps for the verdicts: all up to the first, remarkable ones up to the second. */
-const EVIDENCE_PER_WORKER = { keepAll: 2000, keepMax: 6000 };
 const MAX_VIOLATION_SAMPLES = 5;
 
 export interface LiveProgress extends ProgressTotals {
@@ -89,6 +88,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
   const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false });
+  const spill = await evidenceFolder();
   const stopBuffer = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stopBuffer);
   const progressBuffer = new SharedArrayBuffer(workers * PROGRESS_FIELDS * 4);
@@ -142,7 +142,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       plugins,
       agreementSampleSize: AGREEMENT_SAMPLE_PER_WORKER,
       maxSamples: MAX_VIOLATION_SAMPLES,
-      evidence: EVIDENCE_PER_WORKER,
+      evidence: { dir: spill.dir },
     }));
     const settled = await settleWithGrace(
       tasks.map((t) => {
@@ -180,6 +180,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       errors,
       log,
       events: applied,
+      ...(opts.violationsFile !== undefined ? { violationsFile: opts.violationsFile } : {}),
     });
     return report;
   } finally {
@@ -189,6 +190,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     opts.signal?.removeEventListener('abort', onAbort);
     await pool.destroy().catch(() => {});
     await target.close().catch(() => {});
+    await spill.remove();
   }
 }
 
@@ -226,6 +228,7 @@ interface BuildInput {
   errors: string[];
   log: (line: string) => void;
   events: AppliedEvent[];
+  violationsFile?: string;
 }
 
 async function buildReport(b: BuildInput): Promise<Report> {
@@ -273,31 +276,12 @@ async function buildReport(b: BuildInput): Promise<Report> {
     errors: b.errors,
     passed: false,
   };
-  if (b.target.admin && b.endedBy !== 'interrupted') {
-    try {
-      report.transitions.serverAgreement = await compareWithServer(
-        scenario.dialect,
-        results.flatMap((r) => r.finals),
-        b.target.admin,
-      );
-    } catch (err) {
-      b.log(`could not compare final states with the server: ${oneLine(err)}`);
-    }
-  }
-  if (b.endedBy !== 'interrupted') {
-    try {
-      report.verdicts = await runVerdicts({
-        scenario,
-        batches: results.flatMap((r) => (r.evidence ? [r.evidence] : [])),
-        ...(b.target.admin ? { admin: b.target.admin } : {}),
-        events: b.events,
-        originVirtual: b.virtualStartMs,
-        log: b.log,
-      });
-    } catch (err) {
-      b.log(`could not judge the transition verdicts: ${oneLine(err)}`);
-    }
-  }
+  report.transitions.serverAgreement = await serverAgreementOf(scenario.dialect, results.flatMap((r) => r.finals), b.target.admin, b.endedBy, b.log);
+  // Judged also when interrupted: the devices that stopped left their evidence, and
+  // violations.jsonl streams what was judged.
+  const judged = await judgeVerdicts({ scenario, results, admin: b.target.admin, events: b.events, originVirtual: b.virtualStartMs, log: b.log, violationsFile: b.violationsFile });
+  if (judged.verdicts !== undefined) report.verdicts = judged.verdicts;
+  if (judged.violationsFile !== undefined) report.violationsFile = judged.violationsFile;
   report.expectations = evaluateExpectations(scenario.expect, report);
   report.passed =
     b.endedBy !== 'interrupted' &&

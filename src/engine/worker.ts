@@ -19,6 +19,8 @@ import type { ShardResult, ShardTask } from './shard-task.js';
 import { LIVE_EVERY_MS, type LivePost } from './live.js';
 import { radioOfDevice, usesRadio } from './radio.js';
 import { EvidenceCollector } from '../verdicts/collect.js';
+import { EvidenceSpill } from '../verdicts/spill.js';
+import { join } from 'node:path';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
@@ -39,8 +41,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     originVirtual: task.runStartVirtual,
     authTtlSec: task.target.onenet?.tokenTtlSec,
     profileOf: (slot) => plan.profileOf(globalIndex(slot)),
-    keepAll: task.evidence.keepAll,
-    keepMax: task.evidence.keepMax,
+    ...(plugin.evidence ? { sink: new EvidenceSpill(join(task.evidence.dir, `worker-${workerIndex}.jsonl`)) } : {}),
   });
   const runner = new ShardRunner({
     plugin,

@@ -17,6 +17,7 @@ const HOSTILE = '<img src=x onerror=alert(1)>';
 const broken: VerdictReport = {
   rule: 'resume-from-held',
   description: 'downloads get the bytes they ask for',
+  status: 'judged',
   checked: 60,
   violations: 2,
   counts: { cuts: 80 },
@@ -32,7 +33,7 @@ const broken: VerdictReport = {
     { device: HOSTILE, detail: `answer ${HOSTILE}`, trace: [] },
   ],
 };
-const held: VerdictReport = { rule: 'one-success-per-task', description: 'a task succeeds once', checked: 60, violations: 0, counts: { 'duplicates-answered-20': 14 }, note: 'a note', samples: [] };
+const held: VerdictReport = { rule: 'one-success-per-task', description: 'a task succeeds once', status: 'partly-judged', reason: 'a note', checked: 60, violations: 0, counts: { 'duplicates-answered-20': 14 }, note: 'a note', samples: [] };
 const failing: Report = sampleReport({ verdicts: [held, broken], passed: false });
 const passing: Report = sampleReport({ verdicts: [held] });
 

@@ -43,35 +43,38 @@ const twice201 = [
 ];
 
 describe('runVerdicts', () => {
-  it('judges the evidence with the server view, listing only the rules that applied', async () => {
+  it('judges the evidence with the server view, listing every rule with its status', async () => {
     const admin = fakeAdmin({ bad: { id: 'bad', tasks: [{ state: 'succeeded', successes: 2, token: 't1' }] } });
     const out = await runVerdicts({
       scenario,
-      batches: [{ devices: [device('bad', twice201, { final: { kind: 'succeeded', code: 201 } })], seen: 1, dropped: 0, originVirtual: 0 }],
+      batches: [{ devices: [device('bad', twice201, { final: { kind: 'succeeded', code: 201 } })], seen: 1, stored: 1, originVirtual: 0 }],
       admin,
       events: [],
       originVirtual: 0,
     });
     expect(admin.asked).toEqual(['GET /admin/catalog', 'POST /admin/devices/query']);
-    expect(out.map((v) => v.rule)).toEqual(['final-state-agreement', 'one-success-per-task', 'own-token']);
+    expect(out.map((v) => v.rule)).toEqual(rulesOf('onenet').map((r) => r.name));
+    expect(out.filter((v) => v.status !== 'not-judged').map((v) => v.rule)).toEqual(['final-state-agreement', 'one-success-per-task', 'own-token']);
+    expect(out.find((v) => v.rule === 'gating')).toMatchObject({ status: 'not-judged', checked: 0, reason: 'none of the 1 devices judged is one it applies to' });
     const one = out.find((v) => v.rule === 'one-success-per-task')!;
-    expect(one).toMatchObject({ checked: 1, violations: 1 });
+    expect(one).toMatchObject({ status: 'judged', checked: 1, violations: 1 });
     expect(one.samples[0]?.device).toBe('bad');
     expect(one.samples[0]?.trace.map((l) => l.request)).toEqual(['check version=? manuf=? model=? signal=? battery=?', 'result step=201 token#1', 'result step=201 token#1']);
   });
 
   it('without an admin API judges from the devices alone, and says so', async () => {
-    const out = await runVerdicts({ scenario, batches: [{ devices: [device('d', twice201)], seen: 5, dropped: 4, originVirtual: 0 }], events: [], originVirtual: 0 });
+    const out = await runVerdicts({ scenario, batches: [{ devices: [device('d', twice201)], seen: 5, stored: 1, originVirtual: 0 }], events: [], originVirtual: 0 });
     const one = out.find((v) => v.rule === 'one-success-per-task')!;
     expect(one.violations).toBe(1);
-    expect(one.note).toMatch(/^no server view .*; evidence of 1 of 5 devices/);
-    expect(out.find((v) => v.rule === 'final-state-agreement')).toBeUndefined();
+    expect(one.status).toBe('partly-judged');
+    expect(one.reason).toMatch(/^no server view .*; evidence of 1 of 5 devices \(4 lost with a worker/);
+    expect(out.find((v) => v.rule === 'final-state-agreement')).toMatchObject({ status: 'not-judged', checked: 0, reason: expect.stringMatching(/^no admin API on the target/) });
   });
 
   it('survives an admin API that fails, judging without it', async () => {
     const lines: string[] = [];
     const admin: AdminApi = { get: async () => Promise.reject(new Error('admin GET /admin/catalog: HTTP 500')), post: async () => ({}) as never };
-    const out = await runVerdicts({ scenario, batches: [{ devices: [device('d', twice201)], seen: 1, dropped: 0, originVirtual: 0 }], admin, events: [], originVirtual: 0, log: (l) => lines.push(l) });
+    const out = await runVerdicts({ scenario, batches: [{ devices: [device('d', twice201)], seen: 1, stored: 1, originVirtual: 0 }], admin, events: [], originVirtual: 0, log: (l) => lines.push(l) });
     expect(out.find((v) => v.rule === 'one-success-per-task')?.violations).toBe(1);
     expect(lines).toEqual(["verdicts: the server's view is not available (admin GET /admin/catalog: HTTP 500): judged from the devices alone"]);
   });

@@ -4,11 +4,11 @@
  */
 import { TOKEN_VALIDITY_MS } from '../../protocol/onenet.js';
 import type { DeviceEvidence, Exchange } from '../evidence.js';
-import { at, NO_SERVER_VIEW, ops, perDevice, serverTask, tokenNamer, type Rule, type VerdictContext } from '../rule.js';
+import { at, hasServerView, NO_SERVER_VIEW, ops, perDevice, serverTask, tokenNamer, type Rule, type VerdictContext } from '../rule.js';
 
 const short = (md5: string | undefined): string => (md5 === undefined ? '?' : `${md5.slice(0, 8)}…`);
 const isStep = (e: Exchange): boolean => (e.op === 'result' || e.op === 'progress') && e.facts.step !== undefined;
-const noView = (ctx: VerdictContext): string | undefined => (ctx.views.size === 0 ? NO_SERVER_VIEW : undefined);
+const noView = (ctx: VerdictContext): string | undefined => (hasServerView(ctx) ? undefined : NO_SERVER_VIEW);
 
 // ---------------------------------------------------------------------------------------------
 
