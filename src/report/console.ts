@@ -4,7 +4,7 @@
  * anything that looks like a credential, in case one slipped into a URL or an error line.
  */
 import { formatMs } from '../config/units.js';
-import type { HarnessReport, OperationReport, Report, TransitionStep, TransitionsReport, VerdictReport, VerdictTraceLine } from './types.js';
+import { verdictStatus, type HarnessReport, type OperationReport, type Report, type TransitionStep, type TransitionsReport, type VerdictReport, type VerdictTraceLine } from './types.js';
 import { cmp, count, num, percent } from './format.js';
 
 export interface SummaryOptions {
@@ -43,7 +43,7 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
     operations(report.operations, p),
     devices(report.devices, p),
     transitions(report.transitions, p),
-    verdicts(report.verdicts, p),
+    verdicts(report.verdicts, p, report.violationsFile),
     harness(report.harness, p, report.timeScale === 'max'),
     expectations(report, p),
     errors(report.errors, p),
@@ -115,7 +115,9 @@ function transitions(t: TransitionsReport, p: Palette): string[] {
     lines.push(`  first: ${scrub(first.device)} ${first.rule}: ${scrub(first.detail)}`);
     lines.push(`    ${shortTrace(first.trace)}`);
   }
-  if (t.serverAgreement !== undefined) {
+  if (t.serverAgreement?.status === 'not-judged') {
+    lines.push(`  server agreement ${p.yellow('–')} not judged (${scrub(t.serverAgreement.reason ?? 'no reason given')})`);
+  } else if (t.serverAgreement !== undefined) {
     const a = t.serverAgreement;
     const agreeMark = a.disagreements === 0 ? p.green('✓') : p.red('✗');
     lines.push(`  server agreement ${agreeMark} ${count(a.checked)} checked · ${count(a.disagreements)} disagree`);
@@ -128,17 +130,28 @@ function transitions(t: TransitionsReport, p: Palette): string[] {
 /** Trace lines of the first violating device shown per rule. */
 const VERDICT_TRACE_LINES = 8;
 
-function verdicts(list: readonly VerdictReport[] | undefined, p: Palette): string[] {
+function verdicts(list: readonly VerdictReport[] | undefined, p: Palette, file: string | undefined): string[] {
   if (list === undefined) return [];
-  if (list.length === 0) return [`${p.bold('transition verdicts')}  no rule applied to any device`];
+  if (list.length === 0) return [`${p.bold('transition verdicts')}  no rule for this dialect`];
   const bad = list.reduce((n, v) => n + v.violations, 0);
-  const lines = [`${p.bold('transition verdicts')}  ${bad === 0 ? p.green('✓') : p.red('✗')} ${list.length} rule${list.length === 1 ? '' : 's'} · ${count(bad)} violation${bad === 1 ? '' : 's'}`];
+  const unjudged = list.filter((v) => verdictStatus(v) === 'not-judged').length;
+  const lines = [
+    `${p.bold('transition verdicts')}  ${bad === 0 ? p.green('✓') : p.red('✗')} ${list.length} rule${list.length === 1 ? '' : 's'} · ${count(bad)} violation${bad === 1 ? '' : 's'}${unjudged > 0 ? ` · ${unjudged} not judged` : ''}`,
+  ];
+  if (file !== undefined) lines.push(`  every violation: ${scrub(file)} (beside report.json)`);
   const width = Math.max(...list.map((v) => v.rule.length));
   for (const v of list) {
+    const status = verdictStatus(v);
+    const why = scrub(v.reason ?? v.note ?? 'no reason given');
+    // A rule that could not judge is neither a pass nor a failure: it says so, and why.
+    if (status === 'not-judged') {
+      lines.push(`  ${p.yellow('–')} ${v.rule.padEnd(width)}  not judged (${why})`);
+      continue;
+    }
     const counts = Object.entries(v.counts ?? {}).map(([k, n]) => `${scrub(k)} ${count(n)}`);
     const tail = counts.length > 0 ? p.dim(`  ${counts.join(' · ')}`) : '';
     lines.push(`  ${v.violations === 0 ? p.green('✓') : p.red('✗')} ${v.rule.padEnd(width)}  ${count(v.checked)} checked · ${count(v.violations)} violating${tail}`);
-    if (v.note !== undefined) lines.push(`      ${p.dim(scrub(v.note))}`);
+    if (status === 'partly-judged') lines.push(`      ${p.dim(`partly judged (${why})`)}`);
     const first = v.samples[0];
     if (first === undefined) continue;
     lines.push(`      ${scrub(first.device)}: ${scrub(first.detail)}`);

@@ -16,7 +16,7 @@ import { CLIENT_SCRIPT } from './html/client.js';
 import { escapeHtml, jsonForScript } from './html/escape.js';
 import { REPORT_CSS } from './html/style.js';
 import { plural, transitionRules, verdictOf } from './html/verdict.js';
-import type { HarnessReport, OperationReport, Report, TransitionStep, TransitionViolation, VerdictReport } from './types.js';
+import { verdictStatus, type HarnessReport, type OperationReport, type Report, type TransitionStep, type TransitionViolation, type VerdictReport } from './types.js';
 import { cmp, count, num, percent } from './format.js';
 
 /** Outcome labels listed per operation. */
@@ -228,6 +228,7 @@ function traceRow(s: TransitionStep, i: number, previous: number | undefined): s
 function serverAgreement(r: Report): string {
   const a = r.transitions.serverAgreement;
   if (a === undefined) return '<h3>Server agreement</h3><p class="note">Final states were not compared with the server (it has no admin view, or the run was interrupted).</p>';
+  if (a.status === 'not-judged') return `<h3>Server agreement</h3><p class="note not-judged">– not judged (${text(a.reason ?? 'no reason given')})</p>`;
   const rows = a.samples.map(
     (s) => `<tr class="row-bad"><td><code>${text(s.device)}</code></td><td>${text(s.device_state)}</td><td>${text(s.server_state)}</td></tr>`,
   );
@@ -239,15 +240,25 @@ function serverAgreement(r: Report): string {
 function verdictsSection(r: Report): string {
   const list = r.verdicts;
   if (list === undefined) return '';
-  if (list.length === 0) return '<section id="verdicts"><h2>Transition verdicts</h2><p class="note">No verdict rule applied to any device of this run.</p></section>';
+  if (list.length === 0) return '<section id="verdicts"><h2>Transition verdicts</h2><p class="note">This dialect has no verdict rule.</p></section>';
   const bad = list.reduce((n, v) => n + v.violations, 0);
+  const unjudged = list.filter((v) => verdictStatus(v) === 'not-judged').length;
   const rows = list.map((v) => {
+    const status = verdictStatus(v);
+    const why = v.reason ?? v.note;
+    if (status === 'not-judged') {
+      return `<tr class="row-unjudged"><td>–</td><td><b>${text(v.rule)}</b><br><span class="meta">${text(v.description)}</span></td><td colspan="3" class="not-judged">not judged (${text(why ?? 'no reason given')})</td></tr>`;
+    }
     const counts = Object.entries(v.counts ?? {}).map(([k, n]) => `${text(k)} ${count(n)}`).join(' · ');
-    return `<tr class="${v.violations > 0 ? 'row-bad' : ''}"><td>${mark(v.violations === 0)}</td><td><b>${text(v.rule)}</b><br><span class="meta">${text(v.description)}${v.note !== undefined ? ` · ${text(v.note)}` : ''}</span></td><td class="num">${count(v.checked)}</td><td class="num">${count(v.violations)}</td><td>${counts}</td></tr>`;
+    const partly = status === 'partly-judged' ? ` · <i>partly judged (${text(why ?? 'no reason given')})</i>` : '';
+    return `<tr class="${v.violations > 0 ? 'row-bad' : ''}"><td>${mark(v.violations === 0)}</td><td><b>${text(v.rule)}</b><br><span class="meta">${text(v.description)}${partly}</span></td><td class="num">${count(v.checked)}</td><td class="num">${count(v.violations)}</td><td>${counts}</td></tr>`;
   });
   const samples = list.flatMap((v) => v.samples.map((s, i) => verdictDetails(v, s, i === 0 && v === list.find((x) => x.violations > 0))));
+  // Relative: the file sits beside report.html in the run folder.
+  const file = r.violationsFile !== undefined ? `<p>Every violating device, with its trace: <a href="${text(encodeURIComponent(r.violationsFile))}">${text(r.violationsFile)}</a> (one JSON line each).</p>` : '';
   return `<section id="verdicts"><h2>Transition verdicts</h2>
-<p>${mark(bad === 0)} ${plural(list.length, 'rule')} judged the devices' exchanges and the server's view · ${plural(bad, 'violating device')}</p>
+<p>${mark(bad === 0)} ${plural(list.length, 'rule')} judged the devices' exchanges and the server's view · ${plural(bad, 'violating device')}${unjudged > 0 ? ` · ${unjudged} not judged` : ''}</p>
+${file}
 <table><thead><tr><th></th><th>rule</th><th class="num">checked</th><th class="num">violating</th><th>counted</th></tr></thead><tbody>${rows.join('')}</tbody></table>
 ${samples.length > 0 ? `<h3>Violating devices</h3>${samples.join('\n')}` : ''}
 </section>`;
