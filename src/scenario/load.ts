@@ -14,7 +14,9 @@ import { validateRadioMode } from '../radio/model.js';
 import type { WakePattern } from '../radio/wake.js';
 import type { Distribution } from '../random/distribution.js';
 import { NO_SIGNAL } from './fleet.js';
-import { LUAT_OPERATIONS, ONENET_OPERATIONS, operationOf, parseExpectation } from './expectations.js';
+import { LUAT_OPERATIONS, ONENET_OPERATIONS, operationOf, parseExpectation, parseMetric } from './expectations.js';
+import { luatRules, onenetRules } from '../device/rules.js';
+import { rulesOf } from '../verdicts/registry.js';
 import { DEFAULTS, ScenarioFileSchema, type CohortFile, type ScenarioFile } from './schema.js';
 import type { ArrivalSpec, BehaviourShares, CohortSpec, Expectation, RadioMode, Scenario, ServerEvent } from './types.js';
 import type { CutPoint } from '../device/types.js';
@@ -34,9 +36,16 @@ const dialects = new Map<string, readonly string[]>([
   ['luat', LUAT_OPERATIONS],
 ]);
 
-/** Lets a dialect plugin be named in scenarios; `operations` are its histogram names. */
-export function registerScenarioDialect(name: string, operations: readonly string[]): void {
+/** Each dialect's device states (`devices.STATE` may name them); absent: any state is taken. */
+const dialectStates = new Map<string, readonly string[]>([
+  ['onenet', onenetRules.kinds],
+  ['luat', luatRules.kinds],
+]);
+
+/** Lets a dialect plugin be named in scenarios; `operations` are its histogram names, `states` its state kinds. */
+export function registerScenarioDialect(name: string, operations: readonly string[], states?: readonly string[]): void {
   dialects.set(name, [...operations]);
+  if (states !== undefined) dialectStates.set(name, [...states]);
 }
 
 export function knownDialects(): string[] {
@@ -632,6 +641,27 @@ function resolveExpectations(texts: string[], dialect: string, operations: reado
     if (op !== undefined && !operations.includes(op)) {
       fail(`expect.${k}`, `"${text}": dialect "${dialect}" has no operation "${op}" (it has: ${operations.join(', ')})`);
     }
+    const unknown = unknownName(e, dialect);
+    if (unknown !== undefined) fail(`expect.${k}`, `"${text}": ${unknown}`);
     return e;
   });
+}
+
+/** States every report may count beside the dialect's own: devices never started, or stopped by a harness error. */
+const HARNESS_STATES = ['not-started', 'harness-error'];
+
+/** Why an expectation names a state or a rule the dialect does not have, or undefined. */
+function unknownName(e: Expectation, dialect: string): string | undefined {
+  const m = parseMetric(e.metric);
+  if (m?.kind === 'devices-state') {
+    const states = dialectStates.get(dialect);
+    if (states === undefined || states.includes(m.state) || HARNESS_STATES.includes(m.state)) return undefined;
+    return `dialect "${dialect}" has no state "${m.state}" (it has: ${[...states, ...HARNESS_STATES].join(', ')})`;
+  }
+  if (m?.kind === 'verdict') {
+    const rules = rulesOf(dialect).map((r) => r.name);
+    if (rules.includes(m.rule)) return undefined;
+    return rules.length === 0 ? `dialect "${dialect}" has no verdict rules` : `dialect "${dialect}" has no verdict rule "${m.rule}" (it has: ${rules.join(', ')})`;
+  }
+  return undefined;
 }

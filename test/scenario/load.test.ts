@@ -325,6 +325,19 @@ describe('bad text: semantic checks', () => {
     );
   });
 
+  it('refuses an expectation naming a state or a verdict rule the dialect does not have, with file:line', () => {
+    expect(bad(withFleet(oneCohort, 'expect: ["devices.faild == 0"]\n'))).toBe(
+      'x.yaml:7:10: expect.0: "devices.faild == 0": dialect "onenet" has no state "faild" (it has: reporting-version, checking, token-checking, downloading, reporting-progress, reporting-downloaded, rebooting, reporting-new-version, flushing, reporting-upgraded, reporting-failure, waiting, succeeded, up-to-date, failed, rejected, gated, gave-up, cancelled, not-started, harness-error)',
+    );
+    expect(bad(withFleet(oneCohort, 'expect: ["devices.failed == 0", "verdicts.no-such-rule.violations == 0"]\n'))).toMatch(
+      /^x\.yaml:7:33: expect\.1: "verdicts\.no-such-rule\.violations == 0": dialect "onenet" has no verdict rule "no-such-rule" \(it has: final-state-agreement, coap-retransmit, one-success-per-task, /,
+    );
+    // A Luat rule is unknown to OneNET, a OneNET state too.
+    expect(bad(withFleet(oneCohort, 'expect: ["verdicts.loop-ban.checked > 0"]\n'))).toMatch(/has no verdict rule "loop-ban"/);
+    expect(bad(withFleet(oneCohort, 'expect: ["devices.banned == 0"]\n'))).toMatch(/has no state "banned"/);
+    expect(() => parseScenario(withFleet(oneCohort, 'expect: ["devices.not-started == 0", "devices.gated < 1%", "verdicts.gating.gated-105 == 0"]\n'), 'x.yaml')).not.toThrow();
+  });
+
   it('requires the target section of the dialect and a well-formed url', () => {
     expect(bad('dialect: onenet\nfleet:\n  cohorts:\n    - { ids: "1..2", count: 2, version: V1 }\n')).toBe('x.yaml:1:1: target.onenet.productId: required by dialect "onenet"');
     expect(bad(withFleet(oneCohort).replace('target:\n', 'target:\n  url: ftp://example\n'))).toBe('x.yaml:3:8: target.url: must be an http:// or https:// URL');
