@@ -3,6 +3,8 @@
  * interrupted run that still writes its report.
  */
 import { createServer as createNetServer, type Server } from 'node:net';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, fixture, readOnlyReport, tempDir } from './helpers.js';
 import { DEFAULT_ONENET_ACCESS_KEY } from '../../src/catalog/default.js';
@@ -135,6 +137,12 @@ describe('an interrupted run', () => {
     expect(Object.values(report.operations).reduce((n, o) => n + o.count, 0)).toBeGreaterThan(0);
     expect(report.transitions.violations).toBe(0);
     expect(r.stdout).toContain('INTERRUPTED');
+    // What stopped was judged, every rule with its status, and the violations file is there.
+    expect(report.verdicts?.map((v) => v.status).every((s) => ['judged', 'partly-judged', 'not-judged'].includes(s))).toBe(true);
+    expect(report.verdicts?.find((v) => v.rule === 'one-success-per-task')?.checked).toBeGreaterThan(0);
+    expect(report.transitions.serverAgreement).toMatchObject({ status: 'not-judged', reason: expect.stringMatching(/interrupted/) });
+    expect(report.violationsFile).toBe('violations.jsonl');
+    expect(existsSync(join(out, readdirSync(out)[0] as string, 'violations.jsonl'))).toBe(true);
   });
 });
 
