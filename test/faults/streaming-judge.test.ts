@@ -107,3 +107,18 @@ describe('runVerdicts in batches', () => {
     expect(Object.keys(lines[0]!).sort()).toEqual(['device', 'reason', 'rule', 'trace']);
   });
 });
+
+describe('the final-state agreement never falls silent', () => {
+  it('says not judged, and why, without an admin API, on an interrupted run, and when the admin API fails', async () => {
+    const { serverAgreementOf, NO_ADMIN_API } = await import('../../src/verdicts/judge-run.js');
+    const finals = [{ id: 'd1', state: 'succeeded' }];
+    const logged: string[] = [];
+    expect(await serverAgreementOf('onenet', finals, undefined, 'completed', (l) => logged.push(l))).toEqual({ status: 'not-judged', reason: NO_ADMIN_API, checked: 0, disagreements: 0, samples: [] });
+    const failing = { get: async () => Promise.reject(new Error('x')), post: async () => Promise.reject(new Error('admin POST /admin/devices/query: HTTP 500')) };
+    expect(await serverAgreementOf('onenet', finals, failing as never, 'interrupted', () => {})).toMatchObject({ status: 'not-judged', reason: expect.stringMatching(/interrupted/) });
+    expect(await serverAgreementOf('onenet', finals, failing as never, 'completed', (l) => logged.push(l))).toMatchObject({ status: 'not-judged', reason: 'the admin API failed: admin POST /admin/devices/query: HTTP 500' });
+    expect(logged).toEqual(['could not compare final states with the server: admin POST /admin/devices/query: HTTP 500']);
+    const answering = { get: async () => ({}), post: async () => ({ devices: [{ id: 'd1', tasks: [{ state: 'succeeded' }] }] }) };
+    expect(await serverAgreementOf('onenet', finals, answering as never, 'completed', () => {})).toEqual({ status: 'judged', checked: 1, disagreements: 0, samples: [] });
+  });
+});
