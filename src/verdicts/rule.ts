@@ -45,6 +45,8 @@ export interface VerdictContext {
    * the server knows while the server still has a view.
    */
   serverView?: boolean;
+  /** Server events the scenario asked for that could not be done at all (no admin API), in words. */
+  eventsNotDone?: string;
   /** Each fleet-wide fold's result, by rule name (see `Rule.fleet`), over every device of the run. */
   fleet?: ReadonlyMap<string, unknown>;
 }

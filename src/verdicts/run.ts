@@ -147,6 +147,7 @@ export async function runVerdicts(input: VerdictInput): Promise<VerdictReport[]>
     waitBackoffOf: (cohort) => cohorts.get(cohort)?.waitBackoffMs ?? DEFAULT_DEVICE_SETTINGS.waitBackoffMs,
     radioModelled: (cohort) => radios.has(cohort),
     fleet,
+    ...(admin === undefined && (scenario.server.events?.length ?? 0) > 0 ? { eventsNotDone: "the scenario's server events were not done: the target has no admin API we can use" } : {}),
   };
   const codec = getDialect(scenario.dialect).evidence as EvidenceCodec<unknown, unknown> | undefined;
   const tallies = rules.map((r) => new RuleTally(r, MAX_VERDICT_SAMPLES));

@@ -122,3 +122,16 @@ describe('the final-state agreement never falls silent', () => {
     expect(await serverAgreementOf('onenet', finals, answering as never, 'completed', () => {})).toEqual({ status: 'judged', checked: 1, disagreements: 0, samples: [] });
   });
 });
+
+describe('restart-on-republish', () => {
+  it('says why it was not judged when the scenario asked for a republish the target could not do', async () => {
+    const withEvents = parseScenario(
+      ['dialect: onenet', 'target: { onenet: { productId: "198290" } }', 'server:', '  events:', '    - { at: 60s, republish: app-v2-diff }', 'fleet:', '  cohorts:', '    - { name: c, count: 2, ids: "1..9", version: V1.0 }'].join('\n'),
+      'z.yaml',
+    );
+    const out = await runVerdicts({ scenario: withEvents, batches: [{ devices: fleet(3, 1), seen: 3, stored: 3, originVirtual: 0 }], events: [], originVirtual: 0 });
+    expect(out.find((v) => v.rule === 'restart-on-republish')).toMatchObject({ status: 'not-judged', reason: "the scenario's server events were not done: the target has no admin API we can use" });
+    const plain = await runVerdicts({ scenario: onenet, batches: [{ devices: fleet(3, 1), seen: 3, stored: 3, originVirtual: 0 }], events: [], originVirtual: 0 });
+    expect(plain.find((v) => v.rule === 'restart-on-republish')).toMatchObject({ status: 'not-judged', reason: 'no republish happened in this run' });
+  });
+});

@@ -210,7 +210,7 @@ export const restartOnRepublish: Rule = {
         if (lastWhole?.facts.md5 !== undefined && !fresh.has(lastWhole.facts.md5)) return `it upgraded with md5 ${short(lastWhole.facts.md5)}, not the republished ${short(ev.md5?.[0])}`;
         return undefined;
       },
-      () => (events.length === 0 ? 'no republish happened in this run' : undefined),
+      () => (events.length === 0 ? (ctx.eventsNotDone ?? 'no republish happened in this run') : undefined),
     )(devices, ctx);
   },
 };
