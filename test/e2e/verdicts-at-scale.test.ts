@@ -16,6 +16,13 @@ import type { Report } from '../../src/report/types.js';
 import { cli, readOnlyReport, tempDir } from './helpers.js';
 
 const ADMIN = 'scale-test-admin-token';
+/**
+ * 1: 10,000 devices (the suite). 10: 100,000 devices, run by hand (`VERDICTS_AT_SCALE=10 npx vitest
+ * run --project e2e test/e2e/verdicts-at-scale.test.ts`, a few minutes): the whole OneNET V1.0 range.
+ */
+const K = process.env['VERDICTS_AT_SCALE'] === '10' ? 10 : 1;
+const n = (x: number): number => x * K;
+const TIMEOUT = K === 1 ? 170_000 : 900_000;
 const KEY_ENV = { OTA_SWARM_ONENET_ACCESS_KEY: DEFAULT_ONENET_ACCESS_KEY, OTA_SWARM_ADMIN_TOKEN: ADMIN };
 
 interface HistoryEntry {
@@ -64,9 +71,9 @@ const scenario = (bug: BugName, cohorts: string, events = ''): string =>
     '  cohorts:',
     cohorts,
     // Already on the target version: they check and stop, with nothing for the bug to break.
-    '    - { name: current, count: 9000, ids: "522710000..522718999", version: V2.0, manuf: "101", model: "10101" }',
+    `    - { name: current, count: ${n(9000)}, ids: "${522700000 + n(1000)}..${522700000 + n(10000) - 1}", version: V2.0, manuf: "101", model: "10101" }`,
     'arrival: { pattern: all-at-once }',
-    'stop: { after: 150s }',
+    `stop: { after: ${K === 1 ? '150s' : '800s'} }`,
   ].join('\n');
 
 async function runAgainst(bug: BugName, yaml: string): Promise<{ server: RunningServer; out: string; report: Report; code: number | null; stderr: string }> {
@@ -75,26 +82,26 @@ async function runAgainst(bug: BugName, yaml: string): Promise<{ server: Running
   const file = join(dir, `${bug}.yaml`);
   writeFileSync(file, yaml);
   const out = join(dir, 'out');
-  const r = await cli(['run', file, '--target', server.url, '--time-scale', 'max', '--workers', '1', '--out', out, '--quiet'], { env: KEY_ENV, timeoutMs: 170_000 });
+  const r = await cli(['run', file, '--target', server.url, '--time-scale', 'max', '--workers', '1', '--out', out, '--quiet'], { env: KEY_ENV, timeoutMs: TIMEOUT - 10_000 });
   return { server, out, report: readOnlyReport(out), code: r.code, stderr: r.stderr };
 }
 
-describe('every device judged at 10,000 devices on one worker', () => {
+describe(`every device judged at ${n(10_000)} devices on one worker`, { timeout: TIMEOUT }, () => {
   it('ignore-range: the devices flagged by resume-from-held are exactly those the server answered 200 to a partial Range', async () => {
-    const ranged = range(522700000, 1000);
+    const ranged = range(522700000, n(1000));
     const { server, out, report, code } = await runAgainst(
       'ignore-range',
-      scenario('ignore-range', '    - { name: ranged, count: 1000, ids: "522700000..522700999", version: V1.0, manuf: "101", model: "10101", settings: { chunkSize: 16KiB } }'),
+      scenario('ignore-range', `    - { name: ranged, count: ${n(1000)}, ids: "522700000..${522700000 + n(1000) - 1}", version: V1.0, manuf: "101", model: "10101", settings: { chunkSize: 16KiB } }`),
     );
     try {
       expect(code).toBe(1);
-      expect(report.devices.byFinalState).toMatchObject({ succeeded: 1000, 'up-to-date': 9000 });
+      expect(report.devices.byFinalState).toMatchObject({ succeeded: n(1000), 'up-to-date': n(9000) });
       // What the server says it did: a download whose Range did not start a whole-file read, answered 200.
-      const seen = await histories(server, [...ranged, ...range(522710000, 9000)]);
+      const seen = await histories(server, [...ranged, ...range(522700000 + n(1000), n(9000))]);
       const broken = [...seen].filter(([, h]) => h.some((e) => e.call === 'download' && e.answer.startsWith('http:200') && !/bytes=0-(19660[7-9]|\d{7,})/.test(e.request))).map(([id]) => id);
-      expect(broken.length, `a history entry: ${JSON.stringify(seen.get(ranged[0] as string)?.find((e) => e.call === 'download'))}`).toBe(1000);
+      expect(broken.length, `a history entry: ${JSON.stringify(seen.get(ranged[0] as string)?.find((e) => e.call === 'download'))}`).toBe(n(1000));
       const v = report.verdicts?.find((x) => x.rule === 'resume-from-held');
-      expect(v).toMatchObject({ status: 'judged', checked: 1000, violations: 1000 });
+      expect(v).toMatchObject({ status: 'judged', checked: n(1000), violations: n(1000) });
       expect(v?.samples).toHaveLength(20);
       const lines = violations(out).filter((l) => l.rule === 'resume-from-held');
       expect(lines.map((l) => l.device).sort()).toEqual(broken.sort());
@@ -106,25 +113,25 @@ describe('every device judged at 10,000 devices on one worker', () => {
   });
 
   it('stale-md5: the devices flagged by restart-on-republish are exactly those the server offered the old md5 after the republish', async () => {
-    const offline = range(522800000, 500);
+    const offline = range(522800000, n(500));
     const { server, out, report, code } = await runAgainst(
       'stale-md5',
       scenario(
         'stale-md5',
         // Cut halfway through the 48 KiB diff, back after the republish at 60 s.
-        '    - { name: offline, count: 500, ids: "522800000..522800499", version: V1.5, manuf: "101", model: "10101", behaviours: { disconnect: { at: 50%, reconnect: 2m } } }',
+        `    - { name: offline, count: ${n(500)}, ids: "522800000..${522800000 + n(500) - 1}", version: V1.5, manuf: "101", model: "10101", behaviours: { disconnect: { at: 50%, reconnect: 2m } } }`,
         'server:\n  events:\n    - { at: 60s, republish: app-v2-diff }',
       ),
     );
     try {
       expect(code).toBe(1);
-      const seen = await histories(server, [...offline, ...range(522710000, 9000)]);
+      const seen = await histories(server, [...offline, ...range(522700000 + n(1000), n(9000))]);
       // With the bug on, every check offering the task after the republish offers the old md5.
       const republishedAt = report.virtualStartMs + 60_000;
       const broken = [...seen].filter(([, h]) => h.some((e) => e.call === 'check' && e.answer === 'errno:0' && e.t >= republishedAt)).map(([id]) => id);
-      expect(broken.length).toBe(500);
+      expect(broken.length).toBe(n(500));
       const v = report.verdicts?.find((x) => x.rule === 'restart-on-republish');
-      expect(v).toMatchObject({ status: 'judged', checked: 500, violations: 500 });
+      expect(v).toMatchObject({ status: 'judged', checked: n(500), violations: n(500) });
       const lines = violations(out).filter((l) => l.rule === 'restart-on-republish');
       expect(lines.map((l) => l.device).sort()).toEqual(broken.sort());
       expect(lines[0]?.reason).toMatch(/after the republish done at 60\.0s, offered md5 .*: the package's md5 before the republish/);
