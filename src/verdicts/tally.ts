@@ -55,7 +55,7 @@ export class RuleTally {
     let reason: string | undefined;
     if (this.checked === 0) {
       status = 'not-judged';
-      reason = [...(own.length > 0 ? own : [judged === 0 ? 'no device left evidence to judge' : `none of the ${judged} devices judged is one it applies to`]), ...runNotes].join('; ');
+      reason = [...(own.length > 0 ? own : [judged === 0 ? 'no device left evidence to judge' : `none of the ${judged.toLocaleString('en-US')} devices judged is one it applies to`]), ...runNotes].join('; ');
     } else if (notes.length > 0) {
       status = 'partly-judged';
       reason = notes.join('; ');
