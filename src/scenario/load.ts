@@ -287,6 +287,7 @@ function resolveCohort(c: CohortFile, index: number, path: string, fail: Fail): 
           },
         }
       : {}),
+    ...(c.recheck !== undefined ? { recheck: { times: c.recheck.times, everyMs: positive(duration(c.recheck.every, `${path}.recheck.every`, fail), `${path}.recheck.every`, fail) } } : {}),
     // Shares only once the cohort's size is known (a count is a share of it): see resolveFleet.
     behaviours: { corruptDownload: 0, rebootIntoOld: 0 },
     settings: {

@@ -61,6 +61,8 @@ export interface CohortSpec {
   /** The radio link: downloads are paced to its rate; absent = as fast as loopback goes. */
   link?: { bitrate: Distribution; rtt: Distribution };
   behaviours: BehaviourShares;
+  /** Checks after a successful upgrade (`recheck`): `times`, `everyMs` virtual ms apart; absent: none. */
+  recheck?: { times: number; everyMs: number };
   settings: {
     chunkSize: number;
     progressEvery: number;
