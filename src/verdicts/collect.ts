@@ -92,7 +92,7 @@ export class EvidenceCollector {
     if (dev === undefined) return;
     const profile = this.o.profileOf(slot);
     const final = finalOf(state);
-    const remarkable = dev.remarkable || hasFault(profile.behaviour) || !UNREMARKABLE_FINALS.has(final.kind);
+    const remarkable = dev.remarkable || hasFault(profile.behaviour) || !UNREMARKABLE_FINALS.has(final.kind) || final.staleOffers !== undefined;
     if (this.kept.length < this.o.keepAll || (remarkable && this.kept.length < this.o.keepMax)) this.kept.push(evidenceOf(profile, dev, final));
     else this.dropped++;
   }
@@ -136,11 +136,12 @@ function evidenceOf(p: DeviceProfile, dev: Live, final: FinalState | undefined):
 
 /** The device's final state as the rules read it (from inside the transmission layer). */
 export function finalOf(state: { readonly kind: string }): FinalState {
-  const s = innerState(state) as { kind: string; code?: unknown; version?: unknown; duplicateResult?: unknown };
+  const s = innerState(state) as { kind: string; code?: unknown; version?: unknown; duplicateResult?: unknown; staleOffers?: unknown };
   const out: FinalState = { kind: s.kind };
   if (typeof s.code === 'number') out.code = s.code;
   if (typeof s.version === 'string') out.version = s.version;
   if (s.duplicateResult === true) out.duplicateResult = true;
+  if (typeof s.staleOffers === 'number' && s.staleOffers > 0) out.staleOffers = s.staleOffers;
   return out;
 }
 
