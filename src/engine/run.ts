@@ -25,6 +25,8 @@ import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.j
 import type { ShardResult, ShardTask } from './shard-task.js';
 import { MessageChannel } from 'node:worker_threads';
 import { LiveFeed, type LiveView } from './live.js';
+import { probeOrRefuse } from './probe.js';
+import { rerunHints } from '../report/hints.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -46,6 +48,8 @@ export interface RunOptions {
   clock?: ClockOrigin;
   /** Dialect plugin modules (paths or file URLs), loaded here and in every worker. */
   plugins?: string[];
+  /** Probe a target of the user's with one device before the fleet (./probe.ts); default true. */
+  probe?: boolean;
 }
 
 /**
@@ -89,6 +93,12 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
   const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false });
+  // A target of the user's: one device's first calls first, so a refused key stops the run here.
+  const probe =
+    target.embedded || opts.probe === false
+      ? undefined
+      : await probeOrRefuse({ scenario, plugin: getDialect(scenario.dialect), target: target.dialect, baseUrl: target.baseUrl, now: clock.scale === 'max' ? clock.virtualMs : new ScaledClock(clock).now(), env: process.env });
+  if (probe) log(`ota-swarm: ${probe.note}`);
   const stopBuffer = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stopBuffer);
   const progressBuffer = new SharedArrayBuffer(workers * PROGRESS_FIELDS * 4);
@@ -181,6 +191,9 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       log,
       events: applied,
     });
+    if (probe) report.probe = probe;
+    const hints = rerunHints(report, target.embedded);
+    if (hints.length > 0) report.hints = hints;
     return report;
   } finally {
     await serverEvents.settle();

@@ -48,6 +48,7 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
     harness(report.harness, p, report.timeScale === 'max'),
     expectations(report, p),
     errors(report.errors, p),
+    hints(report, p),
     [verdict(report, p)],
   ];
   return sections
@@ -59,6 +60,12 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
 // ---------------------------------------------------------------------------------------------
 // Sections
 
+/** Why the figures look as they do, and what to do (report.hints). */
+function hints(r: Report, p: Palette): string[] {
+  if (!r.hints || r.hints.length === 0) return [];
+  return [p.bold('hints'), ...r.hints.map((h) => `  ${p.yellow(scrub(h))}`)];
+}
+
 function header(r: Report, p: Palette): string[] {
   const rows: [string, string][] = [
     ['target', scrub(r.target)],
@@ -66,6 +73,7 @@ function header(r: Report, p: Palette): string[] {
     ['devices', `${count(r.devices.total)} (${count(r.devices.started)} started)`],
     ['duration', `${formatMs(r.durationMs)} real · ${formatMs(r.virtualDurationMs)} virtual · ended by ${r.endedBy}`],
     ['started', r.startedAt],
+    ...(r.probe ? [['probe', scrub(r.probe.note)] as [string, string]] : []),
   ];
   return [p.bold(`ota-swarm · ${scrub(r.scenario)}`), ...rows.map(([k, v]) => `  ${p.dim(k.padEnd(9))} ${v}`)];
 }

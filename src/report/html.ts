@@ -49,6 +49,7 @@ export function renderHtmlWith(report: Report, lib: ChartLibrary): string {
     verdictsSection(report),
     harnessSection(report.harness, report.timeScale === 'max'),
     errorsSection(report.errors),
+    notesSection(report),
     footer(report, lib),
   ].join('\n');
   const title = `${verdictOf(report).label} · ${scrub(report.scenario)} · ota-swarm report`;
@@ -282,6 +283,13 @@ ${lagRow('event-loop lag (workers)', h.eventLoopLagMs)}
 ${unscheduled ? '<tr><td>scheduling lag (device timers)</td><td class="num" colspan="3">not measured (×max)</td></tr>' : lagRow('scheduling lag (device timers)', h.scheduleLagMs)}
 </tbody></table>${notes}
 </section>`;
+}
+
+/** The probe before the fleet and the hints (report.probe, report.hints). */
+function notesSection(r: Report): string {
+  const items = [...(r.probe ? [r.probe.note] : []), ...(r.hints ?? [])];
+  if (items.length === 0) return '';
+  return `<section id="notes"><h2>Probe and hints</h2><ul>${items.map((e) => `<li>${text(e)}</li>`).join('')}</ul></section>`;
 }
 
 function errorsSection(errors: readonly string[]): string {

@@ -108,7 +108,14 @@ export interface Scenario {
   timeScale: TimeScale;
   target: {
     url?: string;
-    onenet?: { productId: string; accessKey?: SecretRef; signMethod: 'md5' | 'sha1' | 'sha256'; tokenTtlSec: number };
+    onenet?: {
+      productId: string;
+      /** Set when `--product-id` replaced the file's value (messages say where the id came from). */
+      productIdFrom?: '--product-id';
+      accessKey?: SecretRef;
+      signMethod: 'md5' | 'sha1' | 'sha256';
+      tokenTtlSec: number;
+    };
     luat?: { projectKey?: SecretRef; firmwareName: string };
   };
   /** Settings for the embedded server (ignored with a target). */
