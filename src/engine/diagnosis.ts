@@ -68,5 +68,5 @@ export function diagnoseProbe(scenario: Scenario, r: ProbeResult, keySource: str
 export function probeNote(dialect: string, r: ProbeResult): string {
   const calls = r.calls.length === 0 ? 'no call answered' : r.calls.map((c) => what(dialect, c)).join(', ');
   const ban = dialect === 'luat' && r.calls.length > 0 ? `; its ask counts once toward ${r.device}'s daily ban limit on the server` : '';
-  return `a probe ran before the fleet with device ${r.device}: ${calls} (kept out of the histograms and verdicts${ban})`;
+  return `a probe ran before the fleet with device ${r.device}: ${calls} (kept out of the histograms; the verdicts count its calls as the device's, as the server did${ban})`;
 }

@@ -15,6 +15,8 @@ import { createHash } from 'node:crypto';
 import { ConfigError } from '../config/load.js';
 import { outcomeMeaning } from '../protocol/meanings.js';
 import type { ProbeReport } from '../report/types.js';
+import type { EvidenceBatch, Exchange } from '../verdicts/evidence.js';
+import { innerState } from '../device/retransmit.js';
 import { diagnoseProbe, keySourceOf, probeNote, type ProbeCall, type ProbeResult } from './diagnosis.js';
 import { ENV_LUAT_PROJECT_KEY, ENV_ONENET_KEY } from './target.js';
 
@@ -28,36 +30,51 @@ export interface ProbeOptions {
   plugin: DialectPlugin;
   target: DialectTarget;
   baseUrl: string;
-  /** The virtual instant of the probe (signs the OneNET Authorization). */
-  now: number;
+  /** The virtual clock (signs the OneNET Authorization, times the exchanges). */
+  now: () => number;
+}
+
+/** What the probe did, for the verdicts: its exchanges, at absolute virtual instants. */
+export interface ProbeRun extends ProbeResult {
+  exchanges: Exchange[];
 }
 
 /** Runs the probe device until it would download, sleep or stop, or PROBE_MAX_CALLS calls. */
-export async function probeTarget(o: ProbeOptions): Promise<ProbeResult> {
+export async function probeTarget(o: ProbeOptions): Promise<ProbeRun> {
   const plan = expandFleet(o.scenario);
   const profile = plan.profileOf(0);
   const settings = plan.settingsOf(plan.cohortOf(0));
   const { machine, wire } = o.plugin;
   const net = new Network({ origin: o.baseUrl, connections: 1, maxBodyBytes: PROBE_MAX_BODY });
   const calls: ProbeCall[] = [];
+  const exchanges: Exchange[] = [];
+  const codec = o.plugin.evidence;
+  const authTtlSec = o.target.onenet?.tokenTtlSec;
   try {
-    let step: Step<{ readonly kind: string }, unknown> = machine.start(profile, settings, o.now);
+    let step: Step<{ readonly kind: string }, unknown> = machine.start(profile, settings, o.now());
     while (step.action.type === 'send' && calls.length < PROBE_MAX_CALLS) {
       const request = step.action.request;
       const op = wire.operationOf(request);
       if (op === 'download') break;
-      const http = wire.encode(request, o.target, o.now);
+      const sent = o.now();
+      const http = wire.encode(request, o.target, sent);
       const result = asResult(http, await net.send(http, settings.requestTimeoutMs));
       const answer = wire.decode(request, result);
-      calls.push({ op, outcome: wire.outcomeOf(answer) });
-      step = machine.onAnswer(step.state, answer, profile, settings, o.now);
+      const outcome = wire.outcomeOf(answer);
+      const answered = o.now();
+      calls.push({ op, outcome });
+      step = machine.onAnswer(step.state, answer, profile, settings, answered);
+      if (codec !== undefined) {
+        const facts = codec.factsOf(request, result, answer, { sentVirtual: sent, authTtlSec });
+        exchanges.push({ decided: sent, sent, answered, op, outcome, state: innerState(step.state).kind, facts });
+      }
       // No answer (or none readable): the probe does not retransmit; the fleet will meet it too.
       if (wire.isError(answer)) break;
     }
   } finally {
     await net.close();
   }
-  return { device: profile.id, cohort: profile.cohort, calls };
+  return { device: profile.id, cohort: profile.cohort, calls, exchanges };
 }
 
 /** The HttpResult the wire decodes; a Luat body (the whole file) is digested as the engine does. */
@@ -70,24 +87,26 @@ function asResult(http: HttpRequest, raw: RawResult): HttpResult {
   return res;
 }
 
-export interface ProbeStep {
-  scenario: Scenario;
-  plugin: DialectPlugin;
-  target: DialectTarget;
-  baseUrl: string;
-  now: number;
+export interface ProbeStep extends ProbeOptions {
   env: NodeJS.ProcessEnv;
+}
+
+/** The probe as the run keeps it: the report's words, and the exchanges the verdicts count. */
+export interface ProbeOutcome {
+  report: ProbeReport;
+  /** Device id and its probe exchanges (absolute virtual times). */
+  evidence: { device: string; exchanges: Exchange[] };
 }
 
 /**
  * Probes the target and stops the run (ConfigError, exit 2) when it refuses the probe device for
  * authentication; otherwise returns what the report says of the probe.
  */
-export async function probeOrRefuse(o: ProbeStep): Promise<ProbeReport> {
+export async function probeOrRefuse(o: ProbeStep): Promise<ProbeOutcome> {
   const result = await probeTarget(o);
   const verdict = diagnoseProbe(o.scenario, result, keySource(o.scenario, o.env));
   if (verdict.kind === 'refused') throw new ConfigError(verdict.line);
-  return {
+  const report: ProbeReport = {
     device: result.device,
     calls: result.calls.map((c) => {
       const meaning = outcomeMeaning(o.scenario.dialect, c.op, c.outcome);
@@ -95,6 +114,21 @@ export async function probeOrRefuse(o: ProbeStep): Promise<ProbeReport> {
     }),
     note: probeNote(o.scenario.dialect, result),
   };
+  return { report, evidence: { device: result.device, exchanges: result.exchanges } };
+}
+
+/**
+ * The server saw the probe's calls as the device's (a Luat ask counts toward its ban; the first
+ * ask for a diff package starts the build): the verdicts count them too, as the device's first
+ * exchanges, at times relative to the run's origin (so before 0).
+ */
+export function withProbeEvidence(batches: readonly EvidenceBatch[], probe: ProbeOutcome['evidence'] | undefined, originVirtual: number): EvidenceBatch[] {
+  if (probe === undefined || probe.exchanges.length === 0) return [...batches];
+  const shift = (e: Exchange): Exchange => ({ ...e, decided: e.decided - originVirtual, sent: e.sent - originVirtual, answered: e.answered - originVirtual });
+  return batches.map((b) => ({
+    ...b,
+    devices: b.devices.map((d) => (d.id === probe.device ? { ...d, exchanges: [...probe.exchanges.map(shift), ...d.exchanges] } : d)),
+  }));
 }
 
 function keySource(s: Scenario, env: NodeJS.ProcessEnv): string {

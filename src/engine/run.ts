@@ -25,7 +25,7 @@ import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.j
 import type { ShardResult, ShardTask } from './shard-task.js';
 import { MessageChannel } from 'node:worker_threads';
 import { LiveFeed, type LiveView } from './live.js';
-import { probeOrRefuse } from './probe.js';
+import { probeOrRefuse, withProbeEvidence, type ProbeOutcome } from './probe.js';
 import { rerunHints } from '../report/hints.js';
 
 export interface RunOptions {
@@ -97,8 +97,8 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const probe =
     target.embedded || opts.probe === false
       ? undefined
-      : await probeOrRefuse({ scenario, plugin: getDialect(scenario.dialect), target: target.dialect, baseUrl: target.baseUrl, now: clock.scale === 'max' ? clock.virtualMs : new ScaledClock(clock).now(), env: process.env });
-  if (probe) log(`ota-swarm: ${probe.note}`);
+      : await probeOrRefuse({ scenario, plugin: getDialect(scenario.dialect), target: target.dialect, baseUrl: target.baseUrl, now: virtualNowOf(clock), env: process.env });
+  if (probe) log(`ota-swarm: ${probe.report.note}`);
   const stopBuffer = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stopBuffer);
   const progressBuffer = new SharedArrayBuffer(workers * PROGRESS_FIELDS * 4);
@@ -190,8 +190,9 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       errors,
       log,
       events: applied,
+      probe: probe?.evidence,
     });
-    if (probe) report.probe = probe;
+    if (probe) report.probe = probe.report;
     const hints = rerunHints(report, target.embedded);
     if (hints.length > 0) report.hints = hints;
     return report;
@@ -203,6 +204,13 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     await pool.destroy().catch(() => {});
     await target.close().catch(() => {});
   }
+}
+
+/** The virtual clock's reading now (under max, the origin: no wall clock moves it). */
+function virtualNowOf(clock: ClockOrigin): () => number {
+  if (clock.scale === 'max') return () => clock.virtualMs;
+  const scaled = new ScaledClock(clock);
+  return () => scaled.now();
 }
 
 /** Waits for every worker; once a stop was asked, waits at most STOP_GRACE_MS more. */
@@ -239,6 +247,7 @@ interface BuildInput {
   errors: string[];
   log: (line: string) => void;
   events: AppliedEvent[];
+  probe: ProbeOutcome['evidence'] | undefined;
 }
 
 async function buildReport(b: BuildInput): Promise<Report> {
@@ -301,7 +310,7 @@ async function buildReport(b: BuildInput): Promise<Report> {
     try {
       report.verdicts = await runVerdicts({
         scenario,
-        batches: results.flatMap((r) => (r.evidence ? [r.evidence] : [])),
+        batches: withProbeEvidence(results.flatMap((r) => (r.evidence ? [r.evidence] : [])), b.probe, b.virtualStartMs),
         ...(b.target.admin ? { admin: b.target.admin } : {}),
         events: b.events,
         originVirtual: b.virtualStartMs,

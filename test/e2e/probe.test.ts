@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, fixture, readOnlyReport, tempDir } from './helpers.js';
 import { DEFAULT_LUAT_FIRMWARE, DEFAULT_LUAT_PROJECT_KEY, DEFAULT_ONENET_ACCESS_KEY } from '../../src/catalog/default.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
+import { run } from '../../src/api.js';
+import { parseScenario } from '../../src/scenario/load.js';
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -88,7 +90,7 @@ describe('a target that takes the probe', () => {
     expect(one.probe?.device).toBe('522700000');
     expect(one.probe?.calls.map((c) => `${c.op} ${c.outcome}`)).toEqual(['reportVersion errno:0', 'check errno:0', 'tokenCheck errno:0']);
     expect(one.probe?.calls[1]?.meaning).toBe('task offered');
-    expect(one.probe?.note).toMatch(/^a probe ran before the fleet with device 522700000: .*\(kept out of the histograms and verdicts\)$/);
+    expect(one.probe?.note).toMatch(/^a probe ran before the fleet with device 522700000: .*\(kept out of the histograms; the verdicts count its calls as the device's, as the server did\)$/);
     // Kept out of the histograms: 50 devices, one check each.
     expect(one.operations['check']?.count).toBe(50);
     expect(one.hints).toBeUndefined();
@@ -110,5 +112,29 @@ describe('a target that takes the probe', () => {
     const r = await cli(['run', fixture('onenet-small.yaml'), '--target', server.url, '--out', out, '--quiet', '--no-probe', '--devices', '2'], { env: { OTA_SWARM_ONENET_ACCESS_KEY: WRONG_KEY } });
     expect(r.code).toBe(1);
     expect(readOnlyReport(out).probe).toBeUndefined();
+  });
+});
+
+describe('the probe and the verdicts', () => {
+  it('Luat with diff builds: the probe\'s ask starts the build and counts toward the ban, and the verdicts see it (no false diff-wait or loop-ban)', async () => {
+    const clock = { virtualMs: Date.UTC(2027, 0, 5, 10, 0, 0), wallMs: Date.now(), scale: 1000 };
+    const own = await startServer({ quiet: true, adminToken: 'probe-luat-admin', clock, timeScale: 1000 });
+    try {
+      const scenario = parseScenario(
+        `name: probe-luat-diff\ndialect: luat\ntimeScale: 1000\ntarget: { url: "${own.url}", luat: { firmwareName: ${DEFAULT_LUAT_FIRMWARE}, projectKey: ${DEFAULT_LUAT_PROJECT_KEY} } }\n` +
+          'fleet:\n  cohorts:\n    - { name: modules, count: 5, ids: "86671404{0000000..0000999}", version: 1.3.1, core: "3032", settings: { waitBackoff: 60s } }\n' +
+          'arrival: { pattern: spread, over: 10s }\nstop: { after: 50s }\n',
+        'probe-luat-diff.yaml',
+      );
+      const r = await run(scenario, { workers: 1, clock });
+      expect(r.probe?.calls.map((c) => `${c.op} ${c.outcome}`)).toEqual(['luat code:43']);
+      expect(r.probe?.note).toContain("its ask counts once toward 866714040000000's daily ban limit");
+      const bad = (r.verdicts ?? []).filter((v) => v.violations > 0).map((v) => `${v.rule}: ${v.samples[0]?.device} ${v.samples[0]?.detail}`);
+      expect(bad).toEqual([]);
+      expect(r.verdicts?.find((v) => v.rule === 'diff-wait')?.checked).toBeGreaterThan(0);
+      expect(r.devices.byFinalState['succeeded']).toBe(5);
+    } finally {
+      await own.close();
+    }
   });
 });
