@@ -39,6 +39,18 @@ describe('stale-task (OneNET)', () => {
     expect(out.violations.map((v) => v.device.id)).toEqual(['fresh']);
   });
 
+  it('(c) a task offered and then refused as finished at its first use: the server offered a finished task', () => {
+    const steps = [{ op: 'reportVersion', facts: { version: 'V1.0', errno: 0 } }, check('V1.0', 0, { token: 'tA', target: 'V2.0' }), { op: 'tokenCheck', facts: { token: 'tA', errno: 20 } }];
+    const out = staleTask.evaluate([device('second-run', steps)], context());
+    expect(out.violations[0]?.detail).toMatch(/tokenCheck with token#1 \(target V2\.0, offered at .*\) was answered errno:20 \(task finished\) before the device reported anything for it/);
+  });
+
+  it('(c) not flagged once the device reported a result or the target version (a lost 201 retransmitted and answered 20)', () => {
+    const lost201 = [...upgrade().slice(0, 3), { op: 'result', facts: { token: 'tA', step: 201, net: 'ANSWER_LOST' } }, result('tA', 201, 20)];
+    const versionFirst = [check('V1.0', 0, { token: 'tA', target: 'V2.0' }), { op: 'reportVersion', facts: { version: 'V2.0', errno: 0 } }, { op: 'progress', facts: { token: 'tA', step: 50, errno: 20 } }];
+    expect(staleTask.evaluate([device('a', lost201), device('b', versionFirst)], context()).violations).toEqual([]);
+  });
+
   it('a 201 the server refused is no success: a later offer of the task is no stale offer', () => {
     const steps = [...upgrade().slice(0, 3), result('tA', 201, 7), check('V1.0', 0, { token: 'tA', target: 'V2.0' })];
     expect(staleTask.evaluate([device('d', steps)], context()).violations).toEqual([]);

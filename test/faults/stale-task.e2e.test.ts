@@ -9,6 +9,8 @@ import { run } from '../../src/api.js';
 import { loadScenario, parseScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/types.js';
 import type { Report } from '../../src/report/types.js';
+import { startServer, type BugName } from '../../src/server/index.js';
+import { DEFAULT_ONENET_ACCESS_KEY } from '../../src/catalog/default.js';
 
 const FILE = fileURLToPath(new URL('../../scenarios/faults/stale-task.yaml', import.meta.url));
 
@@ -65,5 +67,36 @@ describe('stale-task against the reference server (Luat)', () => {
     expect(v.violations).toBe(5);
     expect(v.samples.map((s) => s.device).sort()).toEqual([...idsFrom(866714040005000, 3), ...idsFrom(866714040006000, 2)].sort());
     expect(count(buggy, 'stale-offer')).toBe(2);
+  });
+});
+
+describe('stale-task across runs against one server (the issue: a second run)', () => {
+  const second = (url: string): Scenario =>
+    parseScenario(
+      `name: second-run\ndialect: onenet\ntarget: { url: "${url}", onenet: { productId: "198290", accessKey: ${DEFAULT_ONENET_ACCESS_KEY} } }\n` +
+        'fleet:\n  cohorts:\n    - { name: c, count: 4, ids: "522718000..522718999", version: V1.0, manuf: "101", model: "10101", settings: { reboot: 100ms } }\n' +
+        'arrival: { pattern: spread, over: 200ms }\nstop: { after: 50s }\n',
+      'second-run.yaml',
+    );
+
+  it('a server that keeps offering the finished task: every device of the second run is named; a correct one answers 11', async () => {
+    for (const bugs of [[], ['stale-task-after-success']] as BugName[][]) {
+      const server = await startServer({ quiet: true, bugs });
+      try {
+        const first = await run(second(server.url), { workers: 1 });
+        expect(first.devices.byFinalState['succeeded']).toBe(4);
+        const r = await run(second(server.url), { workers: 1 });
+        const v = stale(r)!;
+        if (bugs.length === 0) {
+          expect(v.violations).toBe(0);
+          expect(r.devices.byFinalState['up-to-date']).toBe(4);
+        } else {
+          expect(v.samples.map((s) => s.device).sort()).toEqual(idsFrom(522718000, 4));
+          expect(v.samples[1]?.detail).toMatch(/tokenCheck with token#1 \(target V2\.0, offered at .*\) was answered errno:20 \(task finished\) before the device reported anything for it/);
+        }
+      } finally {
+        await server.close();
+      }
+    }
   });
 });

@@ -5,7 +5,10 @@
  * - (a) an offer whose target is the version the check (OneNET) or ask (Luat) said the device
  *   runs: a fresh device already on the target, or one checking again after its upgrade;
  * - (b) OneNET: after a 201 the server accepted (errno 0, or 20 "already recorded"), a later
- *   check offering that task again (its token or its target).
+ *   check offering that task again (its token or its target);
+ * - (c) OneNET: a task offered, then refused as finished (20) at its first use, before the device
+ *   reported any result for it or its target version: the server offered a task it had finished
+ *   (as in a second run against a server that keeps offering it; the device then ends `failed`).
  *
  * (b) is only seen when devices check again after success (the cohort's `recheck`); without it
  * the rule says so. A Luat file that names no version cannot be compared and is counted.
@@ -15,6 +18,8 @@ import { at, perDevice, tokenNamer, type Rule } from '../rule.js';
 
 /** 201: the device runs the target (OneNET step code). */
 const UPGRADED = 201;
+/** OneNET errno "task finished". */
+const TASK_FINISHED = 20;
 /** Answers to a 201 that mean the server holds the success: accepted, or already recorded. */
 const SUCCESS_HELD = new Set([0, 20]);
 
@@ -32,9 +37,23 @@ function onenetStale(d: DeviceEvidence, count: Count): string[] {
   const found: string[] = [];
   let finished: Finished | undefined;
   let offered = new Map<string, string>();
+  /** Tokens offered whose task the device has not yet reported on (result or target version). */
+  const unreported = new Map<string, { target: string; at: number }>();
   for (const e of d.exchanges) {
     const f = e.facts;
-    if (e.op === 'check' && f.errno === 0 && f.offerToken !== undefined && f.offerTarget !== undefined) offered.set(f.offerToken, f.offerTarget);
+    if (e.op === 'check' && f.errno === 0 && f.offerToken !== undefined && f.offerTarget !== undefined) {
+      offered.set(f.offerToken, f.offerTarget);
+      if (!unreported.has(f.offerToken)) unreported.set(f.offerToken, { target: f.offerTarget, at: e.sent });
+    }
+    if (e.op === 'result' && f.token !== undefined) unreported.delete(f.token);
+    if (e.op === 'reportVersion') for (const [t, o] of unreported) if (o.target === f.version) unreported.delete(t);
+    if (e.op !== 'check' && f.token !== undefined && f.errno === TASK_FINISHED) {
+      const o = unreported.get(f.token);
+      if (o !== undefined) {
+        found.push(`at ${at(e.sent)} ${e.op} with ${name(f.token)} (target ${o.target}, offered at ${at(o.at)}) was answered ${e.outcome} (task finished) before the device reported anything for it: the server offered a task it had finished`);
+        unreported.delete(f.token);
+      }
+    }
     if (e.op === 'result' && f.step === UPGRADED && f.errno !== undefined && SUCCESS_HELD.has(f.errno) && f.token !== undefined) {
       finished = { token: f.token, target: offered.get(f.token) ?? '?', at: e.answered };
       offered = new Map();
