@@ -22,6 +22,19 @@ import type { LiveView } from '../engine/live.js';
 
 export const EXIT = { passed: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
+/** Every environment variable the tool reads (README lists the same). */
+export const ENV_HELP = [
+  'Environment:',
+  '  OTA_SWARM_ONENET_ACCESS_KEY  OneNET product access key (base64), with --target',
+  '                               (unless target.onenet.accessKey names another)',
+  '  OTA_SWARM_LUAT_PROJECT_KEY   Luat project key, with --target',
+  '                               (unless target.luat.projectKey names another)',
+  '  OTA_SWARM_ADMIN_TOKEN        a reference server\'s admin token: serve uses it;',
+  '                               run reads keys, catalog and device states with it',
+  '  OTA_SWARM_DEBUG              set: print the stack of an unexpected error',
+  '  GITHUB_STEP_SUMMARY          set (GitHub Actions): append the summary to it',
+].join('\n');
+
 class UsageError extends Error {}
 
 interface RunArgs {
@@ -37,10 +50,13 @@ interface RunArgs {
   quiet: boolean;
   'metrics-port'?: number;
   plugin?: string[];
+  'product-id'?: string;
+  probe: boolean;
 }
 
-function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration'>): ScenarioOverrides {
+function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration' | 'product-id'>): ScenarioOverrides {
   const o: ScenarioOverrides = {};
+  if (a['product-id'] !== undefined) o.productId = String(a['product-id']);
   if (a.devices !== undefined) o.devices = a.devices;
   if (a.seed !== undefined) o.seed = a.seed;
   if (a['time-scale'] !== undefined) {
@@ -95,6 +111,7 @@ async function runCommand(a: RunArgs): Promise<number> {
       scenario,
       workers,
       allowRemote: a['allow-remote'],
+      probe: a.probe,
       plugins: a.plugin ?? [],
       signal: controller.signal,
       log: say,
@@ -149,7 +166,10 @@ export function buildCli(argv: string[]): Argv {
           .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --target' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no live progress' })
           .option('plugin', { type: 'string', array: true, describe: 'a dialect plugin module (repeatable); see docs/plugins.md' })
-          .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics on 127.0.0.1:P/metrics while the run goes' }),
+          .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics on 127.0.0.1:P/metrics while the run goes' })
+          .option('product-id', { type: 'string', describe: 'OneNET product id (pid) the tokens are signed for; overrides target.onenet.productId' })
+          .option('probe', { type: 'boolean', default: true, describe: 'with --target, send one device through its first calls before the fleet and stop (exit 2) when the target refuses it for authentication; --no-probe skips it' })
+          .epilogue(ENV_HELP),
       async (a) => {
         process.exitCode = await runCommand(a as unknown as RunArgs);
       },
@@ -169,6 +189,7 @@ export function buildCli(argv: string[]): Argv {
     .command(compareCommand)
     .command(reportCommand)
     .demandCommand(1, 'name a command: run, validate, serve, compare or report')
+    .epilogue(ENV_HELP)
     .strict()
     .help()
     .version(false)

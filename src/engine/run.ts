@@ -24,6 +24,8 @@ import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.j
 import type { ShardResult, ShardTask } from './shard-task.js';
 import { MessageChannel } from 'node:worker_threads';
 import { LiveFeed, type LiveView } from './live.js';
+import { probeOrRefuse, probeAmendment, type ProbeOutcome } from './probe.js';
+import { rerunHints } from '../report/hints.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -47,6 +49,8 @@ export interface RunOptions {
   plugins?: string[];
   /** Where every verdict violation is written as it is judged (the run folder's violations.jsonl). */
   violationsFile?: string;
+  /** Probe a target of the user's with one device before the fleet (./probe.ts); default true. */
+  probe?: boolean;
 }
 
 /**
@@ -88,6 +92,12 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
   const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false });
+  // A target of the user's: one device's first calls first, so a refused key stops the run here.
+  const probe =
+    target.embedded || opts.probe === false
+      ? undefined
+      : await probeOrRefuse({ scenario, plugin: getDialect(scenario.dialect), target: target.dialect, baseUrl: target.baseUrl, now: virtualNowOf(clock), env: process.env });
+  if (probe) log(`ota-swarm: ${probe.report.note}`);
   const spill = await evidenceFolder();
   const stopBuffer = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stopBuffer);
@@ -181,7 +191,11 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       log,
       events: applied,
       ...(opts.violationsFile !== undefined ? { violationsFile: opts.violationsFile } : {}),
+      probe: probe?.evidence,
     });
+    if (probe) report.probe = probe.report;
+    const hints = rerunHints(report, target.embedded);
+    if (hints.length > 0) report.hints = hints;
     return report;
   } finally {
     await serverEvents.settle();
@@ -192,6 +206,13 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     await target.close().catch(() => {});
     await spill.remove();
   }
+}
+
+/** The virtual clock's reading now (under max, the origin: no wall clock moves it). */
+function virtualNowOf(clock: ClockOrigin): () => number {
+  if (clock.scale === 'max') return () => clock.virtualMs;
+  const scaled = new ScaledClock(clock);
+  return () => scaled.now();
 }
 
 /** Waits for every worker; once a stop was asked, waits at most STOP_GRACE_MS more. */
@@ -229,6 +250,7 @@ interface BuildInput {
   log: (line: string) => void;
   events: AppliedEvent[];
   violationsFile?: string;
+  probe: ProbeOutcome['evidence'] | undefined;
 }
 
 async function buildReport(b: BuildInput): Promise<Report> {
@@ -279,7 +301,7 @@ async function buildReport(b: BuildInput): Promise<Report> {
   report.transitions.serverAgreement = await serverAgreementOf(scenario.dialect, results.flatMap((r) => r.finals), b.target.admin, b.endedBy, b.log);
   // Judged also when interrupted: the devices that stopped left their evidence, and
   // violations.jsonl streams what was judged.
-  const judged = await judgeVerdicts({ scenario, results, admin: b.target.admin, events: b.events, originVirtual: b.virtualStartMs, log: b.log, violationsFile: b.violationsFile });
+  const judged = await judgeVerdicts({ scenario, results, admin: b.target.admin, events: b.events, originVirtual: b.virtualStartMs, log: b.log, violationsFile: b.violationsFile, amend: probeAmendment(b.probe, b.virtualStartMs) });
   if (judged.verdicts !== undefined) report.verdicts = judged.verdicts;
   if (judged.violationsFile !== undefined) report.violationsFile = judged.violationsFile;
   report.expectations = evaluateExpectations(scenario.expect, report);

@@ -6,6 +6,7 @@
 import { formatMs } from '../config/units.js';
 import { verdictStatus, type HarnessReport, type OperationReport, type Report, type TransitionStep, type TransitionsReport, type VerdictReport, type VerdictTraceLine } from './types.js';
 import { cmp, count, num, percent } from './format.js';
+import { withMeaning } from '../protocol/meanings.js';
 
 export interface SummaryOptions {
   /** ANSI colours (off by default: logs and pipes get plain text). */
@@ -40,13 +41,14 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
   const p = options.color === true ? ANSI : PLAIN;
   const sections = [
     header(report, p),
-    operations(report.operations, p),
+    operations(report.operations, p, report.dialect),
     devices(report.devices, p),
     transitions(report.transitions, p),
     verdicts(report.verdicts, p, report.violationsFile),
     harness(report.harness, p, report.timeScale === 'max'),
     expectations(report, p),
     errors(report.errors, p),
+    hints(report, p),
     [verdict(report, p)],
   ];
   return sections
@@ -58,6 +60,12 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
 // ---------------------------------------------------------------------------------------------
 // Sections
 
+/** Why the figures look as they do, and what to do (report.hints). */
+function hints(r: Report, p: Palette): string[] {
+  if (!r.hints || r.hints.length === 0) return [];
+  return [p.bold('hints'), ...r.hints.map((h) => `  ${p.yellow(scrub(h))}`)];
+}
+
 function header(r: Report, p: Palette): string[] {
   const rows: [string, string][] = [
     ['target', scrub(r.target)],
@@ -65,11 +73,12 @@ function header(r: Report, p: Palette): string[] {
     ['devices', `${count(r.devices.total)} (${count(r.devices.started)} started)`],
     ['duration', `${formatMs(r.durationMs)} real · ${formatMs(r.virtualDurationMs)} virtual · ended by ${r.endedBy}`],
     ['started', r.startedAt],
+    ...(r.probe ? [['probe', scrub(r.probe.note)] as [string, string]] : []),
   ];
   return [p.bold(`ota-swarm · ${scrub(r.scenario)}`), ...rows.map(([k, v]) => `  ${p.dim(k.padEnd(9))} ${v}`)];
 }
 
-function operations(ops: Record<string, OperationReport>, p: Palette): string[] {
+function operations(ops: Record<string, OperationReport>, p: Palette, dialect: string): string[] {
   const names = Object.keys(ops);
   if (names.length === 0) return [`${p.bold('operations')}  none recorded`];
   const head = ['operation', 'count', 'errors', 'p50', 'p90', 'p99', 'max', 'svc p99', 'outcomes'];
@@ -84,7 +93,7 @@ function operations(ops: Record<string, OperationReport>, p: Palette): string[] 
       formatMs(o.latencyMs.p99),
       formatMs(o.latencyMs.max),
       formatMs(o.serviceMs.p99),
-      topOutcomes(o.byOutcome),
+      topOutcomes(o.byOutcome, (label) => withMeaning(dialect, name, label)),
     ];
   });
   const lines = table([head, ...rows], ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']);
@@ -219,9 +228,9 @@ function table(rows: string[][], align: ('l' | 'r')[]): string[] {
   );
 }
 
-function topOutcomes(byOutcome: Record<string, number>): string {
+function topOutcomes(byOutcome: Record<string, number>, describe: (label: string) => string): string {
   const sorted = Object.entries(byOutcome).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]));
-  const shown = sorted.slice(0, TOP_OUTCOMES).map(([label, n]) => `${scrub(label)} ${count(n)}`);
+  const shown = sorted.slice(0, TOP_OUTCOMES).map(([label, n]) => `${scrub(describe(label))} ${count(n)}`);
   if (sorted.length > TOP_OUTCOMES) shown.push(`+${sorted.length - TOP_OUTCOMES} more`);
   return shown.join(' · ');
 }

@@ -18,6 +18,7 @@ import { REPORT_CSS } from './html/style.js';
 import { plural, transitionRules, verdictOf } from './html/verdict.js';
 import { verdictStatus, type HarnessReport, type OperationReport, type Report, type TransitionStep, type TransitionViolation, type VerdictReport } from './types.js';
 import { cmp, count, num, percent } from './format.js';
+import { outcomeMeaning } from '../protocol/meanings.js';
 
 /** Outcome labels listed per operation. */
 const TOP_OUTCOMES = 4;
@@ -48,6 +49,7 @@ export function renderHtmlWith(report: Report, lib: ChartLibrary): string {
     verdictsSection(report),
     harnessSection(report.harness, report.timeScale === 'max'),
     errorsSection(report.errors),
+    notesSection(report),
     footer(report, lib),
   ].join('\n');
   const title = `${verdictOf(report).label} · ${scrub(report.scenario)} · ota-swarm report`;
@@ -136,7 +138,7 @@ function operationsSection(r: Report, place: (c: ChartOrNote) => string): string
   const names = Object.keys(r.operations);
   if (names.length === 0) return `<section id="operations"><h2>Operations</h2><p class="note">No requests were recorded.</p></section>`;
   const head = ['operation', 'count', 'errors', 'p50', 'p90', 'p99', 'p99.9', 'max', 'service p99', 'outcomes'];
-  const rows = names.map((name) => operationRow(name, r.operations[name]!));
+  const rows = names.map((name) => operationRow(name, r.operations[name]!, r.dialect));
   const charts = names.map((name, i) => place(latencyChart(`chart-latency-${i}`, name, r.operations[name]!)));
   return `<section id="operations"><h2>Operations</h2>
 <p class="meta">Latency runs from the moment a device meant to act to the answer (it includes any lateness of the harness); service time from the send to the answer.</p>
@@ -146,7 +148,7 @@ function operationsSection(r: Report, place: (c: ChartOrNote) => string): string
 </section>`;
 }
 
-function operationRow(name: string, o: OperationReport): string {
+function operationRow(name: string, o: OperationReport, dialect: string): string {
   const l = o.latencyMs;
   const cells = [
     count(o.count),
@@ -159,7 +161,10 @@ function operationRow(name: string, o: OperationReport): string {
     formatMs(o.serviceMs.p99),
   ];
   const outcomes = Object.entries(o.byOutcome).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]));
-  const shown = outcomes.slice(0, TOP_OUTCOMES).map(([label, n]) => `<code>${text(label)}</code> ${count(n)}`);
+  const shown = outcomes.slice(0, TOP_OUTCOMES).map(([label, n]) => {
+    const meaning = outcomeMeaning(dialect, name, label);
+    return `<code>${text(label)}</code>${meaning === undefined ? '' : ` ${text(meaning)}`} ${count(n)}`;
+  });
   if (outcomes.length > TOP_OUTCOMES) shown.push(`+${outcomes.length - TOP_OUTCOMES} more`);
   const cell = (c: string, i: number): string => `<td class="num${i === 1 && o.errors > 0 ? ' bad' : ''}">${text(c)}</td>`;
   return `<tr><td><b>${text(name)}</b></td>${cells.map(cell).join('')}<td>${shown.join(' · ')}</td></tr>`;
@@ -289,6 +294,13 @@ ${lagRow('event-loop lag (workers)', h.eventLoopLagMs)}
 ${unscheduled ? '<tr><td>scheduling lag (device timers)</td><td class="num" colspan="3">not measured (×max)</td></tr>' : lagRow('scheduling lag (device timers)', h.scheduleLagMs)}
 </tbody></table>${notes}
 </section>`;
+}
+
+/** The probe before the fleet and the hints (report.probe, report.hints). */
+function notesSection(r: Report): string {
+  const items = [...(r.probe ? [r.probe.note] : []), ...(r.hints ?? [])];
+  if (items.length === 0) return '';
+  return `<section id="notes"><h2>Probe and hints</h2><ul>${items.map((e) => `<li>${text(e)}</li>`).join('')}</ul></section>`;
 }
 
 function errorsSection(errors: readonly string[]): string {

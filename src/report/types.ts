@@ -194,5 +194,15 @@ export interface Report {
   endedBy: 'completed' | 'duration' | 'interrupted' | 'error';
   /** Errors that stopped the run early, one line each. */
   errors: string[];
+  /** The probe before the fleet (a target of the user's): its device, each call's outcome, in words. */
+  probe?: ProbeReport;
+  /** Why the run shows what it shows and what to do about it (e.g. a fleet already upgraded), one line each. */
+  hints?: string[];
   passed: boolean;
+}
+
+export interface ProbeReport {
+  device: string;
+  calls: { op: string; outcome: string; meaning?: string }[];
+  note: string;
 }

@@ -28,6 +28,8 @@ export interface ScenarioOverrides {
   timeScale?: TimeScale;
   seed?: number;
   targetUrl?: string;
+  /** `--product-id`: replaces target.onenet.productId. */
+  productId?: string;
 }
 
 /** Dialects a scenario may name, with the operations their expectations may name. */
@@ -79,6 +81,7 @@ function checkOverrides(o: ScenarioOverrides): void {
   if (o.timeScale !== undefined && parseTimeScale(o.timeScale) === undefined) bad('--time-scale', 'a number above 0 and at most 1000000, or max');
   if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) bad('--seed', 'an integer from 0 to 4294967295');
   if (o.targetUrl !== undefined && !isHttpUrl(o.targetUrl)) bad('--target', 'an http:// or https:// URL');
+  if (o.productId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(o.productId)) bad('--product-id', 'a product id (letters, digits, _ or -, at most 64)');
 }
 
 function isHttpUrl(text: string): boolean {
@@ -147,7 +150,8 @@ function resolveTarget(raw: ScenarioFile, overrides: ScenarioOverrides, fail: Fa
     const ttlMs = duration(t.onenet.tokenTtl ?? DEFAULTS.tokenTtl, 'target.onenet.tokenTtl', fail);
     if (ttlMs < 1000) fail('target.onenet.tokenTtl', 'must be at least 1s');
     target.onenet = {
-      productId: t.onenet.productId,
+      productId: overrides.productId ?? t.onenet.productId,
+      ...(overrides.productId !== undefined ? { productIdFrom: '--product-id' as const } : {}),
       ...(t.onenet.accessKey !== undefined ? { accessKey: t.onenet.accessKey } : {}),
       signMethod: t.onenet.signMethod ?? DEFAULTS.signMethod,
       tokenTtlSec: Math.round(ttlMs / 1000),
@@ -296,6 +300,7 @@ function resolveCohort(c: CohortFile, index: number, path: string, fail: Fail): 
           },
         }
       : {}),
+    ...(c.recheck !== undefined ? { recheck: { times: c.recheck.times, everyMs: positive(duration(c.recheck.every, `${path}.recheck.every`, fail), `${path}.recheck.every`, fail) } } : {}),
     // Shares only once the cohort's size is known (a count is a share of it): see resolveFleet.
     behaviours: { corruptDownload: 0, rebootIntoOld: 0 },
     settings: {

@@ -373,6 +373,19 @@ export function buildScenarioSchema(opts: SchemaOptions) {
       ),
       behaviours: Type.Optional(Behaviours),
       settings: Type.Optional(Settings),
+      recheck: Type.Optional(
+        Type.Object(
+          {
+            times: Type.Integer({ minimum: 1, maximum: 100, description: 'Checks after a successful upgrade.' }),
+            every: U.Duration('Virtual time between those checks (the first one this long after success).'),
+          },
+          {
+            additionalProperties: false,
+            description:
+              'Check again after a successful upgrade (OneNET 201 accepted, Luat confirmed), so a server that still offers the task, or offers the version the device runs, is caught (rule stale-task).',
+          },
+        ),
+      ),
     },
     { additionalProperties: false },
   );

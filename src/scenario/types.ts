@@ -61,6 +61,8 @@ export interface CohortSpec {
   /** The radio link: downloads are paced to its rate; absent = as fast as loopback goes. */
   link?: { bitrate: Distribution; rtt: Distribution };
   behaviours: BehaviourShares;
+  /** Checks after a successful upgrade (`recheck`): `times`, `everyMs` virtual ms apart; absent: none. */
+  recheck?: { times: number; everyMs: number };
   settings: {
     chunkSize: number;
     progressEvery: number;
@@ -106,7 +108,14 @@ export interface Scenario {
   timeScale: TimeScale;
   target: {
     url?: string;
-    onenet?: { productId: string; accessKey?: SecretRef; signMethod: 'md5' | 'sha1' | 'sha256'; tokenTtlSec: number };
+    onenet?: {
+      productId: string;
+      /** Set when `--product-id` replaced the file's value (messages say where the id came from). */
+      productIdFrom?: '--product-id';
+      accessKey?: SecretRef;
+      signMethod: 'md5' | 'sha1' | 'sha256';
+      tokenTtlSec: number;
+    };
     luat?: { projectKey?: SecretRef; firmwareName: string };
   };
   /** Settings for the embedded server (ignored with a target). */

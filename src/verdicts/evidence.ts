@@ -83,6 +83,8 @@ export interface FinalState {
   version?: string;
   /** OneNET: the 201 was answered "task finished" (already recorded). */
   duplicateResult?: boolean;
+  /** Stale offers the device refused after its success (`recheck`). */
+  staleOffers?: number;
 }
 
 export interface DeviceEvidence {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Report, TransitionsReport, VerdictReport } from '../report/types.js';
 import type { Scenario } from '../scenario/types.js';
-import type { EvidenceBatch } from './evidence.js';
+import type { DeviceEvidence, EvidenceBatch } from './evidence.js';
 import { rulesOf, runVerdicts } from './run.js';
 import { compareWithServer } from './server-agreement.js';
 import type { AdminApi, AppliedEvent } from './server-events.js';
@@ -55,6 +55,8 @@ export interface JudgeInput {
   originVirtual: number;
   log: (line: string) => void;
   violationsFile: string | undefined;
+  /** Applied to each device's evidence as it is read (see VerdictInput.amend). */
+  amend?: (d: DeviceEvidence) => DeviceEvidence;
 }
 
 /** The verdicts, every violation streamed to `violationsFile` when given; when judging fails, every rule not judged with the reason. */
@@ -73,6 +75,7 @@ export async function judgeVerdicts(j: JudgeInput): Promise<{ verdicts?: Verdict
       events: j.events,
       originVirtual: j.originVirtual,
       log: j.log,
+      ...(j.amend ? { amend: j.amend } : {}),
       ...(file ? { violations: (line) => file.write(line) } : {}),
     });
     return { verdicts, ...(file ? { violationsFile: basename(file.path) } : {}) };

@@ -43,6 +43,8 @@ export interface VerdictInput {
   violations?: (line: ViolationLine) => void | Promise<void>;
   /** Devices judged at a time (default JUDGE_BATCH). */
   batchSize?: number;
+  /** Applied to each device as it is read (e.g. the probe's exchanges put before that device's own). */
+  amend?: (d: DeviceEvidence) => DeviceEvidence;
 }
 
 /** Reads the server's facts from its catalog view (defensively: an odd server gives defaults). */
@@ -94,12 +96,12 @@ export function traceOf(d: DeviceEvidence, codec: EvidenceCodec<unknown, unknown
 }
 
 /** Every device of the batches, in batches of `size` (a batch's spill file read line by line). */
-async function* inBatches(batches: readonly EvidenceBatch[], size: number, onTorn: () => void): AsyncGenerator<DeviceEvidence[]> {
+async function* inBatches(batches: readonly EvidenceBatch[], size: number, onTorn: () => void, amend?: (d: DeviceEvidence) => DeviceEvidence): AsyncGenerator<DeviceEvidence[]> {
   let chunk: DeviceEvidence[] = [];
   for (const b of batches) {
     const devices: Iterable<DeviceEvidence> | AsyncIterable<DeviceEvidence> = b.file !== undefined ? readSpill(b.file, onTorn) : (b.devices ?? []);
     for await (const d of devices) {
-      chunk.push(d);
+      chunk.push(amend ? amend(d) : d);
       if (chunk.length >= size) {
         yield chunk;
         chunk = [];
@@ -132,7 +134,7 @@ export async function runVerdicts(input: VerdictInput): Promise<VerdictReport[]>
   const folding = rules.filter((r) => r.fleet !== undefined);
   const fleet = new Map<string, unknown>(folding.map((r) => [r.name, r.fleet!.empty()]));
   if (folding.length > 0) {
-    for await (const chunk of inBatches(input.batches, size, () => {})) {
+    for await (const chunk of inBatches(input.batches, size, () => {}, input.amend)) {
       for (const d of chunk) for (const r of folding) fleet.set(r.name, r.fleet!.add(fleet.get(r.name), d));
     }
   }
@@ -154,7 +156,7 @@ export async function runVerdicts(input: VerdictInput): Promise<VerdictReport[]>
   let judged = 0;
   let truncated = 0;
   let torn = 0;
-  for await (const chunk of inBatches(input.batches, size, () => torn++)) {
+  for await (const chunk of inBatches(input.batches, size, () => torn++, input.amend)) {
     let views = new Map<string, ServerDeviceView>();
     let chunkView = serverView;
     if (serverView && admin !== undefined) {

@@ -81,6 +81,7 @@ function randomSettings(rng: Rng): DeviceSettings {
       [5, () => rng.int(0, 3)],
       [1, () => 200],
     ]),
+    ...(rng.chance(0.5) ? { recheck: { times: rng.chance(0.1) ? 60 : rng.int(1, 3), everyMs: 600_000 } } : {}),
   };
 }
 
@@ -98,7 +99,8 @@ function onenetServer(rng: Rng): (req: OnenetRequest) => OnenetAnswer {
     type: 'json',
     errno: 0,
     offer: {
-      target: '2.0.0',
+      // Now and then a stale offer: a task for the version the device runs.
+      target: rng.chance(0.05) ? '1.0.0' : '2.0.0',
       token: `tok-${rng.int(1, 3)}`,
       size: pick(rng, [
         [6, () => rng.int(1, 600)],
@@ -205,6 +207,7 @@ function luatServer(rng: Rng): (req: LuatRequest) => LuatAnswer {
     pick(rng, [
       [6, (): LuatAnswer => ({ type: 'file', held: 1000, md5: MD5, version: '2.0.0' })],
       [1, (): LuatAnswer => ({ type: 'file', held: 1000 })],
+      [1, (): LuatAnswer => ({ type: 'file', held: 1000, md5: MD5, version: '1.0.0' })],
       [6, code(27)],
       [8, code(43)],
       [1, code(40)],

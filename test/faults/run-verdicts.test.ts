@@ -54,7 +54,7 @@ describe('runVerdicts', () => {
     });
     expect(admin.asked).toEqual(['GET /admin/catalog', 'POST /admin/devices/query']);
     expect(out.map((v) => v.rule)).toEqual(rulesOf('onenet').map((r) => r.name));
-    expect(out.filter((v) => v.status !== 'not-judged').map((v) => v.rule)).toEqual(['final-state-agreement', 'one-success-per-task', 'own-token']);
+    expect(out.filter((v) => v.status !== 'not-judged').map((v) => v.rule)).toEqual(['final-state-agreement', 'one-success-per-task', 'own-token', 'stale-task']);
     expect(out.find((v) => v.rule === 'gating')).toMatchObject({ status: 'not-judged', checked: 0, reason: 'none of the 1 devices judged is one it applies to' });
     const one = out.find((v) => v.rule === 'one-success-per-task')!;
     expect(one).toMatchObject({ status: 'judged', checked: 1, violations: 1 });
@@ -90,8 +90,8 @@ describe('runVerdicts', () => {
   });
 
   it('has rules for each dialect, and cuts long traces in the middle', () => {
-    expect(rulesOf('onenet').map((r) => r.name)).toEqual(['final-state-agreement', 'coap-retransmit', 'one-success-per-task', 'own-token', 'resume-from-held', 'restart-on-republish', 'gating', 'failure-codes', 'token-renewal', 'expected-failures']);
-    expect(rulesOf('luat').map((r) => r.name)).toEqual(['final-state-agreement', 'coap-retransmit', 'loop-ban', 'waits-not-banned', 'diff-wait']);
+    expect(rulesOf('onenet').map((r) => r.name)).toEqual(['final-state-agreement', 'coap-retransmit', 'one-success-per-task', 'own-token', 'resume-from-held', 'restart-on-republish', 'gating', 'failure-codes', 'token-renewal', 'expected-failures', 'stale-task']);
+    expect(rulesOf('luat').map((r) => r.name)).toEqual(['final-state-agreement', 'coap-retransmit', 'loop-ban', 'waits-not-banned', 'diff-wait', 'stale-task']);
     const long = device('d', Array.from({ length: 200 }, () => ({ op: 'progress', facts: { step: 1, errno: 0 } })));
     const trace = traceOf(long, onenetEvidence as never);
     expect(trace).toHaveLength(MAX_TRACE_LINES);
@@ -139,8 +139,8 @@ describe('the shipped fault scenarios', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
   const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object);
 
-  it('are seven, one per fault, each loading and matching the published schema', () => {
-    expect(files.sort()).toEqual(['ack-less-retransmit.yaml', 'diff-wait.yaml', 'disconnect-resume.yaml', 'gating.yaml', 'loop-ban.yaml', 'mismatches.yaml', 'token-expiry.yaml']);
+  it('are eight, one per fault, each loading and matching the published schema', () => {
+    expect(files.sort()).toEqual(['ack-less-retransmit.yaml', 'diff-wait.yaml', 'disconnect-resume.yaml', 'gating.yaml', 'loop-ban.yaml', 'mismatches.yaml', 'stale-task.yaml', 'token-expiry.yaml']);
     for (const f of files) {
       const s = loadScenario(`${dir}${f}`);
       expect(s.expect.some((e) => e.metric === 'verdicts.violations'), f).toBe(true);

@@ -21,7 +21,8 @@ describe('formatSummary', () => {
     for (const v of [c.latencyMs.p50, c.latencyMs.p90, c.latencyMs.p99, c.latencyMs.max, c.serviceMs.p99]) expect(check).toContain(formatMs(v));
     expect(check).toContain('1,000');
     expect(check).toContain('3 (0.3%)');
-    expect(check).toContain('errno:0 997');
+    // Each outcome carries the spec's meaning of its errno for that call.
+    expect(check).toContain('errno:0 task offered 997');
     expect(check).toContain('http:503 3');
     const chunk = out.split('\n').find((l) => l.trimStart().startsWith('download-chunk'))!;
     expect(chunk).toContain('4,000');

@@ -327,7 +327,7 @@ describe('bad text: semantic checks', () => {
 
   it('refuses an expectation naming a state or a verdict rule the dialect does not have, with file:line', () => {
     expect(bad(withFleet(oneCohort, 'expect: ["devices.faild == 0"]\n'))).toBe(
-      'x.yaml:7:10: expect.0: "devices.faild == 0": dialect "onenet" has no state "faild" (it has: reporting-version, checking, token-checking, downloading, reporting-progress, reporting-downloaded, rebooting, reporting-new-version, flushing, reporting-upgraded, reporting-failure, waiting, succeeded, up-to-date, failed, rejected, gated, gave-up, cancelled, not-started, harness-error)',
+      'x.yaml:7:10: expect.0: "devices.faild == 0": dialect "onenet" has no state "faild" (it has: reporting-version, checking, token-checking, downloading, reporting-progress, reporting-downloaded, rebooting, reporting-new-version, flushing, rechecking, reporting-upgraded, reporting-failure, waiting, succeeded, up-to-date, stale-offer, failed, rejected, gated, gave-up, cancelled, not-started, harness-error)',
     );
     expect(bad(withFleet(oneCohort, 'expect: ["devices.failed == 0", "verdicts.no-such-rule.violations == 0"]\n'))).toMatch(
       /^x\.yaml:7:33: expect\.1: "verdicts\.no-such-rule\.violations == 0": dialect "onenet" has no verdict rule "no-such-rule" \(it has: final-state-agreement, coap-retransmit, one-success-per-task, /,
