@@ -94,7 +94,7 @@ beforeAll(async () => {
   if (FEATURES.profile) {
     runs.push(
       start('ban-limit-20', luatCfg({ banLimit: 20 }), scenario('foreign-luat-limit-20', 300, COHORTS('20%', '80%'), '3s', '\n  profile:\n    luat: { banLimitPerDay: 20 }'), 2),
-      start('full-files', luatCfg({ diffBuildMs: 'none' }), scenario('foreign-luat-full-files', 300, COHORTS('20%', '80%'), '3s', '\n  profile:\n    luat: { diffBuild: none }'), 2),
+      start('full-files', luatCfg({ diffBuildMs: 'none' }), scenario('foreign-luat-full-files', 300, COHORTS('20%', '80%'), '3s', '\n  profile:\n    luat: { diffBuild: none, versionConfirm: re-ask, firmwareVersion: "1.3.2" }'), 2),
       // The same full-files server with the profile given by the flag instead of the scenario.
       start('full-files-flag', luatCfg({ diffBuildMs: 'none' }), scenario('foreign-luat-full-files', 300, COHORTS('20%', '80%'), '3s'), 1, ['--profile', 'luat.diffBuild=none']),
     );
@@ -191,8 +191,12 @@ describe.skipIf(!FEATURES.profile)('needs: target profile (banLimitPerDay, diffB
     expectClean(c);
     expect(c.server.luat!.bannedDevices().length).toBe(60);
   });
-  it('full files only (never 43), stated in the scenario, gives no violation', () => {
-    expectClean(cases['full-files'] as Case);
+  it('full files only (never 43), stated in the scenario, gives no violation; devices confirm by asking again (27)', () => {
+    const c = cases['full-files'] as Case;
+    expectClean(c);
+    // versionConfirm re-ask: each plain device asked again with 1.3.2 and was told 27.
+    expect(c.run.report!.devices.byFinalState?.['succeeded']).toBe(240);
+    expect(c.run.report!.devices.byFinalState?.['banned']).toBe(60);
   });
   it('full files only, stated by --profile luat.diffBuild=none, gives no violation', () => {
     expectClean(cases['full-files-flag'] as Case);

@@ -83,7 +83,7 @@ beforeAll(async () => {
     start('clean-1', onenetCfg(), scenario('foreign-onenet-clean', 600, CLEAN_COHORTS, '3s'), 1),
     start('clean-2', onenetCfg(), scenario('foreign-onenet-clean', 600, CLEAN_COHORTS, '3s'), 2),
     // Small enough that every device's evidence is kept today: the counts must match the log.
-    start('breaks-small', onenetCfg({ 'range-ignored': 0.05, 'wrong-md5': 0.05 }), scenario('foreign-onenet-breaks', 1500, cohort('fleet', '100%', '522700000..522799999'), '3s'), 1),
+    start('breaks-small', onenetCfg(BREAKS), scenario('foreign-onenet-breaks', 1500, BREAK_COHORTS, '3s'), 1),
   ];
   if (FEATURES.violationsFile) runs.push(start('breaks-20k', onenetCfg(BREAKS), scenario('foreign-onenet-breaks', 20_000, BREAK_COHORTS, '10s'), 2));
   await Promise.all(runs);
@@ -144,8 +144,20 @@ describe('a OneNET server with seeded breaks', () => {
       if (/Range was ignored/.test(s.detail)) expect(ranged.has(s.device), s.device).toBe(true);
       else expect(md5.has(s.device), `${s.device}: ${s.detail}`).toBe(true);
     }
-    for (const v of r.verdicts ?? []) if (v.rule !== 'resume-from-held') expect(v.violations, `${v.rule}: ${v.samples[0]?.detail}`).toBe(0);
+    const expected = new Set(['resume-from-held', ...(FEATURES.staleTask ? ['stale-task'] : [])]);
+    for (const v of r.verdicts ?? []) if (!expected.has(v.rule)) expect(v.violations, `${v.rule}: ${v.samples[0]?.detail}`).toBe(0);
     expect(r.transitions.violations).toBe(0);
+  });
+
+  describe.skipIf(!FEATURES.staleTask)('needs: recheck and rule stale-task', () => {
+    it('1,500 devices: stale-task flags as many devices as the log names, from those devices', () => {
+      const c = cases['breaks-small'] as Case;
+      const stale = c.server.log.devices('stale-task');
+      expect(stale.size).toBeGreaterThan(20);
+      const v = c.run.report!.verdicts?.find((x) => x.rule === 'stale-task');
+      expect(v?.violations, v?.samples[0]?.detail).toBe(stale.size);
+      for (const s of v?.samples ?? []) expect(stale.has(s.device), `${s.device}: ${s.detail}`).toBe(true);
+    });
   });
 
   describe.skipIf(!FEATURES.violationsFile)('needs: violations.jsonl', () => {
