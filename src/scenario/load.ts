@@ -13,6 +13,7 @@ import type { TimeScale } from '../time/clock.js';
 import { validateRadioMode } from '../radio/model.js';
 import type { WakePattern } from '../radio/wake.js';
 import type { Distribution } from '../random/distribution.js';
+import { SYNCHRONISED_ALPHA, SYNCHRONISED_BETA, SYNCHRONISED_WINDOW_MS } from '../random/beta.js';
 import { NO_SIGNAL } from './fleet.js';
 import { LUAT_OPERATIONS, ONENET_OPERATIONS, operationOf, parseExpectation } from './expectations.js';
 import { DEFAULTS, ScenarioFileSchema, type CohortFile, type ScenarioFile } from './schema.js';
@@ -591,6 +592,8 @@ function resolveWake(w: NonNullable<ScenarioFile['wake']>, fail: Fail): WakePatt
       return { pattern: 'rollout-start' };
     case 'outage-recovery':
       return { pattern: 'outage-recovery', windowMs: positive(duration(w.window ?? 0, 'wake.window', fail), 'wake.window', fail) };
+    case 'synchronised':
+      return { pattern: 'synchronised', windowMs: positive(duration(w.window ?? SYNCHRONISED_WINDOW_MS, 'wake.window', fail), 'wake.window', fail) };
     case 'daily-alignment': {
       const spreadMs = positive(duration(w.spread ?? 0, 'wake.spread', fail), 'wake.spread', fail);
       if (w.at === undefined) return { pattern: 'daily-alignment', spreadMs };
@@ -610,6 +613,15 @@ function resolveArrival(a: NonNullable<ScenarioFile['arrival']>, fail: Fail): Ar
       return { pattern: 'ramp', overMs: over() };
     case 'spread':
       return { pattern: 'spread', overMs: over() };
+    case 'beta':
+      return { pattern: 'beta', alpha: shape(a.alpha, 'arrival.alpha', fail), beta: shape(a.beta, 'arrival.beta', fail), overMs: over() };
+    case 'synchronised':
+      return {
+        pattern: 'beta',
+        alpha: SYNCHRONISED_ALPHA,
+        beta: SYNCHRONISED_BETA,
+        overMs: positive(duration(a.over ?? SYNCHRONISED_WINDOW_MS, 'arrival.over', fail), 'arrival.over', fail),
+      };
     case 'constant-rate': {
       const perSecond = parseRate(a.rate);
       if (perSecond === undefined) {
@@ -618,6 +630,11 @@ function resolveArrival(a: NonNullable<ScenarioFile['arrival']>, fail: Fail): Ar
       return { pattern: 'constant-rate', perSecond };
     }
   }
+}
+
+function shape(v: number | undefined, field: string, fail: Fail): number {
+  if (v === undefined || !(Number.isFinite(v) && v > 0)) return fail(field, `must be a number > 0, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function resolveExpectations(texts: string[], dialect: string, operations: readonly string[], fail: Fail): Expectation[] {
