@@ -24,6 +24,7 @@ import { Frontier } from '../time/frontier.js';
 import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.js';
 import type { ShardResult, ShardTask } from './shard-task.js';
 import { MessageChannel } from 'node:worker_threads';
+import type { OptionNames } from '../scenario/option-names.js';
 import { LiveFeed, type LiveView } from './live.js';
 
 export interface RunOptions {
@@ -46,6 +47,8 @@ export interface RunOptions {
   clock?: ClockOrigin;
   /** Dialect plugin modules (paths or file URLs), loaded here and in every worker. */
   plugins?: string[];
+  /** How errors name the caller's options (the CLI's flags by default; the API its option paths). */
+  names?: OptionNames;
 }
 
 /**
@@ -88,7 +91,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   // Before anything starts that would need stopping: the compiled worker must be there.
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
-  const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false });
+  const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false, ...(opts.names ? { names: opts.names } : {}) });
   const stopBuffer = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stopBuffer);
   const progressBuffer = new SharedArrayBuffer(workers * PROGRESS_FIELDS * 4);

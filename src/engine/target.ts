@@ -5,6 +5,7 @@
 import { dirname, resolve } from 'node:path';
 import type { DialectTarget } from '../dialect/types.js';
 import type { Scenario } from '../scenario/types.js';
+import { CLI_FLAGS, type OptionNames } from '../scenario/option-names.js';
 import type { ClockOrigin } from '../time/clock.js';
 import { ConfigError } from '../config/load.js';
 import { resolveSecret } from '../config/secret.js';
@@ -44,6 +45,8 @@ export interface TargetOptions {
   clock: ClockOrigin;
   allowRemote: boolean;
   env?: NodeJS.ProcessEnv;
+  /** How the caller names its options in errors (the CLI's flags by default). */
+  names?: OptionNames;
 }
 
 export async function resolveTarget(o: TargetOptions): Promise<ResolvedTarget> {
@@ -83,17 +86,19 @@ async function embeddedTarget({ scenario, clock }: TargetOptions): Promise<Resol
   }
 }
 
-async function externalTarget({ scenario, clock, allowRemote, env = process.env }: TargetOptions): Promise<ResolvedTarget> {
+async function externalTarget({ scenario, clock, allowRemote, env = process.env, names = CLI_FLAGS }: TargetOptions): Promise<ResolvedTarget> {
   const url = scenario.target.url as string;
+  const field = names('targetUrl');
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConfigError(`--target: "${url}" is not a URL`);
+    throw new ConfigError(`${field}: "${url}" is not a URL`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`--target: ${url}: only http and https are supported`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${field}: ${url}: only http and https are supported`);
   if (!allowRemote && !isLoopbackUrl(url)) {
-    throw new ConfigError(`--target: ${parsed.host} is not a loopback address; pass --allow-remote to load a remote server`);
+    const permit = names === CLI_FLAGS ? 'pass --allow-remote' : `set ${names('allowRemote')}: true`;
+    throw new ConfigError(`${field}: ${parsed.host} is not a loopback address; ${permit} to load a remote server`);
   }
   const baseUrl = parsed.origin;
   const adminToken = env[ENV_ADMIN_TOKEN];

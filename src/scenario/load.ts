@@ -19,6 +19,7 @@ import { LUAT_OPERATIONS, ONENET_OPERATIONS, operationOf, parseExpectation } fro
 import { DEFAULTS, ScenarioFileSchema, type CohortFile, type ScenarioFile } from './schema.js';
 import type { ArrivalSpec, BehaviourShares, CohortSpec, Expectation, RadioMode, Scenario, ServerEvent } from './types.js';
 import type { CutPoint } from '../device/types.js';
+import { CLI_FLAGS, type OptionNames, type RunOptionField } from './option-names.js';
 
 /** Values from the command line; each replaces the file's. */
 export interface ScenarioOverrides {
@@ -44,9 +45,12 @@ export function knownDialects(): string[] {
   return [...dialects.keys()];
 }
 
-/** Reads, validates and resolves a scenario file; throws ConfigError with one line. */
-export function loadScenario(file: string, overrides: ScenarioOverrides = {}): Scenario {
-  checkOverrides(overrides);
+/**
+ * Reads, validates and resolves a scenario file; throws ConfigError with one line. A bad override
+ * is named as `names` says (the CLI's flags by default).
+ */
+export function loadScenario(file: string, overrides: ScenarioOverrides = {}, names: OptionNames = CLI_FLAGS): Scenario {
+  checkOverrides(overrides, names);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -57,20 +61,22 @@ export function loadScenario(file: string, overrides: ScenarioOverrides = {}): S
 }
 
 /** As loadScenario, from text; `file` names it in messages and anchors relative paths. */
-export function parseScenario(text: string, file: string, overrides: ScenarioOverrides = {}): Scenario {
-  checkOverrides(overrides);
+export function parseScenario(text: string, file: string, overrides: ScenarioOverrides = {}, names: OptionNames = CLI_FLAGS): Scenario {
+  checkOverrides(overrides, names);
   return resolveScenario(parseYaml(text, ScenarioFileSchema, file), file, overrides);
 }
 
-function checkOverrides(o: ScenarioOverrides): void {
-  const bad = (flag: string, what: string): never => {
-    throw new ConfigError(`${flag}: must be ${what}`);
+function checkOverrides(o: ScenarioOverrides, names: OptionNames): void {
+  const bad = (field: RunOptionField, what: string): never => {
+    throw new ConfigError(`${names(field)}: must be ${what}`);
   };
-  if (o.devices !== undefined && !(Number.isSafeInteger(o.devices) && o.devices >= 1)) bad('--devices', 'a positive integer');
-  if (o.durationMs !== undefined && !(Number.isFinite(o.durationMs) && o.durationMs > 0)) bad('--duration', 'a positive duration, e.g. 90s or 5m');
-  if (o.timeScale !== undefined && parseTimeScale(o.timeScale) === undefined) bad('--time-scale', 'a number above 0 and at most 1000000, or max');
-  if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) bad('--seed', 'an integer from 0 to 4294967295');
-  if (o.targetUrl !== undefined && !isHttpUrl(o.targetUrl)) bad('--target', 'an http:// or https:// URL');
+  if (o.devices !== undefined && !(Number.isSafeInteger(o.devices) && o.devices >= 1)) bad('devices', 'a positive integer');
+  if (o.durationMs !== undefined && !(Number.isFinite(o.durationMs) && o.durationMs > 0)) {
+    bad('durationMs', names === CLI_FLAGS ? 'a positive duration, e.g. 90s or 5m' : 'a positive duration in ms');
+  }
+  if (o.timeScale !== undefined && parseTimeScale(o.timeScale) === undefined) bad('timeScale', 'a number above 0 and at most 1000000, or max');
+  if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) bad('seed', 'an integer from 0 to 4294967295');
+  if (o.targetUrl !== undefined && !isHttpUrl(o.targetUrl)) bad('targetUrl', 'an http:// or https:// URL');
 }
 
 function isHttpUrl(text: string): boolean {
