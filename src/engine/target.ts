@@ -113,7 +113,7 @@ async function externalTarget({ scenario, clock, allowRemote, env = process.env,
     if (!known) throw err;
     dialect = dialectTargetFromCatalog(scenario, known);
   }
-  if (clock.scale === 'max') await checkJudgesByRequestTime(baseUrl, admin);
+  if (clock.scale === 'max') await checkJudgesByRequestTime(baseUrl, admin, names);
   return { baseUrl, label: baseUrl, embedded: false, dialect, admin, close: async () => {} };
 }
 
@@ -121,8 +121,8 @@ async function externalTarget({ scenario, clock, allowRemote, env = process.env,
  * Under `--time-scale max` no wall clock is shared: only a server that judges each request at the
  * instant it carries (`ota-swarm serve --time-scale max`) agrees with the devices on any time.
  */
-async function checkJudgesByRequestTime(baseUrl: string, admin: AdminClient | undefined): Promise<void> {
-  const why = `--time-scale max: ${baseUrl} must be a reference server started with \`ota-swarm serve --time-scale max\``;
+async function checkJudgesByRequestTime(baseUrl: string, admin: AdminClient | undefined, names: OptionNames): Promise<void> {
+  const why = `${names('timeScale')} max: ${baseUrl} must be a reference server started with \`ota-swarm serve --time-scale max\``;
   if (!admin) throw new ConfigError(`${why}, and ${ENV_ADMIN_TOKEN} must be set so its clock can be checked`);
   const clock = await admin.get<{ scale?: unknown }>('/admin/clock').catch(() => undefined);
   if (clock?.scale !== 'max') throw new ConfigError(`${why}; its /admin/clock says ${clock ? `scale ${JSON.stringify(clock.scale)}` : 'nothing (unreachable or wrong token)'}`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/api.js';
+import { DEFAULT_ONENET_ACCESS_KEY } from '../../src/catalog/default.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { API_OPTIONS, CLI_FLAGS } from '../../src/scenario/option-names.js';
 
@@ -20,5 +21,8 @@ describe('errors name the caller\'s options', () => {
     await expect(run(SCENARIO, { overrides: { targetUrl: 'http://192.0.2.1:8080', devices: 1 } })).rejects.toThrow(
       /^options\.overrides\.targetUrl: 192\.0\.2\.1:8080 is not a loopback address; set options\.allowRemote: true to load a remote server$/,
     );
+    // A closed loopback port: the check of a max-scale target's clock fails before any request.
+    process.env['OTA_SWARM_ONENET_ACCESS_KEY'] ??= DEFAULT_ONENET_ACCESS_KEY;
+    await expect(run(SCENARIO, { overrides: { targetUrl: 'http://127.0.0.1:9', timeScale: 'max', devices: 1 } })).rejects.toThrow(/^options\.overrides\.timeScale max: /);
   });
 });
