@@ -3,7 +3,8 @@
  * run could not pass), 2 bad usage or scenario, 130 interrupted (after writing the partial report).
  */
 import { join, resolve } from 'node:path';
-import yargs, { type Argv } from 'yargs';
+import { readFileSync } from 'node:fs';
+import yargs, { type Argv, type MiddlewareFunction } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../config/load.js';
 import { loadDialectPlugin } from '../dialect/plugins.js';
@@ -14,6 +15,7 @@ import { formatSummary } from '../report/console.js';
 import { writeReport, runDirName } from '../report/write.js';
 import { VIOLATIONS_FILE } from '../verdicts/violations-file.js';
 import { serveCommand } from './serve.js';
+import { flagValueError, joinNegativeValues, notANumberError, type JoinedArgv, type OptionKinds } from './argv.js';
 import { compareCommand, reportCommand } from './report-commands.js';
 import { renderRunDir, appendStepSummary } from '../report/render-run.js';
 import { createLiveDisplay } from '../outputs/live-display.js';
@@ -67,7 +69,9 @@ function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'tar
   if (a.target !== undefined) o.targetUrl = a.target;
   if (a.duration !== undefined) {
     const ms = parseDuration(a.duration);
-    if (ms === undefined || ms <= 0) throw new UsageError(`--duration: "${a.duration}" is not a duration (e.g. 90s, 5m)`);
+    if (ms === undefined && /^\s*-/.test(a.duration)) throw new UsageError(`--duration: must be a positive duration (e.g. 90s, 5m), got ${a.duration}`);
+    if (ms === undefined) throw new UsageError(`--duration: "${a.duration}" is not a duration (e.g. 90s, 5m)`);
+    if (ms <= 0) throw new UsageError(`--duration: must be a positive duration (e.g. 90s, 5m), got ${a.duration}`);
     o.durationMs = ms;
   }
   return o;
@@ -147,8 +151,10 @@ async function validateCommand(a: { scenario: string; plugin?: string[] }): Prom
 }
 
 export function buildCli(argv: string[]): Argv {
-  return yargs(argv)
+  const words = joinNegativeValues(argv);
+  return yargs(words.argv)
     .scriptName('ota-swarm')
+    .middleware(requireFlagValues(words), true)
     .usage('$0 <command> [options]')
     .command(
       'run <scenario>',
@@ -192,10 +198,25 @@ export function buildCli(argv: string[]): Argv {
     .epilogue(ENV_HELP)
     .strict()
     .help()
-    .version(false)
+    .version(packageVersion())
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
+}
+
+/** Refuses a valued flag given without a value, or a number flag given text (see ./argv.ts). */
+function requireFlagValues(words: JoinedArgv): MiddlewareFunction {
+  return (parsed, y?: unknown) => {
+    const kinds = (y as { getOptions(): OptionKinds }).getOptions();
+    const error = flagValueError(words.argv, kinds, words.joined) ?? notANumberError(parsed, kinds, words.argv);
+    if (error !== undefined) throw new UsageError(error);
+  };
+}
+
+/** package.json's version, for `--version`; the file sits two folders above src/cli and dist/cli. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
 export async function main(argv = hideBin(process.argv)): Promise<number> {

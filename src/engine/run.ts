@@ -23,6 +23,7 @@ import { Frontier } from '../time/frontier.js';
 import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.js';
 import type { ShardResult, ShardTask } from './shard-task.js';
 import { MessageChannel } from 'node:worker_threads';
+import type { OptionNames } from '../scenario/option-names.js';
 import { LiveFeed, type LiveView } from './live.js';
 import { probeOrRefuse, probeAmendment, type ProbeOutcome } from './probe.js';
 import { rerunHints } from '../report/hints.js';
@@ -51,6 +52,8 @@ export interface RunOptions {
   violationsFile?: string;
   /** Probe a target of the user's with one device before the fleet (./probe.ts); default true. */
   probe?: boolean;
+  /** How errors name the caller's options (the CLI's flags by default; the API its option paths). */
+  names?: OptionNames;
 }
 
 /**
@@ -91,7 +94,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   // Before anything starts that would need stopping: the compiled worker must be there.
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
-  const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false });
+  const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false, ...(opts.names ? { names: opts.names } : {}) });
   // A target of the user's: one device's first calls first, so a refused key stops the run here.
   const probe =
     target.embedded || opts.probe === false

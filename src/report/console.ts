@@ -7,6 +7,7 @@ import { formatMs } from '../config/units.js';
 import { verdictStatus, type HarnessReport, type OperationReport, type Report, type TransitionStep, type TransitionsReport, type VerdictReport, type VerdictTraceLine } from './types.js';
 import { cmp, count, num, percent } from './format.js';
 import { withMeaning } from '../protocol/meanings.js';
+import { bottleneckVerdict } from './bottleneck.js';
 
 export interface SummaryOptions {
   /** ANSI colours (off by default: logs and pipes get plain text). */
@@ -43,8 +44,8 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
     header(report, p),
     operations(report.operations, p, report.dialect),
     devices(report.devices, p),
-    transitions(report.transitions, p),
-    verdicts(report.verdicts, p, report.violationsFile),
+    transitions(report.transitions, p, report.devices.total),
+    verdicts(report.verdicts, p, report.violationsFile, report.devices.total),
     harness(report.harness, p, report.timeScale === 'max'),
     expectations(report, p),
     errors(report.errors, p),
@@ -113,10 +114,15 @@ function devices(d: Report['devices'], p: Palette): string[] {
   return [p.bold('devices by final state'), ...table(rows, ['l', 'r', 'r']).map((l) => `  ${l}`)];
 }
 
-function transitions(t: TransitionsReport, p: Palette): string[] {
+/** `all 3,000 devices` or `1,500 of 3,000 devices`: every section counts devices against the same total. */
+function ofDevices(n: number, total: number): string {
+  return n === total ? `all ${count(n)} device${n === 1 ? '' : 's'}` : `${count(n)} of ${count(total)} devices`;
+}
+
+function transitions(t: TransitionsReport, p: Palette, total: number): string[] {
   const ok = t.violations === 0;
   const mark = ok ? p.green('✓') : p.red('✗');
-  const lines = [`${p.bold('transitions')}  ${mark} ${count(t.checked)} devices checked · ${count(t.violations)} violation${t.violations === 1 ? '' : 's'}`];
+  const lines = [`${p.bold('transitions')}  ${mark} ${ofDevices(t.checked, total)} checked, each its whole state sequence · ${count(t.violations)} violation${t.violations === 1 ? '' : 's'}`];
   const rules = Object.entries(t.byRule).filter(([, n]) => n > 0);
   if (rules.length > 0) lines.push(`  by rule: ${rules.map(([rule, n]) => `${rule} ${count(n)}`).join(' · ')}`);
   const first = t.samples[0];
@@ -129,7 +135,8 @@ function transitions(t: TransitionsReport, p: Palette): string[] {
   } else if (t.serverAgreement !== undefined) {
     const a = t.serverAgreement;
     const agreeMark = a.disagreements === 0 ? p.green('✓') : p.red('✗');
-    lines.push(`  server agreement ${agreeMark} ${count(a.checked)} checked · ${count(a.disagreements)} disagree`);
+    const sample = a.checked < total ? ' (a sample: not every device is looked up)' : '';
+    lines.push(`  server agreement ${agreeMark} ${ofDevices(a.checked, total)} compared with the server's record${sample} · ${count(a.disagreements)} disagree`);
     const s = a.samples[0];
     if (s !== undefined) lines.push(`    e.g. ${scrub(s.device)}: device ${s.device_state}, server ${s.server_state}`);
   }
@@ -139,7 +146,7 @@ function transitions(t: TransitionsReport, p: Palette): string[] {
 /** Trace lines of the first violating device shown per rule. */
 const VERDICT_TRACE_LINES = 8;
 
-function verdicts(list: readonly VerdictReport[] | undefined, p: Palette, file: string | undefined): string[] {
+function verdicts(list: readonly VerdictReport[] | undefined, p: Palette, file: string | undefined, total: number): string[] {
   if (list === undefined) return [];
   if (list.length === 0) return [`${p.bold('transition verdicts')}  no rule for this dialect`];
   const bad = list.reduce((n, v) => n + v.violations, 0);
@@ -159,7 +166,7 @@ function verdicts(list: readonly VerdictReport[] | undefined, p: Palette, file: 
     }
     const counts = Object.entries(v.counts ?? {}).map(([k, n]) => `${scrub(k)} ${count(n)}`);
     const tail = counts.length > 0 ? p.dim(`  ${counts.join(' · ')}`) : '';
-    lines.push(`  ${v.violations === 0 ? p.green('✓') : p.red('✗')} ${v.rule.padEnd(width)}  ${count(v.checked)} checked · ${count(v.violations)} violating${tail}`);
+    lines.push(`  ${v.violations === 0 ? p.green('✓') : p.red('✗')} ${v.rule.padEnd(width)}  ${ofDevices(v.checked, total)} checked · ${count(v.violations)} violating${tail}`);
     if (status === 'partly-judged') lines.push(`      ${p.dim(`partly judged (${why})`)}`);
     const first = v.samples[0];
     if (first === undefined) continue;
@@ -183,8 +190,12 @@ function harness(h: HarnessReport, p: Palette, unscheduled: boolean): string[] {
   const lines = [
     `${p.bold('harness')}  ${h.workers} worker${h.workers === 1 ? '' : 's'} · ${lag('event-loop lag', h.eventLoopLagMs)} · ${scheduleLag}`,
   ];
-  if (h.bottleneck) lines.push(p.red(p.bold('  ⚠ BOTTLENECK: the harness itself was the bottleneck; latencies include its own lateness')));
-  for (const note of h.notes) lines.push(`    - ${scrub(note)}`);
+  const v = bottleneckVerdict(h);
+  const headline = `  bottleneck: ${v.headline}`;
+  lines.push(v.limit === 'harness' ? p.red(p.bold(`  ⚠ BOTTLENECK: ${v.headline}`)) : v.limit === 'target' ? p.yellow(headline) : headline);
+  for (const note of v.evidence) lines.push(`    - ${scrub(note)}`);
+  if (v.alsoSeen.length > 0) lines.push(`  ${p.dim(`also seen${v.alsoSeenWhy !== undefined ? ` (${v.alsoSeenWhy})` : ''}:`)}`);
+  for (const note of v.alsoSeen) lines.push(`    - ${scrub(note)}`);
   return lines;
 }
 

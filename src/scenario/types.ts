@@ -83,7 +83,12 @@ export type ArrivalSpec =
   /** `perSecond` devices every virtual second until all have arrived. */
   | { pattern: 'constant-rate'; perSecond: number }
   /** Uniformly at random within `overMs`. */
-  | { pattern: 'spread'; overMs: number };
+  | { pattern: 'spread'; overMs: number }
+  /**
+   * `overMs` × Beta(alpha, beta): 3GPP TR 37.868 traffic model 2 (synchronised access after an
+   * outage) is alpha 3, beta 4 over 10 s; YAML's `synchronised` names exactly that.
+   */
+  | { pattern: 'beta'; alpha: number; beta: number; overMs: number };
 
 /** A threshold or expectation as data: `check.p99 < 200ms` → { metric, op, value, unit }. */
 export interface Expectation {

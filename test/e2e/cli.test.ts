@@ -2,6 +2,7 @@
  * The command line as a user meets it: exit statuses, one-line errors, broken targets, and an
  * interrupted run that still writes its report.
  */
+import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server } from 'node:net';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,9 +63,24 @@ describe('ota-swarm validate', () => {
     const scale = await cli(['run', 'scenarios/rollout-onenet.yaml', '--time-scale', 'soon']);
     expect(scale.code).toBe(2);
     expect(scale.stderr).toBe('ota-swarm: --time-scale: "soon" is not a number above 0 (at most 1000000) nor max\n');
+    const negative = await cli(['run', 'scenarios/rollout-onenet.yaml', '--duration', '-5s']);
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toBe('ota-swarm: --duration: must be a positive duration (e.g. 90s, 5m), got -5s\n');
+    const empty = await cli(['run', 'scenarios/rollout-onenet.yaml', '--devices']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toBe('ota-swarm: --devices: needs a value\n');
     const unknown = await cli(['run', 'scenarios/rollout-onenet.yaml', '--devcies', '3']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^ota-swarm: Unknown argument: devcies\n$/);
+  });
+});
+
+describe('ota-swarm --version', () => {
+  it('prints package.json\'s version and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = await cli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${version}\n`);
   });
 });
 

@@ -41,8 +41,8 @@ describe('console summary', () => {
   it('lists each rule with its counts, and the first violating device with its trace', () => {
     const text = formatSummary(failing);
     expect(text).toContain('transition verdicts  ✗ 2 rules · 2 violations');
-    expect(text).toMatch(/✓ one-success-per-task\s+60 checked · 0 violating {2}duplicates-answered-20 14/);
-    expect(text).toMatch(/✗ resume-from-held\s+60 checked · 2 violating {2}cuts 80/);
+    expect(text).toMatch(/✓ one-success-per-task\s+60 of 1,000 devices checked · 0 violating {2}duplicates-answered-20 14/);
+    expect(text).toMatch(/✗ resume-from-held\s+60 of 1,000 devices checked · 2 violating {2}cuts 80/);
     expect(text).toContain('522702000: asked for bytes=0-16383 of 196608');
     expect(text).toContain('download token#1 bytes=0-16383 → bytes http:200 from 0 196608 B ⇒ reporting-downloaded');
     expect(text).toContain(`also: ${HOSTILE}`);
