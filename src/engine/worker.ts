@@ -19,12 +19,13 @@ import type { ShardResult, ShardTask } from './shard-task.js';
 import { LIVE_EVERY_MS, type LivePost } from './live.js';
 import { radioOfDevice, usesRadio } from './radio.js';
 import { EvidenceCollector } from '../verdicts/collect.js';
+import { withTargetSettings } from './target-settings.js';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
   for (const url of task.plugins) await loadDialectPlugin(url);
   const plugin = getDialect(scenario.dialect);
-  const plan = expandFleet(scenario);
+  const plan = withTargetSettings(expandFleet(scenario), task.target);
   const count = Math.max(0, Math.ceil((plan.total - workerIndex) / workers));
   const globalIndex = (slot: number): number => workerIndex + slot * workers;
   const timing: ShardTiming = task.frontier ? { kind: 'frontier', frontier: new Frontier(task.frontier), index: workerIndex } : { kind: 'clock', clock: new ScaledClock(task.clock) };

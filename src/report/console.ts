@@ -3,6 +3,7 @@
  * spirit of k6's end-of-test summary. It sees only the report; free text is still scrubbed of
  * anything that looks like a credential, in case one slipped into a URL or an error line.
  */
+import { profileLine } from './profile.js';
 import { formatMs } from '../config/units.js';
 import type { HarnessReport, OperationReport, Report, TransitionStep, TransitionsReport, VerdictReport, VerdictTraceLine } from './types.js';
 import { cmp, count, num, percent } from './format.js';
@@ -65,6 +66,7 @@ function header(r: Report, p: Palette): string[] {
     ['devices', `${count(r.devices.total)} (${count(r.devices.started)} started)`],
     ['duration', `${formatMs(r.durationMs)} real · ${formatMs(r.virtualDurationMs)} virtual · ended by ${r.endedBy}`],
     ['started', r.startedAt],
+    ...(r.profile !== undefined && r.profile.length > 0 ? [['profile', profileLine(r.profile)] as [string, string]] : []),
   ];
   return [p.bold(`ota-swarm · ${scrub(r.scenario)}`), ...rows.map(([k, v]) => `  ${p.dim(k.padEnd(9))} ${v}`)];
 }

@@ -160,6 +160,8 @@ export interface Report {
   transitions: TransitionsReport;
   /** Transition verdicts, one per rule that applied (absent in reports of older versions). */
   verdicts?: VerdictReport[];
+  /** The target profile the verdicts and devices followed, each value with its source. */
+  profile?: ProfileEntry[];
   expectations: ExpectationResult[];
   harness: HarnessReport;
   /** Requests, errors and arrivals per second, over real and over virtual time; devices by state. */
@@ -170,4 +172,11 @@ export interface Report {
   /** Errors that stopped the run early, one line each. */
   errors: string[];
   passed: boolean;
+}
+
+/** One value of the target profile (src/protocol/profile.ts) and where it came from. */
+export interface ProfileEntry {
+  key: string;
+  value: string;
+  source: 'flag' | 'scenario' | 'admin' | 'documented';
 }

@@ -95,6 +95,8 @@ export interface Expectation {
   unit: 'ms' | '%' | '';
 }
 
+import type { ProfileLayer } from '../protocol/profile.js';
+
 export interface Scenario {
   /** File it was read from (for messages), and its name. */
   file: string;
@@ -108,6 +110,12 @@ export interface Scenario {
     url?: string;
     onenet?: { productId: string; accessKey?: SecretRef; signMethod: 'md5' | 'sha1' | 'sha256'; tokenTtlSec: number };
     luat?: { projectKey?: SecretRef; firmwareName: string };
+    /** `target.profile` of the file, parsed (src/protocol/profile.ts). */
+    profile?: ProfileLayer;
+    /** `--profile key=value` flags: they win over the file. */
+    profileFlags?: ProfileLayer;
+    /** `--allow-clock-skew`: the run may use a time scale its target does not share (src/engine/clock-check.ts). */
+    allowClockSkew?: boolean;
   };
   /** Settings for the embedded server (ignored with a target). */
   server: { catalog?: string; faults?: unknown; bugs: string[]; events?: ServerEvent[] };

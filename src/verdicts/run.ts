@@ -16,6 +16,8 @@ import type { AdminApi, AppliedEvent } from './server-events.js';
 import { coapRetransmit, finalStateAgreement } from './rules/common.js';
 import { ONENET_RULES } from './rules/onenet.js';
 import { LUAT_RULES } from './rules/luat.js';
+import { DOCUMENTED, type ResolvedProfile } from '../protocol/profile.js';
+import { SHARED_CLOCK, type TargetClock } from '../time/target-clock.js';
 
 export const ALL_RULES: readonly Rule[] = [finalStateAgreement, coapRetransmit, ...ONENET_RULES, ...LUAT_RULES];
 
@@ -34,16 +36,18 @@ export interface VerdictInput {
   events: readonly AppliedEvent[];
   originVirtual: number;
   log?: (line: string) => void;
+  /** The target profile the rules judge against (default: the documented one). */
+  profile?: ResolvedProfile;
+  /** The server's clock (default: it shares the run's). */
+  targetClock?: TargetClock;
 }
 
-/** Reads the server's facts from its catalog view (defensively: an odd server gives defaults). */
+/** Reads the server's packages from its catalog view (defensively: an odd server gives none). */
 export function serverFactsOf(catalog: unknown): ServerFacts {
   const c = (catalog ?? {}) as {
     onenet?: { products?: { packages?: { id?: unknown; version?: unknown; size?: unknown; md5?: unknown; kind?: unknown; from?: unknown }[] }[] };
-    luat?: { banLimitPerDay?: unknown; banCountsWaits?: unknown; diffBuildMs?: { min?: unknown; max?: unknown } };
   };
   const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
-  const d = DEFAULT_SERVER_FACTS.luat;
   const packages = new Map<string, { version: string; size: number; md5: string; kind: 'full' | 'diff'; from: string[] }>();
   for (const product of c.onenet?.products ?? []) {
     for (const p of product.packages ?? []) {
@@ -57,15 +61,7 @@ export function serverFactsOf(catalog: unknown): ServerFacts {
       });
     }
   }
-  return {
-    known: true,
-    luat: {
-      banLimit: num(c.luat?.banLimitPerDay, d.banLimit),
-      banCountsWaits: typeof c.luat?.banCountsWaits === 'boolean' ? c.luat.banCountsWaits : d.banCountsWaits,
-      diffBuildMs: { min: num(c.luat?.diffBuildMs?.min, d.diffBuildMs.min), max: num(c.luat?.diffBuildMs?.max, d.diffBuildMs.max) },
-    },
-    packages,
-  };
+  return { known: true, packages };
 }
 
 /** A device's exchanges as trace lines, the middle elided past MAX_TRACE_LINES. */
@@ -106,6 +102,9 @@ export async function runVerdicts(input: VerdictInput): Promise<VerdictReport[]>
     dialect: scenario.dialect,
     originVirtual: input.originVirtual,
     server,
+    profile: (input.profile ?? DOCUMENTED).profile,
+    profileSources: (input.profile ?? DOCUMENTED).sources,
+    targetClock: input.targetClock ?? SHARED_CLOCK,
     views,
     events: input.events,
     retransmitOf: (cohort) => cohorts.get(cohort)?.retransmit ?? DEFAULT_DEVICE_SETTINGS.retransmit,

@@ -1,16 +1,18 @@
 /**
  * The Luat rules (spec §2): the loop ban and the diff-package wait, judged from each device's asks
- * and the answers it got, with the server's own limits (GET /admin/catalog: banLimitPerDay,
- * banCountsWaits, diffBuildMs) or the documented defaults.
+ * and the answers it got, against the target profile (ctx.profile: the ban limit, when its day
+ * starts, whether 43s count, the diff build time or `none`, whether devices ask for diffs).
  *
- * Days: the ban counts requests per UTC day of the server's virtual clock. A request is processed
- * between the instant it was sent and the instant its answer came; when those two fall on either
- * side of midnight the day it counted in is not known, and the rule accepts either.
+ * Days: the ban counts requests per day of the server's clock (ctx.targetClock), starting at the
+ * profile's banDayStartUtc. A request is processed between the instant it was sent and the instant
+ * its answer came; when those two fall on either side of the day's start the day it counted in is
+ * not known, and the rule accepts either.
  */
-import { dayIndex } from '../../protocol/luat.js';
+import { banDayOf, profileValueText, type ProfileKey } from '../../protocol/profile.js';
+import { targetInstant } from '../../time/target-clock.js';
 import { UNANSWERED_CODES } from '../../device/retransmit.js';
 import type { DeviceEvidence, Exchange } from '../evidence.js';
-import { at, perDevice, type Rule, type VerdictContext } from '../rule.js';
+import { at, perDevice, type Rule, type RuleOutcome, type VerdictContext } from '../rule.js';
 
 const LOOP = 40;
 const WAIT = 43;
@@ -47,8 +49,8 @@ function asksOf(d: DeviceEvidence, ctx: VerdictContext): Ask[] {
   let prev = -Infinity;
   for (const e of d.exchanges) {
     if (!reached(e) || (e.facts.code !== undefined && UNCOUNTED.has(e.facts.code))) continue;
-    const a = dayIndex(ctx.originVirtual + e.sent);
-    const b = dayIndex(ctx.originVirtual + e.answered);
+    const a = banDayOf(targetInstant(ctx.targetClock, ctx.originVirtual + e.sent), ctx.profile.luat);
+    const b = banDayOf(targetInstant(ctx.targetClock, ctx.originVirtual + e.answered), ctx.profile.luat);
     // At or after: under --time-scale max an ask can be sent at the very instant the lift was done.
     const liftedBefore = lifts.some((ev) => ev.doneAt > prev && ev.doneAt <= e.sent);
     asks.push({ e, answer: answerOf(e), days: a === b ? [a] : [a, b], liftedBefore });
@@ -59,7 +61,7 @@ function asksOf(d: DeviceEvidence, ctx: VerdictContext): Ask[] {
 
 /** The first break of the ban rule for one reading of the days, or undefined. */
 function judge(asks: readonly Ask[], dayOf: readonly number[], ctx: VerdictContext): string | undefined {
-  const { banLimit, banCountsWaits } = ctx.server.luat;
+  const { banLimitPerDay: banLimit, banCountsWaits } = ctx.profile.luat;
   let day = NaN;
   let counted = 0;
   let banned: Ask | undefined;
@@ -112,8 +114,25 @@ function judgeAll(asks: readonly Ask[], ctx: VerdictContext): string | undefined
   return first;
 }
 
-const defaults = (ctx: VerdictContext): string | undefined =>
-  ctx.server.known ? undefined : `the server's limits are unknown (no admin API): judged with the documented ones (${ctx.server.luat.banLimit} a day, 43 counted)`;
+/** Which of `keys` the rule judged with documented values (no flag, scenario or admin API gave them), as a note. */
+function documentedNote(ctx: VerdictContext, keys: readonly ProfileKey[]): string | undefined {
+  const documented = keys.filter((k) => ctx.profileSources[k] === 'documented');
+  if (documented.length === 0) return undefined;
+  return `judged with the documented ${documented.map((k) => `${k.slice(k.indexOf('.') + 1)} ${profileValueText(k, ctx.profile)}`).join(', ')} (set target.profile or --profile if the server promises otherwise)`;
+}
+
+const joinNotes = (...notes: (string | undefined)[]): string | undefined => {
+  const kept = notes.filter((n): n is string => n !== undefined);
+  return kept.length > 0 ? kept.join('; ') : undefined;
+};
+
+const BAN_KEYS: readonly ProfileKey[] = ['luat.banLimitPerDay', 'luat.banDayStartUtc', 'luat.banCountsWaits'];
+
+const loopBanNote = (ctx: VerdictContext): string | undefined =>
+  joinNotes(
+    documentedNote(ctx, BAN_KEYS),
+    ctx.targetClock.kind === 'wall' ? "days counted on the target's wall clock (--allow-clock-skew: it does not share the run's time scale)" : undefined,
+  );
 
 export const loopBan: Rule = {
   name: 'loop-ban',
@@ -141,7 +160,7 @@ export const loopBan: Rule = {
       if (after > 0) count('asks-after-ban', after);
       return undefined;
     },
-    defaults,
+    loopBanNote,
   ),
 };
 
@@ -170,8 +189,8 @@ export const waitsNotBanned: Rule = {
         const day = ban.days[ban.days.length - 1] as number;
         const sameDay = asks.slice(0, banIndex).filter((a) => a.days.includes(day));
         const others = sameDay.filter((a) => a.answer.kind !== 'wait').length;
-        if (others < ctx.server.luat.banLimit) {
-          if (!ctx.server.luat.banCountsWaits) return `banned at ${at(ban.e.sent)} after ${others} counted request(s) and ${sameDay.length - others} 43(s): the server does not count 43s towards the ban`;
+        if (others < ctx.profile.luat.banLimitPerDay) {
+          if (!ctx.profile.luat.banCountsWaits) return `banned at ${at(ban.e.sent)} after ${others} counted request(s) and ${sameDay.length - others} 43(s): the server does not count 43s towards the ban`;
           count('banned-by-waits');
         }
         return undefined;
@@ -181,17 +200,23 @@ export const waitsNotBanned: Rule = {
       if (d.final !== undefined && !gotFile) return `after ${waits} 43(s) it never got the file (it ended ${d.final.kind}, code ${d.final.code ?? '-'})`;
       return undefined;
     },
+    (ctx) => documentedNote(ctx, ['luat.banLimitPerDay', 'luat.banCountsWaits']),
   ),
 };
 
 export const diffWait: Rule = {
   name: 'diff-wait',
   description:
-    'the first requests for a new diff package are answered 43 for the build time (diffBuildMs, default 1–3 minutes from the first such request); once it is surely built, 43 no longer',
+    'the first requests for a new diff package are answered 43 for the build time (profile luat.diffBuild, documented 1–3 minutes from the first such request); once it is surely built, 43 no longer; a server that builds no diffs (diffBuild: none) never answers 43',
   dialects: ['luat'],
   evaluate: (devices, ctx) => {
-    const { min, max } = ctx.server.luat.diffBuildMs;
-    // The first diff request per core: the build of that core's diff package starts with it.
+    const { diffBuild, dfota } = ctx.profile.luat;
+    if (diffBuild === 'none') return neverWait(devices, ctx);
+    // A device that does not ask for diffs (dfota off) is served full files: nothing to wait for.
+    if (!dfota) return { checked: 0, violations: [], note: 'not judged: the devices do not ask for diff packages (profile luat.dfota: false), so no diff is built' };
+    const { minMs: min, maxMs: max } = diffBuild;
+    // The first diff request per core: the build of that core's diff package starts with it. A
+    // device without a core cannot be given a diff (its request names no base).
     const first = new Map<string, Exchange>();
     const diffAsks = (d: DeviceEvidence): Exchange[] =>
       d.exchanges.filter((e) => e.facts.core !== undefined && e.facts.core !== '' && (e.facts.code === WAIT || e.facts.bytes !== undefined));
@@ -209,7 +234,7 @@ export const diffWait: Rule = {
         for (const e of diffAsks(d)) {
           const f = first.get(e.facts.core as string) as Exchange;
           if (e.facts.code !== WAIT && e.answered < f.sent + min) {
-            return `got ${e.outcome} ${at(e.answered - f.sent)} after the fleet's first request for this diff package; the build takes at least ${at(min)}, so it should have been 43`;
+            return `got ${e.outcome} ${at(e.answered - f.sent)} after the fleet's first request for this diff package; the build takes at least ${at(min)}, so it should have been 43 (if the server serves full files at once, say luat.diffBuild: none)`;
           }
           if (e.facts.code === WAIT && e.sent > f.answered + max) {
             return `still told 43 ${at(e.sent - f.answered)} after the first request for this diff package; the build takes at most ${at(max)}`;
@@ -218,10 +243,55 @@ export const diffWait: Rule = {
         }
         return undefined;
       },
-      () => (republished ? 'a firmware was republished during the run (builds start over): not judged' : defaults(ctx)),
+      () => (republished ? 'not judged: a firmware was republished during the run (builds start over)' : documentedNote(ctx, ['luat.diffBuild'])),
     )(devices, ctx);
   },
 };
 
-export const LUAT_RULES: readonly Rule[] = [loopBan, waitsNotBanned, diffWait];
+/** diffBuild none: the server promised full files at once, so any 43 breaks it. */
+function neverWait(devices: readonly DeviceEvidence[], ctx: VerdictContext): RuleOutcome {
+  return perDevice(
+    (d) => d.exchanges.some((e) => e.facts.code !== undefined || e.facts.bytes !== undefined),
+    (d) => {
+      const wait = d.exchanges.find((e) => e.facts.code === WAIT);
+      return wait === undefined ? undefined : `answered 43 (please wait) at ${at(wait.sent)}, but the profile says the server builds no diffs and serves full files at once (luat.diffBuild: none, from ${ctx.profileSources['luat.diffBuild']})`;
+    },
+  )(devices, ctx);
+}
+
+export const versionConfirm: Rule = {
+  name: 'version-confirm',
+  description:
+    'the server confirms the version a device flashed the way the profile says (luat.versionConfirm): re-ask: the ask with the new version is answered 27, not a file again; header / filename: every file names its version there; the devices that succeeded unconfirmed are counted',
+  dialects: ['luat'],
+  evaluate: (devices, ctx) => {
+    const mode = ctx.profile.luat.versionConfirm;
+    const flashed = (d: DeviceEvidence): boolean => d.exchanges.some((e) => e.facts.bytes !== undefined && e.facts.code === undefined);
+    if (mode === 'none') {
+      const unconfirmed = devices.filter((d) => d.final?.unconfirmed === true).length;
+      return { checked: 0, violations: [], counts: { unconfirmed }, note: `not judged: the profile says nothing confirms a version (luat.versionConfirm: none); ${unconfirmed} device(s) succeeded unconfirmed` };
+    }
+    return perDevice(
+      (d) => flashed(d),
+      (d, _ctx, count) => {
+        if (d.final?.unconfirmed === true) count('unconfirmed');
+        for (const [i, e] of d.exchanges.entries()) {
+          if (e.facts.bytes === undefined || e.facts.code !== undefined) continue;
+          const labels = e.facts.fileLabels;
+          if (mode === 'header' && labels !== 'header' && labels !== 'both') return `its file at ${at(e.sent)} named no version in X-Firmware-Version (the profile says the server confirms versions there)`;
+          if (mode === 'filename' && labels !== 'filename' && labels !== 'both') return `its file at ${at(e.sent)} had no version in its file name (the profile says the server confirms versions there)`;
+          // re-ask: the next ask carries the flashed version (when the device booted into it) and is answered 27.
+          const next = d.exchanges[i + 1];
+          if (mode !== 're-ask' || next === undefined || next.facts.version === undefined || next.facts.version === e.facts.version) continue;
+          if (next.facts.bytes !== undefined && next.facts.code === undefined) return `after flashing it asked again with ${next.facts.version} at ${at(next.sent)} and was served a file again, not 27 (already newest)`;
+          if (next.facts.code === 27) count('confirmed');
+        }
+        return undefined;
+      },
+      (c) => (mode === 're-ask' && c.profile.luat.firmwareVersion === undefined ? 'devices learn the version they flashed from the file\'s labels (X-Firmware-Version or the file name); one without either and without luat.firmwareVersion in the profile ends unconfirmed' : undefined),
+    )(devices, ctx);
+  },
+};
+
+export const LUAT_RULES: readonly Rule[] = [loopBan, waitsNotBanned, diffWait, versionConfirm];
 
