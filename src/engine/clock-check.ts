@@ -30,8 +30,8 @@ export function decideTargetClock(f: ClockFacts): { clock: TargetClock } | { ref
   }
   if (scale === 1 && (a === undefined || a.scale === 1)) return { clock: { kind: 'shared', offsetMs: 0 } };
   if (f.allowSkew) return { clock: { kind: 'wall', origin: { ...f.origin, scale } } };
-  const theirs = a === undefined ? 'has no /admin/clock we can read, so it keeps its own time' : `says its clock runs at scale ${JSON.stringify(a.scale)}`;
+  const theirs = a === undefined ? 'does not show its clock (no /admin/clock readable with OTA_SWARM_ADMIN_TOKEN), so it is taken to keep its own time' : `says its clock runs at scale ${JSON.stringify(a.scale)}, not the run's ×${scale}`;
   return {
-    refuse: `--time-scale ${scale}: ${f.url} ${theirs}, not the run's ×${scale}; its ban days and token lives would not match the devices'. Run at --time-scale 1, or pass --allow-clock-skew (day-window verdicts then use the target's wall clock)`,
+    refuse: `--time-scale ${scale}: ${f.url} ${theirs}; its ban days and token lives would not match the devices'. Run at --time-scale 1, or pass --allow-clock-skew if the skew is intended (day-window verdicts then use the target's wall clock)`,
   };
 }

@@ -215,6 +215,9 @@ export const diffWait: Rule = {
     // A device that does not ask for diffs (dfota off) is served full files: nothing to wait for.
     if (!dfota) return { checked: 0, violations: [], note: 'not judged: the devices do not ask for diff packages (profile luat.dfota: false), so no diff is built' };
     const { minMs: min, maxMs: max } = diffBuild;
+    // On the server's clock: a server keeping its own time builds in its own minutes.
+    const sent = (e: Exchange): number => targetInstant(ctx.targetClock, ctx.originVirtual + e.sent);
+    const answered = (e: Exchange): number => targetInstant(ctx.targetClock, ctx.originVirtual + e.answered);
     // The first diff request per core: the build of that core's diff package starts with it. A
     // device without a core cannot be given a diff (its request names no base).
     const first = new Map<string, Exchange>();
@@ -224,7 +227,7 @@ export const diffWait: Rule = {
       for (const e of diffAsks(d)) {
         const core = e.facts.core as string;
         const f = first.get(core);
-        if (f === undefined || e.sent < f.sent) first.set(core, e);
+        if (f === undefined || sent(e) < sent(f)) first.set(core, e);
       }
     }
     const republished = ctx.events.some((ev) => ev.action === 'republish');
@@ -233,11 +236,11 @@ export const diffWait: Rule = {
       (d, _ctx, count) => {
         for (const e of diffAsks(d)) {
           const f = first.get(e.facts.core as string) as Exchange;
-          if (e.facts.code !== WAIT && e.answered < f.sent + min) {
-            return `got ${e.outcome} ${at(e.answered - f.sent)} after the fleet's first request for this diff package; the build takes at least ${at(min)}, so it should have been 43 (if the server serves full files at once, say luat.diffBuild: none)`;
+          if (e.facts.code !== WAIT && answered(e) < sent(f) + min) {
+            return `got ${e.outcome} ${at(answered(e) - sent(f))} after the fleet's first request for this diff package; the build takes at least ${at(min)}, so it should have been 43 (if the server serves full files at once, say luat.diffBuild: none)`;
           }
-          if (e.facts.code === WAIT && e.sent > f.answered + max) {
-            return `still told 43 ${at(e.sent - f.answered)} after the first request for this diff package; the build takes at most ${at(max)}`;
+          if (e.facts.code === WAIT && sent(e) > answered(f) + max) {
+            return `still told 43 ${at(sent(e) - answered(f))} after the first request for this diff package; the build takes at most ${at(max)}`;
           }
           if (e.facts.code === WAIT) count('waits-during-build');
         }
