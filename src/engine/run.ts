@@ -20,7 +20,7 @@ import { runVerdicts } from '../verdicts/run.js';
 import { scheduleServerEvents, type AppliedEvent, type EventTiming } from '../verdicts/server-events.js';
 import { compiledSibling } from './worker-file.js';
 import { resolveTarget, type ResolvedTarget } from './target.js';
-import { profileReport } from '../report/profile.js';
+import { profileEntries } from '../protocol/profile.js';
 import { Frontier } from '../time/frontier.js';
 import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.js';
 import type { ShardResult, ShardTask } from './shard-task.js';
@@ -272,7 +272,7 @@ async function buildReport(b: BuildInput): Promise<Report> {
     interrupted: b.endedBy === 'interrupted',
     endedBy: b.endedBy,
     errors: b.errors,
-    profile: profileReport(b.target.profile, scenario.dialect),
+    profile: profileEntries(b.target.profile, scenario.dialect),
     passed: false,
   };
   if (b.target.admin && b.endedBy !== 'interrupted') {

@@ -308,5 +308,10 @@ export function profileValueText(key: ProfileKey, p: TargetProfile): string {
 /** The keys that speak to a dialect (the report shows only those). */
 export const profileKeysOf = (dialect: string): ProfileKey[] => PROFILE_KEYS.filter((k) => k.startsWith(`${dialect}.`));
 
+/** The dialect's keys of the profile, in order, each as text with its source (the report's `profile`). */
+export function profileEntries(p: ResolvedProfile, dialect: string): { key: ProfileKey; value: string; source: ProfileSource }[] {
+  return profileKeysOf(dialect).map((key) => ({ key, value: profileValueText(key, p.profile), source: p.sources[key] }));
+}
+
 /** Which day window of the ban an instant (ms since the epoch, on the server's clock) falls in. */
 export const banDayOf = (ms: number, p: LuatProfile): number => Math.floor((ms - p.banDayStartMs) / 86_400_000);

@@ -1,11 +1,5 @@
-/** The target profile as the report carries and prints it: each value with its source. */
-import { profileKeysOf, profileValueText, type ResolvedProfile } from '../protocol/profile.js';
+/** The target profile as the report prints it (report.json carries `profileEntries` of src/protocol/profile.ts). */
 import type { ProfileEntry } from './types.js';
-
-/** The dialect's keys of the profile, in order. */
-export function profileReport(p: ResolvedProfile, dialect: string): ProfileEntry[] {
-  return profileKeysOf(dialect).map((key) => ({ key, value: profileValueText(key, p.profile), source: p.sources[key] }));
-}
 
 /** One compact line: `banLimitPerDay 20 (flag) · banDayStartUtc 00:00 · …`; documented values carry no source. */
 export function profileLine(entries: readonly ProfileEntry[]): string {

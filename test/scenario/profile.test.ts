@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import { DOCUMENTED_PROFILE, parseProfileFlags, profileFromCatalog, resolveProfile } from '../../src/protocol/profile.js';
-import { profileLine, profileReport } from '../../src/report/profile.js';
+import { DOCUMENTED_PROFILE, parseProfileFlags, profileEntries, profileFromCatalog, resolveProfile } from '../../src/protocol/profile.js';
+import { profileLine } from '../../src/report/profile.js';
 
 const LUAT = (profile: string): string =>
   `dialect: luat\ntarget:\n  luat: { firmwareName: fw }\n  profile:\n${profile}fleet:\n  cohorts:\n    - { ids: "866714040000000..866714040000999", count: 10, version: 1.0.0 }\n`;
@@ -117,7 +117,7 @@ describe('what the admin API fills in, and precedence', () => {
 
   it('reports the dialect keys with their values and sources, one line for console and HTML', () => {
     const r = resolveProfile({ flag: { 'luat.banLimitPerDay': 20 }, scenario: { 'luat.diffBuild': 'none' } });
-    const entries = profileReport(r, 'luat');
+    const entries = profileEntries(r, 'luat');
     expect(entries).toEqual([
       { key: 'luat.banLimitPerDay', value: '20', source: 'flag' },
       { key: 'luat.banDayStartUtc', value: '00:00', source: 'documented' },
@@ -128,6 +128,6 @@ describe('what the admin API fills in, and precedence', () => {
       { key: 'luat.firmwareVersion', value: '(unknown)', source: 'documented' },
     ]);
     expect(profileLine(entries)).toBe('banLimitPerDay 20 (flag) · banDayStartUtc 00:00 · banCountsWaits true · diffBuild none (scenario) · dfota true · versionConfirm re-ask · firmwareVersion (unknown)');
-    expect(profileReport(resolveProfile({}), 'onenet')).toEqual([{ key: 'onenet.tokenTtl', value: '2d', source: 'documented' }]);
+    expect(profileEntries(resolveProfile({}), 'onenet')).toEqual([{ key: 'onenet.tokenTtl', value: '2d', source: 'documented' }]);
   });
 });
