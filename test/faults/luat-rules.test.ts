@@ -65,6 +65,21 @@ describe('loop-ban', () => {
     expect(judge(loopBan, [device('d', steps, { behaviour: { askAfterBan: { asks: 1 } } })], ctx()).why[0]).toMatch(/it was banned at .*, yet its ask at .* was answered file/);
   });
 
+  it('a lift under way while an ask was in flight may have come before or after it: either reading is accepted', () => {
+    // The lift started after the ask was sent and was done after its answer came (a slow admin call
+    // at a high time scale): the server handled the ask after the lift, so a file is right.
+    const lift = { action: 'lift-bans' as const, startedAt: 5100, doneAt: 5300 };
+    const deaf = { behaviour: { askAfterBan: { asks: 2 } } };
+    const afterLift = [file(), file(), file(), code(40), { ...file(5040), took: 200 }, file()];
+    expect(judge(loopBan, [device('d', afterLift, deaf)], ctx({ events: [lift] })).why).toEqual([]);
+    // ... or before it: still 40, then a file.
+    const beforeLift = [file(), file(), file(), code(40), { ...code(40, 5040), took: 200 }, file()];
+    expect(judge(loopBan, [device('d', beforeLift, deaf)], ctx({ events: [lift] })).why).toEqual([]);
+    // Either way the limit counts afresh from the lift: a fourth file after it is a violation.
+    const tooMany = [...afterLift, file(), file(), file()];
+    expect(judge(loopBan, [device('d', tooMany, deaf)], ctx({ events: [lift] })).why[0]).toMatch(/the limit is 3 a day, so it should have been 40/);
+  });
+
   it("flags a device that asks again after a 40 when it should stop, but not one that ignores bans by design", () => {
     const steps = [file(), file(), file(), code(40), code(40)];
     expect(judge(loopBan, [device('d', steps)], ctx()).why).toEqual(['d: it asked again 1 time(s) after a 40 (it may ask 0)']);

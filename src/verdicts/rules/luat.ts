@@ -13,6 +13,7 @@ import { targetInstant } from '../../time/target-clock.js';
 import { UNANSWERED_CODES } from '../../device/retransmit.js';
 import type { DeviceEvidence, Exchange } from '../evidence.js';
 import { at, perDevice, type Rule, type RuleOutcome, type VerdictContext } from '../rule.js';
+import type { AppliedEvent } from '../server-events.js';
 
 const LOOP = 40;
 const WAIT = 43;
@@ -39,12 +40,16 @@ interface Ask {
   answer: Answer;
   /** The days it may have counted in (one, or two across midnight). */
   days: number[];
-  /** Ban lifts (admin) between the previous ask and this one. */
-  liftedBefore: boolean;
+  /**
+   * A ban lift (admin) between the previous ask and this one: `before`; `maybe` when the lift was
+   * under way while this ask was in flight, so the server may have handled the ask before or after it.
+   */
+  lift: 'none' | 'before' | 'maybe';
 }
 
 function asksOf(d: DeviceEvidence, ctx: VerdictContext): Ask[] {
   const lifts = ctx.events.filter((ev) => ev.action === 'lift-bans' && ev.error === undefined);
+  const uncertain = new Set<AppliedEvent>();
   const asks: Ask[] = [];
   let prev = -Infinity;
   for (const e of d.exchanges) {
@@ -52,15 +57,17 @@ function asksOf(d: DeviceEvidence, ctx: VerdictContext): Ask[] {
     const a = banDayOf(targetInstant(ctx.targetClock, ctx.originVirtual + e.sent), ctx.profile.luat);
     const b = banDayOf(targetInstant(ctx.targetClock, ctx.originVirtual + e.answered), ctx.profile.luat);
     // At or after: under --time-scale max an ask can be sent at the very instant the lift was done.
-    const liftedBefore = lifts.some((ev) => ev.doneAt > prev && ev.doneAt <= e.sent);
-    asks.push({ e, answer: answerOf(e), days: a === b ? [a] : [a, b], liftedBefore });
+    const before = lifts.some((ev) => !uncertain.has(ev) && ev.doneAt > prev && ev.doneAt <= e.sent);
+    const during = before ? undefined : lifts.find((ev) => !uncertain.has(ev) && ev.startedAt < e.answered && ev.doneAt > e.sent);
+    if (during !== undefined) uncertain.add(during);
+    asks.push({ e, answer: answerOf(e), days: a === b ? [a] : [a, b], lift: before ? 'before' : during !== undefined ? 'maybe' : 'none' });
     prev = e.answered;
   }
   return asks;
 }
 
-/** The first break of the ban rule for one reading of the days, or undefined. */
-function judge(asks: readonly Ask[], dayOf: readonly number[], ctx: VerdictContext): string | undefined {
+/** The first break of the ban rule for one reading of the days and lifts, or undefined. */
+function judge(asks: readonly Ask[], dayOf: readonly number[], liftAt: readonly boolean[], ctx: VerdictContext): string | undefined {
   const { banLimitPerDay: banLimit, banCountsWaits } = ctx.profile.luat;
   let day = NaN;
   let counted = 0;
@@ -68,7 +75,7 @@ function judge(asks: readonly Ask[], dayOf: readonly number[], ctx: VerdictConte
   for (let i = 0; i < asks.length; i++) {
     const ask = asks[i] as Ask;
     const d = dayOf[i] as number;
-    if (ask.liftedBefore) {
+    if (liftAt[i] === true) {
       banned = undefined;
       counted = 0;
     }
@@ -97,17 +104,28 @@ function judge(asks: readonly Ask[], dayOf: readonly number[], ctx: VerdictConte
   return undefined;
 }
 
-/** Judges every reading of the ambiguous days; a device breaks the rule only if every reading does. */
+/**
+ * Judges every reading of what is ambiguous (the day of an ask across the day's start; whether a
+ * lift under way came before or after an ask); a device breaks the rule only if every reading does.
+ */
 function judgeAll(asks: readonly Ask[], ctx: VerdictContext): string | undefined | 'unjudged' {
-  const ambiguous = asks.map((a, i) => (a.days.length > 1 ? i : -1)).filter((i) => i >= 0);
-  if (ambiguous.length > MAX_AMBIGUOUS) return 'unjudged';
+  const days = asks.map((a, i) => (a.days.length > 1 ? i : -1)).filter((i) => i >= 0);
+  const lifts = asks.map((a, i) => (a.lift === 'maybe' ? i : -1)).filter((i) => i >= 0);
+  if (days.length + lifts.length > MAX_AMBIGUOUS) return 'unjudged';
   let first: string | undefined;
-  for (let mask = 0; mask < 1 << ambiguous.length; mask++) {
+  for (let mask = 0; mask < 1 << (days.length + lifts.length); mask++) {
     const dayOf = asks.map((a) => a.days[0] as number);
-    ambiguous.forEach((i, bit) => {
+    days.forEach((i, bit) => {
       dayOf[i] = (asks[i] as Ask).days[(mask >> bit) & 1] as number;
     });
-    const why = judge(asks, dayOf, ctx);
+    const liftAt = asks.map((a) => a.lift === 'before');
+    // Bit clear: the lift came before the ask; set: after it (so before the next one).
+    lifts.forEach((i, k) => {
+      const after = ((mask >> (days.length + k)) & 1) === 1;
+      if (!after) liftAt[i] = true;
+      else if (i + 1 < asks.length) liftAt[i + 1] = true;
+    });
+    const why = judge(asks, dayOf, liftAt, ctx);
     if (why === undefined) return undefined;
     first ??= why;
   }
@@ -137,7 +155,7 @@ const loopBanNote = (ctx: VerdictContext): string | undefined =>
 export const loopBan: Rule = {
   name: 'loop-ban',
   description:
-    'per device and UTC day the server answers at most N counted requests normally (N = banLimitPerDay, default 10), answers the next 40 and keeps answering 40 until the ban is lifted; a new day counts afresh; the device stops asking after a 40 (unless it is one that ignores bans)',
+    'per device and ban day (from the profile\'s luat.banDayStartUtc, on the target\'s clock) the server answers at most N counted requests normally (N = luat.banLimitPerDay, documented 10), answers the next 40 and keeps answering 40 until the ban is lifted; a new day counts afresh; the device stops asking after a 40 (unless it is one that ignores bans)',
   dialects: ['luat'],
   evaluate: perDevice(
     (d) => d.exchanges.length > 0,
