@@ -7,7 +7,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, readOnlyReport, tempDir } from './helpers.js';
+import { cli, readOnlyReport, ROOT, tempDir } from './helpers.js';
+import { DEFAULT_CATALOG, DEFAULT_LUAT_PROJECT_KEY } from '../../src/catalog/default.js';
+import { startServer } from '../../src/server/index.js';
 
 /** A plain rollout of 40 modules at ×20 on the embedded server, with the given server bugs. */
 function scenario(bugs: string[]): string {
@@ -61,5 +63,30 @@ describe('target profile', () => {
     expect(report.devices.byFinalState['succeeded']).toBe(40);
     expect((report.verdicts ?? []).filter((v) => v.violations > 0)).toEqual([]);
     expect(report.verdicts?.find((v) => v.rule === 'version-confirm')).toMatchObject({ checked: 40, violations: 0, counts: { confirmed: 40 } });
+  });
+
+  it('a server that bans after 20 asks, without an admin API: every device flagged under the documented 10, none with --profile luat.banLimitPerDay=20', async () => {
+    // A fresh server for each run: the first run leaves every device banned.
+    const runAgainst = async (extra: string[]): Promise<{ code: number | null; stderr: string; out: string }> => {
+      const server = await startServer({ quiet: true, timeScale: 1, catalog: { ...DEFAULT_CATALOG, luat: { ...DEFAULT_CATALOG.luat, banLimitPerDay: 20 } } });
+      try {
+        const out = tempDir();
+        const r = await cli(['run', join(ROOT, 'scenarios/faults/loop-ban.yaml'), '--target', server.url, '--quiet', '--allow-clock-skew', '--out', out, ...extra], {
+          env: { OTA_SWARM_LUAT_PROJECT_KEY: DEFAULT_LUAT_PROJECT_KEY, OTA_SWARM_ADMIN_TOKEN: '' },
+        });
+        return { code: r.code, stderr: r.stderr, out };
+      } finally {
+        await server.close();
+      }
+    };
+    const documented = await runAgainst([]);
+    expect(documented.code).toBe(1);
+    const flagged = readOnlyReport(documented.out).verdicts?.find((v) => v.rule === 'loop-ban');
+    expect(flagged).toMatchObject({ checked: 30, violations: 30 });
+    expect(flagged?.note).toMatch(/judged with the documented banLimitPerDay 10/);
+    const stated = await runAgainst(['--profile', 'luat.banLimitPerDay=20']);
+    expect(stated.stderr).toBe('');
+    expect(readOnlyReport(stated.out).verdicts?.find((v) => v.rule === 'loop-ban')).toMatchObject({ checked: 30, violations: 0, counts: { banned: 30 } });
+    expect(stated.code).toBe(0);
   });
 });
