@@ -1,12 +1,14 @@
 /**
- * The Luat rules (spec §2): the loop ban and the diff-package wait, judged from each device's asks
- * and the answers it got, against the target profile (ctx.profile: the ban limit, when its day
- * starts, whether 43s count, the diff build time or `none`, whether devices ask for diffs).
+ * The Luat rules (spec §2): the loop ban, the diff-package wait and the confirmation of a flashed
+ * version, judged from each device's asks and the answers it got, against the target profile
+ * (ctx.profile: the ban limit, when its day starts, whether 43s count, the diff build time or
+ * `none`, whether devices ask for diffs, how a version is confirmed).
  *
  * Days: the ban counts requests per day of the server's clock (ctx.targetClock), starting at the
  * profile's banDayStartUtc. A request is processed between the instant it was sent and the instant
  * its answer came; when those two fall on either side of the day's start the day it counted in is
- * not known, and the rule accepts either.
+ * not known, and the rule accepts either. Likewise for a ban lift still under way while an ask was
+ * in flight: the server may have handled the ask before or after it.
  */
 import { banDayOf, profileValueText, type ProfileKey } from '../../protocol/profile.js';
 import { targetInstant } from '../../time/target-clock.js';
@@ -19,7 +21,7 @@ const LOOP = 40;
 const WAIT = 43;
 /** Codes the server answers before it can tie a request to the device: never counted. */
 const UNCOUNTED = new Set([3, 17, 25, 26]);
-/** Most requests whose day is ambiguous that a device may have for the rule to try every reading. */
+/** Most ambiguous requests (their day, or their order with a lift) a device may have for the rule to try every reading. */
 const MAX_AMBIGUOUS = 6;
 
 type Answer = { kind: 'ban' } | { kind: 'wait' } | { kind: 'normal'; label: string } | { kind: 'unknown' };
