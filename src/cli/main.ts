@@ -10,6 +10,7 @@ import { ConfigError } from '../config/load.js';
 import { loadDialectPlugin } from '../dialect/plugins.js';
 import { parseDuration, parseTimeScale } from '../config/units.js';
 import { loadScenario, type ScenarioOverrides } from '../scenario/load.js';
+import { parseProfileFlags, PROFILE_KEYS } from '../protocol/profile.js';
 import { runScenario, defaultWorkers } from '../engine/run.js';
 import { formatSummary } from '../report/console.js';
 import { writeReport, runDirName } from '../report/write.js';
@@ -54,11 +55,15 @@ interface RunArgs {
   plugin?: string[];
   'product-id'?: string;
   probe: boolean;
+  profile?: string[];
+  'allow-clock-skew'?: boolean;
 }
 
-function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration' | 'product-id'>): ScenarioOverrides {
+function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration' | 'product-id' | 'profile' | 'allow-clock-skew'>): ScenarioOverrides {
   const o: ScenarioOverrides = {};
   if (a['product-id'] !== undefined) o.productId = String(a['product-id']);
+  if (a.profile !== undefined) o.profile = profileFlags(a.profile);
+  if (a['allow-clock-skew'] === true) o.allowClockSkew = true;
   if (a.devices !== undefined) o.devices = a.devices;
   if (a.seed !== undefined) o.seed = a.seed;
   if (a['time-scale'] !== undefined) {
@@ -75,6 +80,14 @@ function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'tar
     o.durationMs = ms;
   }
   return o;
+}
+
+function profileFlags(flags: readonly unknown[]): NonNullable<ScenarioOverrides['profile']> {
+  try {
+    return parseProfileFlags(flags.map(String));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 async function runCommand(a: RunArgs): Promise<number> {
@@ -170,6 +183,8 @@ export function buildCli(argv: string[]): Argv {
           .option('seed', { type: 'number', describe: 'seed of every random draw' })
           .option('out', { type: 'string', default: 'reports', describe: 'folder for the run folder with report.json' })
           .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --target' })
+          .option('profile', { type: 'string', array: true, describe: `what the target promises, key=value (repeatable; wins over target.profile): ${PROFILE_KEYS.join(', ')}` })
+          .option('allow-clock-skew', { type: 'boolean', default: false, describe: 'let a run whose --time-scale is not 1 go against a --target that keeps its own time (day-window verdicts then use its wall clock)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no live progress' })
           .option('plugin', { type: 'string', array: true, describe: 'a dialect plugin module (repeatable); see docs/plugins.md' })
           .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics on 127.0.0.1:P/metrics while the run goes' })

@@ -50,9 +50,19 @@ export type HttpResult =
     };
 
 /** Target-wide facts a dialect needs to build requests: keys, ids, names. Never logged. */
+import type { VersionConfirm } from '../protocol/profile.js';
+
 export interface DialectTarget {
   readonly onenet?: { readonly productId: string; readonly accessKey: string; readonly signMethod: 'md5' | 'sha1' | 'sha256'; readonly tokenTtlSec: number };
-  readonly luat?: { readonly projectKey: string; readonly firmwareName: string };
+  readonly luat?: {
+    readonly projectKey: string;
+    readonly firmwareName: string;
+    /** Ask for diff packages (`dfota=1`); absent: true. From the target profile. */
+    readonly dfota?: boolean;
+    /** How a device confirms the served version, and the version a file installs when it names none (target profile). */
+    readonly versionConfirm?: VersionConfirm;
+    readonly firmwareVersion?: string;
+  };
 }
 
 export interface Wire<R, A> {

@@ -19,6 +19,7 @@ import { evidenceFolder, judgeVerdicts, serverAgreementOf } from '../verdicts/ju
 import { scheduleServerEvents, type AppliedEvent, type EventTiming } from '../verdicts/server-events.js';
 import { compiledSibling } from './worker-file.js';
 import { resolveTarget, type ResolvedTarget } from './target.js';
+import { profileEntries } from '../protocol/profile.js';
 import { Frontier } from '../time/frontier.js';
 import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.js';
 import type { ShardResult, ShardTask } from './shard-task.js';
@@ -299,12 +300,13 @@ async function buildReport(b: BuildInput): Promise<Report> {
     interrupted: b.endedBy === 'interrupted',
     endedBy: b.endedBy,
     errors: b.errors,
+    profile: profileEntries(b.target.profile, scenario.dialect),
     passed: false,
   };
   report.transitions.serverAgreement = await serverAgreementOf(scenario.dialect, results.flatMap((r) => r.finals), b.target.admin, b.endedBy, b.log);
   // Judged also when interrupted: the devices that stopped left their evidence, and
   // violations.jsonl streams what was judged.
-  const judged = await judgeVerdicts({ scenario, results, admin: b.target.admin, events: b.events, originVirtual: b.virtualStartMs, log: b.log, violationsFile: b.violationsFile, amend: probeAmendment(b.probe, b.virtualStartMs) });
+  const judged = await judgeVerdicts({ scenario, results, admin: b.target.admin, events: b.events, originVirtual: b.virtualStartMs, log: b.log, violationsFile: b.violationsFile, amend: probeAmendment(b.probe, b.virtualStartMs), profile: b.target.profile, targetClock: b.target.clock });
   if (judged.verdicts !== undefined) report.verdicts = judged.verdicts;
   if (judged.violationsFile !== undefined) report.violationsFile = judged.violationsFile;
   report.expectations = evaluateExpectations(scenario.expect, report);

@@ -21,12 +21,13 @@ import { radioOfDevice, usesRadio } from './radio.js';
 import { EvidenceCollector } from '../verdicts/collect.js';
 import { EvidenceSpill } from '../verdicts/spill.js';
 import { join } from 'node:path';
+import { withTargetSettings } from './target-settings.js';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
   for (const url of task.plugins) await loadDialectPlugin(url);
   const plugin = getDialect(scenario.dialect);
-  const plan = expandFleet(scenario);
+  const plan = withTargetSettings(expandFleet(scenario), task.target);
   const count = Math.max(0, Math.ceil((plan.total - workerIndex) / workers));
   const globalIndex = (slot: number): number => workerIndex + slot * workers;
   const timing: ShardTiming = task.frontier ? { kind: 'frontier', frontier: new Frontier(task.frontier), index: workerIndex } : { kind: 'clock', clock: new ScaledClock(task.clock) };

@@ -3,6 +3,7 @@
  * spirit of k6's end-of-test summary. It sees only the report; free text is still scrubbed of
  * anything that looks like a credential, in case one slipped into a URL or an error line.
  */
+import { profileLine } from './profile.js';
 import { formatMs } from '../config/units.js';
 import { verdictStatus, type HarnessReport, type OperationReport, type Report, type TransitionStep, type TransitionsReport, type VerdictReport, type VerdictTraceLine } from './types.js';
 import { cmp, count, num, percent } from './format.js';
@@ -75,6 +76,7 @@ function header(r: Report, p: Palette): string[] {
     ['duration', `${formatMs(r.durationMs)} real · ${formatMs(r.virtualDurationMs)} virtual · ended by ${r.endedBy}`],
     ['started', r.startedAt],
     ...(r.probe ? [['probe', scrub(r.probe.note)] as [string, string]] : []),
+    ...(r.profile !== undefined && r.profile.length > 0 ? [['profile', profileLine(r.profile)] as [string, string]] : []),
   ];
   return [p.bold(`ota-swarm · ${scrub(r.scenario)}`), ...rows.map(([k, v]) => `  ${p.dim(k.padEnd(9))} ${v}`)];
 }

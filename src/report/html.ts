@@ -8,6 +8,7 @@
  * escaped (device ids, outcome labels and error lines come from the server under test) and
  * scrubbed of credential-looking text.
  */
+import { profileLine } from './profile.js';
 import { formatMs } from '../config/units.js';
 import { scrub } from './console.js';
 import { chartLibrary, type ChartLibrary } from './html/assets.js';
@@ -89,6 +90,7 @@ function header(r: Report): string {
     ['duration', `${formatMs(r.durationMs)} real · ${formatMs(r.virtualDurationMs)} virtual`],
     ['ended by', r.endedBy],
     ['started', r.startedAt],
+    ...(r.profile !== undefined && r.profile.length > 0 ? [['target profile', profileLine(r.profile)] as [string, string]] : []),
   ];
   return `<header>
 <h1>ota-swarm · ${text(r.scenario)}</h1>

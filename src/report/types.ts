@@ -185,6 +185,8 @@ export interface Report {
   verdicts?: VerdictReport[];
   /** Every violation of every verdict rule, one JSON line each, beside report.json (absent when not written). */
   violationsFile?: string;
+  /** The target profile the verdicts and devices followed, each value with its source. */
+  profile?: ProfileEntry[];
   expectations: ExpectationResult[];
   harness: HarnessReport;
   /** Requests, errors and arrivals per second, over real and over virtual time; devices by state. */
@@ -205,4 +207,11 @@ export interface ProbeReport {
   device: string;
   calls: { op: string; outcome: string; meaning?: string }[];
   note: string;
+}
+
+/** One value of the target profile (src/protocol/profile.ts) and where it came from. */
+export interface ProfileEntry {
+  key: string;
+  value: string;
+  source: 'flag' | 'scenario' | 'admin' | 'documented';
 }

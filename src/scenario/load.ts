@@ -22,6 +22,8 @@ import { DEFAULTS, ScenarioFileSchema, type CohortFile, type ScenarioFile } from
 import type { ArrivalSpec, BehaviourShares, CohortSpec, Expectation, RadioMode, Scenario, ServerEvent } from './types.js';
 import type { CutPoint } from '../device/types.js';
 import { CLI_FLAGS, type OptionNames, type RunOptionField } from './option-names.js';
+import { resolveProfileLayer } from './profile.js';
+import type { ProfileLayer } from '../protocol/profile.js';
 
 /** Values from the command line; each replaces the file's. */
 export interface ScenarioOverrides {
@@ -32,6 +34,10 @@ export interface ScenarioOverrides {
   targetUrl?: string;
   /** `--product-id`: replaces target.onenet.productId. */
   productId?: string;
+  /** `--profile key=value`, parsed. */
+  profile?: ProfileLayer;
+  /** `--allow-clock-skew`. */
+  allowClockSkew?: boolean;
 }
 
 /** Dialects a scenario may name, with the operations their expectations may name. */
@@ -167,6 +173,9 @@ function resolveTarget(raw: ScenarioFile, overrides: ScenarioOverrides, fail: Fa
   if (t.luat) {
     target.luat = { firmwareName: t.luat.firmwareName, ...(t.luat.projectKey !== undefined ? { projectKey: t.luat.projectKey } : {}) };
   }
+  if (t.profile !== undefined) target.profile = resolveProfileLayer(t.profile, fail);
+  if (overrides.profile !== undefined && Object.keys(overrides.profile).length > 0) target.profileFlags = overrides.profile;
+  if (overrides.allowClockSkew === true) target.allowClockSkew = true;
   if (raw.dialect === 'onenet' && !target.onenet) fail('target.onenet.productId', 'required by dialect "onenet"');
   if (raw.dialect === 'luat' && !target.luat) fail('target.luat.firmwareName', 'required by dialect "luat"');
   return target;

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import type { Report, TransitionsReport, VerdictReport } from '../report/types.js';
 import type { Scenario } from '../scenario/types.js';
 import type { DeviceEvidence, EvidenceBatch } from './evidence.js';
-import { rulesOf, runVerdicts } from './run.js';
+import { rulesOf, runVerdicts, type VerdictInput } from './run.js';
 import { compareWithServer } from './server-agreement.js';
 import type { AdminApi, AppliedEvent } from './server-events.js';
 import { openViolationsFile } from './violations-file.js';
@@ -57,6 +57,8 @@ export interface JudgeInput {
   violationsFile: string | undefined;
   /** Applied to each device's evidence as it is read (see VerdictInput.amend). */
   amend?: (d: DeviceEvidence) => DeviceEvidence;
+  profile?: VerdictInput['profile'];
+  targetClock?: VerdictInput['targetClock'];
 }
 
 /** The verdicts, every violation streamed to `violationsFile` when given; when judging fails, every rule not judged with the reason. */
@@ -76,6 +78,8 @@ export async function judgeVerdicts(j: JudgeInput): Promise<{ verdicts?: Verdict
       originVirtual: j.originVirtual,
       log: j.log,
       ...(j.amend ? { amend: j.amend } : {}),
+      ...(j.profile ? { profile: j.profile } : {}),
+      ...(j.targetClock ? { targetClock: j.targetClock } : {}),
       ...(file ? { violations: (line) => file.write(line) } : {}),
     });
     return { verdicts, ...(file ? { violationsFile: basename(file.path) } : {}) };

@@ -233,6 +233,18 @@ describe('luat wire', () => {
     expect(http.headers).toEqual({});
   });
 
+  it('leaves dfota out when the target profile says the devices ask for no diffs (luat.dfota: false)', () => {
+    expect(query(luatWire.encode(ASK, { luat: { ...TARGET.luat!, dfota: false } }, NOW).path)).not.toHaveProperty('dfota');
+    expect(query(luatWire.encode(ASK, { luat: { ...TARGET.luat!, dfota: true } }, NOW).path)).toHaveProperty('dfota', '1');
+  });
+
+  it('decodes the header version and the file-name version apart (the profile says which one counts)', () => {
+    const body = new Uint8Array(3);
+    const both = { 'x-firmware-version': '2.0.1', 'content-disposition': 'attachment; filename="fw_2.0.0.bin"' };
+    expect(luatWire.decode(ASK, response(200, body, both, { held: 3 }))).toEqual({ type: 'file', held: 3, version: '2.0.1', nameVersion: '2.0.0' });
+    expect(luatWire.decode(ASK, response(200, body, { 'content-disposition': both['content-disposition'] }, { held: 3 }))).toEqual({ type: 'file', held: 3, nameVersion: '2.0.0' });
+  });
+
   it('leaves core_version out when the device has none; a target without luat settings is a one-line error', () => {
     expect(query(luatWire.encode({ ...ASK, core: '' }, TARGET, NOW).path)).not.toHaveProperty('core_version');
     expect(() => luatWire.encode(ASK, {}, NOW)).toThrow(/^dialect luat: the target has no luat settings[^\n]*$/);

@@ -34,6 +34,11 @@ function chartDivs(html: string): string[] {
 }
 
 describe('renderHtml: a self-contained page', () => {
+  it('shows the target profile in the header, values with their sources', () => {
+    const html = renderHtml({ ...passing, profile: [{ key: 'onenet.tokenTtl', value: '36h', source: 'scenario' }] });
+    expect(html).toContain('<span>target profile: <b>tokenTtl 36h (scenario)</b></span>');
+  });
+
   it('loads nothing from anywhere: no external src/href, no link, library inlined, a CSP that forbids fetches', () => {
     for (const html of [troubledHtml, passingHtml]) {
       expect(html).not.toMatch(/\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?\/\//i);

@@ -36,6 +36,13 @@ describe('formatSummary', () => {
     expect(out).not.toContain('\u001b[');
   });
 
+  it('prints the target profile in one line, each value not documented with its source', () => {
+    const r = { ...sampleReport(), profile: [{ key: 'luat.banLimitPerDay', value: '20', source: 'flag' as const }, { key: 'luat.diffBuild', value: '1m..3m', source: 'documented' as const }] };
+    const line = formatSummary(r).split('\n').find((l) => l.trimStart().startsWith('profile'));
+    expect(line).toBe('  profile   banLimitPerDay 20 (flag) · diffBuild 1m..3m');
+    expect(formatSummary(sampleReport())).not.toMatch(/^\s*profile/m);
+  });
+
   it('says when a run had no wall clock (--time-scale max): no schedule lag to show', () => {
     const out = formatSummary(sampleReport({ timeScale: 'max' }));
     clean(out);

@@ -4,10 +4,12 @@
  * Choices where the documents are silent:
  * - Requests set `download: { total: 0 }`: the size is unknown, the engine digests whatever body
  *   arrives and reports `held` (its length) and `md5`.
- * - `core_version` is sent only when the device has one; `dfota=1` always.
- * - The version a file upgrades to is read from an `X-Firmware-Version` header, else from a
- *   Content-Disposition file name ending in `_x.y.z` (before any extension); the documents name
- *   none, so a file without either is flashed unconfirmed (see device/luat/machine.ts).
+ * - `core_version` is sent only when the device has one; `dfota=1` unless the target profile says
+ *   the devices do not ask for diffs (luat.dfota: false).
+ * - The versions a file's labels name are read from an `X-Firmware-Version` header and from a
+ *   Content-Disposition file name ending in `_x.y.z` (before any extension), separately: the
+ *   documents name neither, so which one counts (or whether the device asks again instead) is the
+ *   profile's versionConfirm (see device/luat/machine.ts).
  * - An `X-Firmware-Md5` header (32 hex digits) is the md5 the device checks the bytes against.
  * - A 200 served as JSON with an integer `code` is read as a code (a misbehaving server), a 200
  *   with an empty body is unreadable; a ≥ 300 without a readable `{code}` is an `http` answer.
@@ -34,7 +36,7 @@ function encode(req: LuatRequest, target: DialectTarget): HttpRequest {
   const core = req.core === '' ? '' : `&core_version=${enc(req.core)}`;
   const path =
     `${LUAT_PATH}?project_key=${enc(t.projectKey)}&imei=${enc(req.imei)}&firmware_name=${enc(t.firmwareName)}` +
-    `&version=${enc(req.version)}${core}&dfota=1`;
+    `&version=${enc(req.version)}${core}${t.dfota === false ? '' : '&dfota=1'}`;
   const http: HttpRequest = { method: 'GET', path, headers: {}, download: { total: 0 } };
   return req.fault === undefined ? http : { ...http, fault: req.fault };
 }
@@ -44,14 +46,18 @@ const usableVersion = (v: string | undefined): string | undefined => {
   return t !== undefined && t.length <= MAX_VERSION_CHARS && VERSION.test(t) ? t : undefined;
 };
 
-/** The version a file answer upgrades to, when its headers say. */
-export function fileVersionOf(headers: Readonly<Record<string, string | undefined>>): string | undefined {
-  const direct = usableVersion(headerOf(headers, 'x-firmware-version'));
-  if (direct !== undefined) return direct;
+/** The version an `X-Firmware-Version` header names. */
+export const headerVersionOf = (headers: Readonly<Record<string, string | undefined>>): string | undefined => usableVersion(headerOf(headers, 'x-firmware-version'));
+
+/** The version a Content-Disposition file name ends in (`_x.y.z`, before any extension). */
+export function nameVersionOf(headers: Readonly<Record<string, string | undefined>>): string | undefined {
   const disposition = headerOf(headers, 'content-disposition');
   const name = disposition !== undefined && disposition.length <= 512 ? FILE_NAME.exec(disposition)?.[1] : undefined;
   return usableVersion(name !== undefined ? VERSION_IN_NAME.exec(name.trim())?.[1] : undefined);
 }
+
+/** The version a file answer upgrades to, when its headers say (the header first). */
+export const fileVersionOf = (headers: Readonly<Record<string, string | undefined>>): string | undefined => headerVersionOf(headers) ?? nameVersionOf(headers);
 
 function codeAnswer(body: Uint8Array): LuatAnswer | undefined {
   const o = jsonObject(body);
@@ -69,10 +75,12 @@ function decode(_req: LuatRequest, result: HttpResult): LuatAnswer {
       if (coded !== undefined) return coded;
     }
     const held = typeof result.held === 'number' && Number.isFinite(result.held) ? result.held : body.length;
-    const answer: { type: 'file'; held: number; md5?: string; version?: string; expectedMd5?: string } = { type: 'file', held };
+    const answer: { type: 'file'; held: number; md5?: string; version?: string; nameVersion?: string; expectedMd5?: string } = { type: 'file', held };
     if (typeof result.md5 === 'string') answer.md5 = result.md5;
-    const version = fileVersionOf(headers);
+    const version = headerVersionOf(headers);
     if (version !== undefined) answer.version = version;
+    const nameVersion = nameVersionOf(headers);
+    if (nameVersion !== undefined) answer.nameVersion = nameVersion;
     const expected = headerOf(headers, 'x-firmware-md5')?.trim();
     if (expected !== undefined && MD5_HEX.test(expected)) answer.expectedMd5 = expected.toLowerCase();
     return answer;
