@@ -52,9 +52,14 @@ function timeLeft(p: LiveProgress): string {
   return eta === undefined ? `cap ${cap}` : `~${formatMs(Math.min(eta, p.capLeftMs))} left (cap ${cap})`;
 }
 
+/** Requests on the wire (written, not answered) and those still waiting in the harness, apart. */
+export function requestsLine(p: LiveProgress): string {
+  return `in flight ${nf.format(p.inFlight)} · queued ${nf.format(p.queued)}`;
+}
+
 /** Plain lines for logs: one every call. */
 export function plainLine(p: LiveProgress, dialect: string, reqPerSec: number): string {
-  return `  ${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s  done ${p.stopped}/${p.total}  ${reqPerSec}/s  in flight ${p.inFlight}  errors ${p.errors}  p99 ${latencyLine(p)}  [${statesLine(dialect, p.live.states)}]  ${timeLeft(p)}`;
+  return `  ${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s  done ${p.stopped}/${p.total}  ${reqPerSec}/s  ${requestsLine(p)}  errors ${p.errors}  p99 ${latencyLine(p)}  [${statesLine(dialect, p.live.states)}]  ${timeLeft(p)}`;
 }
 
 export function createLiveDisplay(dialect: string, out: NodeJS.WriteStream = process.stderr): LiveDisplay {
@@ -76,7 +81,7 @@ export function createLiveDisplay(dialect: string, out: NodeJS.WriteStream = pro
   return {
     update(p) {
       bar.setTotal(p.total);
-      bar.update(p.stopped, { rest: `${nf.format(rate(p, last))} req/s · errors ${nf.format(p.errors)} · in flight ${p.inFlight} · ${timeLeft(p)}` });
+      bar.update(p.stopped, { rest: `${nf.format(rate(p, last))} req/s · errors ${nf.format(p.errors)} · ${requestsLine(p)} · ${timeLeft(p)}` });
       states.update(0, { text: ` states  ${statesLine(dialect, p.live.states) || 'starting'}` });
       lat.update(0, { text: ` p99     ${latencyLine(p)}` });
     },
