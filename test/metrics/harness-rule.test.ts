@@ -67,3 +67,12 @@ describe('the harness rule', () => {
     expect(judgeHarness(figures({ maxInFlightHits: 7 }))).toEqual({ bottleneck: false, notes: [expect.stringContaining('7 request(s) waited')] });
   });
 });
+
+describe('the harness rule, both at once', () => {
+  it('does not call from send true when the loop bent it as well', () => {
+    const { notes } = judgeHarness(figures({ eventLoopLagMs: lag(60), operations: { check: op(20, 38) } }));
+    expect(notes[0]).toMatch(/^event-loop lag p99 60\.0ms > 50\.0ms .*from send may read up to 59\.0ms high/);
+    expect(notes[1]).toMatch(/^check: queued p99 38\.0ms .*: percentiles from intended include up to 38\.0ms/);
+    expect(notes.join('\n')).not.toContain('are true');
+  });
+});
