@@ -135,15 +135,24 @@ function expectationsSection(r: Report): string {
 function operationsSection(r: Report, place: (c: ChartOrNote) => string): string {
   const names = Object.keys(r.operations);
   if (names.length === 0) return `<section id="operations"><h2>Operations</h2><p class="note">No requests were recorded.</p></section>`;
-  const head = ['operation', 'count', 'errors', 'p50', 'p90', 'p99', 'p99.9', 'max', 'service p99', 'outcomes'];
+  const head = ['operation', 'count', 'errors', 'p50', 'p90', 'p99', 'p99.9', 'max', 'service p99', 'queued p99', 'outcomes'];
   const rows = names.map((name) => operationRow(name, r.operations[name]!));
   const charts = names.map((name, i) => place(latencyChart(`chart-latency-${i}`, name, r.operations[name]!)));
   return `<section id="operations"><h2>Operations</h2>
-<p class="meta">Latency runs from the moment a device meant to act to the answer (it includes any lateness of the harness); service time from the send to the answer.</p>
-<table><thead><tr>${head.map((h, i) => `<th class="${i > 0 && i < 9 ? 'num' : ''}">${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>
+<p class="meta">Latency runs from the moment a device meant to act to the answer (it includes any lateness of the harness); service time from the request's write to its connection to the answer; queued is the wait between the two, the harness's own.</p>
+<table><thead><tr>${head.map((h, i) => `<th class="${i > 0 && i < 10 ? 'num' : ''}">${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>
+${unfinishedNote(r.operations)}
 <h3>Latency by percentile</h3>
 <div class="charts">${charts.join('\n')}</div>
 </section>`;
+}
+
+/** Requests the run's end caught unanswered, said beside the table they are not counted in. */
+function unfinishedNote(ops: Record<string, OperationReport>): string {
+  const items = Object.keys(ops)
+    .filter((n) => ops[n]!.unfinished !== undefined)
+    .map((n) => `<li><b>${text(n)}</b>: ${count(ops[n]!.unfinished!.inFlight)} in flight, ${count(ops[n]!.unfinished!.queued)} queued</li>`);
+  return items.length === 0 ? '' : `<p class="note" id="unfinished">Requests the end of the run caught unanswered (not counted above):</p><ul>${items.join('')}</ul>`;
 }
 
 function operationRow(name: string, o: OperationReport): string {
@@ -157,6 +166,7 @@ function operationRow(name: string, o: OperationReport): string {
     formatMs(l.p999),
     formatMs(l.max),
     formatMs(o.serviceMs.p99),
+    o.queuedMs === undefined ? '—' : formatMs(o.queuedMs.p99),
   ];
   const outcomes = Object.entries(o.byOutcome).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]));
   const shown = outcomes.slice(0, TOP_OUTCOMES).map(([label, n]) => `<code>${text(label)}</code> ${count(n)}`);
