@@ -166,12 +166,14 @@ function verdictTrace(trace: readonly VerdictTraceLine[]): string[] {
   return [...trace.slice(0, VERDICT_TRACE_LINES - 3).map(line), `… ${trace.length - VERDICT_TRACE_LINES + 1} more …`, ...trace.slice(-2).map(line)];
 }
 
+const utilisation = (h: HarnessReport): string => (h.eventLoopUtilization === undefined ? '' : ` · event loop busy ${Math.round(h.eventLoopUtilization * 100)}%`);
+
 /** `unscheduled`: under --time-scale max no timer has a wall-clock instant to be late for. */
 function harness(h: HarnessReport, p: Palette, unscheduled: boolean): string[] {
   const lag = (name: string, l: HarnessReport['eventLoopLagMs']): string => `${name} p99 ${formatMs(l.p99)} (max ${formatMs(l.max)})`;
   const scheduleLag = unscheduled ? 'schedule lag not measured (×max)' : lag('schedule lag', h.scheduleLagMs);
   const lines = [
-    `${p.bold('harness')}  ${h.workers} worker${h.workers === 1 ? '' : 's'} · ${lag('event-loop lag', h.eventLoopLagMs)} · ${scheduleLag}`,
+    `${p.bold('harness')}  ${h.workers} worker${h.workers === 1 ? '' : 's'} · ${lag('event-loop lag', h.eventLoopLagMs)} · ${scheduleLag}${utilisation(h)}`,
   ];
   if (h.bottleneck) lines.push(p.red(p.bold('  ⚠ BOTTLENECK: the harness itself was the bottleneck; latencies include its own lateness')));
   for (const note of h.notes) lines.push(`    - ${scrub(note)}`);

@@ -282,7 +282,7 @@ function harnessSection(h: HarnessReport, unscheduled: boolean): string {
     `<tr><td>${name}</td><td class="num">${formatMs(l.p50)}</td><td class="num">${formatMs(l.p99)}</td><td class="num">${formatMs(l.max)}</td></tr>`;
   return `<section id="harness"><h2>Harness health</h2>
 ${banner}
-<p>${mark(!h.bottleneck)} ${plural(h.workers, 'worker')}${h.bottleneck ? '' : ' · the harness kept up'}</p>
+<p>${mark(!h.bottleneck)} ${plural(h.workers, 'worker')}${h.eventLoopUtilization === undefined ? '' : ` · busiest event loop busy ${Math.round(h.eventLoopUtilization * 100)}% of the run`}${h.bottleneck ? '' : ' · the harness kept up'}</p>
 <table class="narrow"><thead><tr><th>lag</th><th class="num">p50</th><th class="num">p99</th><th class="num">max</th></tr></thead><tbody>
 ${lagRow('event-loop lag (workers)', h.eventLoopLagMs)}
 ${unscheduled ? '<tr><td>scheduling lag (device timers)</td><td class="num" colspan="3">not measured (×max)</td></tr>' : lagRow('scheduling lag (device timers)', h.scheduleLagMs)}

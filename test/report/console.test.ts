@@ -163,3 +163,14 @@ describe('queued and unfinished requests in the console summary', () => {
     expect(out).toContain(`${op}: 3 in flight and 9 queued when the run ended (unanswered, not counted above)`);
   });
 });
+
+describe('event-loop utilisation in the console summary', () => {
+  it('says how busy the busiest event loop was, when measured', () => {
+    const r = sampleReport();
+    r.harness = { ...r.harness, eventLoopUtilization: 0.42 };
+    expect(formatSummary(r)).toContain('event loop busy 42%');
+    const old = sampleReport();
+    delete old.harness.eventLoopUtilization;
+    expect(formatSummary(old)).not.toContain('event loop busy');
+  });
+});
