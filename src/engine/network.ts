@@ -74,6 +74,7 @@ export class Network {
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     const written: OnWritten = (at) => {
+      if (timer !== undefined) return;
       timer = setTimeout(() => {
         timedOut = true;
         deadline.abort();
@@ -151,9 +152,10 @@ export class Network {
             onConnect: (a) => {
               abort = a;
               // A total limit from the write on (undici's are idle limits: a drip resets them).
+              if (timer !== undefined) return;
               timer = setTimeout(() => {
                 finish({ kind: 'error', code: 'TIMEOUT' });
-                a(new Error('request timed out'));
+                abort?.(new Error('request timed out'));
               }, timeoutMs);
               onWritten?.(performance.now());
             },
