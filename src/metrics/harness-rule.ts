@@ -91,11 +91,11 @@ const CHECKS: readonly Check[] = [
   // Stalled or saturated loops: answers waited to be read, whatever the operation.
   (f) =>
     f.eventLoopLagMs.p99 > HARNESS_LIMITS.eventLoopLagP99Ms
-      ? [{ bends: true, note: `event-loop lag p99 ${formatMs(f.eventLoopLagMs.p99)} > ${formatMs(HARNESS_LIMITS.eventLoopLagP99Ms)} (max ${formatMs(f.eventLoopLagMs.max)}): the workers were saturated; percentiles from send may read up to ${formatMs(blockingMs(f.eventLoopLagMs.p99))} high` }]
+      ? [{ bends: true, note: `event-loop lag p99 ${formatMs(f.eventLoopLagMs.p99)} > ${formatMs(HARNESS_LIMITS.eventLoopLagP99Ms)} (max ${formatMs(f.eventLoopLagMs.max)}): the workers were saturated; percentiles from send may read high by about ${formatMs(blockingMs(f.eventLoopLagMs.p99))}, at worst ${formatMs(blockingMs(f.eventLoopLagMs.max))}` }]
       : [],
   (f) =>
     f.eventLoopUtilization !== undefined && f.eventLoopUtilization >= HARNESS_LIMITS.eventLoopUtilization
-      ? [{ bends: true, note: `event-loop utilisation ${Math.round(f.eventLoopUtilization * 100)}% ≥ ${Math.round(HARNESS_LIMITS.eventLoopUtilization * 100)}% in the busiest worker: answers waited to be read; percentiles from send may read up to ${formatMs(blockingMs(f.eventLoopLagMs.p99))} high (event-loop lag p99)` }]
+      ? [{ bends: true, note: `event-loop utilisation ${Math.round(f.eventLoopUtilization * 100)}% ≥ ${Math.round(HARNESS_LIMITS.eventLoopUtilization * 100)}% in the busiest worker: answers waited to be read; percentiles from send may read high by about ${formatMs(blockingMs(f.eventLoopLagMs.p99))} (event-loop lag p99), at worst ${formatMs(blockingMs(f.eventLoopLagMs.max))}` }]
       : [],
   // Per operation, below the saturation above: a loop lag past the tolerance bends from send too.
   (f) => {
@@ -103,7 +103,7 @@ const CHECKS: readonly Check[] = [
     return opsWithRequests(f).flatMap(([op, r]) => {
       const bent = sendBentBy(f, r);
       if (bent === undefined) return [];
-      return [{ bends: true, note: `${op}: event-loop lag p99 ${formatMs(bent)} (> ${formatMs(toleranceMs(r.serviceMs.p99))}): percentiles from send may read up to ${formatMs(bent)} above the server's service time (service p99 ${p99Of(r.serviceMs)})` }];
+      return [{ bends: true, note: `${op}: event-loop lag p99 ${formatMs(bent)} (> ${formatMs(toleranceMs(r.serviceMs.p99))}): percentiles from send may read above the server's service time by about ${formatMs(bent)}, at worst ${formatMs(blockingMs(f.eventLoopLagMs.max))} (service p99 ${p99Of(r.serviceMs)})` }];
     });
   },
   // Per operation: the wait before the write bends latency from intended.
