@@ -153,6 +153,25 @@ describe('LagRecorder', () => {
     expect(structuredClone(merged)).toEqual(merged);
   });
 
+  it('measures the event loop\'s utilisation while probed, and merges workers by the busiest', async () => {
+    const lag = new LagRecorder();
+    expect(lag.snapshot().busiestUtilization).toBeUndefined();
+    lag.start(10);
+    const until = performance.now() + 150;
+    while (performance.now() < until) {
+      /* busy */
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    lag.stop();
+    const busy = lag.snapshot().busiestUtilization!;
+    // 150 ms busy of about 170: far above an idle loop, whatever else the machine does.
+    expect(busy).toBeGreaterThan(0.5);
+    expect(busy).toBeLessThanOrEqual(1);
+    const idle = { eventLoop: lag.snapshot().eventLoop, schedule: lag.snapshot().schedule, busiestUtilization: 0.1 };
+    expect(mergeLagSnapshots([idle, lag.snapshot()]).busiestUtilization).toBe(busy);
+    expect(mergeLagSnapshots([{ eventLoop: idle.eventLoop, schedule: idle.schedule }]).busiestUtilization).toBeUndefined();
+  });
+
   it('the event-loop probe sees a blocked loop', async () => {
     const lag = new LagRecorder();
     lag.start(10);
