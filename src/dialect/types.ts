@@ -16,6 +16,12 @@ export interface HttpRequest {
   readonly download?: { readonly total: number };
   /** Field faults the device brings to this request; the engine enacts them. */
   readonly fault?: RequestFault;
+  /**
+   * The largest answer body this request can legitimately get (the dialect knows its wire: a
+   * JSON answer is small, a download is bounded by the file it asks for). The network cuts a
+   * bigger one off as `BODY_TOO_LARGE` instead of buffering it; absent: the network's default.
+   */
+  readonly maxAnswerBytes?: number;
 }
 
 export interface RequestFault {

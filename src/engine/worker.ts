@@ -60,7 +60,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
       return arrivalTimeOf(scenario.arrival, i, plan.total, scenario.seed);
     },
     radioOf: usesRadio(scenario) ? (i) => radioOfDevice(scenario, plan, i, task.runStartVirtual) : undefined,
-    send: (req, timeoutMs, paceMs) => network.send(req, timeoutMs, paceMs),
+    send: (req, timeoutMs, paceMs, onWritten) => network.send(req, timeoutMs, paceMs, onWritten),
     abortSends: () => network.abortAll(),
     maxInFlight: scenario.engine.maxInFlightPerWorker,
     recorder,

@@ -8,6 +8,7 @@ import type { OnenetRequest } from '../../src/device/onenet/types.js';
 import type { LuatRequest } from '../../src/device/luat/types.js';
 import { parseAuthorization, verifyAuthorization } from '../../src/protocol/token.js';
 import { resolveRange } from '../../src/protocol/range.js';
+import { DOWNLOAD_SLACK_BYTES, JSON_ANSWER_MAX_BYTES, LUAT_FILE_MAX_BYTES } from '../../src/dialect/answer-limits.js';
 import { LUAT_PATH } from '../../src/protocol/luat.js';
 import { onenetRules, luatRules } from '../../src/device/rules.js';
 
@@ -324,5 +325,19 @@ describe('dialect registry', () => {
   it('an unknown name is a one-line error listing the known ones', () => {
     expect(() => getDialect('huawei')).toThrow('unknown dialect "huawei"; known dialects: onenet, luat');
     expect(() => getDialect('toString')).toThrow(/unknown dialect "toString"/);
+  });
+});
+
+describe('answer caps (issue 11.8): each request says how large an answer it can legitimately get', () => {
+  it('onenet: 64 KiB for a JSON call, the whole file plus slack for a download (a server ignoring Range answers the whole file)', () => {
+    for (const req of [REQ.reportVersion, REQ.check, REQ.tokenCheck, REQ.progress, REQ.result]) {
+      expect(onenetWire.encode(req, TARGET, NOW).maxAnswerBytes).toBe(JSON_ANSWER_MAX_BYTES);
+    }
+    expect(onenetWire.encode(REQ.download, TARGET, NOW).maxAnswerBytes).toBe(100_000 + DOWNLOAD_SLACK_BYTES);
+  });
+
+  it('luat: the file ceiling, as the size is learnt only from the answer', () => {
+    const ask: LuatRequest = { op: 'ask', imei: '862991419835241', version: '1.0.0', core: '' };
+    expect(luatWire.encode(ask, TARGET, NOW).maxAnswerBytes).toBe(LUAT_FILE_MAX_BYTES);
   });
 });

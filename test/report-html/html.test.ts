@@ -246,3 +246,17 @@ describe('renderHtml: escaping', () => {
     for (const secret of ['hunter2', 's3cret', 'abc123']) expect(out).not.toContain(secret);
   });
 });
+
+describe('queued and unfinished requests in the HTML report', () => {
+  it('has a queued p99 column and lists the requests the end caught unanswered', () => {
+    const r = passingReport();
+    const op = Object.keys(r.operations)[0]!;
+    r.operations[op] = { ...r.operations[op]!, queuedMs: { p50: 1, p90: 2, p99: 38, p999: 40, max: 41, mean: 3 }, unfinished: { inFlight: 3, queued: 9 } };
+    const html = renderHtml(r);
+    expect(html).toContain('<th class="num">queued p99</th>');
+    expect(html).toContain('38.0ms');
+    expect(html).toContain('id="unfinished"');
+    expect(html).toContain(`<li><b>${op}</b>: 3 in flight, 9 queued</li>`);
+    expect(passingHtml).not.toContain('id="unfinished"');
+  });
+});

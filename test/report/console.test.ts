@@ -196,3 +196,26 @@ describe('formatSummary', () => {
     expect(out).not.toContain('s3cr3t');
   });
 });
+
+describe('queued and unfinished requests in the console summary', () => {
+  it('shows queued p99 per operation and says which requests the end caught unanswered', () => {
+    const r = sampleReport();
+    const op = Object.keys(r.operations)[0]!;
+    r.operations[op] = { ...r.operations[op]!, queuedMs: { p50: 1, p90: 2, p99: 38, p999: 40, max: 41, mean: 3 }, unfinished: { inFlight: 3, queued: 9 } };
+    const out = formatSummary(r);
+    expect(out).toContain('queued p99');
+    expect(out).toContain('38.0ms');
+    expect(out).toContain(`${op}: 3 in flight and 9 queued when the run ended (unanswered, not counted above)`);
+  });
+});
+
+describe('event-loop utilisation in the console summary', () => {
+  it('says how busy the busiest event loop was, when measured', () => {
+    const r = sampleReport();
+    r.harness = { ...r.harness, eventLoopUtilization: 0.42 };
+    expect(formatSummary(r)).toContain('event loop busy 42%');
+    const old = sampleReport();
+    delete old.harness.eventLoopUtilization;
+    expect(formatSummary(old)).not.toContain('event loop busy');
+  });
+});

@@ -17,6 +17,7 @@
 import type { DialectTarget, HttpRequest, HttpResult, Wire } from '../types.js';
 import { LUAT_OPERATION, type LuatAnswer, type LuatRequest } from '../../device/luat/types.js';
 import { LUAT_PATH } from '../../protocol/luat.js';
+import { LUAT_FILE_MAX_BYTES } from '../answer-limits.js';
 import { codeLabel, headerOf, intField, isJsonType, isTransportError, jsonObject, transportOutcome } from '../decode.js';
 
 const enc = encodeURIComponent;
@@ -37,7 +38,7 @@ function encode(req: LuatRequest, target: DialectTarget): HttpRequest {
   const path =
     `${LUAT_PATH}?project_key=${enc(t.projectKey)}&imei=${enc(req.imei)}&firmware_name=${enc(t.firmwareName)}` +
     `&version=${enc(req.version)}${core}${t.dfota === false ? '' : '&dfota=1'}`;
-  const http: HttpRequest = { method: 'GET', path, headers: {}, download: { total: 0 } };
+  const http: HttpRequest = { method: 'GET', path, headers: {}, download: { total: 0 }, maxAnswerBytes: LUAT_FILE_MAX_BYTES };
   return req.fault === undefined ? http : { ...http, fault: req.fault };
 }
 

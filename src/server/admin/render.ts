@@ -139,6 +139,7 @@ export function countersView(state: ServerState): Record<string, unknown> {
     bans: { active: store.activeBans, imposed: c.bansImposed, lifted: c.bansLifted },
     bytesServed: c.bytesServed,
     faults: { ...c.faults },
+    serviceMs: c.service.view(),
     devices: { onenet: store.onenetDevices.size, luat: store.luatDevices.size },
     virtualNow: store.now(),
   };
