@@ -9,6 +9,7 @@ import { loadScenario, type ScenarioOverrides } from './scenario/load.js';
 import { runScenario, type RunOptions } from './engine/run.js';
 import { writeReport, runDirName } from './report/write.js';
 import { loadDialectPlugin } from './dialect/plugins.js';
+import { prepareOutDir } from './report/out-dir.js';
 
 export interface RunApiOptions extends Omit<RunOptions, 'scenario'> {
   /** The CLI's overrides: devices, durationMs, timeScale, seed, targetUrl. */
@@ -24,6 +25,7 @@ export async function run(scenario: string | Scenario, options: RunApiOptions = 
   // Plugins first: a scenario may name a dialect only a plugin brings.
   for (const p of options.plugins ?? []) await loadDialectPlugin(p);
   const loaded = typeof scenario === 'string' ? loadScenario(scenario, options.overrides) : scenario;
+  if (options.outDir) await prepareOutDir(options.outDir, 'outDir');
   const report = await runScenario({ ...options, scenario: loaded });
   if (options.outDir) {
     await writeReport(report, join(options.outDir, runDirName(loaded.name, new Date(report.startedAt))));
