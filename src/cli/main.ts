@@ -2,7 +2,6 @@
  * `ota-swarm`: run, validate, serve. Exit status: 0 every expectation held, 1 one failed (or the
  * run could not pass), 2 bad usage or scenario, 130 interrupted (after writing the partial report).
  */
-import { join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../config/load.js';
@@ -10,11 +9,14 @@ import { loadDialectPlugin } from '../dialect/plugins.js';
 import { parseDuration, parseTimeScale } from '../config/units.js';
 import { loadScenario, type ScenarioOverrides } from '../scenario/load.js';
 import { runScenario, defaultWorkers } from '../engine/run.js';
+import { planRun } from '../engine/capacity.js';
+import { machineFacts } from '../engine/machine.js';
 import { formatSummary } from '../report/console.js';
-import { writeReport, runDirName } from '../report/write.js';
+import { prepareOutDir } from '../report/out-dir.js';
+import { saveRun } from '../report/save-run.js';
 import { serveCommand } from './serve.js';
 import { compareCommand, reportCommand } from './report-commands.js';
-import { renderRunDir, appendStepSummary } from '../report/render-run.js';
+import { appendStepSummary } from '../report/render-run.js';
 import { createLiveDisplay } from '../outputs/live-display.js';
 import { serveMetrics, type MetricsEndpoint } from '../outputs/prometheus.js';
 import type { LiveView } from '../engine/live.js';
@@ -60,6 +62,12 @@ async function runCommand(a: RunArgs): Promise<number> {
   if (a.workers !== undefined && (!Number.isInteger(a.workers) || a.workers < 1)) throw new UsageError('--workers: must be a positive integer');
   for (const p of a.plugin ?? []) await loadDialectPlugin(p);
   const scenario = loadScenario(a.scenario, overridesFrom(a));
+  // Before anything starts: more threads than cores, or a fleet the memory cannot hold.
+  const capacity = planRun(scenario, a.workers ?? defaultWorkers(), '--workers', machineFacts());
+  if (capacity.refusal) throw new UsageError(`${a.devices !== undefined ? '--devices' : `${a.scenario}: fleet.devices`}: ${capacity.refusal}`);
+  if (capacity.warning) process.stderr.write(`ota-swarm: ${capacity.warning}\n`);
+  const workers = capacity.workers;
+  await prepareOutDir(a.out);
   const say = (line: string): void => {
     if (!a.quiet) process.stderr.write(`${line}\n`);
   };
@@ -76,7 +84,6 @@ async function runCommand(a: RunArgs): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const workers = a.workers ?? defaultWorkers();
   say(`ota-swarm: ${scenario.name}: ${scenario.fleet.devices} ${scenario.dialect} devices, ${workers} worker${workers === 1 ? '' : 's'}, ${scenario.target.url ?? 'embedded server'}`);
   const port = a['metrics-port'];
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError('--metrics-port: must be a port number (0-65535)');
@@ -102,14 +109,14 @@ async function runCommand(a: RunArgs): Promise<number> {
       progressEveryMs: process.stderr.isTTY ? 500 : 5000,
     });
     display?.stop();
-    const dir = join(resolve(a.out), runDirName(scenario.name, new Date(report.startedAt)));
-    const file = await writeReport(report, dir);
-    await renderRunDir(dir);
+    const saved = await saveRun(report, a.out, scenario.name);
     await appendStepSummary(report);
     process.stdout.write(`${formatSummary(report, { color: Boolean(process.stdout.isTTY) })}\n`);
-    process.stdout.write(`report: ${file} (and report.html, junit.xml beside it)\n`);
+    process.stdout.write(`report: ${saved.file} (and report.html, junit.xml beside it)\n`);
+    if (saved.fallback) process.stderr.write(`ota-swarm: --out: cannot write ${saved.fallback.wanted} (${saved.fallback.reason}); the reports are in ${saved.dir} instead\n`);
     if (report.interrupted) return EXIT.interrupted;
-    return report.passed ? EXIT.passed : EXIT.failed;
+    // Reports not where CI looks for them are a failure even when every expectation held.
+    return report.passed && !saved.fallback ? EXIT.passed : EXIT.failed;
   } finally {
     display?.stop();
     await metrics?.close();
@@ -138,7 +145,7 @@ export function buildCli(argv: string[]): Argv {
           .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
           .option('target', { type: 'string', describe: 'base URL of the OTA server (default: start the embedded one)' })
           .option('devices', { type: 'number', describe: 'fleet size (cohort shares apply to it)' })
-          .option('workers', { type: 'number', describe: 'worker threads (default: cores - 1)' })
+          .option('workers', { type: 'number', describe: 'worker threads (default: cores - 1; more than the cores are capped, with a warning)' })
           .option('duration', { type: 'string', describe: 'stop after this real time (e.g. 90s, 5m)' })
           .option('time-scale', { type: 'string', describe: 'virtual seconds per real second, or max (as fast as the logic allows; embedded server only)' })
           .option('seed', { type: 'number', describe: 'seed of every random draw' })

@@ -25,6 +25,9 @@ import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.j
 import type { ShardResult, ShardTask } from './shard-task.js';
 import { MessageChannel } from 'node:worker_threads';
 import { LiveFeed, type LiveView } from './live.js';
+import { planRun } from './capacity.js';
+import { machineFacts } from './machine.js';
+import { ConfigError } from '../config/load.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -79,7 +82,10 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const plugins = (opts.plugins ?? []).map(pluginUrl);
   for (const url of plugins) await loadDialectPlugin(url);
   getDialect(scenario.dialect); // fails fast, before any thread or server starts, on an unknown dialect
-  const workers = Math.max(1, Math.min(opts.workers ?? defaultWorkers(), scenario.fleet.devices));
+  const capacity = planRun(scenario, opts.workers ?? defaultWorkers(), 'workers', machineFacts());
+  if (capacity.refusal) throw new ConfigError(`${scenario.file}: fleet.devices: ${capacity.refusal}`);
+  if (capacity.warning) log(capacity.warning);
+  const workers = Math.max(1, Math.min(capacity.workers, scenario.fleet.devices));
   const startedAt = new Date();
   const t0 = performance.now();
   const clock: ClockOrigin = opts.clock ?? originNow(scenario.timeScale);
