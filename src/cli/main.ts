@@ -147,7 +147,7 @@ export function buildCli(argv: string[]): Argv {
           .option('devices', { type: 'number', describe: 'fleet size (cohort shares apply to it)' })
           .option('workers', { type: 'number', describe: 'worker threads (default: cores - 1; more than the cores are capped, with a warning)' })
           .option('duration', { type: 'string', describe: 'stop after this real time (e.g. 90s, 5m)' })
-          .option('time-scale', { type: 'string', describe: 'virtual seconds per real second, or max (as fast as the logic allows; embedded server only)' })
+          .option('time-scale', { type: 'string', describe: 'virtual seconds per real second, or max (as fast as the logic allows): the embedded server, or a --target whose /admin/clock says max (serve --time-scale max, with OTA_SWARM_ADMIN_TOKEN)' })
           .option('seed', { type: 'number', describe: 'seed of every random draw' })
           .option('out', { type: 'string', default: 'reports', describe: 'folder for the run folder with report.json' })
           .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --target' })
