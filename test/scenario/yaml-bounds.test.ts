@@ -28,20 +28,20 @@ function messageOf(fn: () => unknown): string {
 }
 
 describe('YAML document bounds', () => {
-  it('states the bounds: 5 MiB and 100 aliases', () => {
-    expect(MAX_YAML_BYTES).toBe(5 * 1024 * 1024);
+  it('states the bounds: 1 MiB and 100 aliases', () => {
+    expect(MAX_YAML_BYTES).toBe(1024 * 1024);
     expect(MAX_YAML_ALIASES).toBe(100);
   });
 
-  it('refuses a scenario file over 5 MiB before parsing it, naming the file and the limit', () => {
+  it('refuses a scenario file over 1 MiB before parsing it, naming the file and the limit', () => {
     const file = join(dir, 'huge-scenario.yaml');
     // A comment is cheap to write and would be cheap to parse: the refusal comes from the size alone.
     writeFileSync(file, `dialect: onenet\n# ${'x'.repeat(MAX_YAML_BYTES)}\n`);
-    expect(messageOf(() => loadScenario(file))).toBe(`${file}: ${MAX_YAML_BYTES + 19} bytes, over the 5 MiB limit of a scenario or catalog file`);
+    expect(messageOf(() => loadScenario(file))).toBe(`${file}: ${MAX_YAML_BYTES + 19} bytes, over the 1 MiB limit of a scenario or catalog file`);
   });
 
-  it('refuses scenario text over 5 MiB given directly', () => {
-    expect(messageOf(() => parseScenario(`# ${'x'.repeat(MAX_YAML_BYTES)}\n`, 'big.yaml'))).toMatch(/^big\.yaml: \d+ bytes, over the 5 MiB limit/);
+  it('refuses scenario text over 1 MiB given directly', () => {
+    expect(messageOf(() => parseScenario(`# ${'x'.repeat(MAX_YAML_BYTES)}\n`, 'big.yaml'))).toMatch(/^big\.yaml: \d+ bytes, over the 1 MiB limit/);
   });
 
   it('refuses an alias bomb in a scenario with the file named', () => {
@@ -65,7 +65,7 @@ fleet:
   it('the same bounds hold for catalog files', () => {
     const big = join(dir, 'huge-catalog.yaml');
     writeFileSync(big, `# ${'x'.repeat(MAX_YAML_BYTES)}\n`);
-    expect(messageOf(() => loadCatalog(big))).toMatch(/huge-catalog\.yaml: \d+ bytes, over the 5 MiB limit/);
+    expect(messageOf(() => loadCatalog(big))).toMatch(/huge-catalog\.yaml: \d+ bytes, over the 1 MiB limit/);
     const bomb = join(dir, 'bomb-catalog.yaml');
     writeFileSync(bomb, ALIAS_BOMB);
     expect(messageOf(() => loadCatalog(bomb))).toMatch(/bomb-catalog\.yaml: YAML: .*at most 100 alias expansions/);
