@@ -4,7 +4,7 @@
  * alias-bomb YAML. Each refusal is one line, exit 2, and nothing runs.
  */
 import { availableParallelism } from 'node:os';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ONENET_ACCESS_KEY } from '../../src/catalog/default.js';
@@ -59,5 +59,30 @@ describe('--out is checked before the fleet starts', () => {
     const [dir] = readdirSync(out);
     expect(readdirSync(out)).toHaveLength(1);
     expect(readdirSync(join(out, dir as string)).sort()).toEqual(['junit.xml', 'report.html', 'report.json']);
+  });
+
+  it('when --out cannot be written at the end, the reports go to the fallback folder the error line names, exit 1', async () => {
+    const base = tempDir();
+    const out = join(base, 'reports');
+    const tmp = join(base, 'tmp');
+    let blocked = false;
+    const r = await cli(['run', fixture('onenet-small.yaml'), '--out', out], {
+      env: { ...KEY_ENV, TMPDIR: tmp },
+      // Once the run has started (the probe passed), a file takes the folder's place.
+      onStderr: (text) => {
+        if (blocked || !text.includes('e2e-onenet-small: 50 onenet devices')) return;
+        blocked = true;
+        rmSync(out, { recursive: true, force: true });
+        writeFileSync(out, 'in the way');
+      },
+    });
+    expect(blocked).toBe(true);
+    expect(r.code).toBe(1);
+    const line = /^ota-swarm: --out: cannot write (\S+) \(ENOTDIR\); the reports are in (\S+) instead$/m.exec(r.stderr);
+    expect(line?.[1]?.startsWith(out)).toBe(true);
+    const fallback = line?.[2] as string;
+    expect(fallback.startsWith(join(tmp, 'ota-swarm-'))).toBe(true);
+    expect(readdirSync(fallback).sort()).toEqual(['junit.xml', 'report.html', 'report.json']);
+    expect(r.stdout).toContain(`report: ${join(fallback, 'report.json')}`);
   });
 });
