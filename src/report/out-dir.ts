@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../config/load.js';
 
-const codeOf = (err: unknown): string => (err as NodeJS.ErrnoException | undefined)?.code ?? (err instanceof Error ? err.message.split('\n')[0] ?? 'error' : String(err));
+/** An fs error's code (ENOENT, ENOTDIR, ...), else its first line: what a one-line message can name. */
+export const fsErrorCode = (err: unknown): string => (err as NodeJS.ErrnoException | undefined)?.code ?? (err instanceof Error ? err.message.split('\n')[0] ?? 'error' : String(err));
 
 /** An fs-style error with a code, for a path that is there but is not a folder. */
 function notAFolder(path: string): NodeJS.ErrnoException {
@@ -63,7 +64,7 @@ export async function prepareOutDir(path: string, label = '--out'): Promise<void
   try {
     await probeWritable(path);
   } catch (err) {
-    const code = codeOf(err);
+    const code = fsErrorCode(err);
     const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way (not a folder)' : `cannot create or write a folder there (${code})`;
     throw new ConfigError(`${label}: ${path}: ${why}`);
   }
@@ -74,4 +75,3 @@ export function fallbackDir(runDir: string, root: string): string {
   return join(root, `ota-swarm-${runDir}`);
 }
 
-export { codeOf as fsErrorCode };
