@@ -149,7 +149,7 @@ export function buildCli(argv: string[]): Argv {
           .option('duration', { type: 'string', describe: 'stop after this real time (e.g. 90s, 5m)' })
           .option('time-scale', { type: 'string', describe: 'virtual seconds per real second, or max (as fast as the logic allows): the embedded server, or a --target whose /admin/clock says max (serve --time-scale max, with OTA_SWARM_ADMIN_TOKEN)' })
           .option('seed', { type: 'number', describe: 'seed of every random draw' })
-          .option('out', { type: 'string', default: 'reports', describe: 'folder for the run folder with report.json' })
+          .option('out', { type: 'string', default: 'reports', describe: 'folder for the run folder with report.json (made and checked writable before the fleet starts)' })
           .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --target' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no live progress' })
           .option('plugin', { type: 'string', array: true, describe: 'a dialect plugin module (repeatable); see docs/plugins.md' })
