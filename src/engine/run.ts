@@ -28,6 +28,9 @@ import type { OptionNames } from '../scenario/option-names.js';
 import { LiveFeed, type LiveView } from './live.js';
 import { probeOrRefuse, probeAmendment, type ProbeOutcome } from './probe.js';
 import { rerunHints } from '../report/hints.js';
+import { planRun } from './capacity.js';
+import { machineFacts } from './machine.js';
+import { ConfigError } from '../config/load.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -86,7 +89,10 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const plugins = (opts.plugins ?? []).map(pluginUrl);
   for (const url of plugins) await loadDialectPlugin(url);
   getDialect(scenario.dialect); // fails fast, before any thread or server starts, on an unknown dialect
-  const workers = Math.max(1, Math.min(opts.workers ?? defaultWorkers(), scenario.fleet.devices));
+  const capacity = planRun(scenario, opts.workers ?? defaultWorkers(), 'workers', machineFacts());
+  if (capacity.refusal) throw new ConfigError(`${scenario.file}: fleet.devices: ${capacity.refusal}`);
+  if (capacity.warning) log(capacity.warning);
+  const workers = Math.max(1, Math.min(capacity.workers, scenario.fleet.devices));
   const startedAt = new Date();
   const t0 = performance.now();
   const clock: ClockOrigin = opts.clock ?? originNow(scenario.timeScale);

@@ -4,10 +4,9 @@
  * expectations), each error one line naming file:line:col and the field's path. CLI overrides are
  * applied here so every consumer sees one resolved scenario.
  */
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parseIdRange, rangeSize, type IdRange } from '../catalog/id-range.js';
-import { ConfigError, parseYaml, type Located } from '../config/load.js';
+import { ConfigError, parseYaml, readYamlText, type Located } from '../config/load.js';
 import { parseDuration, parseShare, parseSize, parseTimeScale } from '../config/units.js';
 import type { TimeScale } from '../time/clock.js';
 import { validateRadioMode } from '../radio/model.js';
@@ -68,13 +67,7 @@ export function knownDialects(): string[] {
  */
 export function loadScenario(file: string, overrides: ScenarioOverrides = {}, names: OptionNames = CLI_FLAGS): Scenario {
   checkOverrides(overrides, names);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  return parseScenario(text, file, overrides);
+  return parseScenario(readYamlText(file), file, overrides);
 }
 
 /** As loadScenario, from text; `file` names it in messages and anchors relative paths. */
