@@ -11,6 +11,8 @@ import type { TargetClock } from '../time/target-clock.js';
 export interface ClockFacts {
   origin: ClockOrigin;
   embedded: boolean;
+  /** The caller handed the run the target's own clock origin (RunOptions.clock, as `serve` prints it). */
+  declared?: boolean;
   allowSkew: boolean;
   url: string;
   /** /admin/clock's answer, or undefined without the admin API (or when it could not be read). */
@@ -24,6 +26,8 @@ export function decideTargetClock(f: ClockFacts): { clock: TargetClock } | { ref
   // `max` has its own, stricter check (the server must judge each request at its own instant).
   if (f.embedded || scale === 'max') return { clock: { kind: 'shared', offsetMs: 0 } };
   const a = f.adminClock;
+  // Given the target's own origin, both read the same instant, unless the target says otherwise.
+  if (f.declared === true && (a === undefined || a.scale === scale)) return { clock: { kind: 'shared', offsetMs: 0 } };
   if (a !== undefined && a.scale === scale) {
     const offset = typeof a.virtualNow === 'number' && Number.isFinite(a.virtualNow) && f.runNowAtAdmin !== undefined ? a.virtualNow - f.runNowAtAdmin : 0;
     return { clock: { kind: 'shared', offsetMs: Math.round(offset) } };

@@ -124,7 +124,7 @@ export async function probeOrRefuse(o: ProbeStep): Promise<ProbeOutcome> {
  */
 export function probeAmendment(probe: ProbeOutcome['evidence'] | undefined, originVirtual: number): ((d: DeviceEvidence) => DeviceEvidence) | undefined {
   if (probe === undefined || probe.exchanges.length === 0) return undefined;
-  const shift = (e: Exchange): Exchange => ({ ...e, decided: e.decided - originVirtual, sent: e.sent - originVirtual, answered: e.answered - originVirtual });
+  const shift = (e: Exchange): Exchange => ({ ...e, decided: e.decided - originVirtual, sent: e.sent - originVirtual, answered: e.answered - originVirtual, facts: { ...e.facts, probe: true } });
   const first = probe.exchanges.map(shift);
   return (d) => (d.id === probe.device ? { ...d, exchanges: [...first, ...d.exchanges] } : d);
 }

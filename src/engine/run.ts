@@ -4,6 +4,7 @@
  * never percentiles) into one report. Always produces a report, even when interrupted.
  */
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Scenario } from '../scenario/types.js';
 import type { Report } from '../report/types.js';
@@ -101,14 +102,14 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   // Before anything starts that would need stopping: the compiled worker must be there.
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
-  const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false, ...(opts.names ? { names: opts.names } : {}) });
+  const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false, clockDeclared: opts.clock !== undefined, ...(opts.names ? { names: opts.names } : {}) });
   // A target of the user's: one device's first calls first, so a refused key stops the run here.
   const probe =
     target.embedded || opts.probe === false
       ? undefined
       : await probeOrRefuse({ scenario, plugin: getDialect(scenario.dialect), target: target.dialect, baseUrl: target.baseUrl, now: virtualNowOf(clock), env: process.env });
   if (probe) log(`ota-swarm: ${probe.report.note}`);
-  const spill = await evidenceFolder();
+  const spill = await evidenceFolder(opts.violationsFile !== undefined ? dirname(opts.violationsFile) : undefined);
   const stopBuffer = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stopBuffer);
   const progressBuffer = new SharedArrayBuffer(workers * PROGRESS_FIELDS * 4);

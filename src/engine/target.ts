@@ -55,6 +55,8 @@ export interface TargetOptions {
   env?: NodeJS.ProcessEnv;
   /** How the caller names its options in errors (the CLI's flags by default). */
   names?: OptionNames;
+  /** The caller gave the clock as the target's own (RunOptions.clock): the two share it. */
+  clockDeclared?: boolean;
 }
 
 export async function resolveTarget(o: TargetOptions): Promise<ResolvedTarget> {
@@ -97,7 +99,7 @@ async function embeddedTarget({ scenario, clock }: TargetOptions): Promise<Resol
   }
 }
 
-async function externalTarget({ scenario, clock, allowRemote, env = process.env, names = CLI_FLAGS }: TargetOptions): Promise<ResolvedTarget> {
+async function externalTarget({ scenario, clock, allowRemote, env = process.env, names = CLI_FLAGS, clockDeclared = false }: TargetOptions): Promise<ResolvedTarget> {
   const url = scenario.target.url as string;
   const field = names('targetUrl');
   let parsed: URL;
@@ -125,7 +127,7 @@ async function externalTarget({ scenario, clock, allowRemote, env = process.env,
     dialect = dialectTargetFromCatalog(scenario, known);
   }
   if (clock.scale === 'max') await checkJudgesByRequestTime(baseUrl, admin, names);
-  const targetClock = await clockOf(scenario, clock, baseUrl, admin);
+  const targetClock = await clockOf(scenario, clock, baseUrl, admin, clockDeclared);
   const profile = profileOf(scenario, admin ? await admin.get<unknown>('/admin/catalog').catch(() => undefined) : undefined);
   return { baseUrl, label: baseUrl, embedded: false, dialect: withProfile(dialect, profile), admin, profile, clock: targetClock, close: async () => {} };
 }
@@ -144,7 +146,7 @@ function withProfile(dialect: DialectTarget, { profile }: ResolvedProfile): Dial
 }
 
 /** Reads the target's /admin/clock (when it has one) and decides whether the run may go (./clock-check.ts). */
-async function clockOf(scenario: Scenario, origin: ClockOrigin, url: string, admin: AdminClient | undefined): Promise<TargetClock> {
+async function clockOf(scenario: Scenario, origin: ClockOrigin, url: string, admin: AdminClient | undefined, declared: boolean): Promise<TargetClock> {
   let adminClock: { scale?: unknown; virtualNow?: unknown } | undefined;
   let runNowAtAdmin: number | undefined;
   if (admin && origin.scale !== 'max') {
@@ -154,6 +156,7 @@ async function clockOf(scenario: Scenario, origin: ClockOrigin, url: string, adm
   const decided = decideTargetClock({
     origin,
     embedded: false,
+    declared,
     allowSkew: scenario.target.allowClockSkew === true,
     url,
     ...(adminClock !== undefined ? { adminClock, runNowAtAdmin } : {}),

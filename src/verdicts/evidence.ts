@@ -11,6 +11,11 @@ import type { Behaviour } from '../device/types.js';
 
 /** The facts of one exchange; each dialect fills the fields its calls have. */
 export interface ExchangeFacts {
+  /**
+   * Made by the probe before the fleet (src/engine/probe.ts), not by the device's own machine:
+   * the server counted it, but the device's next request was not decided from its answer.
+   */
+  probe?: true;
   /** The device made the radio lose this transmission's answer (`fault.loseAnswer`). */
   lost?: boolean;
   /** The device's link dropped after this many bytes of the answer (`fault.cutAfterBytes`). */

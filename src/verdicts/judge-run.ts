@@ -3,7 +3,7 @@
  * the final-state agreement with the server, and the verdicts with violations.jsonl. Each always
  * answers: a part that could not be judged says so and why, never falls silent.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Report, TransitionsReport, VerdictReport } from '../report/types.js';
@@ -16,10 +16,23 @@ import { openViolationsFile } from './violations-file.js';
 
 const firstLine = (err: unknown): string => (err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err));
 
-/** A fresh temporary folder for the workers' evidence; `remove` deletes it and what is in it. */
-export async function evidenceFolder(): Promise<{ dir: string; remove(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'ota-swarm-evidence-'));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+/**
+ * A fresh temporary folder for the workers' evidence; `remove` deletes it and what is in it. In
+ * the system's temp folder (made, one level, when TMPDIR names one that is not there yet), else
+ * in `besides` (the run folder): a run never fails for want of a scratch folder.
+ */
+export async function evidenceFolder(besides?: string): Promise<{ dir: string; remove(): Promise<void> }> {
+  const made = (dir: string) => ({ dir, remove: () => rm(dir, { recursive: true, force: true }) });
+  try {
+    return made(await mkdtemp(join(tmpdir(), 'ota-swarm-evidence-')));
+  } catch (first) {
+    await mkdir(tmpdir()).catch(() => {});
+    const again = await mkdtemp(join(tmpdir(), 'ota-swarm-evidence-')).catch(() => undefined);
+    if (again !== undefined) return made(again);
+    if (besides === undefined) throw new Error(`no folder for the devices' evidence: ${firstLine(first)}`);
+    await mkdir(besides).catch(() => {});
+    return made(await mkdtemp(join(besides, '.evidence-')));
+  }
 }
 
 export const NO_ADMIN_API = 'the target has no admin API we can use: the server\'s own view of the devices is unknown';

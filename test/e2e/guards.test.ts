@@ -58,7 +58,7 @@ describe('--out is checked before the fleet starts', () => {
     expect(r.code).toBe(0);
     const [dir] = readdirSync(out);
     expect(readdirSync(out)).toHaveLength(1);
-    expect(readdirSync(join(out, dir as string)).sort()).toEqual(['junit.xml', 'report.html', 'report.json']);
+    expect(readdirSync(join(out, dir as string)).sort()).toEqual(['junit.xml', 'report.html', 'report.json', 'violations.jsonl']);
   });
 
   it('when --out cannot be written at the end, the reports go to the fallback folder the error line names, exit 1', async () => {

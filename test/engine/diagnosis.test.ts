@@ -83,6 +83,7 @@ describe('probeAmendment', () => {
       [-100, 'code:43'],
       [5, 'file'],
     ]);
+    expect(out.exchanges.map((e) => e.facts.probe)).toEqual([true, undefined]);
     expect(device.exchanges).toHaveLength(1);
     expect(probeAmendment(probed, 1000)!({ ...device, id: 'E' })).toEqual({ ...device, id: 'E' });
     expect(probeAmendment(undefined, 1000)).toBeUndefined();

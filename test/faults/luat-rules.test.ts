@@ -99,6 +99,9 @@ describe('waits-not-banned', () => {
   it('flags a device that asks again too soon, and one that never gets the file', () => {
     expect(judge(waitsNotBanned, [device('d', [code(43, 0), code(43, 10_000)])], ctx({ waitBackoffMs: 60_000 })).why[0]).toMatch(/^d: told 43 at 10ms, it asked again 10.0s later \(its backoff is at least 48.0s\)$/);
     expect(judge(waitsNotBanned, [device('g', [code(43, 0)], { final: { kind: 'gave-up', code: 0 } })], ctx()).why).toEqual(['g: after 1 43(s) it never got the file (it ended gave-up, code 0)']);
+    // The probe's 43 never reached the device's machine: its first own ask owes that answer no backoff.
+    const probed: Step = { ...code(43, -500), facts: { ...code(43).facts, probe: true } };
+    expect(judge(waitsNotBanned, [device('p', [probed, code(43, 200), file(60_000)], { final: { kind: 'succeeded', code: 27 } })], ctx({ waitBackoffMs: 60_000 })).why).toEqual([]);
   });
 
   it('counts devices banned by 43s when the server counts them, and flags them when it does not', () => {

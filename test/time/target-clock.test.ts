@@ -22,6 +22,11 @@ describe('decideTargetClock', () => {
     expect(decideTargetClock(facts)).toHaveProperty('refuse', expect.stringMatching(/does not show its clock/));
     expect(decideTargetClock({ ...facts, allowSkew: true })).toEqual({ clock: { kind: 'wall', origin } });
   });
+
+  it('a clock the caller gave as the target\'s own (RunOptions.clock) is shared, unless /admin/clock shows another scale', () => {
+    expect(decideTargetClock({ ...facts, declared: true })).toEqual({ clock: { kind: 'shared', offsetMs: 0 } });
+    expect(decideTargetClock({ ...facts, declared: true, adminClock: { scale: 1 } })).toHaveProperty('refuse', expect.stringMatching(/says its clock runs at scale 1/));
+  });
 });
 
 describe('targetInstant', () => {

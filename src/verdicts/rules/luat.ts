@@ -174,7 +174,7 @@ export const loopBan: Rule = {
       }
       if (verdict !== undefined) return verdict;
       // The device's side: it stops at a 40, or asks again at most `asks` times if it ignores bans.
-      const after = d.exchanges.filter((e, i) => i > 0 && d.exchanges[i - 1]!.facts.code === LOOP).length;
+      const after = d.exchanges.filter((e, i) => i > 0 && d.exchanges[i - 1]!.facts.code === LOOP && d.exchanges[i - 1]!.facts.probe !== true).length;
       const allowed = d.behaviour.askAfterBan?.asks ?? 0;
       if (after > allowed) return `it asked again ${after} time(s) after a 40 (it may ask ${allowed})`;
       if (after > 0) count('asks-after-ban', after);
@@ -198,7 +198,8 @@ export const waitsNotBanned: Rule = {
       for (let i = 0; i + 1 < d.exchanges.length; i++) {
         const e = d.exchanges[i] as Exchange;
         const next = d.exchanges[i + 1] as Exchange;
-        if (e.facts.code === WAIT && next.decided - e.answered < backoff * (1 - 1e-9)) {
+        // The probe's 43 did not reach the device's machine: its first ask owes it no backoff.
+        if (e.facts.code === WAIT && e.facts.probe !== true && next.decided - e.answered < backoff * (1 - 1e-9)) {
           return `told 43 at ${at(e.answered)}, it asked again ${at(next.decided - e.answered)} later (its backoff is at least ${at(backoff)})`;
         }
       }
