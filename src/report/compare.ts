@@ -58,6 +58,18 @@ export function compareReports(base: Report, next: Report, maxRegression: number
   return { rows, regressed: rows.some((r) => r.regressed) };
 }
 
+/**
+ * Why two reports are not runs of the same test, or undefined when they are. A different scenario
+ * or dialect measures other operations under other rules: a "no regression" between them would be
+ * a verdict on nothing. Fleet size, seed and target may differ: comparing those is the gate's job.
+ */
+export function unrelatedRuns(base: Report, next: Report): string | undefined {
+  const differs: string[] = [];
+  if (base.scenario !== next.scenario) differs.push(`scenario "${printable(base.scenario)}" vs "${printable(next.scenario)}"`);
+  if (base.dialect !== next.dialect) differs.push(`dialect ${printable(base.dialect)} vs ${printable(next.dialect)}`);
+  return differs.length === 0 ? undefined : `the runs are of different tests (${differs.join(', ')})`;
+}
+
 function operationRows(base: Report, next: Report, bound: number): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
   for (const op of union(Object.keys(base.operations), Object.keys(next.operations))) {
