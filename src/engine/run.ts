@@ -25,6 +25,7 @@ import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.j
 import type { ShardResult, ShardTask } from './shard-task.js';
 import { MessageChannel } from 'node:worker_threads';
 import { LiveFeed, type LiveView } from './live.js';
+import { DEFAULT_WATCHDOG_MS, describeLoss, LOST_WITH_WORKER, lostShards, superviseShards, WorkerWatch, type LostShard } from './worker-watch.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -46,6 +47,8 @@ export interface RunOptions {
   clock?: ClockOrigin;
   /** Dialect plugin modules (paths or file URLs), loaded here and in every worker. */
   plugins?: string[];
+  /** Real ms a worker may stay silent before it is declared hung and terminated (default 60 s). */
+  watchdogMs?: number;
 }
 
 /**
@@ -144,11 +147,13 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       maxSamples: MAX_VIOLATION_SAMPLES,
       evidence: EVIDENCE_PER_WORKER,
     }));
-    const settled = await settleWithGrace(
-      tasks.map((t) => {
+    const watch = new WorkerWatch(workers);
+    const settled = await superviseShards(
+      tasks.map((t) => (signal: AbortSignal) => {
         const channel = new MessageChannel();
         feed.listen(channel.port1);
-        const running = pool.run({ ...t, live: channel.port2 }, { transferList: [channel.port2] }) as Promise<ShardResult>;
+        watch.listen(t.workerIndex, channel.port1);
+        const running = pool.run({ ...t, live: channel.port2 }, { transferList: [channel.port2], signal }) as Promise<ShardResult>;
         // A worker that died holds nobody back: its floor would otherwise stay where it fell.
         if (!frontierView) return running;
         return running.catch((err: unknown) => {
@@ -156,12 +161,12 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
           throw err;
         });
       }),
-      stopFlag,
+      watch,
+      { stopFlag, graceMs: STOP_GRACE_MS, silentMs: opts.watchdogMs ?? DEFAULT_WATCHDOG_MS },
     );
-    for (const s of settled) {
-      if (s.status === 'fulfilled') results.push(s.value);
-      else errors.push(`worker failed: ${oneLine(s.reason)}`);
-    }
+    for (const s of settled) if (s.status === 'fulfilled') results.push(s.value);
+    const lost = lostShards(settled, watch, progress, scenario.fleet.devices, workers);
+    errors.push(...lost.map(describeLoss));
     virtualEnd = frontier ? Math.max(runStartVirtual, ...results.map((r) => r.outcome.virtualEnd)) : new ScaledClock(clock).now();
     const applied = await serverEvents.settle();
     if (results.some((r) => r.outcome.end === 'virtual-limit') && endedBy === 'completed') endedBy = 'duration';
@@ -180,6 +185,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       errors,
       log,
       events: applied,
+      lost,
     });
     return report;
   } finally {
@@ -191,22 +197,6 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     await target.close().catch(() => {});
   }
 }
-
-/** Waits for every worker; once a stop was asked, waits at most STOP_GRACE_MS more. */
-async function settleWithGrace<T>(runs: Promise<T>[], stopFlag: Int32Array): Promise<PromiseSettledResult<T>[]> {
-  const all = Promise.allSettled(runs);
-  for (;;) {
-    const tick = await Promise.race([all, sleep(100).then(() => undefined)]);
-    if (tick) return tick;
-    if (Atomics.load(stopFlag, 0) !== 0) {
-      const late = await Promise.race([all, sleep(STOP_GRACE_MS).then(() => undefined)]);
-      if (late) return late;
-      return runs.map(() => ({ status: 'rejected', reason: new Error('did not stop within the grace period') }) as PromiseRejectedResult);
-    }
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 function oneLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
@@ -226,18 +216,22 @@ interface BuildInput {
   errors: string[];
   log: (line: string) => void;
   events: AppliedEvent[];
+  /** Workers lost on the way: their devices and what they measured before. */
+  lost: LostShard[];
 }
 
 async function buildReport(b: BuildInput): Promise<Report> {
   const { scenario, results } = b;
-  const operations = operationsReport(mergeSnapshots(results.map((r) => r.metrics)));
+  const operations = operationsReport(mergeSnapshots([...results.map((r) => r.metrics), ...b.lost.flatMap((l) => (l.metrics ? [l.metrics] : []))]));
   const transitions = mergeTransitionChecks(
     results.map((r) => r.transitions),
     MAX_VIOLATION_SAMPLES,
   );
   const byFinalState: Record<string, number> = { ...transitions.finalStates };
-  const started = results.reduce((n, r) => n + r.outcome.started, 0);
-  const notStarted = scenario.fleet.devices - started;
+  const started = results.reduce((n, r) => n + r.outcome.started, 0) + b.lost.reduce((n, l) => n + l.started, 0);
+  const lostDevices = b.lost.reduce((n, l) => n + l.devices, 0);
+  if (lostDevices > 0) byFinalState[LOST_WITH_WORKER] = lostDevices;
+  const notStarted = scenario.fleet.devices - lostDevices - results.reduce((n, r) => n + r.outcome.started, 0);
   if (notStarted > 0) byFinalState['not-started'] = notStarted;
   const backpressureWaits = results.reduce((n, r) => n + r.outcome.backpressureWaits, 0);
   const queuedSends = results.reduce((n, r) => n + r.outcome.queuedSends, 0);
@@ -302,6 +296,8 @@ async function buildReport(b: BuildInput): Promise<Report> {
   report.passed =
     b.endedBy !== 'interrupted' &&
     b.endedBy !== 'error' &&
+    // A run error (a lost worker) fails the run however it ended: its devices were not judged.
+    b.errors.length === 0 &&
     report.expectations.every((e) => e.passed) &&
     report.transitions.violations === 0 &&
     (report.transitions.serverAgreement?.disagreements ?? 0) === 0 &&
