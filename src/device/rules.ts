@@ -7,7 +7,7 @@ import type { TransitionRules } from './types.js';
 import type { OnenetKind } from './onenet/types.js';
 import type { LuatKind } from './luat/types.js';
 
-const ONENET_FINAL = ['succeeded', 'up-to-date', 'failed', 'rejected', 'gated', 'gave-up', 'cancelled'] as const satisfies readonly OnenetKind[];
+const ONENET_FINAL = ['succeeded', 'up-to-date', 'failed', 'no-progress', 'rejected', 'gated', 'gave-up', 'cancelled'] as const satisfies readonly OnenetKind[];
 
 const onenetNext = {
   'reporting-version': ['checking', 'waiting', 'gave-up'],
@@ -20,7 +20,7 @@ const onenetNext = {
   'reporting-new-version': ['succeeded', 'flushing', 'reporting-failure', 'waiting', 'gave-up'],
   flushing: ['succeeded'],
   'reporting-upgraded': ['reporting-new-version', 'cancelled', 'waiting', 'gave-up'],
-  'reporting-failure': ['waiting', 'gated', 'failed'],
+  'reporting-failure': ['waiting', 'gated', 'failed', 'no-progress'],
   waiting: [
     'reporting-version',
     'checking',
@@ -34,6 +34,7 @@ const onenetNext = {
   succeeded: [],
   'up-to-date': [],
   failed: [],
+  'no-progress': [],
   rejected: [],
   gated: [],
   'gave-up': [],

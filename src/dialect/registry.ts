@@ -36,8 +36,9 @@ function withLoss<R extends { readonly fault?: RequestFault }>(request: R, lose:
   return (fault === undefined ? rest : { ...rest, fault }) as R;
 }
 
-const isUnanswered = (a: { readonly type: string; readonly code?: unknown }): boolean =>
-  a.type === 'net' && typeof a.code === 'string' && UNANSWERED_CODES.has(a.code);
+/** No answer came; a download broken off mid-body (it carries `held`) was answered in part, and its machine resumes it. */
+const isUnanswered = (a: { readonly type: string; readonly code?: unknown; readonly held?: unknown }): boolean =>
+  a.type === 'net' && typeof a.code === 'string' && UNANSWERED_CODES.has(a.code) && a.held === undefined;
 
 const onenetTransmission: TransmissionAdapter<OnenetRequest, OnenetAnswer> = { opOf: (r) => r.op, withLoss, isUnanswered };
 const luatTransmission: TransmissionAdapter<LuatRequest, LuatAnswer> = { opOf: () => LUAT_OPERATION, withLoss, isUnanswered };
@@ -59,6 +60,7 @@ const onenetCategories = {
   succeeded: 'succeeded',
   'up-to-date': 'succeeded',
   failed: 'failed',
+  'no-progress': 'failed',
   rejected: 'failed',
   gated: 'failed',
   'gave-up': 'failed',

@@ -431,6 +431,11 @@ export class ShardRunner {
   }
 
   private withDownload(slot: number, http: HttpRequest, raw: RawResult): HttpResult {
+    if (raw.kind === 'error' && raw.partial && http.download) {
+      // A reset mid-chunk: the bytes that arrived in order are held, so the device resumes after them.
+      const { partial } = raw;
+      return { ...raw, partial: { ...partial, ...this.sink.accept(slot, partial.status, partial.headers['content-range'], partial.body, http.download.total) } };
+    }
     if (raw.kind !== 'response' || !http.download || raw.status >= 300) return raw;
     if (isOneByteError(raw)) return raw;
     const held = this.sink.accept(slot, raw.status, raw.headers['content-range'], raw.body, http.download.total);

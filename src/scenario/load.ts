@@ -296,6 +296,7 @@ function resolveCohort(c: CohortFile, index: number, path: string, fail: Fail): 
       rebootMs: duration(s?.reboot ?? d.reboot, `${path}.settings.reboot`, fail),
       maxAttempts: s?.maxAttempts ?? d.maxAttempts,
       retryDelayMs: duration(s?.retryDelay ?? d.retryDelay, `${path}.settings.retryDelay`, fail),
+      maxStalledAttempts: s?.maxStalledAttempts ?? d.maxStalledAttempts,
       waitBackoffMs: duration(s?.waitBackoff ?? d.waitBackoff, `${path}.settings.waitBackoff`, fail),
       retransmit: {
         ackTimeoutMs: duration(s?.retransmit?.ackTimeout ?? d.ackTimeout, `${path}.settings.retransmit.ackTimeout`, fail),

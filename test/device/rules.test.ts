@@ -81,6 +81,10 @@ function randomSettings(rng: Rng): DeviceSettings {
       [5, () => rng.int(0, 3)],
       [1, () => 200],
     ]),
+    maxStalledAttempts: pick(rng, [
+      [3, () => 5],
+      [1, () => rng.int(1, 3)],
+    ]),
   };
 }
 
@@ -153,6 +157,8 @@ function onenetServer(rng: Rng): (req: OnenetRequest) => OnenetAnswer {
         return pick(rng, [
           [40, (): OnenetAnswer => (next >= req.total ? { type: 'file', held: next, ...(rng.chance(0.9) ? { md5: MD5 } : {}) } : { type: 'file', held: next })],
           [2, (): OnenetAnswer => ({ type: 'file', held: req.start })],
+          // Broken off mid-body (a reset): some bytes, or none, arrived and are held.
+          [2, (): OnenetAnswer => ({ type: 'net', code: 'ECONNRESET', held: Math.min(req.total, req.start + rng.int(0, req.end - req.start)) })],
           [1, (): OnenetAnswer => ({ type: 'file', held: Math.max(0, req.start - rng.int(1, 200)) })],
           [1, (): OnenetAnswer => ({ type: 'download-error', code: 1 })],
           [1, (): OnenetAnswer => ({ type: 'download-error', code: 2 })],

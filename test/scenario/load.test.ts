@@ -63,6 +63,7 @@ describe('good files', () => {
               rebootMs: DEFAULT_DEVICE_SETTINGS.rebootMs,
               maxAttempts: DEFAULT_DEVICE_SETTINGS.maxAttempts,
               retryDelayMs: DEFAULT_DEVICE_SETTINGS.retryDelayMs,
+              maxStalledAttempts: DEFAULT_DEVICE_SETTINGS.maxStalledAttempts,
               waitBackoffMs: DEFAULT_DEVICE_SETTINGS.waitBackoffMs,
               retransmit: DEFAULT_DEVICE_SETTINGS.retransmit,
             },

@@ -75,8 +75,11 @@ export type OnenetAnswer =
   | { readonly type: 'download-error'; readonly code: 1 | 2 | 3 }
   /** An HTTP status the call does not answer with (404, 413, 5xx, …). */
   | { readonly type: 'http'; readonly status: number }
-  /** No answer: ECONNRESET, TIMEOUT, … */
-  | { readonly type: 'net'; readonly code: string }
+  /**
+   * No (whole) answer: ECONNRESET, TIMEOUT, … A download broken off mid-body carries `held`: the
+   * bytes the device holds in order after the part that arrived (and their md5 once all are held).
+   */
+  | { readonly type: 'net'; readonly code: string; readonly held?: number; readonly md5?: string }
   /** An answer nobody could read. */
   | { readonly type: 'garbage' };
 
@@ -115,6 +118,8 @@ export interface OnenetDownload {
   readonly authAt?: number;
   /** A progress step never acknowledged, to send again after the upgrade (`answerLoss.requeue`); 0 or absent: none. */
   readonly queued?: number;
+  /** Download answers in a row that brought no new high of bytes held (absent: none). */
+  readonly stalls?: number;
 }
 
 /** Counters that last a whole task run (until a 205 restarts the task). */
@@ -136,7 +141,7 @@ interface Queued {
 }
 
 /** What a failure report leads to once delivered. */
-export type FailureThen = 'gated' | 'failed' | 'retry-task';
+export type FailureThen = 'gated' | 'failed' | 'no-progress' | 'retry-task';
 
 export type OnenetAwaiting =
   | ({ readonly kind: 'reporting-version' } & Attempts)
@@ -171,7 +176,7 @@ export type OnenetSleeping =
   /** Flashing and booting `booted`. */
   | ({ readonly kind: 'rebooting'; readonly until: number; readonly task: OnenetTask; readonly booted: string } & Queued);
 
-export type OnenetFinalKind = 'succeeded' | 'up-to-date' | 'failed' | 'rejected' | 'gated' | 'gave-up' | 'cancelled';
+export type OnenetFinalKind = 'succeeded' | 'up-to-date' | 'failed' | 'no-progress' | 'rejected' | 'gated' | 'gave-up' | 'cancelled';
 
 export interface OnenetFinal {
   readonly kind: OnenetFinalKind;

@@ -138,7 +138,12 @@ function downloadAnswer(req: OnenetRequest, r: Extract<HttpResult, { kind: 'resp
 }
 
 function decode(req: OnenetRequest, result: HttpResult): OnenetAnswer {
-  if (result.kind === 'error') return { type: 'net', code: result.code };
+  if (result.kind === 'error') {
+    const held = result.partial?.held;
+    if (req.op !== 'download' || held === undefined) return { type: 'net', code: result.code };
+    const md5 = result.partial?.md5;
+    return md5 === undefined ? { type: 'net', code: result.code, held } : { type: 'net', code: result.code, held, md5 };
+  }
   if (req.op === 'download') return downloadAnswer(req, result);
   if (result.status !== 200) return { type: 'http', status: result.status };
   return jsonAnswer(req, result.body) ?? { type: 'garbage' };
