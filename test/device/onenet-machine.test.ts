@@ -764,3 +764,27 @@ describe('onenet device: a download broken off mid-body, and one that makes no p
     expect(d.request).toMatchObject({ op: 'result', step: 107 });
   });
 });
+
+describe('onenet device: an answer that is not the spec shape', () => {
+  it('a check answered errno 0 without a readable task is a failed request: retried per the settings, then given up', () => {
+    const bad: OnenetAnswer = { type: 'protocol', label: 'bad-check-answer', reason: 'errno 0 but data.md5 missing or not text' };
+    const d = device({}, { maxAttempts: 2 });
+    d.answer(json(0));
+    expect(op(d)).toBe('check');
+    d.answer(bad);
+    expect(d.state.kind).toBe('waiting');
+    d.wake().answer(bad).wake();
+    expect(op(d)).toBe('check');
+    d.answer(bad);
+    expect(final(d)).toMatchObject({ kind: 'gave-up' });
+    expectLegal(d);
+  });
+
+  it('a protocol error on the token check, the download or the result is a failed attempt too', () => {
+    const d = toDownload(device({}, { progressEvery: 0 }));
+    d.answer({ type: 'protocol', label: 'bad-download-answer', reason: 'no integer errno' });
+    expect(d.state.kind).toBe('waiting');
+    d.wake();
+    expect(d.request).toMatchObject({ op: 'download', start: 0 });
+  });
+});

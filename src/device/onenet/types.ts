@@ -81,7 +81,9 @@ export type OnenetAnswer =
    */
   | { readonly type: 'net'; readonly code: string; readonly held?: number; readonly md5?: string }
   /** An answer nobody could read. */
-  | { readonly type: 'garbage' };
+  | { readonly type: 'garbage' }
+  /** JSON, but not the spec's shape (see dialect/decode.ts): a failed request. */
+  | { readonly type: 'protocol'; readonly label: string; readonly reason: string };
 
 /** The task as the device keeps it: validated facts of one check answer. */
 export interface OnenetTask {

@@ -25,6 +25,7 @@ export const luatEvidence: EvidenceCodec<LuatRequest, LuatAnswer> = {
         break;
       case 'http':
       case 'garbage':
+      case 'protocol':
         break;
     }
     return f;

@@ -81,6 +81,7 @@ function answerFacts(f: ExchangeFacts, result: HttpResult, answer: OnenetAnswer)
       break;
     case 'http':
     case 'garbage':
+    case 'protocol':
       break;
   }
 }
