@@ -107,9 +107,12 @@ const registry: Record<string, DialectPlugin> = {
 
 export const DIALECTS: Readonly<Record<string, DialectPlugin>> = registry;
 
+/** Whether a dialect is ota-swarm's own (a throw in its code is a harness bug, not a plugin's). */
+export const isBuiltInDialect = (name: string): boolean => name === 'onenet' || name === 'luat';
+
 /** Adds a dialect (see dialect/plugins.ts for loading one from a module); built-ins cannot be replaced. */
 export function registerDialect(plugin: DialectPlugin): void {
-  if (plugin.name === 'onenet' || plugin.name === 'luat') throw new Error(`dialect plugin: "${plugin.name}" is built in`);
+  if (isBuiltInDialect(plugin.name)) throw new Error(`dialect plugin: "${plugin.name}" is built in`);
   registry[plugin.name] = plugin;
 }
 

@@ -9,7 +9,8 @@ import type { DeviceProfile, DeviceSettings, Step } from '../device/types.js';
 import type { FleetPlan } from '../scenario/fleet.js';
 import type { Clock } from '../time/clock.js';
 import type { OperationRecorder, LagRecorder } from '../metrics/recorder.js';
-import type { TransitionLog } from '../metrics/transitions.js';
+import type { CrashState, TransitionLog } from '../metrics/transitions.js';
+import { isBuiltInDialect } from '../dialect/registry.js';
 import type { SeriesRecorder } from '../metrics/series.js';
 import type { RawResult } from './network.js';
 import { TimerHeap } from './timer-heap.js';
@@ -390,9 +391,19 @@ export class ShardRunner {
     Atomics.add(this.d.progress, ProgressField.requests, 1);
     const { plugin, timing } = this.d;
     const result = this.withDownload(slot, http, raw);
-    const answer = plugin.wire.decode(request, result);
-    const outcome = plugin.wire.outcomeOf(answer);
-    const isError = plugin.wire.isError(answer);
+    let answer: unknown;
+    let outcome: string;
+    let isError: boolean;
+    try {
+      answer = plugin.wire.decode(request, result);
+      outcome = plugin.wire.outcomeOf(answer);
+      isError = plugin.wire.isError(answer);
+    } catch (err) {
+      // The codec threw on this answer: the request happened and failed; the device cannot go on.
+      Atomics.add(this.d.progress, ProgressField.errors, 1);
+      this.d.recorder.record(operationOrUnknown(plugin, request), `${this.crashState}:decode`, true, intendedReal, sentReal, doneReal);
+      throw err;
+    }
     if (isError) Atomics.add(this.d.progress, ProgressField.errors, 1);
     if (this.stopping) {
       // Aborted by the stop: not a measurement, and the device stays where it was.
@@ -442,12 +453,18 @@ export class ShardRunner {
     return { ...raw, ...held };
   }
 
+  /** Where a throw from the dialect's machine or codec comes from: a plugin's code, or ota-swarm's (built-in dialects). */
+  private get crashState(): CrashState {
+    return isBuiltInDialect(this.d.plugin.name) ? 'harness-error' : 'plugin-error';
+  }
+
   private crash(slot: number, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
-    this.d.log.append(slot, this.virtualNow() - this.d.runStartVirtual, 'harness-error', message.slice(0, 80));
-    this.d.series.moved(this.states[slot]?.kind, 'harness-error');
-    this.states[slot] = { kind: 'harness-error' };
-    this.d.evidence?.stop(slot, { kind: 'harness-error' });
+    const kind = this.crashState;
+    this.d.log.append(slot, this.virtualNow() - this.d.runStartVirtual, kind, message.slice(0, 80));
+    this.d.series.moved(this.states[slot]?.kind, kind);
+    this.states[slot] = { kind };
+    this.d.evidence?.stop(slot, { kind });
     this.stoppedDevices++;
     Atomics.add(this.d.progress, ProgressField.stopped, 1);
     if (this.stoppedDevices === this.d.count) this.finish('completed');
@@ -527,6 +544,15 @@ function isOneByteError(raw: { headers: Readonly<Record<string, string | undefin
   if (raw.body.length !== 1 || raw.headers['content-length'] !== undefined) return false;
   const b = raw.body[0] as number;
   return b >= 0x31 && b <= 0x33;
+}
+
+/** The operation of a request, or `unknown` when the codec cannot say (it threw). */
+function operationOrUnknown(plugin: DialectPlugin<AnyState, unknown, unknown>, request: unknown): string {
+  try {
+    return plugin.wire.operationOf(request);
+  } catch {
+    return 'unknown';
+  }
 }
 
 const RANGE = /bytes=(\d+)-(\d+)/;
