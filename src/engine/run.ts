@@ -8,6 +8,7 @@ import { Piscina } from 'piscina';
 import type { Scenario } from '../scenario/types.js';
 import type { Report } from '../report/types.js';
 import { getDialect } from '../dialect/registry.js';
+import { expandFleet } from '../scenario/fleet.js';
 import { loadDialectPlugin, pluginUrl } from '../dialect/plugins.js';
 import { originNow, ScaledClock, type ClockOrigin } from '../time/clock.js';
 import { evaluateExpectations } from '../scenario/expectations.js';
@@ -82,6 +83,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const plugins = (opts.plugins ?? []).map(pluginUrl);
   for (const url of plugins) await loadDialectPlugin(url);
   getDialect(scenario.dialect); // fails fast, before any thread or server starts, on an unknown dialect
+  expandFleet(scenario); // and on a fleet that would run one device twice (a scenario built in code)
   const workers = Math.max(1, Math.min(opts.workers ?? defaultWorkers(), scenario.fleet.devices));
   const startedAt = new Date();
   const t0 = performance.now();
