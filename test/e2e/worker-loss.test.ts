@@ -51,7 +51,7 @@ describe('a run that loses a worker', () => {
 
   it('a worker that hangs is found by the watchdog, terminated, and its devices and requests reported', async () => {
     process.env[TEST_FAULT_ENV] = 'hang@1+2500';
-    const report = await run(scenario(8), { workers: 2, watchdogMs: 4_000 });
+    const report = await run(scenario(8), { workers: 2, watchdogMs: 6_000 });
     expectFailedEverywhere(report);
     expect(report.errors[0]).toMatch(/^worker 1 hung \(silent for [\d.]+s\) and was terminated: its 20 devices \([1-9]\d* started\) are reported lost-with-worker; of its [1-9]\d* requests, [1-9]\d* are kept/);
     // Worker 0 asked once per device; the checks worker 1 made before it hung are kept.
