@@ -3,7 +3,10 @@
  * reported lost with it, and the requests it made before are kept. The failures are injected
  * through the test hook src/engine/test-fault.ts.
  */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cli, readOnlyReport, tempDir } from './helpers.js';
 import { run } from '../../src/api.js';
 import { TEST_FAULT_ENV } from '../../src/engine/test-fault.js';
 import { formatSummary } from '../../src/report/console.js';
@@ -12,25 +15,23 @@ import { verdictOf } from '../../src/report/html/verdict.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import type { Report } from '../../src/report/types.js';
 
-const scenario = (spreadS: number, stop = '2m', expect = ['  - devices.succeeded >= 50%']) =>
-  parseScenario(
-    [
-      'name: e2e-worker-loss',
-      'dialect: onenet',
-      'seed: 11',
-      'target: { onenet: { productId: "198290" } }',
-      'server: { faults: { check: { latency: { dist: fixed, value: 50 } } } }',
-      'fleet:',
-      '  devices: 40',
-      '  cohorts:',
-      '    - { name: esp32, ids: "522700000..522799999", version: V1.0, manuf: "101", model: "10101", settings: { chunkSize: 64KiB, progressEvery: 0, reboot: 100ms } }',
-      `arrival: { pattern: spread, over: ${spreadS}s }`,
-      `stop: { after: ${stop} }`,
-      ...(expect.length > 0 ? ['expect:', ...expect] : []),
-      '',
-    ].join('\n'),
-    'worker-loss.yaml',
-  );
+const scenarioText = (spreadS: number, stop = '2m', expect = ['  - devices.succeeded >= 50%']): string =>
+  [
+    'name: e2e-worker-loss',
+    'dialect: onenet',
+    'seed: 11',
+    'target: { onenet: { productId: "198290" } }',
+    'server: { faults: { check: { latency: { dist: fixed, value: 50 } } } }',
+    'fleet:',
+    '  devices: 40',
+    '  cohorts:',
+    '    - { name: esp32, ids: "522700000..522799999", version: V1.0, manuf: "101", model: "10101", settings: { chunkSize: 64KiB, progressEvery: 0, reboot: 100ms } }',
+    `arrival: { pattern: spread, over: ${spreadS}s }`,
+    `stop: { after: ${stop} }`,
+    ...(expect.length > 0 ? ['expect:', ...expect] : []),
+    '',
+  ].join('\n');
+const scenario = (spreadS: number, stop?: string, expect?: string[]) => parseScenario(scenarioText(spreadS, stop, expect), 'worker-loss.yaml');
 
 function expectFailedEverywhere(report: Report): void {
   expect(report.passed).toBe(false);
@@ -77,5 +78,22 @@ describe('a run that loses a worker', () => {
     expect(report.devices.byFinalState['lost-with-worker']).toBe(20);
     expect(formatSummary(report, { color: false })).toMatch(/FAILED/);
     expect(verdictOf(report).kind).toBe('failed');
+  });
+
+  it('from the CLI: exit 1, FAILED on the console, passed false in report.json, a failure in junit.xml', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'worker-loss.yaml');
+    writeFileSync(file, scenarioText(4, '2m', []));
+    const out = join(dir, 'reports');
+    // Worker 0 exists however many workers the CLI grants.
+    const r = await cli(['run', file, '--workers', '2', '--out', out], { env: { [TEST_FAULT_ENV]: 'exit@0+1000' } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAILED/);
+    expect(r.stdout).toContain('lost-with-worker');
+    const report = readOnlyReport(out);
+    expect(report.passed).toBe(false);
+    expect(report.devices.byFinalState['lost-with-worker']).toBeGreaterThanOrEqual(20);
+    const junit = readFileSync(join(out, readdirSync(out)[0]!, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testsuites name="ota-swarm" tests="\d+" failures="[1-9]/);
   });
 });
