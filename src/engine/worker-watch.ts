@@ -47,6 +47,8 @@ export class WorkerWatch {
       this.heard[worker] = this.now();
       this.posts.set(worker, post);
     });
+    // A listener refs the port again: the watch must not keep the process alive.
+    port.unref();
   }
 
   silentFor(worker: number, at: number): number {
