@@ -10,18 +10,19 @@
 //   a       1,000,000 PSM devices over a simulated day at ×160                    (~10 min)
 //   a-max   the same at --time-scale max: as fast as the work allows                (~3 min)
 //   server  the reference server against a bare node:http server (bench/server/)   (~1 min)
+//   v       verdict memory per device: 1,000,000 devices' evidence spilled and judged (~3 min)
 //   --quick every benchmark at a reduced size (a smoke run of the whole suite, ~4 min)
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH, figure, printTable, round, scratchDir } from './fleet/lib/common.js';
 
-const ALL = ['c', 'b', 'a', 'a-max', 'server'];
+const ALL = ['c', 'b', 'a', 'a-max', 'server', 'v'];
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const unknown = argv.filter((a) => !ALL.includes(a) && a !== '--quick');
 if (unknown.length > 0) {
-  console.error(`bench: unknown argument ${unknown[0]}; usage: node bench/run.js [c] [b] [a] [a-max] [server] [--quick]`);
+  console.error(`bench: unknown argument ${unknown[0]}; usage: node bench/run.js [c] [b] [a] [a-max] [server] [v] [--quick]`);
   process.exit(2);
 }
 const chosen = ALL.filter((b) => argv.includes(b));
@@ -33,6 +34,7 @@ const BENCHES = {
   b: { title: '(b) vs Artillery', script: 'fleet/artillery.js', args: quick ? ['--devices', '1000', '--window', '20'] : [], deadlineMs: quick ? 6 * MIN : 25 * MIN },
   a: { title: '(a) million/day', script: 'fleet/million.js', args: quick ? ['--devices', '100000', '--time-scale', '1728'] : [], deadlineMs: quick ? 5 * MIN : 20 * MIN },
   'a-max': { title: '(a) million/day ×max', script: 'fleet/million.js', args: ['--time-scale', 'max', ...(quick ? ['--devices', '100000'] : [])], deadlineMs: quick ? 5 * MIN : 20 * MIN },
+  v: { title: '(v) verdicts', script: 'fleet/verdicts.js', args: quick ? ['--devices', '100000'] : [], deadlineMs: quick ? 3 * MIN : 10 * MIN, nodeArgs: ['--expose-gc'] },
   server: { title: 'server', script: 'server/run.js', args: quick ? ['--duration', '3'] : [], deadlineMs: 8 * MIN, external: true },
 };
 
@@ -54,7 +56,7 @@ function killGroup(pid, signal) {
 
 /** Runs one benchmark script in its own process group; its output goes to stderr as it comes. */
 function runBench(b, extraArgs) {
-  const proc = spawn(process.execPath, [join(BENCH, b.script), ...b.args, ...extraArgs], { cwd: join(BENCH, '..'), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...(b.nodeArgs ?? []), join(BENCH, b.script), ...b.args, ...extraArgs], { cwd: join(BENCH, '..'), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc.pid);
   let stdout = '';
   let stderr = '';

@@ -9,8 +9,9 @@ import { loadScenario, type ScenarioOverrides } from './scenario/load.js';
 import { runScenario, type RunOptions } from './engine/run.js';
 import { writeReport, runDirName } from './report/write.js';
 import { loadDialectPlugin } from './dialect/plugins.js';
+import { API_OPTIONS } from './scenario/option-names.js';
 
-export interface RunApiOptions extends Omit<RunOptions, 'scenario'> {
+export interface RunApiOptions extends Omit<RunOptions, 'scenario' | 'names'> {
   /** The CLI's overrides: devices, durationMs, timeScale, seed, targetUrl. */
   overrides?: ScenarioOverrides;
   /** Folder under which the run's folder is made; false writes nothing. Default false. */
@@ -23,8 +24,9 @@ export interface RunApiResult extends Report {}
 export async function run(scenario: string | Scenario, options: RunApiOptions = {}): Promise<Report> {
   // Plugins first: a scenario may name a dialect only a plugin brings.
   for (const p of options.plugins ?? []) await loadDialectPlugin(p);
-  const loaded = typeof scenario === 'string' ? loadScenario(scenario, options.overrides) : scenario;
-  const report = await runScenario({ ...options, scenario: loaded });
+  // Errors name this function's options (options.overrides.devices), not the CLI's flags.
+  const loaded = typeof scenario === 'string' ? loadScenario(scenario, options.overrides, API_OPTIONS) : scenario;
+  const report = await runScenario({ ...options, scenario: loaded, names: API_OPTIONS });
   if (options.outDir) {
     await writeReport(report, join(options.outDir, runDirName(loaded.name, new Date(report.startedAt))));
   }

@@ -3,7 +3,8 @@
  * run could not pass), 2 bad usage or scenario, 130 interrupted (after writing the partial report).
  */
 import { join, resolve } from 'node:path';
-import yargs, { type Argv } from 'yargs';
+import { readFileSync } from 'node:fs';
+import yargs, { type Argv, type MiddlewareFunction } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../config/load.js';
 import { loadDialectPlugin } from '../dialect/plugins.js';
@@ -12,7 +13,9 @@ import { loadScenario, type ScenarioOverrides } from '../scenario/load.js';
 import { runScenario, defaultWorkers } from '../engine/run.js';
 import { formatSummary } from '../report/console.js';
 import { writeReport, runDirName } from '../report/write.js';
+import { VIOLATIONS_FILE } from '../verdicts/violations-file.js';
 import { serveCommand } from './serve.js';
+import { flagValueError, joinNegativeValues, notANumberError, type JoinedArgv, type OptionKinds } from './argv.js';
 import { compareCommand, reportCommand } from './report-commands.js';
 import { renderRunDir, appendStepSummary } from '../report/render-run.js';
 import { createLiveDisplay } from '../outputs/live-display.js';
@@ -20,6 +23,19 @@ import { serveMetrics, type MetricsEndpoint } from '../outputs/prometheus.js';
 import type { LiveView } from '../engine/live.js';
 
 export const EXIT = { passed: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** Every environment variable the tool reads (README lists the same). */
+export const ENV_HELP = [
+  'Environment:',
+  '  OTA_SWARM_ONENET_ACCESS_KEY  OneNET product access key (base64), with --target',
+  '                               (unless target.onenet.accessKey names another)',
+  '  OTA_SWARM_LUAT_PROJECT_KEY   Luat project key, with --target',
+  '                               (unless target.luat.projectKey names another)',
+  '  OTA_SWARM_ADMIN_TOKEN        a reference server\'s admin token: serve uses it;',
+  '                               run reads keys, catalog and device states with it',
+  '  OTA_SWARM_DEBUG              set: print the stack of an unexpected error',
+  '  GITHUB_STEP_SUMMARY          set (GitHub Actions): append the summary to it',
+].join('\n');
 
 class UsageError extends Error {}
 
@@ -36,10 +52,13 @@ interface RunArgs {
   quiet: boolean;
   'metrics-port'?: number;
   plugin?: string[];
+  'product-id'?: string;
+  probe: boolean;
 }
 
-function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration'>): ScenarioOverrides {
+function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration' | 'product-id'>): ScenarioOverrides {
   const o: ScenarioOverrides = {};
+  if (a['product-id'] !== undefined) o.productId = String(a['product-id']);
   if (a.devices !== undefined) o.devices = a.devices;
   if (a.seed !== undefined) o.seed = a.seed;
   if (a['time-scale'] !== undefined) {
@@ -50,7 +69,9 @@ function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'tar
   if (a.target !== undefined) o.targetUrl = a.target;
   if (a.duration !== undefined) {
     const ms = parseDuration(a.duration);
-    if (ms === undefined || ms <= 0) throw new UsageError(`--duration: "${a.duration}" is not a duration (e.g. 90s, 5m)`);
+    if (ms === undefined && /^\s*-/.test(a.duration)) throw new UsageError(`--duration: must be a positive duration (e.g. 90s, 5m), got ${a.duration}`);
+    if (ms === undefined) throw new UsageError(`--duration: "${a.duration}" is not a duration (e.g. 90s, 5m)`);
+    if (ms <= 0) throw new UsageError(`--duration: must be a positive duration (e.g. 90s, 5m), got ${a.duration}`);
     o.durationMs = ms;
   }
   return o;
@@ -87,11 +108,14 @@ async function runCommand(a: RunArgs): Promise<number> {
     say(`ota-swarm: Prometheus metrics at ${metrics.url}`);
   }
   const display = a.quiet ? undefined : createLiveDisplay(scenario.dialect, process.stderr);
+  // Known before the run: violations.jsonl streams into it while the verdicts are judged.
+  const dir = join(resolve(a.out), runDirName(scenario.name, new Date()));
   try {
     const report = await runScenario({
       scenario,
       workers,
       allowRemote: a['allow-remote'],
+      probe: a.probe,
       plugins: a.plugin ?? [],
       signal: controller.signal,
       log: say,
@@ -100,14 +124,14 @@ async function runCommand(a: RunArgs): Promise<number> {
         display?.update(p);
       },
       progressEveryMs: process.stderr.isTTY ? 500 : 5000,
+      violationsFile: join(dir, VIOLATIONS_FILE),
     });
     display?.stop();
-    const dir = join(resolve(a.out), runDirName(scenario.name, new Date(report.startedAt)));
     const file = await writeReport(report, dir);
     await renderRunDir(dir);
     await appendStepSummary(report);
     process.stdout.write(`${formatSummary(report, { color: Boolean(process.stdout.isTTY) })}\n`);
-    process.stdout.write(`report: ${file} (and report.html, junit.xml beside it)\n`);
+    process.stdout.write(`report: ${file} (and report.html, junit.xml${report.violationsFile !== undefined ? `, ${report.violationsFile}` : ''} beside it)\n`);
     if (report.interrupted) return EXIT.interrupted;
     return report.passed ? EXIT.passed : EXIT.failed;
   } finally {
@@ -127,8 +151,10 @@ async function validateCommand(a: { scenario: string; plugin?: string[] }): Prom
 }
 
 export function buildCli(argv: string[]): Argv {
-  return yargs(argv)
+  const words = joinNegativeValues(argv);
+  return yargs(words.argv)
     .scriptName('ota-swarm')
+    .middleware(requireFlagValues(words), true)
     .usage('$0 <command> [options]')
     .command(
       'run <scenario>',
@@ -146,7 +172,10 @@ export function buildCli(argv: string[]): Argv {
           .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --target' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no live progress' })
           .option('plugin', { type: 'string', array: true, describe: 'a dialect plugin module (repeatable); see docs/plugins.md' })
-          .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics on 127.0.0.1:P/metrics while the run goes' }),
+          .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics on 127.0.0.1:P/metrics while the run goes' })
+          .option('product-id', { type: 'string', describe: 'OneNET product id (pid) the tokens are signed for; overrides target.onenet.productId' })
+          .option('probe', { type: 'boolean', default: true, describe: 'with --target, send one device through its first calls before the fleet and stop (exit 2) when the target refuses it for authentication; --no-probe skips it' })
+          .epilogue(ENV_HELP),
       async (a) => {
         process.exitCode = await runCommand(a as unknown as RunArgs);
       },
@@ -166,12 +195,28 @@ export function buildCli(argv: string[]): Argv {
     .command(compareCommand)
     .command(reportCommand)
     .demandCommand(1, 'name a command: run, validate, serve, compare or report')
+    .epilogue(ENV_HELP)
     .strict()
     .help()
-    .version(false)
+    .version(packageVersion())
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
+}
+
+/** Refuses a valued flag given without a value, or a number flag given text (see ./argv.ts). */
+function requireFlagValues(words: JoinedArgv): MiddlewareFunction {
+  return (parsed, y?: unknown) => {
+    const kinds = (y as { getOptions(): OptionKinds }).getOptions();
+    const error = flagValueError(words.argv, kinds, words.joined) ?? notANumberError(parsed, kinds, words.argv);
+    if (error !== undefined) throw new UsageError(error);
+  };
+}
+
+/** package.json's version, for `--version`; the file sits two folders above src/cli and dist/cli. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
 export async function main(argv = hideBin(process.argv)): Promise<number> {

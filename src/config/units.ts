@@ -43,8 +43,26 @@ export function formatMs(ms: number): string {
   if (ms < 1) return `${ms.toFixed(3)}ms`;
   if (ms < 1000) return `${ms.toFixed(ms < 10 ? 2 : 1)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(2)}s`;
-  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)}m`;
-  return `${(ms / 3_600_000).toFixed(1)}h`;
+  return durationText(ms / 1000);
+}
+
+/**
+ * Seconds as a person reads a duration: `45s`, `2.5s`, `1m 10s`, `2h 5m`, `3d 4h`: never a
+ * decimal minute (`1.17min` reads as 1 min 17 s but is 1 min 10 s). Two units at most, the
+ * smaller rounded. Self-contained ES5 with no outside names on purpose: report.html's script
+ * embeds this function's source, so the page's axes and the console say the same thing.
+ */
+export function durationText(seconds: number): string {
+  if (!isFinite(seconds)) return String(seconds);
+  var sign = seconds < 0 ? '-' : '';
+  var s = Math.abs(seconds);
+  if (Math.round(s * 10) / 10 < 60) return sign + String(Number(s.toPrecision(s < 10 ? 2 : 3))) + 's';
+  var whole = Math.round(s);
+  if (whole < 3600) return sign + Math.floor(whole / 60) + 'm' + (whole % 60 ? ' ' + (whole % 60) + 's' : '');
+  var minutes = Math.round(s / 60);
+  if (minutes < 1440) return sign + Math.floor(minutes / 60) + 'h' + (minutes % 60 ? ' ' + (minutes % 60) + 'm' : '');
+  var hours = Math.round(s / 3600);
+  return sign + Math.floor(hours / 24) + 'd' + (hours % 24 ? ' ' + (hours % 24) + 'h' : '');
 }
 
 /** Largest numeric time scale: a day in under 0.1 s; beyond it, `max` is the honest choice. */

@@ -7,18 +7,19 @@ import type { TransitionRules } from './types.js';
 import type { OnenetKind } from './onenet/types.js';
 import type { LuatKind } from './luat/types.js';
 
-const ONENET_FINAL = ['succeeded', 'up-to-date', 'failed', 'no-progress', 'rejected', 'gated', 'gave-up', 'cancelled'] as const satisfies readonly OnenetKind[];
+const ONENET_FINAL = ['succeeded', 'up-to-date', 'stale-offer', 'failed', 'no-progress', 'rejected', 'gated', 'gave-up', 'cancelled'] as const satisfies readonly OnenetKind[];
 
 const onenetNext = {
   'reporting-version': ['checking', 'waiting', 'gave-up'],
-  checking: ['token-checking', 'reporting-failure', 'waiting', 'up-to-date', 'failed', 'rejected', 'gave-up'],
+  checking: ['token-checking', 'reporting-failure', 'waiting', 'up-to-date', 'stale-offer', 'failed', 'rejected', 'gave-up'],
   'token-checking': ['downloading', 'checking', 'reporting-failure', 'waiting', 'failed', 'cancelled', 'rejected'],
   downloading: ['reporting-progress', 'reporting-downloaded', 'reporting-failure', 'checking', 'waiting', 'failed', 'cancelled'],
   'reporting-progress': ['downloading', 'waiting', 'checking', 'reporting-failure', 'failed', 'cancelled'],
   'reporting-downloaded': ['rebooting', 'waiting', 'failed', 'cancelled', 'gave-up'],
   rebooting: ['reporting-upgraded', 'reporting-new-version', 'reporting-failure'],
   'reporting-new-version': ['succeeded', 'flushing', 'reporting-failure', 'waiting', 'gave-up'],
-  flushing: ['succeeded'],
+  flushing: ['succeeded', 'waiting'],
+  rechecking: ['waiting', 'succeeded'],
   'reporting-upgraded': ['reporting-new-version', 'cancelled', 'waiting', 'gave-up'],
   'reporting-failure': ['waiting', 'gated', 'failed', 'no-progress'],
   waiting: [
@@ -30,9 +31,11 @@ const onenetNext = {
     'reporting-new-version',
     'reporting-upgraded',
     'reporting-failure',
+    'rechecking',
   ],
   succeeded: [],
   'up-to-date': [],
+  'stale-offer': [],
   failed: [],
   'no-progress': [],
   rejected: [],
@@ -49,12 +52,14 @@ export const onenetRules: TransitionRules = {
 };
 
 const luatNext = {
-  requesting: ['rebooting', 'waiting', 'retrying', 'succeeded', 'up-to-date', 'failed', 'banned', 'rejected', 'gave-up'],
+  requesting: ['rebooting', 'waiting', 'retrying', 'rechecking', 'succeeded', 'up-to-date', 'stale-offer', 'failed', 'banned', 'rejected', 'gave-up'],
   waiting: ['requesting', 'gave-up'],
   retrying: ['requesting', 'gave-up'],
   rebooting: ['requesting', 'succeeded', 'gave-up'],
+  rechecking: ['requesting', 'succeeded'],
   succeeded: [],
   'up-to-date': [],
+  'stale-offer': [],
   failed: [],
   banned: [],
   rejected: [],
@@ -65,5 +70,5 @@ export const luatRules: TransitionRules = {
   kinds: Object.keys(luatNext),
   next: luatNext,
   initial: ['requesting'],
-  final: ['succeeded', 'up-to-date', 'failed', 'banned', 'rejected', 'gave-up'] satisfies LuatKind[],
+  final: ['succeeded', 'up-to-date', 'stale-offer', 'failed', 'banned', 'rejected', 'gave-up'] satisfies LuatKind[],
 };

@@ -126,6 +126,17 @@ export interface DeviceSettings {
   readonly waitBackoffMs: number;
   /** What a device does when an answer does not come (RFC 7252 §4.2). */
   readonly retransmit: RetransmitSettings;
+  /** Checks again after a successful upgrade (the cohort's `recheck`); absent: never. */
+  readonly recheck?: Recheck;
+}
+
+/**
+ * Checks after success: a server that still offers the task (or offers the version the device
+ * runs) is caught only by a device that asks again. `times` checks, `everyMs` virtual ms apart.
+ */
+export interface Recheck {
+  readonly times: number;
+  readonly everyMs: number;
 }
 
 export const DEFAULT_DEVICE_SETTINGS: DeviceSettings = {

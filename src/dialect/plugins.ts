@@ -47,7 +47,7 @@ export async function loadDialectPlugin(specifier: string): Promise<DialectPlugi
   if (problem) throw new ConfigError(`--plugin ${specifier}: not a dialect plugin: ${problem}`);
   const plugin = mod.default as DialectPlugin;
   registerDialect(plugin);
-  registerScenarioDialect(plugin.name, plugin.operations);
+  registerScenarioDialect(plugin.name, plugin.operations, plugin.rules.kinds);
   loaded.set(url, plugin);
   return plugin;
 }

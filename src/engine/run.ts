@@ -16,8 +16,7 @@ import { mergeSnapshots, operationsReport, mergeLagSnapshots, harnessReport } fr
 import { mergeTransitionChecks, transitionsReport } from '../metrics/transitions.js';
 import { mergeSeries } from '../metrics/series.js';
 import { stateCategory } from '../dialect/categories.js';
-import { compareWithServer } from '../verdicts/server-agreement.js';
-import { runVerdicts } from '../verdicts/run.js';
+import { evidenceFolder, judgeVerdicts, serverAgreementOf } from '../verdicts/judge-run.js';
 import { scheduleServerEvents, type AppliedEvent, type EventTiming } from '../verdicts/server-events.js';
 import { compiledSibling } from './worker-file.js';
 import { resolveTarget, type ResolvedTarget } from './target.js';
@@ -25,8 +24,11 @@ import { Frontier } from '../time/frontier.js';
 import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.js';
 import type { ShardResult, ShardTask } from './shard-task.js';
 import { MessageChannel } from 'node:worker_threads';
+import type { OptionNames } from '../scenario/option-names.js';
 import { LiveFeed, type LiveView } from './live.js';
 import { DEFAULT_WATCHDOG_MS, describeLoss, LOST_WITH_WORKER, lostShards, superviseShards, WorkerWatch, type LostShard } from './worker-watch.js';
+import { probeOrRefuse, probeAmendment, type ProbeOutcome } from './probe.js';
+import { rerunHints } from '../report/hints.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -50,6 +52,12 @@ export interface RunOptions {
   plugins?: string[];
   /** Real ms a worker may stay silent before it is declared hung and terminated (default 60 s). */
   watchdogMs?: number;
+  /** Where every verdict violation is written as it is judged (the run folder's violations.jsonl). */
+  violationsFile?: string;
+  /** Probe a target of the user's with one device before the fleet (./probe.ts); default true. */
+  probe?: boolean;
+  /** How errors name the caller's options (the CLI's flags by default; the API its option paths). */
+  names?: OptionNames;
 }
 
 /**
@@ -61,8 +69,6 @@ const startLeadMs = (devicesPerWorker: number): number => 300 + devicesPerWorker
 /** Real ms the workers are given to wind down after a stop before their results are given up. */
 const STOP_GRACE_MS = 15_000;
 const AGREEMENT_SAMPLE_PER_WORKER = 2000;
-/** Devices whose evidence a worker keeps for the verdicts: all up to the first, remarkable ones up to the second. */
-const EVIDENCE_PER_WORKER = { keepAll: 2000, keepMax: 6000 };
 const MAX_VIOLATION_SAMPLES = 5;
 
 export interface LiveProgress extends ProgressTotals {
@@ -93,7 +99,14 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   // Before anything starts that would need stopping: the compiled worker must be there.
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
-  const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false });
+  const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false, ...(opts.names ? { names: opts.names } : {}) });
+  // A target of the user's: one device's first calls first, so a refused key stops the run here.
+  const probe =
+    target.embedded || opts.probe === false
+      ? undefined
+      : await probeOrRefuse({ scenario, plugin: getDialect(scenario.dialect), target: target.dialect, baseUrl: target.baseUrl, now: virtualNowOf(clock), env: process.env });
+  if (probe) log(`ota-swarm: ${probe.report.note}`);
+  const spill = await evidenceFolder();
   const stopBuffer = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stopBuffer);
   const progressBuffer = new SharedArrayBuffer(workers * PROGRESS_FIELDS * 4);
@@ -147,7 +160,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       plugins,
       agreementSampleSize: AGREEMENT_SAMPLE_PER_WORKER,
       maxSamples: MAX_VIOLATION_SAMPLES,
-      evidence: EVIDENCE_PER_WORKER,
+      evidence: { dir: spill.dir },
     }));
     const watch = new WorkerWatch(workers);
     const settled = await superviseShards(
@@ -188,7 +201,12 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       log,
       events: applied,
       lost,
+      ...(opts.violationsFile !== undefined ? { violationsFile: opts.violationsFile } : {}),
+      probe: probe?.evidence,
     });
+    if (probe) report.probe = probe.report;
+    const hints = rerunHints(report, target.embedded);
+    if (hints.length > 0) report.hints = hints;
     return report;
   } finally {
     await serverEvents.settle();
@@ -197,7 +215,15 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     opts.signal?.removeEventListener('abort', onAbort);
     await pool.destroy().catch(() => {});
     await target.close().catch(() => {});
+    await spill.remove();
   }
+}
+
+/** The virtual clock's reading now (under max, the origin: no wall clock moves it). */
+function virtualNowOf(clock: ClockOrigin): () => number {
+  if (clock.scale === 'max') return () => clock.virtualMs;
+  const scaled = new ScaledClock(clock);
+  return () => scaled.now();
 }
 
 function oneLine(err: unknown): string {
@@ -220,6 +246,8 @@ interface BuildInput {
   events: AppliedEvent[];
   /** Workers lost on the way: their devices and what they measured before. */
   lost: LostShard[];
+  violationsFile?: string;
+  probe: ProbeOutcome['evidence'] | undefined;
 }
 
 async function buildReport(b: BuildInput): Promise<Report> {
@@ -269,31 +297,12 @@ async function buildReport(b: BuildInput): Promise<Report> {
     errors: b.errors,
     passed: false,
   };
-  if (b.target.admin && b.endedBy !== 'interrupted') {
-    try {
-      report.transitions.serverAgreement = await compareWithServer(
-        scenario.dialect,
-        results.flatMap((r) => r.finals),
-        b.target.admin,
-      );
-    } catch (err) {
-      b.log(`could not compare final states with the server: ${oneLine(err)}`);
-    }
-  }
-  if (b.endedBy !== 'interrupted') {
-    try {
-      report.verdicts = await runVerdicts({
-        scenario,
-        batches: results.flatMap((r) => (r.evidence ? [r.evidence] : [])),
-        ...(b.target.admin ? { admin: b.target.admin } : {}),
-        events: b.events,
-        originVirtual: b.virtualStartMs,
-        log: b.log,
-      });
-    } catch (err) {
-      b.log(`could not judge the transition verdicts: ${oneLine(err)}`);
-    }
-  }
+  report.transitions.serverAgreement = await serverAgreementOf(scenario.dialect, results.flatMap((r) => r.finals), b.target.admin, b.endedBy, b.log);
+  // Judged also when interrupted: the devices that stopped left their evidence, and
+  // violations.jsonl streams what was judged.
+  const judged = await judgeVerdicts({ scenario, results, admin: b.target.admin, events: b.events, originVirtual: b.virtualStartMs, log: b.log, violationsFile: b.violationsFile, amend: probeAmendment(b.probe, b.virtualStartMs) });
+  if (judged.verdicts !== undefined) report.verdicts = judged.verdicts;
+  if (judged.violationsFile !== undefined) report.violationsFile = judged.violationsFile;
   report.expectations = evaluateExpectations(scenario.expect, report);
   report.passed =
     b.endedBy !== 'interrupted' &&

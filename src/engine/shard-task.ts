@@ -26,8 +26,8 @@ export interface ShardTask {
   progress: SharedArrayBuffer;
   agreementSampleSize: number;
   maxSamples: number;
-  /** How many devices' evidence the worker keeps for the verdicts (see verdicts/collect.ts). */
-  evidence: { keepAll: number; keepMax: number };
+  /** The folder each worker spills its stopped devices' evidence to (verdicts/spill.ts). */
+  evidence: { dir: string };
   /** Dialect plugin modules (file URLs) the worker loads before it looks up the dialect. */
   plugins: string[];
   /** Where the worker posts live snapshots (LivePost) once a second; transferred. */

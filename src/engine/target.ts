@@ -5,6 +5,7 @@
 import { dirname, resolve } from 'node:path';
 import type { DialectTarget } from '../dialect/types.js';
 import type { Scenario } from '../scenario/types.js';
+import { CLI_FLAGS, type OptionNames } from '../scenario/option-names.js';
 import type { ClockOrigin } from '../time/clock.js';
 import { ConfigError } from '../config/load.js';
 import { resolveSecret } from '../config/secret.js';
@@ -44,6 +45,8 @@ export interface TargetOptions {
   clock: ClockOrigin;
   allowRemote: boolean;
   env?: NodeJS.ProcessEnv;
+  /** How the caller names its options in errors (the CLI's flags by default). */
+  names?: OptionNames;
 }
 
 export async function resolveTarget(o: TargetOptions): Promise<ResolvedTarget> {
@@ -83,17 +86,19 @@ async function embeddedTarget({ scenario, clock }: TargetOptions): Promise<Resol
   }
 }
 
-async function externalTarget({ scenario, clock, allowRemote, env = process.env }: TargetOptions): Promise<ResolvedTarget> {
+async function externalTarget({ scenario, clock, allowRemote, env = process.env, names = CLI_FLAGS }: TargetOptions): Promise<ResolvedTarget> {
   const url = scenario.target.url as string;
+  const field = names('targetUrl');
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConfigError(`--target: "${url}" is not a URL`);
+    throw new ConfigError(`${field}: "${url}" is not a URL`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`--target: ${url}: only http and https are supported`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${field}: ${url}: only http and https are supported`);
   if (!allowRemote && !isLoopbackUrl(url)) {
-    throw new ConfigError(`--target: ${parsed.host} is not a loopback address; pass --allow-remote to load a remote server`);
+    const permit = names === CLI_FLAGS ? 'pass --allow-remote' : `set ${names('allowRemote')}: true`;
+    throw new ConfigError(`${field}: ${parsed.host} is not a loopback address; ${permit} to load a remote server`);
   }
   const baseUrl = parsed.origin;
   const adminToken = env[ENV_ADMIN_TOKEN];
@@ -108,7 +113,7 @@ async function externalTarget({ scenario, clock, allowRemote, env = process.env 
     if (!known) throw err;
     dialect = dialectTargetFromCatalog(scenario, known);
   }
-  if (clock.scale === 'max') await checkJudgesByRequestTime(baseUrl, admin);
+  if (clock.scale === 'max') await checkJudgesByRequestTime(baseUrl, admin, names);
   return { baseUrl, label: baseUrl, embedded: false, dialect, admin, close: async () => {} };
 }
 
@@ -116,8 +121,8 @@ async function externalTarget({ scenario, clock, allowRemote, env = process.env 
  * Under `--time-scale max` no wall clock is shared: only a server that judges each request at the
  * instant it carries (`ota-swarm serve --time-scale max`) agrees with the devices on any time.
  */
-async function checkJudgesByRequestTime(baseUrl: string, admin: AdminClient | undefined): Promise<void> {
-  const why = `--time-scale max: ${baseUrl} must be a reference server started with \`ota-swarm serve --time-scale max\``;
+async function checkJudgesByRequestTime(baseUrl: string, admin: AdminClient | undefined, names: OptionNames): Promise<void> {
+  const why = `${names('timeScale')} max: ${baseUrl} must be a reference server started with \`ota-swarm serve --time-scale max\``;
   if (!admin) throw new ConfigError(`${why}, and ${ENV_ADMIN_TOKEN} must be set so its clock can be checked`);
   const clock = await admin.get<{ scale?: unknown }>('/admin/clock').catch(() => undefined);
   if (clock?.scale !== 'max') throw new ConfigError(`${why}; its /admin/clock says ${clock ? `scale ${JSON.stringify(clock.scale)}` : 'nothing (unreachable or wrong token)'}`);

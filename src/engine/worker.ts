@@ -20,6 +20,8 @@ import { LIVE_EVERY_MS, type LivePost } from './live.js';
 import { radioOfDevice, usesRadio } from './radio.js';
 import { EvidenceCollector } from '../verdicts/collect.js';
 import { armTestFault } from './test-fault.js';
+import { EvidenceSpill } from '../verdicts/spill.js';
+import { join } from 'node:path';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
@@ -40,8 +42,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     originVirtual: task.runStartVirtual,
     authTtlSec: task.target.onenet?.tokenTtlSec,
     profileOf: (slot) => plan.profileOf(globalIndex(slot)),
-    keepAll: task.evidence.keepAll,
-    keepMax: task.evidence.keepMax,
+    ...(plugin.evidence ? { sink: new EvidenceSpill(join(task.evidence.dir, `worker-${workerIndex}.jsonl`)) } : {}),
   });
   const runner = new ShardRunner({
     plugin,

@@ -7,6 +7,7 @@ import cliProgress from 'cli-progress';
 import type { LiveProgress } from '../engine/run.js';
 import { stateCategory, STATE_CATEGORIES } from '../dialect/categories.js';
 import { formatMs } from '../config/units.js';
+import { nextDoneMark, timeLeftText, type DoneMark } from './eta.js';
 
 export interface LiveDisplay {
   update(p: LiveProgress): void;
@@ -45,23 +46,20 @@ function rate(p: LiveProgress, last: { requests: number; at: number }): number {
   return Math.round(r);
 }
 
-function timeLeft(p: LiveProgress): string {
-  const done = p.stopped;
-  const eta = done > 0 && done < p.total ? ((p.total - done) * p.elapsedMs) / done : undefined;
-  const cap = formatMs(p.capLeftMs);
-  return eta === undefined ? `cap ${cap}` : `~${formatMs(Math.min(eta, p.capLeftMs))} left (cap ${cap})`;
-}
-
-/** Plain lines for logs: one every call. */
-export function plainLine(p: LiveProgress, dialect: string, reqPerSec: number): string {
-  return `  ${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s  done ${p.stopped}/${p.total}  ${reqPerSec}/s  in flight ${p.inFlight}  errors ${p.errors}  p99 ${latencyLine(p)}  [${statesLine(dialect, p.live.states)}]  ${timeLeft(p)}`;
+/** Plain lines for logs: one every call. `mark`: when a device last finished (see ./eta.ts). */
+export function plainLine(p: LiveProgress, dialect: string, reqPerSec: number, mark?: DoneMark): string {
+  return `  ${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s  done ${p.stopped}/${p.total}  ${reqPerSec}/s  in flight ${p.inFlight}  errors ${p.errors}  p99 ${latencyLine(p)}  [${statesLine(dialect, p.live.states)}]  ${timeLeftText(p, mark)}`;
 }
 
 export function createLiveDisplay(dialect: string, out: NodeJS.WriteStream = process.stderr): LiveDisplay {
   const last = { requests: 0, at: 0 };
+  let mark: DoneMark | undefined;
   if (!out.isTTY) {
     return {
-      update: (p) => out.write(`${plainLine(p, dialect, rate(p, last))}\n`),
+      update: (p) => {
+        mark = nextDoneMark(mark, p);
+        out.write(`${plainLine(p, dialect, rate(p, last), mark)}\n`);
+      },
       stop: () => {},
     };
   }
@@ -69,14 +67,17 @@ export function createLiveDisplay(dialect: string, out: NodeJS.WriteStream = pro
     { stream: out, clearOnComplete: false, hideCursor: true, autopadding: true, format: '{text}', forceRedraw: true },
     cliProgress.Presets.shades_classic,
   );
-  const bar = multi.create(1, 0, { text: '' }, { format: ' devices [{bar}] {percentage}% {value}/{total} · {rest}' });
+  // Every payload field the format names is given here: cli-progress draws a frame at once, and
+  // a field it has no value for is printed as its raw `{rest}` placeholder.
+  const bar = multi.create(1, 0, { text: '', rest: 'starting' }, { format: ' devices [{bar}] {percentage}% {value}/{total} · {rest}' });
   const states = multi.create(1, 0, { text: '' });
   const lat = multi.create(1, 0, { text: '' });
   let stopped = false;
   return {
     update(p) {
       bar.setTotal(p.total);
-      bar.update(p.stopped, { rest: `${nf.format(rate(p, last))} req/s · errors ${nf.format(p.errors)} · in flight ${p.inFlight} · ${timeLeft(p)}` });
+      mark = nextDoneMark(mark, p);
+      bar.update(p.stopped, { rest: `${nf.format(rate(p, last))} req/s · errors ${nf.format(p.errors)} · in flight ${p.inFlight} · ${timeLeftText(p, mark)}` });
       states.update(0, { text: ` states  ${statesLine(dialect, p.live.states) || 'starting'}` });
       lat.update(0, { text: ` p99     ${latencyLine(p)}` });
     },

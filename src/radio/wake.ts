@@ -11,6 +11,9 @@
  *     uniformly within [start, start + windowMs). A PSM device's T3412 restarts at that reconnect,
  *     so its later TAU wakes stay on that phase (the fleet stays bunched, as in the field).
  *     With windowMs > T3412 a PSM device wakes at its first TAU in [start, start + T3412).
+ *   - `synchronised`: 3GPP TR 37.868 traffic model 2 (synchronised access after a power outage):
+ *     reconnects follow Beta(3, 4) over [start, start + windowMs) (10 s in the TR), bunched
+ *     around 3/7 of the window instead of uniform. PSM phases follow the reconnect, as above.
  *   - `daily-alignment`: devices scheduled to report at a time of day (`atMsOfDay`, virtual ms
  *     since midnight UTC; default the run start's time of day) with the usual random delay,
  *     uniform in [at, at + spreadMs). The first such instant at or after the start is the wake; a
@@ -23,6 +26,7 @@
  *   the first TAU wake of `cfg` at or after the start, so `cfg` must come from radioConfigOf with
  *   the same pattern and start (which put the phase where the pattern says).
  */
+import { betaQuantile, SYNCHRONISED_ALPHA, SYNCHRONISED_BETA } from '../random/beta.js';
 import { hashUniform } from '../random/rng.js';
 import { modulo, nextOnLattice } from './lattice.js';
 import type { RadioConfig } from './model.js';
@@ -35,10 +39,11 @@ export const WAKE_STREAM = 0x7761_6b65;
 export type WakePattern =
   | { pattern: 'steady' }
   | { pattern: 'outage-recovery'; windowMs: number }
+  | { pattern: 'synchronised'; windowMs: number }
   | { pattern: 'daily-alignment'; spreadMs: number; atMsOfDay?: number }
   | { pattern: 'rollout-start' };
 
-export const WAKE_PATTERNS = ['steady', 'outage-recovery', 'daily-alignment', 'rollout-start'] as const;
+export const WAKE_PATTERNS = ['steady', 'outage-recovery', 'synchronised', 'daily-alignment', 'rollout-start'] as const;
 
 export function validateWakePattern(p: WakePattern, field = 'wake'): void {
   switch (p.pattern) {
@@ -46,6 +51,7 @@ export function validateWakePattern(p: WakePattern, field = 'wake'): void {
     case 'rollout-start':
       return;
     case 'outage-recovery':
+    case 'synchronised':
       if (!(Number.isFinite(p.windowMs) && p.windowMs > 0)) throw new RangeError(`${field}.windowMs: must be a finite number of ms > 0, got ${p.windowMs}`);
       return;
     case 'daily-alignment':
@@ -68,6 +74,8 @@ export function patternInstantMs(p: WakePattern, seed: number, deviceIndex: numb
       return runStartMs;
     case 'outage-recovery':
       return runStartMs + Math.floor(hashUniform(seed, WAKE_STREAM, deviceIndex) * p.windowMs);
+    case 'synchronised':
+      return runStartMs + Math.floor(betaQuantile(hashUniform(seed, WAKE_STREAM, deviceIndex), SYNCHRONISED_ALPHA, SYNCHRONISED_BETA) * p.windowMs);
     case 'daily-alignment': {
       const timeOfDay = modulo(runStartMs, DAY_MS);
       const at = p.atMsOfDay ?? timeOfDay;

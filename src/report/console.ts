@@ -4,8 +4,10 @@
  * anything that looks like a credential, in case one slipped into a URL or an error line.
  */
 import { formatMs } from '../config/units.js';
-import type { HarnessReport, OperationReport, Report, TransitionStep, TransitionsReport, VerdictReport, VerdictTraceLine } from './types.js';
+import { verdictStatus, type HarnessReport, type OperationReport, type Report, type TransitionStep, type TransitionsReport, type VerdictReport, type VerdictTraceLine } from './types.js';
 import { cmp, count, num, percent } from './format.js';
+import { withMeaning } from '../protocol/meanings.js';
+import { bottleneckVerdict } from './bottleneck.js';
 
 export interface SummaryOptions {
   /** ANSI colours (off by default: logs and pipes get plain text). */
@@ -40,13 +42,14 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
   const p = options.color === true ? ANSI : PLAIN;
   const sections = [
     header(report, p),
-    operations(report.operations, p),
+    operations(report.operations, p, report.dialect),
     devices(report.devices, p),
-    transitions(report.transitions, p),
-    verdicts(report.verdicts, p),
+    transitions(report.transitions, p, report.devices.total),
+    verdicts(report.verdicts, p, report.violationsFile, report.devices.total),
     harness(report.harness, p, report.timeScale === 'max'),
     expectations(report, p),
     errors(report.errors, p),
+    hints(report, p),
     [verdict(report, p)],
   ];
   return sections
@@ -58,6 +61,12 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
 // ---------------------------------------------------------------------------------------------
 // Sections
 
+/** Why the figures look as they do, and what to do (report.hints). */
+function hints(r: Report, p: Palette): string[] {
+  if (!r.hints || r.hints.length === 0) return [];
+  return [p.bold('hints'), ...r.hints.map((h) => `  ${p.yellow(scrub(h))}`)];
+}
+
 function header(r: Report, p: Palette): string[] {
   const rows: [string, string][] = [
     ['target', scrub(r.target)],
@@ -65,11 +74,12 @@ function header(r: Report, p: Palette): string[] {
     ['devices', `${count(r.devices.total)} (${count(r.devices.started)} started)`],
     ['duration', `${formatMs(r.durationMs)} real · ${formatMs(r.virtualDurationMs)} virtual · ended by ${r.endedBy}`],
     ['started', r.startedAt],
+    ...(r.probe ? [['probe', scrub(r.probe.note)] as [string, string]] : []),
   ];
   return [p.bold(`ota-swarm · ${scrub(r.scenario)}`), ...rows.map(([k, v]) => `  ${p.dim(k.padEnd(9))} ${v}`)];
 }
 
-function operations(ops: Record<string, OperationReport>, p: Palette): string[] {
+function operations(ops: Record<string, OperationReport>, p: Palette, dialect: string): string[] {
   const names = Object.keys(ops);
   if (names.length === 0) return [`${p.bold('operations')}  none recorded`];
   const head = ['operation', 'count', 'errors', 'p50', 'p90', 'p99', 'max', 'svc p99', 'outcomes'];
@@ -84,7 +94,7 @@ function operations(ops: Record<string, OperationReport>, p: Palette): string[] 
       formatMs(o.latencyMs.p99),
       formatMs(o.latencyMs.max),
       formatMs(o.serviceMs.p99),
-      topOutcomes(o.byOutcome),
+      topOutcomes(o.byOutcome, (label) => withMeaning(dialect, name, label)),
     ];
   });
   const lines = table([head, ...rows], ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']);
@@ -104,10 +114,15 @@ function devices(d: Report['devices'], p: Palette): string[] {
   return [p.bold('devices by final state'), ...table(rows, ['l', 'r', 'r']).map((l) => `  ${l}`)];
 }
 
-function transitions(t: TransitionsReport, p: Palette): string[] {
+/** `all 3,000 devices` or `1,500 of 3,000 devices`: every section counts devices against the same total. */
+function ofDevices(n: number, total: number): string {
+  return n === total ? `all ${count(n)} device${n === 1 ? '' : 's'}` : `${count(n)} of ${count(total)} devices`;
+}
+
+function transitions(t: TransitionsReport, p: Palette, total: number): string[] {
   const ok = t.violations === 0;
   const mark = ok ? p.green('✓') : p.red('✗');
-  const lines = [`${p.bold('transitions')}  ${mark} ${count(t.checked)} devices checked · ${count(t.violations)} violation${t.violations === 1 ? '' : 's'}`];
+  const lines = [`${p.bold('transitions')}  ${mark} ${ofDevices(t.checked, total)} checked, each its whole state sequence · ${count(t.violations)} violation${t.violations === 1 ? '' : 's'}`];
   const rules = Object.entries(t.byRule).filter(([, n]) => n > 0);
   if (rules.length > 0) lines.push(`  by rule: ${rules.map(([rule, n]) => `${rule} ${count(n)}`).join(' · ')}`);
   const first = t.samples[0];
@@ -115,10 +130,13 @@ function transitions(t: TransitionsReport, p: Palette): string[] {
     lines.push(`  first: ${scrub(first.device)} ${first.rule}: ${scrub(first.detail)}`);
     lines.push(`    ${shortTrace(first.trace)}`);
   }
-  if (t.serverAgreement !== undefined) {
+  if (t.serverAgreement?.status === 'not-judged') {
+    lines.push(`  server agreement ${p.yellow('–')} not judged (${scrub(t.serverAgreement.reason ?? 'no reason given')})`);
+  } else if (t.serverAgreement !== undefined) {
     const a = t.serverAgreement;
     const agreeMark = a.disagreements === 0 ? p.green('✓') : p.red('✗');
-    lines.push(`  server agreement ${agreeMark} ${count(a.checked)} checked · ${count(a.disagreements)} disagree`);
+    const sample = a.checked < total ? ' (a sample: not every device is looked up)' : '';
+    lines.push(`  server agreement ${agreeMark} ${ofDevices(a.checked, total)} compared with the server's record${sample} · ${count(a.disagreements)} disagree`);
     const s = a.samples[0];
     if (s !== undefined) lines.push(`    e.g. ${scrub(s.device)}: device ${s.device_state}, server ${s.server_state}`);
   }
@@ -128,17 +146,28 @@ function transitions(t: TransitionsReport, p: Palette): string[] {
 /** Trace lines of the first violating device shown per rule. */
 const VERDICT_TRACE_LINES = 8;
 
-function verdicts(list: readonly VerdictReport[] | undefined, p: Palette): string[] {
+function verdicts(list: readonly VerdictReport[] | undefined, p: Palette, file: string | undefined, total: number): string[] {
   if (list === undefined) return [];
-  if (list.length === 0) return [`${p.bold('transition verdicts')}  no rule applied to any device`];
+  if (list.length === 0) return [`${p.bold('transition verdicts')}  no rule for this dialect`];
   const bad = list.reduce((n, v) => n + v.violations, 0);
-  const lines = [`${p.bold('transition verdicts')}  ${bad === 0 ? p.green('✓') : p.red('✗')} ${list.length} rule${list.length === 1 ? '' : 's'} · ${count(bad)} violation${bad === 1 ? '' : 's'}`];
+  const unjudged = list.filter((v) => verdictStatus(v) === 'not-judged').length;
+  const lines = [
+    `${p.bold('transition verdicts')}  ${bad === 0 ? p.green('✓') : p.red('✗')} ${list.length} rule${list.length === 1 ? '' : 's'} · ${count(bad)} violation${bad === 1 ? '' : 's'}${unjudged > 0 ? ` · ${unjudged} not judged` : ''}`,
+  ];
+  if (file !== undefined) lines.push(`  every violation: ${scrub(file)} (beside report.json)`);
   const width = Math.max(...list.map((v) => v.rule.length));
   for (const v of list) {
+    const status = verdictStatus(v);
+    const why = scrub(v.reason ?? v.note ?? 'no reason given');
+    // A rule that could not judge is neither a pass nor a failure: it says so, and why.
+    if (status === 'not-judged') {
+      lines.push(`  ${p.yellow('–')} ${v.rule.padEnd(width)}  not judged (${why})`);
+      continue;
+    }
     const counts = Object.entries(v.counts ?? {}).map(([k, n]) => `${scrub(k)} ${count(n)}`);
     const tail = counts.length > 0 ? p.dim(`  ${counts.join(' · ')}`) : '';
-    lines.push(`  ${v.violations === 0 ? p.green('✓') : p.red('✗')} ${v.rule.padEnd(width)}  ${count(v.checked)} checked · ${count(v.violations)} violating${tail}`);
-    if (v.note !== undefined) lines.push(`      ${p.dim(scrub(v.note))}`);
+    lines.push(`  ${v.violations === 0 ? p.green('✓') : p.red('✗')} ${v.rule.padEnd(width)}  ${ofDevices(v.checked, total)} checked · ${count(v.violations)} violating${tail}`);
+    if (status === 'partly-judged') lines.push(`      ${p.dim(`partly judged (${why})`)}`);
     const first = v.samples[0];
     if (first === undefined) continue;
     lines.push(`      ${scrub(first.device)}: ${scrub(first.detail)}`);
@@ -161,8 +190,12 @@ function harness(h: HarnessReport, p: Palette, unscheduled: boolean): string[] {
   const lines = [
     `${p.bold('harness')}  ${h.workers} worker${h.workers === 1 ? '' : 's'} · ${lag('event-loop lag', h.eventLoopLagMs)} · ${scheduleLag}`,
   ];
-  if (h.bottleneck) lines.push(p.red(p.bold('  ⚠ BOTTLENECK: the harness itself was the bottleneck; latencies include its own lateness')));
-  for (const note of h.notes) lines.push(`    - ${scrub(note)}`);
+  const v = bottleneckVerdict(h);
+  const headline = `  bottleneck: ${v.headline}`;
+  lines.push(v.limit === 'harness' ? p.red(p.bold(`  ⚠ BOTTLENECK: ${v.headline}`)) : v.limit === 'target' ? p.yellow(headline) : headline);
+  for (const note of v.evidence) lines.push(`    - ${scrub(note)}`);
+  if (v.alsoSeen.length > 0) lines.push(`  ${p.dim(`also seen${v.alsoSeenWhy !== undefined ? ` (${v.alsoSeenWhy})` : ''}:`)}`);
+  for (const note of v.alsoSeen) lines.push(`    - ${scrub(note)}`);
   return lines;
 }
 
@@ -206,9 +239,9 @@ function table(rows: string[][], align: ('l' | 'r')[]): string[] {
   );
 }
 
-function topOutcomes(byOutcome: Record<string, number>): string {
+function topOutcomes(byOutcome: Record<string, number>, describe: (label: string) => string): string {
   const sorted = Object.entries(byOutcome).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]));
-  const shown = sorted.slice(0, TOP_OUTCOMES).map(([label, n]) => `${scrub(label)} ${count(n)}`);
+  const shown = sorted.slice(0, TOP_OUTCOMES).map(([label, n]) => `${scrub(describe(label))} ${count(n)}`);
   if (sorted.length > TOP_OUTCOMES) shown.push(`+${sorted.length - TOP_OUTCOMES} more`);
   return shown.join(' · ');
 }

@@ -16,8 +16,9 @@ import { CLIENT_SCRIPT } from './html/client.js';
 import { escapeHtml, jsonForScript } from './html/escape.js';
 import { REPORT_CSS } from './html/style.js';
 import { plural, transitionRules, verdictOf } from './html/verdict.js';
-import type { HarnessReport, OperationReport, Report, TransitionStep, TransitionViolation, VerdictReport } from './types.js';
+import { verdictStatus, type HarnessReport, type OperationReport, type Report, type TransitionStep, type TransitionViolation, type VerdictReport } from './types.js';
 import { cmp, count, num, percent } from './format.js';
+import { outcomeMeaning } from '../protocol/meanings.js';
 
 /** Outcome labels listed per operation. */
 const TOP_OUTCOMES = 4;
@@ -48,6 +49,7 @@ export function renderHtmlWith(report: Report, lib: ChartLibrary): string {
     verdictsSection(report),
     harnessSection(report.harness, report.timeScale === 'max'),
     errorsSection(report.errors),
+    notesSection(report),
     footer(report, lib),
   ].join('\n');
   const title = `${verdictOf(report).label} · ${scrub(report.scenario)} · ota-swarm report`;
@@ -136,7 +138,7 @@ function operationsSection(r: Report, place: (c: ChartOrNote) => string): string
   const names = Object.keys(r.operations);
   if (names.length === 0) return `<section id="operations"><h2>Operations</h2><p class="note">No requests were recorded.</p></section>`;
   const head = ['operation', 'count', 'errors', 'p50', 'p90', 'p99', 'p99.9', 'max', 'service p99', 'outcomes'];
-  const rows = names.map((name) => operationRow(name, r.operations[name]!));
+  const rows = names.map((name) => operationRow(name, r.operations[name]!, r.dialect));
   const charts = names.map((name, i) => place(latencyChart(`chart-latency-${i}`, name, r.operations[name]!)));
   return `<section id="operations"><h2>Operations</h2>
 <p class="meta">Latency runs from the moment a device meant to act to the answer (it includes any lateness of the harness); service time from the send to the answer.</p>
@@ -146,7 +148,7 @@ function operationsSection(r: Report, place: (c: ChartOrNote) => string): string
 </section>`;
 }
 
-function operationRow(name: string, o: OperationReport): string {
+function operationRow(name: string, o: OperationReport, dialect: string): string {
   const l = o.latencyMs;
   const cells = [
     count(o.count),
@@ -159,7 +161,10 @@ function operationRow(name: string, o: OperationReport): string {
     formatMs(o.serviceMs.p99),
   ];
   const outcomes = Object.entries(o.byOutcome).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]));
-  const shown = outcomes.slice(0, TOP_OUTCOMES).map(([label, n]) => `<code>${text(label)}</code> ${count(n)}`);
+  const shown = outcomes.slice(0, TOP_OUTCOMES).map(([label, n]) => {
+    const meaning = outcomeMeaning(dialect, name, label);
+    return `<code>${text(label)}</code>${meaning === undefined ? '' : ` ${text(meaning)}`} ${count(n)}`;
+  });
   if (outcomes.length > TOP_OUTCOMES) shown.push(`+${outcomes.length - TOP_OUTCOMES} more`);
   const cell = (c: string, i: number): string => `<td class="num${i === 1 && o.errors > 0 ? ' bad' : ''}">${text(c)}</td>`;
   return `<tr><td><b>${text(name)}</b></td>${cells.map(cell).join('')}<td>${shown.join(' · ')}</td></tr>`;
@@ -228,6 +233,7 @@ function traceRow(s: TransitionStep, i: number, previous: number | undefined): s
 function serverAgreement(r: Report): string {
   const a = r.transitions.serverAgreement;
   if (a === undefined) return '<h3>Server agreement</h3><p class="note">Final states were not compared with the server (it has no admin view, or the run was interrupted).</p>';
+  if (a.status === 'not-judged') return `<h3>Server agreement</h3><p class="note not-judged">– not judged (${text(a.reason ?? 'no reason given')})</p>`;
   const rows = a.samples.map(
     (s) => `<tr class="row-bad"><td><code>${text(s.device)}</code></td><td>${text(s.device_state)}</td><td>${text(s.server_state)}</td></tr>`,
   );
@@ -239,15 +245,25 @@ function serverAgreement(r: Report): string {
 function verdictsSection(r: Report): string {
   const list = r.verdicts;
   if (list === undefined) return '';
-  if (list.length === 0) return '<section id="verdicts"><h2>Transition verdicts</h2><p class="note">No verdict rule applied to any device of this run.</p></section>';
+  if (list.length === 0) return '<section id="verdicts"><h2>Transition verdicts</h2><p class="note">This dialect has no verdict rule.</p></section>';
   const bad = list.reduce((n, v) => n + v.violations, 0);
+  const unjudged = list.filter((v) => verdictStatus(v) === 'not-judged').length;
   const rows = list.map((v) => {
+    const status = verdictStatus(v);
+    const why = v.reason ?? v.note;
+    if (status === 'not-judged') {
+      return `<tr class="row-unjudged"><td>–</td><td><b>${text(v.rule)}</b><br><span class="meta">${text(v.description)}</span></td><td colspan="3" class="not-judged">not judged (${text(why ?? 'no reason given')})</td></tr>`;
+    }
     const counts = Object.entries(v.counts ?? {}).map(([k, n]) => `${text(k)} ${count(n)}`).join(' · ');
-    return `<tr class="${v.violations > 0 ? 'row-bad' : ''}"><td>${mark(v.violations === 0)}</td><td><b>${text(v.rule)}</b><br><span class="meta">${text(v.description)}${v.note !== undefined ? ` · ${text(v.note)}` : ''}</span></td><td class="num">${count(v.checked)}</td><td class="num">${count(v.violations)}</td><td>${counts}</td></tr>`;
+    const partly = status === 'partly-judged' ? ` · <i>partly judged (${text(why ?? 'no reason given')})</i>` : '';
+    return `<tr class="${v.violations > 0 ? 'row-bad' : ''}"><td>${mark(v.violations === 0)}</td><td><b>${text(v.rule)}</b><br><span class="meta">${text(v.description)}${partly}</span></td><td class="num">${count(v.checked)}</td><td class="num">${count(v.violations)}</td><td>${counts}</td></tr>`;
   });
   const samples = list.flatMap((v) => v.samples.map((s, i) => verdictDetails(v, s, i === 0 && v === list.find((x) => x.violations > 0))));
+  // Relative: the file sits beside report.html in the run folder.
+  const file = r.violationsFile !== undefined ? `<p>Every violating device, with its trace: <a href="${text(encodeURIComponent(r.violationsFile))}">${text(r.violationsFile)}</a> (one JSON line each).</p>` : '';
   return `<section id="verdicts"><h2>Transition verdicts</h2>
-<p>${mark(bad === 0)} ${plural(list.length, 'rule')} judged the devices' exchanges and the server's view · ${plural(bad, 'violating device')}</p>
+<p>${mark(bad === 0)} ${plural(list.length, 'rule')} judged the devices' exchanges and the server's view · ${plural(bad, 'violating device')}${unjudged > 0 ? ` · ${unjudged} not judged` : ''}</p>
+${file}
 <table><thead><tr><th></th><th>rule</th><th class="num">checked</th><th class="num">violating</th><th>counted</th></tr></thead><tbody>${rows.join('')}</tbody></table>
 ${samples.length > 0 ? `<h3>Violating devices</h3>${samples.join('\n')}` : ''}
 </section>`;
@@ -278,6 +294,13 @@ ${lagRow('event-loop lag (workers)', h.eventLoopLagMs)}
 ${unscheduled ? '<tr><td>scheduling lag (device timers)</td><td class="num" colspan="3">not measured (×max)</td></tr>' : lagRow('scheduling lag (device timers)', h.scheduleLagMs)}
 </tbody></table>${notes}
 </section>`;
+}
+
+/** The probe before the fleet and the hints (report.probe, report.hints). */
+function notesSection(r: Report): string {
+  const items = [...(r.probe ? [r.probe.note] : []), ...(r.hints ?? [])];
+  if (items.length === 0) return '';
+  return `<section id="notes"><h2>Probe and hints</h2><ul>${items.map((e) => `<li>${text(e)}</li>`).join('')}</ul></section>`;
 }
 
 function errorsSection(errors: readonly string[]): string {

@@ -12,19 +12,22 @@
 import { scrub } from './console.js';
 import { escapeXml, escapeXmlAttr } from './html/escape.js';
 import { transitionRules, verdictOf } from './html/verdict.js';
-import type { Report, TransitionViolation, VerdictReport } from './types.js';
+import { verdictStatus, type Report, type TransitionViolation, type VerdictReport } from './types.js';
 
 interface TestCase {
   classname: string;
   name: string;
   seconds: number;
   failure?: { message: string; body: string };
+  /** Not judged, and why: a skipped case, neither a pass nor a failure. */
+  skipped?: string;
   output?: string;
 }
 
 export function renderJunit(report: Report): string {
   const cases = testCases(report);
   const failures = cases.filter((c) => c.failure !== undefined).length;
+  const skipped = cases.filter((c) => c.skipped !== undefined).length;
   const seconds = secs(report.durationMs);
   const suiteName = `ota-swarm: ${scrub(report.scenario)}`;
   const properties: [string, string][] = [
@@ -39,7 +42,7 @@ export function renderJunit(report: Report): string {
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="ota-swarm" tests="${cases.length}" failures="${failures}" errors="0" time="${seconds}">`,
-    `  <testsuite name="${attr(suiteName)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${seconds}" timestamp="${attr(report.startedAt)}">`,
+    `  <testsuite name="${attr(suiteName)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds}" timestamp="${attr(report.startedAt)}">`,
     '    <properties>',
     ...properties.map(([k, v]) => `      <property name="${attr(k)}" value="${attr(v)}"/>`),
     '    </properties>',
@@ -75,7 +78,9 @@ function testCases(r: Report): TestCase[] {
     });
   }
   const agreement = r.transitions.serverAgreement;
-  if (agreement !== undefined) {
+  if (agreement?.status === 'not-judged') {
+    cases.push({ classname: 'transitions', name: 'server agreement', seconds: 0, skipped: `not judged: ${agreement.reason ?? 'no reason given'}` });
+  } else if (agreement !== undefined) {
     const summary = `${agreement.disagreements} of ${agreement.checked} devices disagree with the server`;
     cases.push({
       classname: 'transitions',
@@ -91,18 +96,21 @@ function testCases(r: Report): TestCase[] {
           }),
     });
   }
-  for (const v of r.verdicts ?? []) cases.push(verdictCase(v));
+  for (const v of r.verdicts ?? []) cases.push(verdictCase(v, r.violationsFile));
   cases.push(runCompleted(r));
   return cases;
 }
 
-function verdictCase(v: VerdictReport): TestCase {
+function verdictCase(v: VerdictReport, file: string | undefined): TestCase {
+  const status = verdictStatus(v);
+  if (status === 'not-judged') return { classname: 'verdicts', name: v.rule, seconds: 0, skipped: `not judged: ${v.reason ?? v.note ?? 'no reason given'}` };
   const counts = Object.entries(v.counts ?? {}).map(([k, n]) => `${k} ${n}`).join(', ');
-  const summary = `${v.violations} of ${v.checked} devices break it${counts !== '' ? `; ${counts}` : ''}${v.note !== undefined ? ` (${v.note})` : ''}`;
+  const summary = `${v.violations} of ${v.checked} devices break it${counts !== '' ? `; ${counts}` : ''}${status === 'partly-judged' ? ` (partly judged: ${v.reason ?? v.note ?? 'no reason given'})` : ''}`;
   const base = { classname: 'verdicts', name: v.rule, seconds: 0 };
   if (v.violations === 0) return { ...base, output: `${v.description}\n${summary}` };
   const body = v.samples.map((s) => [`${s.device}: ${s.detail}`, ...s.trace.map((l) => `  ${l.t} ms  ${l.request}  =>  ${l.answer}  [${l.state}]`)].join('\n'));
-  return { ...base, failure: { message: summary, body: [v.description, ...body].join('\n\n') } };
+  const all = file !== undefined && v.violations > v.samples.length ? [`(${v.samples.length} of ${v.violations} shown; every one is in ${file})`] : [];
+  return { ...base, failure: { message: summary, body: [v.description, ...body, ...all].join('\n\n') } };
 }
 
 function runCompleted(r: Report): TestCase {
@@ -127,6 +135,7 @@ function testCaseXml(c: TestCase): string {
   if (c.failure !== undefined) {
     return `${open}>\n      <failure message="${attr(c.failure.message)}" type="failure">${text(c.failure.body)}</failure>\n    </testcase>`;
   }
+  if (c.skipped !== undefined) return `${open}>\n      <skipped message="${attr(c.skipped)}"/>\n    </testcase>`;
   if (c.output !== undefined) return `${open}>\n      <system-out>${text(c.output)}</system-out>\n    </testcase>`;
   return `${open}/>`;
 }

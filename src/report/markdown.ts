@@ -9,7 +9,7 @@
 import { formatMs } from '../config/units.js';
 import { scrub } from './console.js';
 import { plural, transitionRules, verdictOf } from './html/verdict.js';
-import type { Report } from './types.js';
+import { verdictStatus, type Report } from './types.js';
 import { percent } from './format.js';
 
 const ICON = { passed: '✅', failed: '❌', interrupted: '⚠️' } as const;
@@ -71,7 +71,9 @@ export function renderMarkdown(report: Report): string {
     if (first.trace.length > TRACE_STEPS) out.push(`… ${first.trace.length - TRACE_STEPS} more steps`);
     out.push('```');
   }
-  if (t.serverAgreement !== undefined) {
+  if (t.serverAgreement?.status === 'not-judged') {
+    out.push('', `➖ server agreement: not judged (${inline(t.serverAgreement.reason ?? 'no reason given')})`);
+  } else if (t.serverAgreement !== undefined) {
     const a = t.serverAgreement;
     out.push('', `${a.disagreements === 0 ? '✅' : '❌'} server agreement: ${a.disagreements} of ${a.checked} devices disagree`);
     for (const s of a.samples.slice(0, 3)) out.push(`- ${code(s.device)}: device ${inline(s.device_state)}, server ${inline(s.server_state)}`);
@@ -82,8 +84,14 @@ export function renderMarkdown(report: Report): string {
   if (verdicts.length > 0) {
     out.push('### Transition verdicts', '', '| | rule | checked | violating | counted |', '|---|---|--:|--:|---|');
     for (const v of verdicts) {
+      const status = verdictStatus(v);
+      if (status === 'not-judged') {
+        out.push(`| ➖ | ${code(v.rule)} | not judged (${inline(v.reason ?? v.note ?? 'no reason given')}) | | |`);
+        continue;
+      }
       const counts = Object.entries(v.counts ?? {}).map(([k, n]) => `${inline(k)} ${n}`).join(' · ');
-      out.push(`| ${v.violations === 0 ? '✅' : '❌'} | ${code(v.rule)} | ${v.checked} | ${v.violations} | ${counts} |`);
+      const partly = status === 'partly-judged' ? ` (partly judged: ${inline(v.reason ?? v.note ?? 'no reason given')})` : '';
+      out.push(`| ${v.violations === 0 ? '✅' : '❌'} | ${code(v.rule)}${partly} | ${v.checked} | ${v.violations} | ${counts} |`);
     }
     const broken = verdicts.find((v) => v.samples.length > 0);
     const s = broken?.samples[0];

@@ -59,8 +59,11 @@ export interface TransitionsReport {
   unfinished: number;
   /** The first few violating devices, with their traces. */
   samples: TransitionViolation[];
-  /** Final states compared with the server's own view (admin API), when it has one. */
-  serverAgreement?: { checked: number; disagreements: number; samples: { device: string; device_state: string; server_state: string }[] };
+  /**
+   * Final states compared with the server's own view (admin API). `status` not-judged (with the
+   * reason) when the target has none or it failed; absent in reports of older versions.
+   */
+  serverAgreement?: { status?: VerdictStatus; reason?: string; checked: number; disagreements: number; samples: { device: string; device_state: string; server_state: string }[] };
 }
 
 /** One line of a device's trace in a verdict: an exchange as the device saw it. */
@@ -74,13 +77,25 @@ export interface VerdictTraceLine {
 }
 
 /**
+ * Whether a rule could judge: every device it applies to (`judged`), only part of what it checks
+ * (`partly-judged`: no server view, documented defaults, evidence cut), or nothing at all
+ * (`not-judged`: it applied to no device, or needs what the target does not give).
+ */
+export type VerdictStatus = 'judged' | 'partly-judged' | 'not-judged';
+
+/**
  * The transition verdicts: per rule (verdicts/rules/), whether the devices and the server did
- * what the protocol says, judged from the devices' own exchanges and the server's view.
+ * what the protocol says, judged from the devices' own exchanges and the server's view. Every
+ * rule of the dialect is listed, judged or not.
  */
 export interface VerdictReport {
   rule: string;
   /** What the rule checks, in words. */
   description: string;
+  /** Absent only in reports written before statuses existed (read them with `verdictStatus`). */
+  status: VerdictStatus;
+  /** Why it was partly judged or not judged. */
+  reason?: string;
   /** Devices the rule applied to. */
   checked: number;
   /** Devices that break it. */
@@ -89,8 +104,16 @@ export interface VerdictReport {
   counts?: Record<string, number>;
   /** Why it judged only part of what it checks (no server view, evidence capped, ...). */
   note?: string;
-  /** The first few violating devices, with their traces. */
+  /** The first few violating devices, with their traces (every one is in `Report.violationsFile`). */
   samples: { device: string; detail: string; trace: VerdictTraceLine[] }[];
+}
+
+/** A verdict's status, also for reports written before statuses existed. */
+export function verdictStatus(v: VerdictReport): VerdictStatus {
+  const s = (v as Partial<VerdictReport>).status;
+  if (s !== undefined) return s;
+  if (v.checked === 0) return 'not-judged';
+  return v.note !== undefined ? 'partly-judged' : 'judged';
 }
 
 export interface ExpectationResult {
@@ -158,8 +181,10 @@ export interface Report {
   devices: { total: number; byFinalState: Record<string, number>; started: number };
   operations: Record<string, OperationReport>;
   transitions: TransitionsReport;
-  /** Transition verdicts, one per rule that applied (absent in reports of older versions). */
+  /** Transition verdicts, one per rule of the dialect (absent in reports of older versions). */
   verdicts?: VerdictReport[];
+  /** Every violation of every verdict rule, one JSON line each, beside report.json (absent when not written). */
+  violationsFile?: string;
   expectations: ExpectationResult[];
   harness: HarnessReport;
   /** Requests, errors and arrivals per second, over real and over virtual time; devices by state. */
@@ -169,5 +194,15 @@ export interface Report {
   endedBy: 'completed' | 'duration' | 'interrupted' | 'error';
   /** Errors that stopped the run early, one line each. */
   errors: string[];
+  /** The probe before the fleet (a target of the user's): its device, each call's outcome, in words. */
+  probe?: ProbeReport;
+  /** Why the run shows what it shows and what to do about it (e.g. a fleet already upgraded), one line each. */
+  hints?: string[];
   passed: boolean;
+}
+
+export interface ProbeReport {
+  device: string;
+  calls: { op: string; outcome: string; meaning?: string }[];
+  note: string;
 }

@@ -2,6 +2,7 @@
  * When each device first wakes, as a virtual-ms offset from the run's start. Pure and O(1) per
  * device, so workers compute their own devices' times without a shared schedule.
  */
+import { betaQuantile } from '../random/beta.js';
 import { hashUniform } from '../random/rng.js';
 import type { ArrivalSpec } from './types.js';
 
@@ -20,6 +21,10 @@ export function arrivalTimeOf(arrival: ArrivalSpec, i: number, total: number, se
       return (i / arrival.perSecond) * 1000;
     case 'spread':
       return arrival.overMs * hashUniform(seed, ARRIVAL_STREAM, i);
+    case 'beta':
+      // Inversion of the same per-device uniform as spread: a device's time is independent of the
+      // fleet size, so workers agree whatever their share.
+      return arrival.overMs * betaQuantile(hashUniform(seed, ARRIVAL_STREAM, i), arrival.alpha, arrival.beta);
   }
 }
 
@@ -30,6 +35,7 @@ export function arrivalSpanMs(arrival: ArrivalSpec, total: number): number {
       return 0;
     case 'ramp':
     case 'spread':
+    case 'beta':
       return arrival.overMs;
     case 'constant-rate':
       return total > 0 ? ((total - 1) / arrival.perSecond) * 1000 : 0;

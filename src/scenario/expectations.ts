@@ -3,7 +3,7 @@
  * `transitions.violations == 0`. Parsing turns the text into an `Expectation`; evaluation reads the
  * measured value out of a report and compares. Pure.
  */
-import type { ExpectationResult, LatencySummary, Report } from '../report/types.js';
+import { verdictStatus, type ExpectationResult, type LatencySummary, type Report } from '../report/types.js';
 import { ONENET_OPERATIONS } from '../device/onenet/types.js';
 import type { Expectation } from './types.js';
 
@@ -160,7 +160,9 @@ function read(m: Metric, unit: Expectation['unit'], r: Measured): Reading {
   switch (m.kind) {
     case 'latency': {
       const op = r.operations[m.op];
-      if (!op || op.count === 0) return { missing: 'no samples' };
+      if (!op || op.count === 0) return { missing: `no ${m.op} request was made: no latency to judge` };
+      // Failures' latencies are how fast the harness gave up, not how fast the server answered.
+      if (op.errors >= op.count) return { missing: `every one of the ${op.count} ${m.op} requests failed (${topOutcomes(op.byOutcome)}): no latency to judge` };
       const summary: LatencySummary = m.of === 'latency' ? op.latencyMs : op.serviceMs;
       return latency(summary[m.stat]);
     }
@@ -184,15 +186,20 @@ function read(m: Metric, unit: Expectation['unit'], r: Measured): Reading {
       return countOrShare(r.devices.byFinalState[m.state] ?? 0, r.devices.total, unit, 'no devices');
     case 'transitions':
       return count(r.transitions[m.field]);
-    case 'verdicts-total':
+    case 'verdicts-total': {
       if (r.verdicts === undefined) return { missing: 'no verdicts in this report' };
-      return count(sum(r.verdicts.map((v) => v[m.field])));
+      const n = sum(r.verdicts.map((v) => v[m.field]));
+      const unjudged = r.verdicts.filter((v) => verdictStatus(v) === 'not-judged').map((v) => v.rule);
+      return unjudged.length === 0 ? count(n) : { value: n, shown: `${n} (over the judged rules; not judged: ${unjudged.join(', ')})` };
+    }
     case 'verdict': {
       if (r.verdicts === undefined) return { missing: 'no verdicts in this report' };
       const v = r.verdicts.find((x) => x.rule === m.rule);
-      // A rule that applied to no device is listed nowhere: it checked 0 and found 0.
-      if (m.field === 'violations' || m.field === 'checked') return count(v?.[m.field] ?? 0);
-      return count(v?.counts?.[m.field] ?? 0);
+      if (v === undefined) return { missing: `no rule ${m.rule} in this report's verdicts` };
+      // "0 checked, 0 found" of a rule that could not judge is not a pass.
+      if (verdictStatus(v) === 'not-judged') return { missing: `not judged (${v.reason ?? v.note ?? 'no reason given'})` };
+      if (m.field === 'violations' || m.field === 'checked') return count(v[m.field]);
+      return count(v.counts?.[m.field] ?? 0);
     }
   }
 }
@@ -209,6 +216,12 @@ function countOrShare(n: number, of: number, unit: Expectation['unit'], none: st
 }
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** The most frequent outcomes, e.g. `net:ECONNREFUSED 40, http:503 2`. */
+function topOutcomes(byOutcome: Record<string, number>): string {
+  const top = Object.entries(byOutcome).sort((a, b) => b[1] - a[1]);
+  return top.slice(0, 3).map(([k, n]) => `${k} ${n}`).join(', ') + (top.length > 3 ? ', …' : '');
+}
 
 /** Shares are ratios: `==` on 100 × 2985 / 3000 must not fail on the last bit. */
 function compare(a: number, op: Expectation['op'], b: number): boolean {

@@ -85,7 +85,7 @@ export function expandFleet(scenario: Scenario): FleetPlan {
       spec,
       start,
       range: parseIdRange(spec.ids),
-      settings: Object.freeze({ ...spec.settings }),
+      settings: Object.freeze({ ...spec.settings, ...(spec.recheck !== undefined ? { recheck: spec.recheck } : {}) }),
       corrupt: Math.round(spec.behaviours.corruptDownload * spec.count),
       rebootOld: Math.round(spec.behaviours.rebootIntoOld * spec.count),
       corruptKey: mix32(seed ^ mix32(FLEET_STREAMS.corruptDownload + k)),

@@ -13,11 +13,15 @@ import type { TimeScale } from '../time/clock.js';
 import { validateRadioMode } from '../radio/model.js';
 import type { WakePattern } from '../radio/wake.js';
 import type { Distribution } from '../random/distribution.js';
+import { SYNCHRONISED_ALPHA, SYNCHRONISED_BETA, SYNCHRONISED_WINDOW_MS } from '../random/beta.js';
 import { NO_SIGNAL } from './fleet.js';
-import { LUAT_OPERATIONS, ONENET_OPERATIONS, operationOf, parseExpectation } from './expectations.js';
+import { LUAT_OPERATIONS, ONENET_OPERATIONS, operationOf, parseExpectation, parseMetric } from './expectations.js';
+import { luatRules, onenetRules } from '../device/rules.js';
+import { rulesOf } from '../verdicts/registry.js';
 import { DEFAULTS, ScenarioFileSchema, type CohortFile, type ScenarioFile } from './schema.js';
 import type { ArrivalSpec, BehaviourShares, CohortSpec, Expectation, RadioMode, Scenario, ServerEvent } from './types.js';
 import type { CutPoint } from '../device/types.js';
+import { CLI_FLAGS, type OptionNames, type RunOptionField } from './option-names.js';
 
 /** Values from the command line; each replaces the file's. */
 export interface ScenarioOverrides {
@@ -26,6 +30,8 @@ export interface ScenarioOverrides {
   timeScale?: TimeScale;
   seed?: number;
   targetUrl?: string;
+  /** `--product-id`: replaces target.onenet.productId. */
+  productId?: string;
 }
 
 /** Dialects a scenario may name, with the operations their expectations may name. */
@@ -34,18 +40,28 @@ const dialects = new Map<string, readonly string[]>([
   ['luat', LUAT_OPERATIONS],
 ]);
 
-/** Lets a dialect plugin be named in scenarios; `operations` are its histogram names. */
-export function registerScenarioDialect(name: string, operations: readonly string[]): void {
+/** Each dialect's device states (`devices.STATE` may name them); absent: any state is taken. */
+const dialectStates = new Map<string, readonly string[]>([
+  ['onenet', onenetRules.kinds],
+  ['luat', luatRules.kinds],
+]);
+
+/** Lets a dialect plugin be named in scenarios; `operations` are its histogram names, `states` its state kinds. */
+export function registerScenarioDialect(name: string, operations: readonly string[], states?: readonly string[]): void {
   dialects.set(name, [...operations]);
+  if (states !== undefined) dialectStates.set(name, [...states]);
 }
 
 export function knownDialects(): string[] {
   return [...dialects.keys()];
 }
 
-/** Reads, validates and resolves a scenario file; throws ConfigError with one line. */
-export function loadScenario(file: string, overrides: ScenarioOverrides = {}): Scenario {
-  checkOverrides(overrides);
+/**
+ * Reads, validates and resolves a scenario file; throws ConfigError with one line. A bad override
+ * is named as `names` says (the CLI's flags by default).
+ */
+export function loadScenario(file: string, overrides: ScenarioOverrides = {}, names: OptionNames = CLI_FLAGS): Scenario {
+  checkOverrides(overrides, names);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -56,20 +72,23 @@ export function loadScenario(file: string, overrides: ScenarioOverrides = {}): S
 }
 
 /** As loadScenario, from text; `file` names it in messages and anchors relative paths. */
-export function parseScenario(text: string, file: string, overrides: ScenarioOverrides = {}): Scenario {
-  checkOverrides(overrides);
+export function parseScenario(text: string, file: string, overrides: ScenarioOverrides = {}, names: OptionNames = CLI_FLAGS): Scenario {
+  checkOverrides(overrides, names);
   return resolveScenario(parseYaml(text, ScenarioFileSchema, file), file, overrides);
 }
 
-function checkOverrides(o: ScenarioOverrides): void {
-  const bad = (flag: string, what: string): never => {
-    throw new ConfigError(`${flag}: must be ${what}`);
+function checkOverrides(o: ScenarioOverrides, names: OptionNames): void {
+  const bad = (field: RunOptionField, what: string): never => {
+    throw new ConfigError(`${names(field)}: must be ${what}`);
   };
-  if (o.devices !== undefined && !(Number.isSafeInteger(o.devices) && o.devices >= 1)) bad('--devices', 'a positive integer');
-  if (o.durationMs !== undefined && !(Number.isFinite(o.durationMs) && o.durationMs > 0)) bad('--duration', 'a positive duration, e.g. 90s or 5m');
-  if (o.timeScale !== undefined && parseTimeScale(o.timeScale) === undefined) bad('--time-scale', 'a number above 0 and at most 1000000, or max');
-  if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) bad('--seed', 'an integer from 0 to 4294967295');
-  if (o.targetUrl !== undefined && !isHttpUrl(o.targetUrl)) bad('--target', 'an http:// or https:// URL');
+  if (o.devices !== undefined && !(Number.isSafeInteger(o.devices) && o.devices >= 1)) bad('devices', 'a positive integer');
+  if (o.durationMs !== undefined && !(Number.isFinite(o.durationMs) && o.durationMs > 0)) {
+    bad('durationMs', names === CLI_FLAGS ? 'a positive duration, e.g. 90s or 5m' : 'a positive duration in ms');
+  }
+  if (o.timeScale !== undefined && parseTimeScale(o.timeScale) === undefined) bad('timeScale', 'a number above 0 and at most 1000000, or max');
+  if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) bad('seed', 'an integer from 0 to 4294967295');
+  if (o.targetUrl !== undefined && !isHttpUrl(o.targetUrl)) bad('targetUrl', 'an http:// or https:// URL');
+  if (o.productId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(o.productId)) bad('productId', 'a product id (letters, digits, _ or -, at most 64)');
 }
 
 function isHttpUrl(text: string): boolean {
@@ -138,7 +157,8 @@ function resolveTarget(raw: ScenarioFile, overrides: ScenarioOverrides, fail: Fa
     const ttlMs = duration(t.onenet.tokenTtl ?? DEFAULTS.tokenTtl, 'target.onenet.tokenTtl', fail);
     if (ttlMs < 1000) fail('target.onenet.tokenTtl', 'must be at least 1s');
     target.onenet = {
-      productId: t.onenet.productId,
+      productId: overrides.productId ?? t.onenet.productId,
+      ...(overrides.productId !== undefined ? { productIdFrom: '--product-id' as const } : {}),
       ...(t.onenet.accessKey !== undefined ? { accessKey: t.onenet.accessKey } : {}),
       signMethod: t.onenet.signMethod ?? DEFAULTS.signMethod,
       tokenTtlSec: Math.round(ttlMs / 1000),
@@ -287,6 +307,7 @@ function resolveCohort(c: CohortFile, index: number, path: string, fail: Fail): 
           },
         }
       : {}),
+    ...(c.recheck !== undefined ? { recheck: { times: c.recheck.times, everyMs: positive(duration(c.recheck.every, `${path}.recheck.every`, fail), `${path}.recheck.every`, fail) } } : {}),
     // Shares only once the cohort's size is known (a count is a share of it): see resolveFleet.
     behaviours: { corruptDownload: 0, rebootIntoOld: 0 },
     settings: {
@@ -593,6 +614,8 @@ function resolveWake(w: NonNullable<ScenarioFile['wake']>, fail: Fail): WakePatt
       return { pattern: 'rollout-start' };
     case 'outage-recovery':
       return { pattern: 'outage-recovery', windowMs: positive(duration(w.window ?? 0, 'wake.window', fail), 'wake.window', fail) };
+    case 'synchronised':
+      return { pattern: 'synchronised', windowMs: positive(duration(w.window ?? SYNCHRONISED_WINDOW_MS, 'wake.window', fail), 'wake.window', fail) };
     case 'daily-alignment': {
       const spreadMs = positive(duration(w.spread ?? 0, 'wake.spread', fail), 'wake.spread', fail);
       if (w.at === undefined) return { pattern: 'daily-alignment', spreadMs };
@@ -612,6 +635,15 @@ function resolveArrival(a: NonNullable<ScenarioFile['arrival']>, fail: Fail): Ar
       return { pattern: 'ramp', overMs: over() };
     case 'spread':
       return { pattern: 'spread', overMs: over() };
+    case 'beta':
+      return { pattern: 'beta', alpha: shape(a.alpha, 'arrival.alpha', fail), beta: shape(a.beta, 'arrival.beta', fail), overMs: over() };
+    case 'synchronised':
+      return {
+        pattern: 'beta',
+        alpha: SYNCHRONISED_ALPHA,
+        beta: SYNCHRONISED_BETA,
+        overMs: positive(duration(a.over ?? SYNCHRONISED_WINDOW_MS, 'arrival.over', fail), 'arrival.over', fail),
+      };
     case 'constant-rate': {
       const perSecond = parseRate(a.rate);
       if (perSecond === undefined) {
@@ -620,6 +652,11 @@ function resolveArrival(a: NonNullable<ScenarioFile['arrival']>, fail: Fail): Ar
       return { pattern: 'constant-rate', perSecond };
     }
   }
+}
+
+function shape(v: number | undefined, field: string, fail: Fail): number {
+  if (v === undefined || !(Number.isFinite(v) && v > 0)) return fail(field, `must be a number > 0, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function resolveExpectations(texts: string[], dialect: string, operations: readonly string[], fail: Fail): Expectation[] {
@@ -634,6 +671,31 @@ function resolveExpectations(texts: string[], dialect: string, operations: reado
     if (op !== undefined && !operations.includes(op)) {
       fail(`expect.${k}`, `"${text}": dialect "${dialect}" has no operation "${op}" (it has: ${operations.join(', ')})`);
     }
+    const unknown = unknownName(e, dialect);
+    if (unknown !== undefined) fail(`expect.${k}`, `"${text}": ${unknown}`);
     return e;
   });
+}
+
+/**
+ * States every report may count beside the dialect's own: devices never started, lost with their
+ * worker (engine/worker-watch.ts), or stopped because the dialect's code threw (ota-swarm's own, or
+ * a plugin's).
+ */
+const HARNESS_STATES = ['not-started', 'lost-with-worker', 'harness-error', 'plugin-error'];
+
+/** Why an expectation names a state or a rule the dialect does not have, or undefined. */
+function unknownName(e: Expectation, dialect: string): string | undefined {
+  const m = parseMetric(e.metric);
+  if (m?.kind === 'devices-state') {
+    const states = dialectStates.get(dialect);
+    if (states === undefined || states.includes(m.state) || HARNESS_STATES.includes(m.state)) return undefined;
+    return `dialect "${dialect}" has no state "${m.state}" (it has: ${[...states, ...HARNESS_STATES].join(', ')})`;
+  }
+  if (m?.kind === 'verdict') {
+    const rules = rulesOf(dialect).map((r) => r.name);
+    if (rules.includes(m.rule)) return undefined;
+    return rules.length === 0 ? `dialect "${dialect}" has no verdict rules` : `dialect "${dialect}" has no verdict rule "${m.rule}" (it has: ${rules.join(', ')})`;
+  }
+  return undefined;
 }

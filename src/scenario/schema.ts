@@ -28,9 +28,9 @@ export const UNIT_PATTERNS = {
 
 export const DIALECT_EXAMPLES = ['onenet', 'luat'] as const;
 export const SIGN_METHODS = ['md5', 'sha1', 'sha256'] as const;
-export const ARRIVAL_PATTERNS = ['all-at-once', 'ramp', 'constant-rate', 'spread'] as const;
+export const ARRIVAL_PATTERNS = ['all-at-once', 'ramp', 'constant-rate', 'spread', 'beta', 'synchronised'] as const;
 export const RADIO_MODES = ['always-on', 'psm', 'drx', 'edrx'] as const;
-export const WAKE_PATTERNS = ['steady', 'outage-recovery', 'daily-alignment', 'rollout-start'] as const;
+export const WAKE_PATTERNS = ['steady', 'outage-recovery', 'synchronised', 'daily-alignment', 'rollout-start'] as const;
 export const DISTRIBUTION_KINDS = ['fixed', 'uniform', 'normal', 'lognormal', 'pareto'] as const;
 
 /** Defaults, written as a user would write them; the loader parses these same texts. */
@@ -377,31 +377,56 @@ export function buildScenarioSchema(opts: SchemaOptions) {
       ),
       behaviours: Type.Optional(Behaviours),
       settings: Type.Optional(Settings),
+      recheck: Type.Optional(
+        Type.Object(
+          {
+            times: Type.Integer({ minimum: 1, maximum: 100, description: 'Checks after a successful upgrade.' }),
+            every: U.Duration('Virtual time between those checks (the first one this long after success).'),
+          },
+          {
+            additionalProperties: false,
+            description:
+              'Check again after a successful upgrade (OneNET 201 accepted, Luat confirmed), so a server that still offers the task, or offers the version the device runs, is caught (rule stale-task).',
+          },
+        ),
+      ),
     },
     { additionalProperties: false },
   );
 
   const arrivalRules = [
-    { pattern: 'all-at-once', required: [] as string[] },
-    { pattern: 'ramp', required: ['over'] },
-    { pattern: 'constant-rate', required: ['rate'] },
-    { pattern: 'spread', required: ['over'] },
-  ].map(({ pattern, required }) => ({
+    { pattern: 'all-at-once', required: [] as string[], optional: [] as string[] },
+    { pattern: 'ramp', required: ['over'], optional: [] },
+    { pattern: 'constant-rate', required: ['rate'], optional: [] },
+    { pattern: 'spread', required: ['over'], optional: [] },
+    { pattern: 'beta', required: ['alpha', 'beta', 'over'], optional: [] },
+    { pattern: 'synchronised', required: [], optional: ['over'] },
+  ].map(({ pattern, required, optional }) => ({
     if: { properties: { pattern: { const: pattern } }, required: ['pattern'] },
-    then: { required, properties: Object.fromEntries(['pattern', ...required].map((k) => [k, {}])), additionalProperties: false },
+    then: { required, properties: Object.fromEntries(['pattern', ...required, ...optional].map((k) => [k, {}])), additionalProperties: false },
   }));
   const Arrival = Type.Object(
     {
       pattern: Enum(ARRIVAL_PATTERNS, { description: 'How devices first wake, in virtual time from the start.' }),
-      over: Type.Optional(U.Duration('ramp: rate grows linearly over this window; spread: uniformly within it.')),
+      over: Type.Optional(
+        U.Duration('ramp: rate grows linearly over this window; spread: uniformly within it; beta: over × Beta(alpha, beta); synchronised: the activation time (default 10s).'),
+      ),
       rate: Type.Optional(U.Rate('constant-rate: devices per unit of virtual time.')),
+      alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'beta: the first shape parameter (3 in 3GPP TR 37.868 traffic model 2).' })),
+      beta: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'beta: the second shape parameter (4 in 3GPP TR 37.868 traffic model 2).' })),
     },
-    { additionalProperties: false, allOf: arrivalRules, default: { pattern: 'all-at-once' }, description: 'all-at-once | ramp {over} | constant-rate {rate} | spread {over}' },
+    {
+      additionalProperties: false,
+      allOf: arrivalRules,
+      default: { pattern: 'all-at-once' },
+      description: 'all-at-once | ramp {over} | constant-rate {rate} | spread {over} | beta {alpha, beta, over} | synchronised {over?} (3GPP TR 37.868 model 2: Beta(3,4) over 10s)',
+    },
   );
 
   const wakeRules = [
     { pattern: 'steady', required: [] as string[], optional: [] as string[] },
     { pattern: 'outage-recovery', required: ['window'], optional: [] },
+    { pattern: 'synchronised', required: [], optional: ['window'] },
     { pattern: 'daily-alignment', required: ['spread'], optional: ['at'] },
     { pattern: 'rollout-start', required: [], optional: [] },
   ].map(({ pattern, required, optional }) => ({
@@ -411,14 +436,16 @@ export function buildScenarioSchema(opts: SchemaOptions) {
   const Wake = Type.Object(
     {
       pattern: Enum(WAKE_PATTERNS, { description: 'Named wake pattern: it places first wakes (and PSM phases) instead of arrival.' }),
-      window: Type.Optional(U.Duration('outage-recovery: every device reconnects within this window.')),
+      window: Type.Optional(
+        U.Duration('outage-recovery: every device reconnects within this window, uniformly; synchronised: within it following Beta(3,4) (default 10s, 3GPP TR 37.868 model 2).'),
+      ),
       spread: Type.Optional(U.Duration('daily-alignment: TAU phases bunched within this spread.')),
       at: Type.Optional(U.Duration('daily-alignment: time of day (UTC) the bunch starts; default the run start\'s.')),
     },
     {
       additionalProperties: false,
       allOf: wakeRules,
-      description: 'steady (each device on its own T3412 phase) | outage-recovery {window} | daily-alignment {spread, at?} | rollout-start',
+      description: 'steady (each device on its own T3412 phase) | outage-recovery {window} | synchronised {window?} | daily-alignment {spread, at?} | rollout-start',
     },
   );
 

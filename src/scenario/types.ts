@@ -61,6 +61,8 @@ export interface CohortSpec {
   /** The radio link: downloads are paced to its rate; absent = as fast as loopback goes. */
   link?: { bitrate: Distribution; rtt: Distribution };
   behaviours: BehaviourShares;
+  /** Checks after a successful upgrade (`recheck`): `times`, `everyMs` virtual ms apart; absent: none. */
+  recheck?: { times: number; everyMs: number };
   settings: {
     chunkSize: number;
     progressEvery: number;
@@ -82,7 +84,12 @@ export type ArrivalSpec =
   /** `perSecond` devices every virtual second until all have arrived. */
   | { pattern: 'constant-rate'; perSecond: number }
   /** Uniformly at random within `overMs`. */
-  | { pattern: 'spread'; overMs: number };
+  | { pattern: 'spread'; overMs: number }
+  /**
+   * `overMs` × Beta(alpha, beta): 3GPP TR 37.868 traffic model 2 (synchronised access after an
+   * outage) is alpha 3, beta 4 over 10 s; YAML's `synchronised` names exactly that.
+   */
+  | { pattern: 'beta'; alpha: number; beta: number; overMs: number };
 
 /** A threshold or expectation as data: `check.p99 < 200ms` → { metric, op, value, unit }. */
 export interface Expectation {
@@ -107,7 +114,14 @@ export interface Scenario {
   timeScale: TimeScale;
   target: {
     url?: string;
-    onenet?: { productId: string; accessKey?: SecretRef; signMethod: 'md5' | 'sha1' | 'sha256'; tokenTtlSec: number };
+    onenet?: {
+      productId: string;
+      /** Set when `--product-id` replaced the file's value (messages say where the id came from). */
+      productIdFrom?: '--product-id';
+      accessKey?: SecretRef;
+      signMethod: 'md5' | 'sha1' | 'sha256';
+      tokenTtlSec: number;
+    };
     luat?: { projectKey?: SecretRef; firmwareName: string };
   };
   /** Settings for the embedded server (ignored with a target). */

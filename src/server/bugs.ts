@@ -21,6 +21,8 @@ export const BUG_NAMES = [
   'accept-expired-auth',
   /** Luat: a diff package is never "being built" (no 43). */
   'no-diff-wait',
+  /** OneNET: check offers the task again after its success; Luat: a device on the newest version is sent the file again. */
+  'stale-task-after-success',
 ] as const;
 
 export type BugName = (typeof BUG_NAMES)[number];
@@ -34,6 +36,7 @@ export const BUG_DESCRIPTIONS: Readonly<Record<BugName, string>> = {
   'stale-md5': 'check returns the md5 of the previous package bytes after a republish',
   'accept-expired-auth': 'an Authorization whose et is in the past is accepted',
   'no-diff-wait': 'Luat: never answers 43 (diff packages are ready at once)',
+  'stale-task-after-success': 'OneNET: check offers the succeeded task again (same token and target); Luat: a device already on the newest version is sent the file again',
 };
 
 export const isBugName = (s: string): s is BugName => (BUG_NAMES as readonly string[]).includes(s);

@@ -1,15 +1,13 @@
 /**
- * A worker's evidence: each device's exchanges while it runs, kept once it stops when the verdicts
- * may need it. Memory stays bounded for any fleet: a device's exchanges live only while it runs
- * (at most MAX_EXCHANGES each); of the devices that stopped, every one is kept up to `keepAll`,
- * then only remarkable ones (a fault behaviour, a final state other than success, an exchange that
- * was lost, cut, refused or answered with an error) up to `keepMax`; the rest are counted as
- * dropped.
+ * A worker's evidence: each device's exchanges while it runs, handed to the sink (the worker's
+ * spill file, ./spill.ts) the moment it stops, so every device is judged and a worker's memory is
+ * bounded by the devices still running (at most MAX_EXCHANGES exchanges each) plus a constant.
+ * Without a sink (tests, the programmatic collector) stopped devices are kept in memory.
  */
 import type { DialectPlugin, HttpResult } from '../dialect/types.js';
 import type { Behaviour, DeviceProfile } from '../device/types.js';
 import { innerState } from '../device/retransmit.js';
-import type { DeviceEvidence, EvidenceBatch, EvidenceCodec, Exchange, ExchangeFacts, FinalState } from './evidence.js';
+import type { DeviceEvidence, EvidenceBatch, EvidenceCodec, Exchange, FinalState } from './evidence.js';
 
 /** Exchanges kept per device (the rest counted in `truncated`). */
 export const MAX_EXCHANGES = 400;
@@ -23,26 +21,30 @@ export interface CollectorOptions {
   /** Lifetime of the Authorization the dialect signs, s (OneNET), to tell an expired one. */
   authTtlSec: number | undefined;
   profileOf(slot: number): DeviceProfile;
-  /** Keep every stopped device up to this many. */
-  keepAll: number;
-  /** Keep remarkable devices up to this many in all. */
-  keepMax: number;
+  /** Where each stopped device's evidence goes (absent: kept in memory and returned by `finish`). */
+  sink?: EvidenceSink;
+}
+
+/** Takes a stopped device's evidence out of the collector (e.g. ./spill.ts). */
+export interface EvidenceSink {
+  append(d: DeviceEvidence): void;
+  /** Everything appended is stored; nothing is appended after. */
+  close(): void;
+  /** The file the evidence went to. */
+  readonly file: string;
 }
 
 interface Live {
   exchanges: Exchange[];
   truncated: number;
-  remarkable: boolean;
 }
-
-const UNREMARKABLE_FINALS = new Set(['succeeded', 'up-to-date']);
 
 export class EvidenceCollector {
   private readonly live = new Map<number, Live>();
   private readonly kept: DeviceEvidence[] = [];
   private readonly names = new Map<string, string>();
   private seen = 0;
-  private dropped = 0;
+  private stopped = 0;
 
   constructor(private readonly o: CollectorOptions) {}
 
@@ -63,7 +65,7 @@ export class EvidenceCollector {
   ): void {
     let dev = this.live.get(slot);
     if (dev === undefined) {
-      dev = { exchanges: [], truncated: 0, remarkable: false };
+      dev = { exchanges: [], truncated: 0 };
       this.live.set(slot, dev);
       this.seen++;
     }
@@ -82,19 +84,20 @@ export class EvidenceCollector {
       state: this.intern(state.kind),
       facts,
     });
-    if (!dev.remarkable && isRemarkable(facts)) dev.remarkable = true;
   }
 
-  /** The device stopped in `state`: keep its evidence or let it go. */
+  /** The device stopped in `state`: its evidence leaves for the sink. */
   stop(slot: number, state: { readonly kind: string }): void {
     const dev = this.live.get(slot);
     this.live.delete(slot);
     if (dev === undefined) return;
-    const profile = this.o.profileOf(slot);
-    const final = finalOf(state);
-    const remarkable = dev.remarkable || hasFault(profile.behaviour) || !UNREMARKABLE_FINALS.has(final.kind);
-    if (this.kept.length < this.o.keepAll || (remarkable && this.kept.length < this.o.keepMax)) this.kept.push(evidenceOf(profile, dev, final));
-    else this.dropped++;
+    this.out(evidenceOf(this.o.profileOf(slot), dev, finalOf(state)));
+  }
+
+  private out(d: DeviceEvidence): void {
+    this.stopped++;
+    if (this.o.sink) this.o.sink.append(d);
+    else this.kept.push(d);
   }
 
   /** Everything collected; devices still running are kept without a final state. */
@@ -107,10 +110,15 @@ export class EvidenceCollector {
       }
       const dev = this.live.get(slot) as Live;
       this.live.delete(slot);
-      if (this.kept.length < this.o.keepMax) this.kept.push(evidenceOf(this.o.profileOf(slot), dev, undefined));
-      else this.dropped++;
+      this.out(evidenceOf(this.o.profileOf(slot), dev, undefined));
     }
-    return { devices: this.kept, seen: this.seen, dropped: this.dropped, originVirtual: this.o.originVirtual };
+    this.o.sink?.close();
+    return {
+      ...(this.o.sink ? { file: this.o.sink.file } : { devices: this.kept }),
+      seen: this.seen,
+      stored: this.stopped,
+      originVirtual: this.o.originVirtual,
+    };
   }
 
   private intern(s: string): string {
@@ -142,19 +150,6 @@ export function finalOf(state: { readonly kind: string }): FinalState {
   if (typeof s.version === 'string') out.version = s.version;
   if (s.duplicateResult === true) out.duplicateResult = true;
   return out;
-}
-
-function isRemarkable(f: ExchangeFacts): boolean {
-  return (
-    f.lost === true ||
-    f.cut === true ||
-    f.cutAfter !== undefined ||
-    f.net !== undefined ||
-    f.authExpired === true ||
-    (f.errno !== undefined && f.errno !== 0) ||
-    (f.code !== undefined && f.code !== 27) ||
-    (f.status !== undefined && f.status >= 500)
-  );
 }
 
 export function hasFault(b: Behaviour): boolean {

@@ -83,6 +83,8 @@ export interface FinalState {
   version?: string;
   /** OneNET: the 201 was answered "task finished" (already recorded). */
   duplicateResult?: boolean;
+  /** Stale offers the device refused after its success (`recheck`). */
+  staleOffers?: number;
 }
 
 export interface DeviceEvidence {
@@ -100,13 +102,18 @@ export interface DeviceEvidence {
   truncated: number;
 }
 
-/** What a worker collected: the devices kept, and how many it saw in all. */
+/**
+ * What a worker collected: every device that made an exchange, in its spill file (a worker's run)
+ * or in `devices` (in memory: tests, small callers). Never both; every device is in one of them.
+ */
 export interface EvidenceBatch {
-  devices: DeviceEvidence[];
+  devices?: DeviceEvidence[];
+  /** JSON lines of DeviceEvidence (./spill.ts). */
+  file?: string;
   /** Devices that made at least one exchange. */
   seen: number;
-  /** Devices whose evidence was dropped because the cap was reached (never interesting ones first). */
-  dropped: number;
+  /** Devices stored (in the file or the list): equal to `seen` unless the worker failed mid-way. */
+  stored: number;
   /** Virtual instant of the run's origin (exchange times are relative to it). */
   originVirtual: number;
 }

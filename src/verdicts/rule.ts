@@ -39,6 +39,16 @@ export interface VerdictContext {
   waitBackoffOf(cohort: string): number;
   /** Whether the engine models the cohort's radio (it may then hold a request back past the device's decision). */
   radioModelled(cohort: string): boolean;
+  /**
+   * Whether the target showed its view of the devices at all (admin API); when absent, read as
+   * "views is not empty". Set by the runner, which judges in batches: one batch may hold no device
+   * the server knows while the server still has a view.
+   */
+  serverView?: boolean;
+  /** Server events the scenario asked for that could not be done at all (no admin API), in words. */
+  eventsNotDone?: string;
+  /** Each fleet-wide fold's result, by rule name (see `Rule.fleet`), over every device of the run. */
+  fleet?: ReadonlyMap<string, unknown>;
 }
 
 export interface Violation {
@@ -54,14 +64,34 @@ export interface RuleOutcome {
   counts?: Record<string, number>;
   /** Why the rule could only judge part of what it checks (e.g. no server view). */
   note?: string;
+  /**
+   * Why the rule could not judge at all (e.g. it needs the server's view and the target has no
+   * admin API): reported as "not judged (why)", never as a pass.
+   */
+  notJudged?: string;
+}
+
+/**
+ * A fold over every device of the run, done before any device is judged, for a rule that compares
+ * a device with the fleet (the first request for a diff package, fleet-wide). The devices come in
+ * any order and in several passes' worth of batches, so `add` must not depend on the order.
+ */
+export interface FleetFold<A> {
+  empty(): A;
+  add(acc: A, d: DeviceEvidence): A;
 }
 
 export interface Rule {
   name: string;
   description: string;
   dialects: readonly string[];
+  /** Fleet-wide facts the rule reads from `ctx.fleet.get(name)`; the runner folds them first. */
+  fleet?: FleetFold<unknown>;
   evaluate(devices: readonly DeviceEvidence[], ctx: VerdictContext): RuleOutcome;
 }
+
+/** Whether the target showed its view of the devices (see `VerdictContext.serverView`). */
+export const hasServerView = (ctx: VerdictContext): boolean => ctx.serverView ?? ctx.views.size > 0;
 
 /**
  * A rule judged device by device: `check` returns why the device breaks it, or undefined. `counts`
@@ -126,3 +156,6 @@ export function tokenNamer(d: DeviceEvidence): (token: string) => string {
 }
 
 export const NO_SERVER_VIEW = 'no server view (the target has no admin API we can use): judged from the devices\' own exchanges only';
+
+/** Why a rule that reads only the server's view could not judge. */
+export const NO_SERVER_VIEW_AT_ALL = 'no admin API on the target (or it failed): the server\'s own view of the devices is needed to compare with';

@@ -1,29 +1,34 @@
 /**
- * The verdicts of a run: after the workers return their devices' evidence, every rule of the
- * dialect judges it, with the server's view where the target has the admin API (the catalog's
- * limits, and the devices looked up in bulk). The result is the report's `verdicts` section:
- * per rule, devices checked, violations, counts, and the first few violating devices with their
- * traces. Rules are pure (./rules/); this module only fetches and assembles.
+ * The verdicts of a run: every device's evidence (the workers' spill files, read back in batches
+ * of JUDGE_BATCH) judged by every rule of the dialect, with the server's view where the target has
+ * the admin API (the catalog's limits, and each batch's devices looked up in bulk). Memory is one
+ * batch plus the tallies and samples; no device is left out. Rules that compare a device with the
+ * fleet fold over every device first (`Rule.fleet`). Every violation goes to the violation sink
+ * (violations.jsonl), one line each; the result is the report's `verdicts` section: per rule, its
+ * status (judged, partly judged, not judged and why), devices checked, violations, counts, and
+ * the first MAX_VERDICT_SAMPLES violating devices with their traces. Rules are pure (./rules/);
+ * this module only reads, fetches and assembles (the tallying is ./tally.ts).
  */
 import type { VerdictReport, VerdictTraceLine } from '../report/types.js';
+import { MAX_EXCHANGES } from './collect.js';
 import type { Scenario } from '../scenario/types.js';
 import { DEFAULT_DEVICE_SETTINGS } from '../device/types.js';
 import { getDialect } from '../dialect/registry.js';
 import type { DeviceEvidence, EvidenceBatch, EvidenceCodec } from './evidence.js';
-import { DEFAULT_SERVER_FACTS, tokenNamer, type Rule, type ServerFacts, type VerdictContext } from './rule.js';
+import { DEFAULT_SERVER_FACTS, tokenNamer, type ServerFacts, type VerdictContext } from './rule.js';
 import { lookUpDevices, type ServerDeviceView } from './server-agreement.js';
 import type { AdminApi, AppliedEvent } from './server-events.js';
-import { coapRetransmit, finalStateAgreement } from './rules/common.js';
-import { ONENET_RULES } from './rules/onenet.js';
-import { LUAT_RULES } from './rules/luat.js';
+import { rulesOf } from './registry.js';
+import { readSpill } from './spill.js';
+import { RuleTally, type ViolationLine } from './tally.js';
 
-export const ALL_RULES: readonly Rule[] = [finalStateAgreement, coapRetransmit, ...ONENET_RULES, ...LUAT_RULES];
+export { ALL_RULES, rulesOf } from './registry.js';
+export type { ViolationLine } from './tally.js';
 
-/** The rules that speak to a dialect. */
-export const rulesOf = (dialect: string): Rule[] => ALL_RULES.filter((r) => r.dialects.includes(dialect));
-
-/** Violating devices reported per rule, with their traces. */
-export const MAX_VERDICT_SAMPLES = 5;
+/** Violating devices reported per rule in the report, with their traces (all of them go to the violation sink). */
+export const MAX_VERDICT_SAMPLES = 20;
+/** Devices judged at a time (and looked up on the server at a time). */
+export const JUDGE_BATCH = 2000;
 /** Trace lines shown per sample (the first and the last ones). */
 export const MAX_TRACE_LINES = 60;
 
@@ -34,6 +39,12 @@ export interface VerdictInput {
   events: readonly AppliedEvent[];
   originVirtual: number;
   log?: (line: string) => void;
+  /** Takes every violation, in the order judged (violations.jsonl); absent: only counted and sampled. */
+  violations?: (line: ViolationLine) => void | Promise<void>;
+  /** Devices judged at a time (default JUDGE_BATCH). */
+  batchSize?: number;
+  /** Applied to each device as it is read (e.g. the probe's exchanges put before that device's own). */
+  amend?: (d: DeviceEvidence) => DeviceEvidence;
 }
 
 /** Reads the server's facts from its catalog view (defensively: an odd server gives defaults). */
@@ -84,50 +95,89 @@ export function traceOf(d: DeviceEvidence, codec: EvidenceCodec<unknown, unknown
   return [...lines.slice(0, head), gap, ...lines.slice(lines.length - tail)];
 }
 
-/** Judges the evidence by every rule of the scenario's dialect. */
+/** Every device of the batches, in batches of `size` (a batch's spill file read line by line). */
+async function* inBatches(batches: readonly EvidenceBatch[], size: number, onTorn: () => void, amend?: (d: DeviceEvidence) => DeviceEvidence): AsyncGenerator<DeviceEvidence[]> {
+  let chunk: DeviceEvidence[] = [];
+  for (const b of batches) {
+    const devices: Iterable<DeviceEvidence> | AsyncIterable<DeviceEvidence> = b.file !== undefined ? readSpill(b.file, onTorn) : (b.devices ?? []);
+    for await (const d of devices) {
+      chunk.push(amend ? amend(d) : d);
+      if (chunk.length >= size) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+const firstLine = (err: unknown): string => (err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err));
+
+/** Judges every device's evidence by every rule of the scenario's dialect; every rule is reported. */
 export async function runVerdicts(input: VerdictInput): Promise<VerdictReport[]> {
   const { scenario, admin } = input;
-  const devices = input.batches.flatMap((b) => b.devices);
-  const dropped = input.batches.reduce((n, b) => n + b.dropped, 0);
+  const size = Math.max(1, input.batchSize ?? JUDGE_BATCH);
+  const rules = rulesOf(scenario.dialect);
   const seen = input.batches.reduce((n, b) => n + b.seen, 0);
+  const stored = input.batches.reduce((n, b) => n + b.stored, 0);
   let server = DEFAULT_SERVER_FACTS;
-  let views = new Map<string, ServerDeviceView>();
+  let serverView = admin !== undefined;
   if (admin !== undefined) {
     try {
       server = serverFactsOf(await admin.get('/admin/catalog'));
-      views = await lookUpDevices(admin, devices.map((d) => d.id), scenario.dialect);
     } catch (err) {
-      input.log?.(`verdicts: the server's view is not available (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): judged from the devices alone`);
+      serverView = false;
+      input.log?.(`verdicts: the server's view is not available (${firstLine(err)}): judged from the devices alone`);
+    }
+  }
+  // Fleet-wide folds first: a second pass over the evidence, only for the rules that need one.
+  const folding = rules.filter((r) => r.fleet !== undefined);
+  const fleet = new Map<string, unknown>(folding.map((r) => [r.name, r.fleet!.empty()]));
+  if (folding.length > 0) {
+    for await (const chunk of inBatches(input.batches, size, () => {}, input.amend)) {
+      for (const d of chunk) for (const r of folding) fleet.set(r.name, r.fleet!.add(fleet.get(r.name), d));
     }
   }
   const cohorts = new Map(scenario.fleet.cohorts.map((c) => [c.name, c.settings]));
   const radios = new Set(scenario.fleet.cohorts.filter((c) => c.radio.mode !== 'always-on' || c.rrcSetup !== undefined || c.link !== undefined).map((c) => c.name));
-  const ctx: VerdictContext = {
+  const base: Omit<VerdictContext, 'views' | 'serverView'> = {
     dialect: scenario.dialect,
     originVirtual: input.originVirtual,
     server,
-    views,
     events: input.events,
     retransmitOf: (cohort) => cohorts.get(cohort)?.retransmit ?? DEFAULT_DEVICE_SETTINGS.retransmit,
     waitBackoffOf: (cohort) => cohorts.get(cohort)?.waitBackoffMs ?? DEFAULT_DEVICE_SETTINGS.waitBackoffMs,
     radioModelled: (cohort) => radios.has(cohort),
+    fleet,
+    ...(admin === undefined && (scenario.server.events?.length ?? 0) > 0 ? { eventsNotDone: "the scenario's server events were not done: the target has no admin API we can use" } : {}),
   };
   const codec = getDialect(scenario.dialect).evidence as EvidenceCodec<unknown, unknown> | undefined;
-  const sampled = dropped > 0 ? `evidence of ${devices.length} of ${seen} devices (unremarkable ones past the cap were not kept)` : undefined;
-  const out: VerdictReport[] = [];
-  for (const rule of rulesOf(scenario.dialect)) {
-    const r = rule.evaluate(devices, ctx);
-    if (r.checked === 0 && r.violations.length === 0) continue;
-    const notes = [r.note, sampled].filter((n): n is string => n !== undefined);
-    out.push({
-      rule: rule.name,
-      description: rule.description,
-      checked: r.checked,
-      violations: r.violations.length,
-      ...(r.counts !== undefined ? { counts: r.counts } : {}),
-      ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
-      samples: r.violations.slice(0, MAX_VERDICT_SAMPLES).map((v) => ({ device: v.device.id, detail: v.detail, trace: traceOf(v.device, codec) })),
-    });
+  const tallies = rules.map((r) => new RuleTally(r, MAX_VERDICT_SAMPLES));
+  let judged = 0;
+  let truncated = 0;
+  let torn = 0;
+  for await (const chunk of inBatches(input.batches, size, () => torn++, input.amend)) {
+    let views = new Map<string, ServerDeviceView>();
+    let chunkView = serverView;
+    if (serverView && admin !== undefined) {
+      try {
+        views = await lookUpDevices(admin, chunk.map((d) => d.id), scenario.dialect);
+      } catch (err) {
+        // One failed look-up leaves this batch without the view; the others keep theirs.
+        chunkView = false;
+        input.log?.(`verdicts: the server's view of ${chunk.length} devices is not available (${firstLine(err)}): judged from the devices alone`);
+      }
+    }
+    const ctx: VerdictContext = { ...base, views, serverView: chunkView };
+    judged += chunk.length;
+    truncated += chunk.filter((d) => d.truncated > 0).length;
+    for (const t of tallies) {
+      const outcome = t.rule.evaluate(chunk, ctx);
+      for (const line of t.add(outcome, (d) => traceOf(d, codec))) await input.violations?.(line);
+    }
   }
-  return out;
+  const notes: string[] = [];
+  if (truncated > 0) notes.push(`${truncated} device(s) made more exchanges than the ${MAX_EXCHANGES} kept each: judged on the first ${MAX_EXCHANGES}`);
+  if (stored < seen || torn > 0) notes.push(`evidence of ${judged} of ${seen} devices (${seen - stored} lost with a worker that did not finish${torn > 0 ? `, ${torn} unreadable` : ''})`);
+  return tallies.map((t) => t.report(notes, judged));
 }

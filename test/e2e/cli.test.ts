@@ -2,11 +2,15 @@
  * The command line as a user meets it: exit statuses, one-line errors, broken targets, and an
  * interrupted run that still writes its report.
  */
+import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server } from 'node:net';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, fixture, readOnlyReport, tempDir } from './helpers.js';
 import { DEFAULT_ONENET_ACCESS_KEY } from '../../src/catalog/default.js';
 import { startServer } from '../../src/server/index.js';
+import { rulesOf } from '../../src/verdicts/registry.js';
 
 const KEY_ENV = { OTA_SWARM_ONENET_ACCESS_KEY: DEFAULT_ONENET_ACCESS_KEY };
 const servers: Server[] = [];
@@ -59,9 +63,24 @@ describe('ota-swarm validate', () => {
     const scale = await cli(['run', 'scenarios/rollout-onenet.yaml', '--time-scale', 'soon']);
     expect(scale.code).toBe(2);
     expect(scale.stderr).toBe('ota-swarm: --time-scale: "soon" is not a number above 0 (at most 1000000) nor max\n');
+    const negative = await cli(['run', 'scenarios/rollout-onenet.yaml', '--duration', '-5s']);
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toBe('ota-swarm: --duration: must be a positive duration (e.g. 90s, 5m), got -5s\n');
+    const empty = await cli(['run', 'scenarios/rollout-onenet.yaml', '--devices']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toBe('ota-swarm: --devices: needs a value\n');
     const unknown = await cli(['run', 'scenarios/rollout-onenet.yaml', '--devcies', '3']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^ota-swarm: Unknown argument: devcies\n$/);
+  });
+});
+
+describe('ota-swarm --version', () => {
+  it('prints package.json\'s version and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = await cli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${version}\n`);
   });
 });
 
@@ -135,6 +154,12 @@ describe('an interrupted run', () => {
     expect(Object.values(report.operations).reduce((n, o) => n + o.count, 0)).toBeGreaterThan(0);
     expect(report.transitions.violations).toBe(0);
     expect(r.stdout).toContain('INTERRUPTED');
+    // What stopped was judged, every rule with its status, and the violations file is there.
+    expect(report.verdicts?.map((v) => v.status).every((s) => ['judged', 'partly-judged', 'not-judged'].includes(s))).toBe(true);
+    expect(report.verdicts?.map((v) => v.rule)).toEqual(rulesOf('onenet').map((r) => r.name));
+    expect(report.transitions.serverAgreement).toMatchObject({ status: 'not-judged', reason: expect.stringMatching(/interrupted/) });
+    expect(report.violationsFile).toBe('violations.jsonl');
+    expect(existsSync(join(out, readdirSync(out)[0] as string, 'violations.jsonl'))).toBe(true);
   });
 });
 

@@ -103,7 +103,7 @@ describe('lost shards', () => {
       [2, 3, 0, 0],
     ]);
     expect(describeLoss(lost[0]!)).toBe(
-      'worker 1 hung (silent for 1.0m) and was terminated: its 3 devices (2 started) are reported lost-with-worker; of its 9 requests, 0 are kept with their latencies (those before its last live post)',
+      'worker 1 hung (silent for 1m 1s) and was terminated: its 3 devices (2 started) are reported lost-with-worker; of its 9 requests, 0 are kept with their latencies (those before its last live post)',
     );
     expect(describeLoss(lost[1]!)).toBe('worker 2 failed: boom: its 3 devices (0 started) are reported lost-with-worker; it had made no request');
   });

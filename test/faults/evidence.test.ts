@@ -13,7 +13,7 @@ import { parseAuthorization } from '../../src/protocol/token.js';
 import { DEFAULT_ONENET_ACCESS_KEY } from '../../src/catalog/default.js';
 import type { DialectTarget, HttpResult } from '../../src/dialect/types.js';
 import type { OnenetRequest } from '../../src/device/onenet/types.js';
-import { EvidenceCollector, finalOf } from '../../src/verdicts/collect.js';
+import { EvidenceCollector, finalOf, type EvidenceSink } from '../../src/verdicts/collect.js';
 import { NO_FAULTS } from '../../src/device/types.js';
 import { SETTINGS, makeProfile } from '../device/drive.js';
 
@@ -84,45 +84,48 @@ describe('the collector', () => {
   const result = response();
   const answer = onenetWire.decode(download, result);
   const times = { decided: 1000, sent: 1001, answered: 1005 };
-  const collector = (keepAll: number, keepMax: number, faulty: (slot: number) => boolean = () => false) =>
+  const collector = (sink?: EvidenceSink) =>
     new EvidenceCollector({
       codec: onenetEvidence as never,
       operationOf: (r) => (r as OnenetRequest).op,
       originVirtual: 1000,
       authTtlSec: 3600,
-      profileOf: (slot) => makeProfile({ id: `dev-${slot}`, index: slot, behaviour: faulty(slot) ? { ...NO_FAULTS, storageFull: true } : NO_FAULTS }),
-      keepAll,
-      keepMax,
+      profileOf: (slot) => makeProfile({ id: `dev-${slot}`, index: slot }),
+      ...(sink ? { sink } : {}),
     });
 
   it('keeps each device with its exchanges (times from the origin) and its final state', () => {
-    const c = collector(10, 10);
+    const c = collector();
     c.exchange(0, download, result, answer, 'bytes', { kind: 'downloading' }, times);
     c.stop(0, { kind: 'succeeded', code: 201, version: 'V2.0', duplicateResult: false } as never);
     const batch = c.finish(() => undefined, () => true);
     expect(batch.seen).toBe(1);
     expect(batch.devices).toHaveLength(1);
-    const d = batch.devices[0]!;
+    const d = batch.devices![0]!;
     expect(d).toMatchObject({ id: 'dev-0', final: { kind: 'succeeded', code: 201, version: 'V2.0' } });
     expect(d.exchanges[0]).toMatchObject({ decided: 0, sent: 1, answered: 5, op: 'download', outcome: 'bytes', state: 'downloading' });
   });
 
-  it('past keepAll keeps only remarkable devices (a fault, a failure, a refused or lost exchange), up to keepMax', () => {
-    const c = collector(1, 3, (slot) => slot === 3);
+  it('hands every stopped device to the sink the moment it stops, keeping none (no cap, no choice)', () => {
+    const out: string[] = [];
+    let closed = false;
+    const c = collector({ file: 'f', append: (d) => out.push(`${d.id}:${d.final?.kind ?? '-'}`), close: () => (closed = true) });
     for (let slot = 0; slot < 6; slot++) {
       c.exchange(slot, download, slot === 4 ? { kind: 'error', code: 'ANSWER_LOST' } : result, slot === 4 ? { type: 'net', code: 'ANSWER_LOST' } : answer, 'x', { kind: 'downloading' }, times);
-      c.stop(slot, { kind: slot === 2 ? 'failed' : 'succeeded' });
+      if (slot < 5) c.stop(slot, { kind: slot === 2 ? 'failed' : 'succeeded' });
+      if (slot < 5) expect(out).toHaveLength(slot + 1);
     }
-    const batch = c.finish(() => undefined, () => true);
-    expect(batch.devices.map((d) => d.id)).toEqual(['dev-0', 'dev-2', 'dev-3']);
-    expect(batch.dropped).toBe(3);
+    const batch = c.finish(() => ({ kind: 'downloading' }), () => false);
+    expect(out).toEqual(['dev-0:succeeded', 'dev-1:succeeded', 'dev-2:failed', 'dev-3:succeeded', 'dev-4:succeeded', 'dev-5:-']);
+    expect(closed).toBe(true);
+    expect(batch).toEqual({ file: 'f', seen: 6, stored: 6, originVirtual: 1000 });
   });
 
   it('keeps devices still running at the end, without a final state', () => {
-    const c = collector(10, 10);
+    const c = collector();
     c.exchange(5, download, result, answer, 'bytes', { kind: 'downloading' }, times);
     const batch = c.finish(() => ({ kind: 'waiting' }), (s) => s.kind === 'succeeded');
-    expect(batch.devices[0]?.final).toBeUndefined();
+    expect(batch.devices?.[0]?.final).toBeUndefined();
   });
 
   it('reads the final state from inside the transmission layer', () => {

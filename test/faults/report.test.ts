@@ -17,6 +17,7 @@ const HOSTILE = '<img src=x onerror=alert(1)>';
 const broken: VerdictReport = {
   rule: 'resume-from-held',
   description: 'downloads get the bytes they ask for',
+  status: 'judged',
   checked: 60,
   violations: 2,
   counts: { cuts: 80 },
@@ -32,7 +33,7 @@ const broken: VerdictReport = {
     { device: HOSTILE, detail: `answer ${HOSTILE}`, trace: [] },
   ],
 };
-const held: VerdictReport = { rule: 'one-success-per-task', description: 'a task succeeds once', checked: 60, violations: 0, counts: { 'duplicates-answered-20': 14 }, note: 'a note', samples: [] };
+const held: VerdictReport = { rule: 'one-success-per-task', description: 'a task succeeds once', status: 'partly-judged', reason: 'a note', checked: 60, violations: 0, counts: { 'duplicates-answered-20': 14 }, note: 'a note', samples: [] };
 const failing: Report = sampleReport({ verdicts: [held, broken], passed: false });
 const passing: Report = sampleReport({ verdicts: [held] });
 
@@ -40,8 +41,8 @@ describe('console summary', () => {
   it('lists each rule with its counts, and the first violating device with its trace', () => {
     const text = formatSummary(failing);
     expect(text).toContain('transition verdicts  ✗ 2 rules · 2 violations');
-    expect(text).toMatch(/✓ one-success-per-task\s+60 checked · 0 violating {2}duplicates-answered-20 14/);
-    expect(text).toMatch(/✗ resume-from-held\s+60 checked · 2 violating {2}cuts 80/);
+    expect(text).toMatch(/✓ one-success-per-task\s+60 of 1,000 devices checked · 0 violating {2}duplicates-answered-20 14/);
+    expect(text).toMatch(/✗ resume-from-held\s+60 of 1,000 devices checked · 2 violating {2}cuts 80/);
     expect(text).toContain('522702000: asked for bytes=0-16383 of 196608');
     expect(text).toContain('download token#1 bytes=0-16383 → bytes http:200 from 0 196608 B ⇒ reporting-downloaded');
     expect(text).toContain(`also: ${HOSTILE}`);
@@ -69,7 +70,7 @@ describe('junit.xml', () => {
     const cases = parse(renderJunit(failing));
     expect(cases.map((c) => c['@_name'])).toEqual(['one-success-per-task', 'resume-from-held']);
     expect(cases[0]?.failure).toBeUndefined();
-    expect(cases[0]?.['system-out']).toContain('0 of 60 devices break it; duplicates-answered-20 14 (a note)');
+    expect(cases[0]?.['system-out']).toContain('0 of 60 devices break it; duplicates-answered-20 14 (partly judged: a note)');
     expect(cases[1]?.failure?.['@_message']).toBe('2 of 60 devices break it; cuts 80');
     expect(cases[1]?.failure?.['#text']).toContain('522702000: asked for bytes=0-16383');
     expect(cases[1]?.failure?.['#text']).toContain('1380 ms  download token#1 bytes=0-16383  =>  bytes http:200 from 0 196608 B  [reporting-downloaded]');
@@ -81,7 +82,7 @@ describe('markdown summary', () => {
   it('tables the rules and shows the first violating device, escaped', () => {
     const md = renderMarkdown(failing);
     expect(md).toContain('### Transition verdicts');
-    expect(md).toContain('| ✅ | `one-success-per-task` | 60 | 0 | duplicates-answered-20 14 |');
+    expect(md).toContain('| ✅ | `one-success-per-task` (partly judged: a note) | 60 | 0 | duplicates-answered-20 14 |');
     expect(md).toContain('| ❌ | `resume-from-held` | 60 | 2 | cuts 80 |');
     expect(md).toContain('First device breaking `resume-from-held`: `522702000`');
     expect(md).toContain('download token#1 bytes=0-16383  =>  bytes http:200 from 0 196608 B  [reporting-downloaded]');
@@ -102,5 +103,47 @@ describe('report.html', () => {
     expect(section).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(html).not.toContain(HOSTILE);
     expect(renderHtml(sampleReport())).not.toContain('id="verdicts"');
+  });
+});
+
+describe('judged status in every output', () => {
+  const unjudged: VerdictReport = { rule: 'final-state-agreement', description: 'final states agree', status: 'not-judged', reason: 'no admin API on the target', checked: 0, violations: 0, samples: [] };
+  const report: Report = sampleReport({
+    verdicts: [held, broken, unjudged],
+    violationsFile: 'violations.jsonl',
+    passed: false,
+    transitions: { ...sampleReport().transitions, serverAgreement: { status: 'not-judged', reason: 'the target has no admin API we can use', checked: 0, disagreements: 0, samples: [] } },
+  });
+
+  it('console: "not judged (why)" instead of "✓ 0 checked", partly judged with its why, and where every violation is', () => {
+    const text = formatSummary(report);
+    expect(text).toMatch(/– final-state-agreement\s+not judged \(no admin API on the target\)/);
+    expect(text).not.toMatch(/✓ final-state-agreement/);
+    expect(text).toContain('partly judged (a note)');
+    expect(text).toContain('transition verdicts  ✗ 3 rules · 2 violations · 1 not judged');
+    expect(text).toContain('every violation: violations.jsonl (beside report.json)');
+    expect(text).toContain('server agreement – not judged (the target has no admin API we can use)');
+  });
+
+  it('junit.xml: a not-judged rule and the server agreement are skipped cases with the reason', () => {
+    const xml = renderJunit(report);
+    expect(XMLValidator.validate(xml)).toBe(true);
+    expect(xml).toContain('<testcase classname="verdicts" name="final-state-agreement" time="0.000">\n      <skipped message="not judged: no admin API on the target"/>');
+    expect(xml).toContain('<testcase classname="transitions" name="server agreement" time="0.000">\n      <skipped message="not judged: the target has no admin API we can use"/>');
+    expect(xml).toMatch(/<testsuite [^>]*skipped="2"/);
+  });
+
+  it('report.html: not judged with the reason, and a relative link to violations.jsonl', () => {
+    const html = renderHtml(report);
+    expect(html).toContain('not judged (no admin API on the target)');
+    expect(html).toContain('partly judged (a note)');
+    expect(html).toContain('<a href="violations.jsonl">violations.jsonl</a>');
+    expect(html).toContain('– not judged (the target has no admin API we can use)');
+  });
+
+  it('markdown: not judged with the reason', () => {
+    const md = renderMarkdown(report);
+    expect(md).toContain('| ➖ | `final-state-agreement` | not judged (no admin API on the target) | | |');
+    expect(md).toContain('server agreement: not judged (the target has no admin API we can use)');
   });
 });

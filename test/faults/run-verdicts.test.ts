@@ -43,35 +43,38 @@ const twice201 = [
 ];
 
 describe('runVerdicts', () => {
-  it('judges the evidence with the server view, listing only the rules that applied', async () => {
+  it('judges the evidence with the server view, listing every rule with its status', async () => {
     const admin = fakeAdmin({ bad: { id: 'bad', tasks: [{ state: 'succeeded', successes: 2, token: 't1' }] } });
     const out = await runVerdicts({
       scenario,
-      batches: [{ devices: [device('bad', twice201, { final: { kind: 'succeeded', code: 201 } })], seen: 1, dropped: 0, originVirtual: 0 }],
+      batches: [{ devices: [device('bad', twice201, { final: { kind: 'succeeded', code: 201 } })], seen: 1, stored: 1, originVirtual: 0 }],
       admin,
       events: [],
       originVirtual: 0,
     });
     expect(admin.asked).toEqual(['GET /admin/catalog', 'POST /admin/devices/query']);
-    expect(out.map((v) => v.rule)).toEqual(['final-state-agreement', 'one-success-per-task', 'own-token']);
+    expect(out.map((v) => v.rule)).toEqual(rulesOf('onenet').map((r) => r.name));
+    expect(out.filter((v) => v.status !== 'not-judged').map((v) => v.rule)).toEqual(['final-state-agreement', 'one-success-per-task', 'own-token', 'stale-task']);
+    expect(out.find((v) => v.rule === 'gating')).toMatchObject({ status: 'not-judged', checked: 0, reason: 'none of the 1 devices judged is one it applies to' });
     const one = out.find((v) => v.rule === 'one-success-per-task')!;
-    expect(one).toMatchObject({ checked: 1, violations: 1 });
+    expect(one).toMatchObject({ status: 'judged', checked: 1, violations: 1 });
     expect(one.samples[0]?.device).toBe('bad');
     expect(one.samples[0]?.trace.map((l) => l.request)).toEqual(['check version=? manuf=? model=? signal=? battery=?', 'result step=201 token#1', 'result step=201 token#1']);
   });
 
   it('without an admin API judges from the devices alone, and says so', async () => {
-    const out = await runVerdicts({ scenario, batches: [{ devices: [device('d', twice201)], seen: 5, dropped: 4, originVirtual: 0 }], events: [], originVirtual: 0 });
+    const out = await runVerdicts({ scenario, batches: [{ devices: [device('d', twice201)], seen: 5, stored: 1, originVirtual: 0 }], events: [], originVirtual: 0 });
     const one = out.find((v) => v.rule === 'one-success-per-task')!;
     expect(one.violations).toBe(1);
-    expect(one.note).toMatch(/^no server view .*; evidence of 1 of 5 devices/);
-    expect(out.find((v) => v.rule === 'final-state-agreement')).toBeUndefined();
+    expect(one.status).toBe('partly-judged');
+    expect(one.reason).toMatch(/^no server view .*; evidence of 1 of 5 devices \(4 lost with a worker/);
+    expect(out.find((v) => v.rule === 'final-state-agreement')).toMatchObject({ status: 'not-judged', checked: 0, reason: expect.stringMatching(/^no admin API on the target/) });
   });
 
   it('survives an admin API that fails, judging without it', async () => {
     const lines: string[] = [];
     const admin: AdminApi = { get: async () => Promise.reject(new Error('admin GET /admin/catalog: HTTP 500')), post: async () => ({}) as never };
-    const out = await runVerdicts({ scenario, batches: [{ devices: [device('d', twice201)], seen: 1, dropped: 0, originVirtual: 0 }], admin, events: [], originVirtual: 0, log: (l) => lines.push(l) });
+    const out = await runVerdicts({ scenario, batches: [{ devices: [device('d', twice201)], seen: 1, stored: 1, originVirtual: 0 }], admin, events: [], originVirtual: 0, log: (l) => lines.push(l) });
     expect(out.find((v) => v.rule === 'one-success-per-task')?.violations).toBe(1);
     expect(lines).toEqual(["verdicts: the server's view is not available (admin GET /admin/catalog: HTTP 500): judged from the devices alone"]);
   });
@@ -87,8 +90,8 @@ describe('runVerdicts', () => {
   });
 
   it('has rules for each dialect, and cuts long traces in the middle', () => {
-    expect(rulesOf('onenet').map((r) => r.name)).toEqual(['final-state-agreement', 'coap-retransmit', 'one-success-per-task', 'own-token', 'resume-from-held', 'restart-on-republish', 'gating', 'failure-codes', 'token-renewal', 'expected-failures']);
-    expect(rulesOf('luat').map((r) => r.name)).toEqual(['final-state-agreement', 'coap-retransmit', 'loop-ban', 'waits-not-banned', 'diff-wait']);
+    expect(rulesOf('onenet').map((r) => r.name)).toEqual(['final-state-agreement', 'coap-retransmit', 'one-success-per-task', 'own-token', 'resume-from-held', 'restart-on-republish', 'gating', 'failure-codes', 'token-renewal', 'expected-failures', 'stale-task']);
+    expect(rulesOf('luat').map((r) => r.name)).toEqual(['final-state-agreement', 'coap-retransmit', 'loop-ban', 'waits-not-banned', 'diff-wait', 'stale-task']);
     const long = device('d', Array.from({ length: 200 }, () => ({ op: 'progress', facts: { step: 1, errno: 0 } })));
     const trace = traceOf(long, onenetEvidence as never);
     expect(trace).toHaveLength(MAX_TRACE_LINES);
@@ -136,8 +139,8 @@ describe('the shipped fault scenarios', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
   const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object);
 
-  it('are seven, one per fault, each loading and matching the published schema', () => {
-    expect(files.sort()).toEqual(['ack-less-retransmit.yaml', 'diff-wait.yaml', 'disconnect-resume.yaml', 'gating.yaml', 'loop-ban.yaml', 'mismatches.yaml', 'token-expiry.yaml']);
+  it('are eight, one per fault, each loading and matching the published schema', () => {
+    expect(files.sort()).toEqual(['ack-less-retransmit.yaml', 'diff-wait.yaml', 'disconnect-resume.yaml', 'gating.yaml', 'loop-ban.yaml', 'mismatches.yaml', 'stale-task.yaml', 'token-expiry.yaml']);
     for (const f of files) {
       const s = loadScenario(`${dir}${f}`);
       expect(s.expect.some((e) => e.metric === 'verdicts.violations'), f).toBe(true);

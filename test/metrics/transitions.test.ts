@@ -51,7 +51,7 @@ describe('TransitionLog.check', () => {
     expect(c.violations).toBe(2);
     expect(c.samples.map((v) => v.detail)).toEqual([
       'the dialect plugin threw in checking at 1.53s: decode: unexpected token',
-      "ota-swarm's own code threw in idle at 1.0m: boom",
+      "ota-swarm's own code threw in idle at 1m 2s: boom",
     ]);
     expect(c.finalStates).toEqual({ 'plugin-error': 1, 'harness-error': 1 });
   });

@@ -68,4 +68,32 @@ describe('live display', () => {
     expect(text).toContain('states  asleep 40');
     expect(text).toMatch(/p99 {5}check 99\.\d+ms/);
   });
+
+  it('never draws a raw {placeholder}, not even in the first frame before any update', () => {
+    const out = stream(true);
+    const d = createLiveDisplay('onenet', out as unknown as NodeJS.WriteStream);
+    d.stop();
+    expect(out.text()).not.toMatch(/\{[a-z]+\}/);
+    const again = stream(true);
+    const d2 = createLiveDisplay('onenet', again as unknown as NodeJS.WriteStream);
+    d2.update(progress());
+    d2.stop();
+    expect(again.text()).not.toMatch(/\{[a-z]+\}/);
+  });
+
+  it('the time left counts down while no device finishes, then gives way to "—" with how long none did', () => {
+    const out = stream(false);
+    const d = createLiveDisplay('onenet', out as unknown as NodeJS.WriteStream);
+    d.update(progress({ stopped: 50, elapsedMs: 10_000 }));
+    d.update(progress({ stopped: 50, elapsedMs: 14_000 }));
+    d.update(progress({ stopped: 50, elapsedMs: 40_000 }));
+    d.update(progress({ stopped: 60, elapsedMs: 41_000 }));
+    d.stop();
+    const lines = out.text().trim().split('\n');
+    expect(lines[0]).toContain('~10.00s left');
+    // Not "~18.00s left" (the run's average rate over a longer time): 4 s of the 10 s are gone.
+    expect(lines[1]).toContain('~6.00s left');
+    expect(lines[2]).toContain('ETA — (no device done in 30.00s; cap 50.00s)');
+    expect(lines[3]).toMatch(/~\d+\.\d+s left/);
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canTalk, nextUplinkWake, radioConfigOf, type RadioConfig } from '../../src/radio/model.js';
 import { DAY_MS, firstWakeMs, patternInstantMs, validateWakePattern, type WakePattern } from '../../src/radio/wake.js';
+import { betaCdf } from '../../src/random/beta.js';
 import type { RadioMode } from '../../src/scenario/types.js';
 
 const S = 1000;
@@ -87,6 +88,25 @@ describe('outage recovery', () => {
       expect(nextUplinkWake(cfg, wakes[i]! + 1) - wakes[i]!).toBeCloseTo(H, 3);
       expect(canTalk(cfg, wakes[i]!, NEVER)).toBe(true);
     }
+  });
+
+  it('synchronised (TR 37.868 model 2): reconnects follow Beta(3,4) over the window, PSM TAUs on that phase', () => {
+    const windowMs = 10 * S;
+    const pattern: WakePattern = { pattern: 'synchronised', windowMs };
+    const { cfgs, wakes } = fleet(PSM_1H, pattern);
+    const offsets = wakes.map((w) => w - START).sort((a, b) => a - b);
+    const { min, max, mean } = stats(offsets);
+    expect(min).toBeGreaterThanOrEqual(0);
+    expect(max).toBeLessThan(windowMs);
+    expect(Math.abs(mean / windowMs - 3 / 7)).toBeLessThan(0.01);
+    let d = 0;
+    offsets.forEach((x, k) => {
+      d = Math.max(d, Math.abs((k + 1) / offsets.length - betaCdf(x / windowMs, 3, 4)));
+    });
+    expect(d).toBeLessThan(1.63 / Math.sqrt(offsets.length) + 1 / windowMs);
+    for (let i = 0; i < 200; i++) expect(nextUplinkWake(cfgs[i]!, wakes[i]! + 1) - wakes[i]!).toBeCloseTo(H, 3);
+    expect(fleet(PSM_1H, pattern).wakes).toEqual(wakes);
+    expect(() => validateWakePattern({ pattern: 'synchronised', windowMs: 0 })).toThrow(/^wake\.windowMs: /);
   });
 
   it('reconnects non-PSM devices within the window too', () => {

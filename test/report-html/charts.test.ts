@@ -67,7 +67,9 @@ describe('over time', () => {
     ts.requests.forEach((n, i) => expect(requests!.values[i]).toBeCloseTo(n / ts.bucketSeconds, 4));
     ts.errors.forEach((n, i) => expect(errors!.values[i]).toBeCloseTo(n / ts.bucketSeconds, 4));
     ts.arrivals.forEach((n, i) => expect(arrivals!.values[i]).toBeCloseTo(n / ts.bucketSeconds, 4));
-    expect(chart.yLabel).toBe('per second (1min buckets)');
+    expect(chart.yLabel).toBe('per second (1m buckets)');
+    // A bucket of 70 s reads as minutes and seconds, not "1.17min".
+    expect(chartOf(rateChart('v', 'virtual', 'virtual time', { ...ts, bucketSeconds: 70 })).yLabel).toBe('per second (1m 10s buckets)');
   });
 
   it('pads ragged arrays to the time axis', () => {

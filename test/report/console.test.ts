@@ -21,7 +21,8 @@ describe('formatSummary', () => {
     for (const v of [c.latencyMs.p50, c.latencyMs.p90, c.latencyMs.p99, c.latencyMs.max, c.serviceMs.p99]) expect(check).toContain(formatMs(v));
     expect(check).toContain('1,000');
     expect(check).toContain('3 (0.3%)');
-    expect(check).toContain('errno:0 997');
+    // Each outcome carries the spec's meaning of its errno for that call.
+    expect(check).toContain('errno:0 task offered 997');
     expect(check).toContain('http:503 3');
     const chunk = out.split('\n').find((l) => l.trimStart().startsWith('download-chunk'))!;
     expect(chunk).toContain('4,000');
@@ -88,6 +89,43 @@ describe('formatSummary', () => {
     expect(out).toContain('schedule lag p99 80.0ms > 50.0ms');
   });
 
+  it('gives one bottleneck verdict: back-pressure is not put on the target while the harness ran late', () => {
+    const r = sampleReport();
+    const heldBack = 'devices were held back 1205 time(s) while the send queue was full: the target was slower than the fleet';
+    const slots = '57438 request(s) waited for a free in-flight slot (engine.maxInFlightPerWorker)';
+    r.harness = { ...r.harness, bottleneck: true, notes: ['schedule lag p99 1.48s > 50.0ms (max 1.62s): device timers ran late, so devices acted late', slots, heldBack] };
+    const late = formatSummary(r);
+    clean(late);
+    expect(late).toContain('⚠ BOTTLENECK: harness — it ran late');
+    // Not both: the target is never named the limit in the same breath.
+    expect(late).not.toContain('the target was slower than the fleet');
+    expect(late).toContain('also seen (not put on the target: a late harness fills its own send queue):');
+    expect(late).toContain('    - devices were held back 1205 time(s) while the send queue was full\n');
+    expect(late.indexOf('schedule lag p99 1.48s >')).toBeLessThan(late.indexOf('also seen'));
+
+    r.harness = { ...r.harness, bottleneck: false, notes: [slots, heldBack] };
+    const target = formatSummary(r);
+    expect(target).not.toContain('BOTTLENECK');
+    expect(target).toContain('bottleneck: target — the harness kept up, and the fleet was held back waiting for the target\'s answers');
+    expect(target).toContain(`    - ${slots}`);
+    expect(target).not.toContain('also seen');
+
+    r.harness = { ...r.harness, bottleneck: false, notes: [] };
+    expect(formatSummary(r)).toContain('bottleneck: neither — the harness kept up and the target kept pace with the fleet');
+  });
+
+  it('counts every section against the same fleet: samples say "N of TOTAL devices"', () => {
+    const r = sampleReport();
+    r.devices = { ...r.devices, total: 3000, started: 3000, byFinalState: { succeeded: 3000 } };
+    r.transitions = { ...r.transitions, checked: 3000, serverAgreement: { checked: 1500, disagreements: 0, samples: [] } };
+    r.verdicts = [{ rule: 'own-token', description: 'd', status: 'partly-judged', reason: 'evidence of 2000 of 3000 devices', checked: 2000, violations: 0, note: 'evidence of 2000 of 3000 devices', samples: [] }];
+    const out = formatSummary(r);
+    clean(out);
+    expect(out).toContain('✓ all 3,000 devices checked, each its whole state sequence');
+    expect(out).toContain('server agreement ✓ 1,500 of 3,000 devices compared with the server\'s record (a sample: not every device is looked up) · 0 disagree');
+    expect(out).toMatch(/✓ own-token {2}2,000 of 3,000 devices checked · 0 violating/);
+  });
+
   it('shows transition violations by rule and the first sample trace', () => {
     const r = sampleReport({
       transitions: {
@@ -111,7 +149,7 @@ describe('formatSummary', () => {
     });
     const out = formatSummary(r);
     clean(out);
-    expect(out).toContain('✗ 1,000 devices checked · 2 violations');
+    expect(out).toContain('✗ all 1,000 devices checked, each its whole state sequence · 2 violations');
     expect(out).toContain('illegal-transition 1 · final-state 1');
     expect(out).toContain('dev-0042 illegal-transition: checking → flashing at 2000ms');
     expect(out).toContain('0 idle(start) → 1.00s checking(timer) → 2.00s flashing(errno:0)');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { betaCdf } from '../../src/random/beta.js';
 import { arrivalSpanMs, arrivalTimeOf } from '../../src/scenario/arrival.js';
 import type { ArrivalSpec } from '../../src/scenario/types.js';
 
@@ -51,5 +52,37 @@ describe('arrivalTimeOf', () => {
     // A device's time does not depend on the fleet size: workers agree whatever their share.
     expect(arrivalTimeOf(a, 17, 2000, 42)).toBe(arrivalTimeOf(a, 17, 50, 42));
     expect(arrivalSpanMs(a, 2000)).toBe(10_000);
+  });
+
+  it('beta: 3GPP TR 37.868 model 2 (Beta(3,4) over 10 s), mean 3/7 of the window, KS distance small, seeded', () => {
+    const n = 20_000;
+    const a: ArrivalSpec = { pattern: 'beta', alpha: 3, beta: 4, overMs: 10_000 };
+    const t = times(a, n, 7);
+    expect(t.every((x) => x >= 0 && x <= 10_000)).toBe(true);
+    const mean = t.reduce((s, x) => s + x, 0) / n;
+    // Beta(3,4): mean 3/7, sd √(12/(49·8)) ≈ 0.175 of the window; the mean of 20,000 is within ±0.004.
+    expect(Math.abs(mean / 10_000 - 3 / 7)).toBeLessThan(0.005);
+    // Kolmogorov–Smirnov: sup |F_n − F| below the 1% critical value 1.63/√n.
+    const sorted = [...t].sort((x, y) => x - y);
+    let d = 0;
+    sorted.forEach((x, k) => {
+      const f = betaCdf(x / 10_000, 3, 4);
+      d = Math.max(d, Math.abs((k + 1) / n - f), Math.abs(k / n - f));
+    });
+    expect(d).toBeLessThan(1.63 / Math.sqrt(n));
+    // Not uniform: the uniform spread of the same draws is far off in the KS sense.
+    let dUniform = 0;
+    sorted.forEach((x, k) => {
+      dUniform = Math.max(dUniform, Math.abs((k + 1) / n - x / 10_000));
+    });
+    expect(dUniform).toBeGreaterThan(0.1);
+    // Mode at (α−1)/(α+β−2) = 2/5 of the window: the second between 3 s and 5 s holds the most.
+    const perSecond = Array.from({ length: 10 }, (_, s) => t.filter((x) => x >= s * 1000 && x < (s + 1) * 1000).length);
+    expect(perSecond.indexOf(Math.max(...perSecond))).toBeGreaterThanOrEqual(3);
+    expect(perSecond.indexOf(Math.max(...perSecond))).toBeLessThanOrEqual(4);
+    expect(times(a, n, 7)).toEqual(t);
+    expect(times(a, 100, 8)).not.toEqual(t.slice(0, 100));
+    expect(arrivalTimeOf(a, 17, n, 7)).toBe(arrivalTimeOf(a, 17, 50, 7));
+    expect(arrivalSpanMs(a, n)).toBe(10_000);
   });
 });

@@ -102,8 +102,16 @@ describe('evaluateExpectations', () => {
   });
 
   it('fails a latency threshold on an operation that never ran: no samples is no pass', () => {
-    expect(evaluate('tokenCheck.p99 < 200ms')).toEqual({ name: 'tokenCheck.p99 < 200ms', passed: false, detail: 'tokenCheck.p99: no samples (bound < 200ms)' });
-    expect(evaluate('result.p50 < 1s')).toMatchObject({ passed: false, detail: 'result.p50: no samples (bound < 1000ms)' });
+    expect(evaluate('tokenCheck.p99 < 200ms')).toEqual({ name: 'tokenCheck.p99 < 200ms', passed: false, detail: 'tokenCheck.p99: no tokenCheck request was made: no latency to judge (bound < 200ms)' });
+    expect(evaluate('result.p50 < 1s')).toMatchObject({ passed: false, detail: 'result.p50: no result request was made: no latency to judge (bound < 1000ms)' });
+  });
+
+  it('fails a latency threshold when every request of the operation failed (the histogram holds only failures)', () => {
+    const failed = { ...op(40, 40, 3), byOutcome: { 'net:ECONNREFUSED': 38, 'http:503': 2 } };
+    const [r] = evaluateExpectations([parseExpectation('check.p99 < 200ms'), parseExpectation('check.service.p50 < 1s')], { ...report, operations: { ...report.operations, check: failed } });
+    expect(r).toEqual({ name: 'check.p99 < 200ms', passed: false, detail: 'check.p99: every one of the 40 check requests failed (net:ECONNREFUSED 38, http:503 2): no latency to judge (bound < 200ms)' });
+    // One answer among the failures is a latency to judge.
+    expect(evaluateExpectations([parseExpectation('check.p99 < 200ms')], { ...report, operations: { ...report.operations, check: op(40, 39, 3) } })[0]?.passed).toBe(true);
   });
 
   it('reads counts, which are 0 for an operation that never ran', () => {

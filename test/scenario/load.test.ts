@@ -137,6 +137,12 @@ describe('good files', () => {
     expect(arrival('{ pattern: constant-rate, rate: 500/s }')).toEqual({ pattern: 'constant-rate', perSecond: 500 });
     expect(arrival('{ pattern: constant-rate, rate: 3600/h }')).toEqual({ pattern: 'constant-rate', perSecond: 1 });
     expect(arrival('{ pattern: constant-rate, rate: 25 }')).toEqual({ pattern: 'constant-rate', perSecond: 25 });
+    expect(arrival('{ pattern: beta, alpha: 3, beta: 4, over: 10s }')).toEqual({ pattern: 'beta', alpha: 3, beta: 4, overMs: 10_000 });
+    expect(arrival('{ pattern: synchronised }')).toEqual({ pattern: 'beta', alpha: 3, beta: 4, overMs: 10_000 });
+    expect(arrival('{ pattern: synchronised, over: 1m }')).toEqual({ pattern: 'beta', alpha: 3, beta: 4, overMs: 60_000 });
+    expect(errorOf(() => arrival('{ pattern: beta, alpha: 3, over: 10s }'))).toMatch(/^a\.yaml:\d+:\d+: arrival: missing required field "beta"$/);
+    expect(errorOf(() => arrival('{ pattern: beta, alpha: 0, beta: 4, over: 10s }'))).toMatch(/^a\.yaml:\d+:\d+: arrival\.alpha: /);
+    expect(errorOf(() => arrival('{ pattern: synchronised, rate: 5/s }'))).toMatch(/^a\.yaml:\d+:\d+: arrival/);
   });
 
   it('reads distributions of durations for PSM timers, with defaults', () => {
@@ -168,6 +174,8 @@ describe('good files', () => {
     expect(wake('{ pattern: steady }')).toEqual({ pattern: 'steady' });
     expect(wake('{ pattern: outage-recovery, window: 10m }')).toEqual({ pattern: 'outage-recovery', windowMs: 600_000 });
     expect(wake('{ pattern: rollout-start }')).toEqual({ pattern: 'rollout-start' });
+    expect(wake('{ pattern: synchronised }')).toEqual({ pattern: 'synchronised', windowMs: 10_000 });
+    expect(wake('{ pattern: synchronised, window: 30s }')).toEqual({ pattern: 'synchronised', windowMs: 30_000 });
     expect(parseScenario(withFleet(oneCohort), 'w.yaml').wake).toBeUndefined();
   });
 
@@ -264,7 +272,7 @@ describe('bad text: semantic checks', () => {
     expect(bad(withFleet(oneCohort, 'arrival: { pattern: ramp, rate: 5/s, over: 1m }\n'))).toBe('x.yaml:7:33: arrival.rate: unknown field');
     expect(bad(withFleet(oneCohort, 'arrival: { pattern: spread }\n'))).toBe('x.yaml:7:10: arrival: missing required field "over"');
     expect(bad(withFleet(oneCohort, 'arrival: { pattern: burst }\n'))).toBe(
-      'x.yaml:7:21: arrival.pattern: must be one of "all-at-once", "ramp", "constant-rate", "spread"',
+      'x.yaml:7:21: arrival.pattern: must be one of "all-at-once", "ramp", "constant-rate", "spread", "beta", "synchronised"',
     );
     expect(bad(cohort('count: 10, radio: { mode: drx, ptw: 1s }'))).toBe('x.yaml:6:89: fleet.cohorts.0.radio.ptw: unknown field');
     expect(bad(cohort('count: 10, battery: { dist: uniform, min: 1, max: 2, mean: 3 }'))).toBe('x.yaml:6:112: fleet.cohorts.0.battery.mean: unknown field');
@@ -341,6 +349,19 @@ describe('bad text: semantic checks', () => {
     expect(bad(withFleet(oneCohort, 'expect: ["devices.succeeded >= 99ms"]\n'))).toBe(
       'x.yaml:7:10: expect.0: "devices.succeeded >= 99ms": devices.succeeded is a count or a share: give a bare number or %, not ms',
     );
+  });
+
+  it('refuses an expectation naming a state or a verdict rule the dialect does not have, with file:line', () => {
+    expect(bad(withFleet(oneCohort, 'expect: ["devices.faild == 0"]\n'))).toBe(
+      'x.yaml:7:10: expect.0: "devices.faild == 0": dialect "onenet" has no state "faild" (it has: reporting-version, checking, token-checking, downloading, reporting-progress, reporting-downloaded, rebooting, reporting-new-version, flushing, rechecking, reporting-upgraded, reporting-failure, waiting, succeeded, up-to-date, stale-offer, failed, no-progress, rejected, gated, gave-up, cancelled, not-started, lost-with-worker, harness-error, plugin-error)',
+    );
+    expect(bad(withFleet(oneCohort, 'expect: ["devices.failed == 0", "verdicts.no-such-rule.violations == 0"]\n'))).toMatch(
+      /^x\.yaml:7:33: expect\.1: "verdicts\.no-such-rule\.violations == 0": dialect "onenet" has no verdict rule "no-such-rule" \(it has: final-state-agreement, coap-retransmit, one-success-per-task, /,
+    );
+    // A Luat rule is unknown to OneNET, a OneNET state too.
+    expect(bad(withFleet(oneCohort, 'expect: ["verdicts.loop-ban.checked > 0"]\n'))).toMatch(/has no verdict rule "loop-ban"/);
+    expect(bad(withFleet(oneCohort, 'expect: ["devices.banned == 0"]\n'))).toMatch(/has no state "banned"/);
+    expect(() => parseScenario(withFleet(oneCohort, 'expect: ["devices.not-started == 0", "devices.gated < 1%", "verdicts.gating.gated-105 == 0"]\n'), 'x.yaml')).not.toThrow();
   });
 
   it('requires the target section of the dialect and a well-formed url', () => {

@@ -19,6 +19,15 @@ describe('admin auth', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('accepts the Bearer scheme in any case and with extra spaces (RFC 7235 §2.1), the token exactly', async () => {
+    for (const authorization of ['bearer test-admin-token-1234', 'BEARER test-admin-token-1234', 'BeArEr   test-admin-token-1234']) {
+      expect((await send(`${s.url}/admin/catalog`, 'GET', { authorization })).status).toBe(200);
+    }
+    expect((await send(`${s.url}/admin/catalog`, 'GET', { authorization: 'bearer TEST-ADMIN-TOKEN-1234' })).status).toBe(401);
+    expect((await send(`${s.url}/admin/catalog`, 'GET', { authorization: 'bearertest-admin-token-1234' })).status).toBe(401);
+    expect((await send(`${s.url}/admin/catalog`, 'GET', { authorization: 'bearer test-admin-token-1234 extra' })).status).toBe(401);
+  });
+
   it('a random token when none is given', async () => {
     const a = await start();
     const b = await start();

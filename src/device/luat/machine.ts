@@ -55,16 +55,42 @@ const progressOf = (st: Exclude<S, LuatFinal>): Progress => ({
   flashes: st.flashes,
   draws: st.draws,
   bans: st.bans,
+  ...(st.recheck !== undefined ? { recheck: st.recheck } : {}),
 });
 
-function finish(kind: LuatFinalKind, code: number, version: string): LStep {
-  const state: LuatFinal = { kind, code, version };
+function finish(kind: LuatFinalKind, code: number, version: string, staleOffers = 0): LStep {
+  const state: LuatFinal = { kind, code, version, ...(staleOffers > 0 ? { staleOffers } : {}) };
   return { state, action: STOP };
+}
+
+/** Most asks after success a device makes (a bound on `recheck.times`). */
+export const MAX_RECHECKS = 100;
+
+/** The next ask after success `everyMs` from now, or `succeeded` when none is left. */
+function recheckOr(pr: Progress, left: number, stale: number, code: number, s: DeviceSettings, now: number): LStep {
+  if (left < 0) return finish('succeeded', code, pr.version, stale);
+  const every = Math.max(0, s.recheck?.everyMs ?? 0) || 0;
+  return sleep({ kind: 'rechecking', until: now + every, ...pr, attempts: 0, recheck: { left, stale } });
+}
+
+/** Upgraded and confirmed: `succeeded`, after asking again `recheck.times` times when the cohort asks. */
+function succeed(pr: Progress, code: number, stale: number, s: DeviceSettings, now: number): LStep {
+  const times = Math.min(MAX_RECHECKS, Math.floor(s.recheck?.times ?? 0) || 0);
+  return recheckOr(pr, times - 1, stale, code, s, now);
+}
+
+/**
+ * An answer to an ask after success: a file of the version the device runs is stale (refused,
+ * counted); a file of another version is left for a later run; any other answer ends this ask.
+ */
+function onRecheck(pr: Progress, rc: { left: number; stale: number }, a: LuatAnswer, s: DeviceSettings, now: number): LStep {
+  const stale = a.type === 'file' && a.version === pr.version ? 1 : 0;
+  return recheckOr(pr, rc.left - 1, rc.stale + stale, LuatCode.ALREADY_NEWEST, s, now);
 }
 
 /** Sends one more request, unless the device has asked all it may. */
 function ask(pr: Progress, p: DeviceProfile): LStep {
-  if (pr.asks >= LUAT_MAX_ASKS) return finish('gave-up', 0, pr.version);
+  if (pr.asks >= LUAT_MAX_ASKS) return pr.recheck ? finish('succeeded', LuatCode.ALREADY_NEWEST, pr.version, pr.recheck.stale) : finish('gave-up', 0, pr.version);
   const state = { kind: 'requesting' as const, ...pr, asks: pr.asks + 1 };
   return { state, action: { type: 'send', request: { op: 'ask', imei: p.id, version: pr.version, core: p.core } } };
 }
@@ -90,6 +116,11 @@ const damaged = (a: Extract<LuatAnswer, { type: 'file' }>): boolean =>
 
 function onFile(pr: Progress, a: Extract<LuatAnswer, { type: 'file' }>, p: DeviceProfile, s: DeviceSettings, now: number): LStep {
   const version = a.version;
+  if (version !== undefined && version === pr.version) {
+    // A file of the version it runs: flashing it changes nothing, so it is refused (a server fault).
+    // After its own upgrade the device counts it as a stale offer; before, it ends `stale-offer`.
+    return pr.version !== p.version ? succeed(pr, 0, 1, s, now) : finish('stale-offer', 0, pr.version);
+  }
   const keepsOld = p.behaviour.corruptDownload || p.behaviour.rebootIntoOld || damaged(a);
   const booted = keepsOld ? pr.version : (version ?? '');
   const confirm = keepsOld || version !== undefined;
@@ -99,7 +130,7 @@ function onFile(pr: Progress, a: Extract<LuatAnswer, { type: 'file' }>, p: Devic
 
 function onCode(pr: Progress, code: number, p: DeviceProfile, s: DeviceSettings, now: number): LStep {
   if (code === LuatCode.ALREADY_NEWEST) {
-    if (pr.version !== p.version) return finish('succeeded', code, pr.version);
+    if (pr.version !== p.version) return succeed(pr, code, 0, s, now);
     return finish(pr.flashes > 0 ? 'failed' : 'up-to-date', code, pr.version);
   }
   if (code === LuatCode.PLEASE_WAIT) {
@@ -138,6 +169,7 @@ export const luatMachine: DeviceMachine<S, LuatRequest, LuatAnswer> = {
     // An answer while sleeping belongs to nothing: keep sleeping.
     if (st.kind !== 'requesting') return sleep(st);
     const pr = progressOf(st);
+    if (st.recheck !== undefined) return onRecheck(pr, st.recheck, answer, settings, now);
     switch (answer.type) {
       case 'file':
         return onFile(pr, answer, profile, settings, now);

@@ -48,6 +48,11 @@ interface LuatProgress {
   readonly draws: number;
   /** Loop-ban answers (40) received so far. */
   readonly bans: number;
+  /**
+   * Upgraded and confirmed, asking again (`recheck`): `left` asks after the one in flight, `stale`
+   * files refused so far (a file for the version it runs). Absent before success.
+   */
+  readonly recheck?: { readonly left: number; readonly stale: number };
 }
 
 export type LuatAwaiting = { readonly kind: 'requesting' } & LuatProgress;
@@ -58,9 +63,12 @@ export type LuatSleeping =
   /** A request failed: asks again at `until`. */
   | ({ readonly kind: 'retrying'; readonly until: number } & LuatProgress)
   /** Flashing and booting `version`; `confirm`: ask the server afterwards (the new version is known). */
-  | ({ readonly kind: 'rebooting'; readonly until: number; readonly confirm: boolean } & LuatProgress);
+  | ({ readonly kind: 'rebooting'; readonly until: number; readonly confirm: boolean } & LuatProgress)
+  /** Upgraded: asks again at `until` (`recheck`). */
+  | ({ readonly kind: 'rechecking'; readonly until: number } & LuatProgress);
 
-export type LuatFinalKind = 'succeeded' | 'up-to-date' | 'failed' | 'banned' | 'rejected' | 'gave-up';
+/** `stale-offer`: sent a file of the version it already runs; it flashed nothing (a server fault). */
+export type LuatFinalKind = 'succeeded' | 'up-to-date' | 'stale-offer' | 'failed' | 'banned' | 'rejected' | 'gave-up';
 
 export interface LuatFinal {
   readonly kind: LuatFinalKind;
@@ -68,6 +76,8 @@ export interface LuatFinal {
   readonly code: number;
   /** The version the device runs at the end; empty when a flashed file did not name its version. */
   readonly version: string;
+  /** Stale files refused after success (`recheck`, or the confirming ask answered with the same file); absent: none. */
+  readonly staleOffers?: number;
 }
 
 export type LuatDeviceState = LuatAwaiting | LuatSleeping | LuatFinal;

@@ -94,6 +94,8 @@ export const MAX_FIRMWARE_BYTES = 256 * 1024 * 1024;
 export const MAX_TOKEN_RENEWALS = 3;
 export const MAX_TASK_RETRY = 1000;
 export const MAX_INTERVAL_SEC = 86_400;
+/** Most checks after success a device makes (a bound on `recheck.times`). */
+export const MAX_RECHECKS = 100;
 const MAX_TOKEN_CHARS = 256;
 const MAX_MD5_CHARS = 64;
 /** AT+CSQ's "no signal". */
@@ -152,17 +154,9 @@ function requestOf(st: OnenetAwaiting, p: DeviceProfile, s: DeviceSettings): R {
     case 'reporting-new-version':
       return { op: 'reportVersion', devId, taskType: p.taskType, version: st.booted };
     case 'checking':
-      return {
-        op: 'check',
-        devId,
-        taskType: p.taskType,
-        manuf: p.manuf,
-        model: p.model,
-        version: p.version,
-        signal: p.signal,
-        battery: p.battery,
-        ...authOf(st.resume?.authAt),
-      };
+      return checkRequest(p, p.version, authOf(st.resume?.authAt));
+    case 'rechecking':
+      return checkRequest(p, st.booted, {});
     case 'token-checking':
       return { op: 'tokenCheck', devId, token: st.task.token, ...authOf(st.authAt) };
     case 'downloading': {
@@ -186,6 +180,18 @@ function requestOf(st: OnenetAwaiting, p: DeviceProfile, s: DeviceSettings): R {
 }
 
 const authOf = (authAt: number | undefined): { authAt?: number } => (authAt === undefined ? {} : { authAt });
+
+const checkRequest = (p: DeviceProfile, version: string, auth: { authAt?: number }): R => ({
+  op: 'check',
+  devId: p.id,
+  taskType: p.taskType,
+  manuf: p.manuf,
+  model: p.model,
+  version,
+  signal: p.signal,
+  battery: p.battery,
+  ...auth,
+});
 
 /** Byte offset of cut number k (1-based) of a file of `size` bytes; undefined past the file. */
 export function cutPointOf(at: CutPoint, times: number, k: number, size: number, seed: number): number | undefined {
@@ -236,9 +242,37 @@ const send = (state: OnenetAwaiting, p: DeviceProfile, s: DeviceSettings): OStep
 
 const sleep = (state: OnenetSleeping): OStep => ({ state, action: { type: 'sleep', until: state.until } });
 
-function finish(kind: OnenetFinalKind, code: number, version: string, duplicateResult = false): OStep {
-  const state: OnenetFinal = { kind, code, version, duplicateResult };
+function finish(kind: OnenetFinalKind, code: number, version: string, duplicateResult = false, staleOffers = 0): OStep {
+  const state: OnenetFinal = { kind, code, version, duplicateResult, ...(staleOffers > 0 ? { staleOffers } : {}) };
   return { state, action: STOP };
+}
+
+type Rechecking = Extract<OnenetAwaiting, { kind: 'rechecking' }>;
+
+/** Checks still to make after success: the next one `everyMs` from now, or done. */
+function recheckOr(next: Omit<Rechecking, 'attempts'>, s: DeviceSettings, now: number): OStep {
+  if (next.left < 0) return finish('succeeded', ResultCode.UPGRADED, next.booted, next.duplicate, next.stale);
+  const every = Math.max(0, s.recheck?.everyMs ?? 0) || 0;
+  return sleep({ kind: 'waiting', until: now + every, then: { ...next, attempts: 0 } });
+}
+
+/** The upgrade is done: `succeeded`, after checking again `recheck.times` times when the cohort asks. */
+function succeed(task: OnenetTask, booted: string, duplicate: boolean, s: DeviceSettings, now: number): OStep {
+  const times = Math.min(MAX_RECHECKS, Math.floor(s.recheck?.times ?? 0) || 0);
+  return recheckOr({ kind: 'rechecking', task, booted, duplicate, left: times - 1, stale: 0 }, s, now);
+}
+
+/**
+ * A check after success. An offer for the version the device runs, or of the task it finished
+ * (its token), is stale: refused, counted. Another task is left for a later run (the device has
+ * upgraded once in this one). Other answers only end this check.
+ */
+function onRechecking(st: Rechecking, a: OnenetAnswer, s: DeviceSettings, now: number): OStep {
+  const next = (stale: number): OStep => recheckOr({ ...st, left: st.left - 1, stale }, s, now);
+  if (a.type !== 'json' || a.errno === TokenErrno.INTERNAL) return retryOr(st, s, now, () => next(st.stale));
+  const task = a.errno === CheckErrno.OK ? taskFromOffer(a.offer, s) : undefined;
+  const stale = task !== undefined && (task.target === st.booted || task.token === st.task.token);
+  return next(st.stale + (stale ? 1 : 0));
 }
 
 /** Retries allowed and the pause between them for the request a state is waiting on. */
@@ -246,6 +280,7 @@ function budgetOf(st: OnenetAwaiting, s: DeviceSettings): { limit: number; delay
   switch (st.kind) {
     case 'reporting-version':
     case 'checking':
+    case 'rechecking':
       return { limit: wholeOr(s.maxAttempts, 0, Number.MAX_SAFE_INTEGER), delayMs: wholeOr(s.retryDelayMs, 0, Number.MAX_SAFE_INTEGER) };
     default:
       return { limit: st.task.retry, delayMs: st.task.intervalMs };
@@ -346,6 +381,8 @@ function onChecking(st: Extract<OnenetAwaiting, { kind: 'checking' }>, a: Onenet
     case CheckErrno.OK: {
       const task = taskFromOffer(a.offer, s);
       if (task === undefined) return retryOr(st, s, now, giveUp);
+      // A task for the version it runs would flash what it has: refused, and the server is at fault.
+      if (task.target === p.version) return finish('stale-offer', a.errno, p.version);
       const resumed = st.resume !== null && sameImage(st.resume.task, task);
       // A changed package (republished: another md5) is started over: its bytes held are discarded.
       const fresh: OnenetDownload = { task, held: 0, best: 0, lastStep: 0, quiet: false, cuts: st.resume?.cuts ?? 0 };
@@ -484,7 +521,7 @@ function onNewVersion(st: Extract<OnenetAwaiting, { kind: 'reporting-new-version
     return retryOr(st, s, now, () => (upgraded ? finish('succeeded', ResultCode.UPGRADED, st.booted, st.duplicate) : finish('gave-up', codeOf(a), st.booted)));
   }
   if (upgraded && st.queued) return send({ kind: 'flushing', task: st.task, booted: st.booted, duplicate: st.duplicate, step: st.queued, attempts: 0 }, p, s);
-  if (upgraded) return finish('succeeded', ResultCode.UPGRADED, st.booted, st.duplicate);
+  if (upgraded) return succeed(st.task, st.booted, st.duplicate, s, now);
   return send({ kind: 'reporting-failure', task: st.task, step: ResultCode.VERSION_DIFFERS, then: 'failed', runs: 0, attempts: 0 }, p, s);
 }
 
@@ -571,7 +608,9 @@ export const onenetMachine: DeviceMachine<S, R, OnenetAnswer> = {
         return onProgress(st, answer, profile, settings, now);
       case 'flushing':
         // The queued step was delivered or not: either way the upgrade is done.
-        return finish('succeeded', ResultCode.UPGRADED, st.booted, st.duplicate);
+        return succeed(st.task, st.booted, st.duplicate, settings, now);
+      case 'rechecking':
+        return onRechecking(st, answer, settings, now);
       case 'reporting-downloaded':
         return onDownloaded(st, answer, profile, settings, now);
       case 'reporting-new-version':

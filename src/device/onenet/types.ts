@@ -164,6 +164,18 @@ export type OnenetAwaiting =
   | ({ readonly kind: 'reporting-upgraded'; readonly task: OnenetTask; readonly booted: string } & Attempts & Queued)
   /** Upgraded: sending the progress step its queue still held (`queued`), then done. */
   | ({ readonly kind: 'flushing'; readonly task: OnenetTask; readonly booted: string; readonly duplicate: boolean; readonly step: number } & Attempts)
+  /**
+   * Upgraded, checking again (`recheck`): `left` checks after this one; `stale` offers refused so
+   * far (a task for the version it runs, or the task it finished).
+   */
+  | ({
+      readonly kind: 'rechecking';
+      readonly task: OnenetTask;
+      readonly booted: string;
+      readonly duplicate: boolean;
+      readonly left: number;
+      readonly stale: number;
+    } & Attempts)
   | ({
       readonly kind: 'reporting-failure';
       readonly task: OnenetTask;
@@ -178,7 +190,8 @@ export type OnenetSleeping =
   /** Flashing and booting `booted`. */
   | ({ readonly kind: 'rebooting'; readonly until: number; readonly task: OnenetTask; readonly booted: string } & Queued);
 
-export type OnenetFinalKind = 'succeeded' | 'up-to-date' | 'failed' | 'no-progress' | 'rejected' | 'gated' | 'gave-up' | 'cancelled';
+/** `stale-offer`: offered a task for the version it already runs; it took none (a server fault). */
+export type OnenetFinalKind = 'succeeded' | 'up-to-date' | 'stale-offer' | 'failed' | 'no-progress' | 'rejected' | 'gated' | 'gave-up' | 'cancelled';
 
 export interface OnenetFinal {
   readonly kind: OnenetFinalKind;
@@ -188,6 +201,8 @@ export interface OnenetFinal {
   readonly version: string;
   /** The 201 was answered "task finished" (the version report had completed the task already). */
   readonly duplicateResult: boolean;
+  /** Stale offers refused while checking again after success (`recheck`); absent: none. */
+  readonly staleOffers?: number;
 }
 
 export type OnenetDeviceState = OnenetAwaiting | OnenetSleeping | OnenetFinal;

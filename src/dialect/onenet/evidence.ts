@@ -116,7 +116,7 @@ export const onenetEvidence: EvidenceCodec<OnenetRequest, OnenetAnswer> = {
     }
     let answer = outcome;
     if (f.offerToken !== undefined) {
-      answer += ` ${name(f.offerToken)} size=${f.offerSize ?? '?'} md5=${(f.offerMd5 ?? '?').slice(0, 8)}… signal>${f.offerSignal ?? '?'} power>${f.offerPower ?? '?'}`;
+      answer += ` ${name(f.offerToken)} target=${f.offerTarget ?? '?'} size=${f.offerSize ?? '?'} md5=${(f.offerMd5 ?? '?').slice(0, 8)}… signal>${f.offerSignal ?? '?'} power>${f.offerPower ?? '?'}`;
     }
     if (f.status !== undefined && op === 'download') answer += ` http:${f.status}${f.rangeStart !== undefined ? ` from ${f.rangeStart}` : ''}`;
     if (f.bytes !== undefined) answer += ` ${f.bytes} B`;

@@ -3,6 +3,7 @@
  * report alone (histograms decoded, series aligned, stacks summed) so the page's script only
  * draws. Pure.
  */
+import { durationText } from '../../config/units.js';
 import { LatencyHistogram } from '../../metrics/histogram.js';
 import type { OperationReport, StateSeries, TimeSeries } from '../types.js';
 
@@ -148,7 +149,7 @@ export function rateChart(id: string, title: string, xLabel: string, series: Tim
   const n = ts.t.length;
   const width = ts.bucketSeconds > 0 ? ts.bucketSeconds : 1;
   const perSecond = (a: readonly number[]): number[] => fit(a, n).map((v) => sig(v / width));
-  const unit = width === 1 ? 'per second' : `per second (${formatSeconds(width)} buckets)`;
+  const unit = width === 1 ? 'per second' : `per second (${durationText(width)} buckets)`;
   return {
     chart: {
       id,
@@ -247,8 +248,4 @@ export function ms(v: number): string {
   return `${Number(v.toPrecision(3))}ms`;
 }
 
-function formatSeconds(s: number): string {
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Number((s / 60).toPrecision(3))}min`;
-  return `${Number((s / 3600).toPrecision(3))}h`;
-}
+

@@ -4,8 +4,10 @@
  * nothing (sums come precomputed) and exposes what it drew as `window.__charts` (id, kind, series,
  * points, colours) so a headless browser can check that every chart has data.
  *
- * Plain ES2017 in a string (no template literals inside, so it embeds verbatim).
+ * Plain ES2017 in a string (no template literals inside, so it embeds verbatim). The one
+ * substitution is durationText's own source, so axes read as the console does (`1m 10s`).
  */
+import { durationText } from '../../config/units.js';
 export const CLIENT_SCRIPT = String.raw`
 (function () {
   'use strict';
@@ -20,6 +22,7 @@ export const CLIENT_SCRIPT = String.raw`
   function num(v, digits) { return String(Number(v.toPrecision(digits))); }
   function fmtMs(v) {
     if (v == null) return '\u2013';
+    if (v >= 60000) return durationText(v / 1000);
     if (v >= 1000) return num(v / 1000, 3) + 's';
     return num(v, 3) + 'ms';
   }
@@ -27,12 +30,10 @@ export const CLIENT_SCRIPT = String.raw`
     if (v == null) return '\u2013';
     return Math.abs(v) >= 100 ? String(Math.round(v)) : num(v, 3);
   }
+  var durationText = ${durationText.toString()};
   function fmtDur(s) {
     if (s == null) return '\u2013';
-    if (s < 60) return num(s, 3) + 's';
-    if (s < 3600) return num(s / 60, 3) + 'min';
-    if (s < 172800) return num(s / 3600, 3) + 'h';
-    return num(s / 86400, 3) + 'd';
+    return durationText(s);
   }
   // x = 1/(1-p): 1 -> 0%, 10 -> 90%, 100 -> 99%, 1000 -> 99.9% ...
   function pctTick(x) {

@@ -32,6 +32,8 @@ th, td { padding: 5px 9px; border-bottom: 1px solid var(--line); text-align: lef
 th { background: var(--soft); font-weight: 600; font-size: 12.5px; color: var(--muted); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.row-bad td { background: #fff4f3; }
+tr.row-unjudged td { background: var(--warn-bg); }
+td.not-judged, p.not-judged { color: var(--warn); }
 table.narrow { width: auto; min-width: 50%; }
 table.narrow td, table.narrow th { padding-right: 22px; }
 .ok { color: var(--ok); font-weight: 700; }

@@ -48,6 +48,8 @@ export function verdictOf(r: Report): Verdict {
   const totalRequests = Object.values(r.operations).reduce((n, o) => n + o.count, 0);
   if (kind === 'passed' && totalErrors > 0) warnings.push(`${plural(totalErrors, 'request error')} of ${totalRequests} requests (no expectation bounds them)`);
   if (r.expectations.length === 0) warnings.push('the scenario sets no expectations');
+  const agreement = r.transitions.serverAgreement;
+  if (agreement?.status === 'not-judged' && kind !== 'interrupted') warnings.push(`final states not compared with the server: ${scrub(agreement.reason ?? 'no reason given')}`);
 
   return { kind, label: kind.toUpperCase(), reasons, warnings };
 }

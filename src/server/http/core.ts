@@ -15,7 +15,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
+import { isAdminAuthorized } from '../admin/bearer.js';
 import { handleAdmin } from '../admin/api.js';
 import type { EndpointFaults, EndpointName } from '../faults/config.js';
 import { errnoAnswer, type ErrnoTable } from '../onenet/messages.js';
@@ -66,7 +66,6 @@ export function createHttpCore(getState: () => ServerState, options: HttpCoreOpt
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let closing = false;
-  const adminToken = Buffer.from(`Bearer ${options.adminToken}`);
 
   const later = (ms: number, fn: () => void): void => {
     const t = setTimeout(() => {
@@ -228,8 +227,7 @@ export function createHttpCore(getState: () => ServerState, options: HttpCoreOpt
     const state = getState();
     state.store.counters.request('admin');
     if (!options.allowRemoteAdmin && !isLoopback(req.socket.remoteAddress)) return send(res, FORBIDDEN, undefined, state);
-    const given = Buffer.from(req.headers.authorization ?? '');
-    if (given.length !== adminToken.length || !timingSafeEqual(given, adminToken)) {
+    if (!isAdminAuthorized(req.headers.authorization, options.adminToken)) {
       res.setHeader('www-authenticate', 'Bearer');
       return send(res, UNAUTHORIZED, undefined, state);
     }

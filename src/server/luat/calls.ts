@@ -105,7 +105,8 @@ export class LuatCalls {
     if (core !== undefined && !fw.cores.has(core)) return code(LuatCode.BASE_VERSION_MISSING);
     if (core !== undefined && fw.isForbiddenJump(core)) return code(LuatCode.NOT_ALLOWED);
     const version = q['version'];
-    if (version && compareVersions(version, fw.version) >= 0) return code(LuatCode.ALREADY_NEWEST);
+    const stale = this.store.bugs.has('stale-task-after-success') && version === fw.version;
+    if (version && compareVersions(version, fw.version) >= 0 && !stale) return code(LuatCode.ALREADY_NEWEST);
     if (q['dfota'] !== '1' || !fw.diff) return { kind: 'file', fw, diffCore: undefined };
     if (core === undefined) return code(LuatCode.BASE_VERSION_MISSING);
     if (this.store.bugs.has('no-diff-wait')) return { kind: 'file', fw, diffCore: core };

@@ -84,7 +84,10 @@ export class OnenetCalls {
     if ((q['signals'] !== undefined && !INT.test(q['signals'])) || (q['powers'] !== undefined && !INT.test(q['powers']))) return fail(2);
     if (!isValidVersion(version)) return fail(27);
     const type: TaskType = typeText === '1' ? 1 : 2;
-    let task = this.store.activeTask(device, type) ?? this.autoAdd(device, type, manuf, model, version);
+    const live = this.store.activeTask(device, type) ?? this.autoAdd(device, type, manuf, model, version);
+    const stale = live === undefined ? this.staleTask(device, type) : undefined;
+    if (stale) return { answer: this.checkAnswer(stale), owner: device, summary };
+    let task = live;
     if (!task) return fail(11);
     if (task.manuf !== manuf || task.model !== model) {
       this.store.setTaskState(task, 'failed');
@@ -99,6 +102,16 @@ export class OnenetCalls {
       task = (other && this.store.activeTask(other, type)) || task;
     }
     return { answer: this.checkAnswer(task), owner: device, summary };
+  }
+
+  /** The `stale-task-after-success` bug: the newest succeeded task, offered as if still to do. */
+  private staleTask(device: OnenetDevice, type: TaskType): OnenetTask | undefined {
+    if (!this.store.bugs.has('stale-task-after-success')) return undefined;
+    for (let i = device.tasks.length - 1; i >= 0; i--) {
+      const t = device.tasks[i] as OnenetTask;
+      if (t.type === type && t.state === 'succeeded') return t;
+    }
+    return undefined;
   }
 
   private autoAdd(device: OnenetDevice, type: TaskType, manuf: string, model: string, version: string): OnenetTask | undefined {

@@ -6,20 +6,23 @@
 import { UNANSWERED_CODES } from '../../device/retransmit.js';
 import type { Exchange } from '../evidence.js';
 import { agreementOf } from '../server-agreement.js';
-import { at, NO_SERVER_VIEW, perDevice, type Rule } from '../rule.js';
+import { at, hasServerView, NO_SERVER_VIEW_AT_ALL, perDevice, type Rule } from '../rule.js';
 
 export const finalStateAgreement: Rule = {
   name: 'final-state-agreement',
   description: "every device's final state is one the server's own view of it agrees with (succeeded ↔ task succeeded, failed/gated ↔ task failed, banned ↔ banned, ...)",
   dialects: ['onenet', 'luat'],
-  evaluate: perDevice(
-    (d, ctx) => d.final !== undefined && ctx.views.has(d.id) && agreementOf(ctx.dialect, d.final.kind, ctx.views.get(d.id)!) !== undefined,
-    (d, ctx) => {
-      const a = agreementOf(ctx.dialect, d.final!.kind, ctx.views.get(d.id)!)!;
-      return a.holds ? undefined : `the device ended ${d.final!.kind}; the server shows ${a.server} (expected ${a.expected})`;
-    },
-    (ctx) => (ctx.views.size === 0 ? NO_SERVER_VIEW : undefined),
-  ),
+  evaluate: (devices, ctx) => {
+    // Only the server can say what it recorded: without its view there is nothing to compare.
+    if (!hasServerView(ctx)) return { checked: 0, violations: [], notJudged: NO_SERVER_VIEW_AT_ALL };
+    return perDevice(
+      (d, c) => d.final !== undefined && c.views.has(d.id) && agreementOf(c.dialect, d.final.kind, c.views.get(d.id)!) !== undefined,
+      (d, c) => {
+        const a = agreementOf(c.dialect, d.final!.kind, c.views.get(d.id)!)!;
+        return a.holds ? undefined : `the device ended ${d.final!.kind}; the server shows ${a.server} (expected ${a.expected})`;
+      },
+    )(devices, ctx);
+  },
 };
 
 /** No answer came (a download broken off mid-body brought bytes, `held`: answered in part, resumed by the device). */

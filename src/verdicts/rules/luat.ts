@@ -10,7 +10,7 @@
 import { dayIndex } from '../../protocol/luat.js';
 import { UNANSWERED_CODES } from '../../device/retransmit.js';
 import type { DeviceEvidence, Exchange } from '../evidence.js';
-import { at, perDevice, type Rule, type VerdictContext } from '../rule.js';
+import { at, perDevice, type FleetFold, type Rule, type VerdictContext } from '../rule.js';
 
 const LOOP = 40;
 const WAIT = 43;
@@ -184,30 +184,43 @@ export const waitsNotBanned: Rule = {
   ),
 };
 
+/** The asks of a device that name a diff package (a core) and got a 43 or the file. */
+const diffAsks = (d: DeviceEvidence): Exchange[] =>
+  d.exchanges.filter((e) => e.facts.core !== undefined && e.facts.core !== '' && (e.facts.code === WAIT || e.facts.bytes !== undefined));
+
+/** The fleet's first ask per core (its send and answer instants): the build of that core's diff starts with it. */
+type FirstAsks = Map<string, { sent: number; answered: number }>;
+
+const firstAsks: FleetFold<FirstAsks> = {
+  empty: () => new Map(),
+  add(acc, d) {
+    for (const e of diffAsks(d)) {
+      const core = e.facts.core as string;
+      const f = acc.get(core);
+      if (f === undefined || e.sent < f.sent) acc.set(core, { sent: e.sent, answered: e.answered });
+    }
+    return acc;
+  },
+};
+
 export const diffWait: Rule = {
   name: 'diff-wait',
   description:
     'the first requests for a new diff package are answered 43 for the build time (diffBuildMs, default 1–3 minutes from the first such request); once it is surely built, 43 no longer',
   dialects: ['luat'],
+  fleet: firstAsks as FleetFold<unknown>,
   evaluate: (devices, ctx) => {
     const { min, max } = ctx.server.luat.diffBuildMs;
-    // The first diff request per core: the build of that core's diff package starts with it.
-    const first = new Map<string, Exchange>();
-    const diffAsks = (d: DeviceEvidence): Exchange[] =>
-      d.exchanges.filter((e) => e.facts.core !== undefined && e.facts.core !== '' && (e.facts.code === WAIT || e.facts.bytes !== undefined));
-    for (const d of devices) {
-      for (const e of diffAsks(d)) {
-        const core = e.facts.core as string;
-        const f = first.get(core);
-        if (f === undefined || e.sent < f.sent) first.set(core, e);
-      }
-    }
+    // Judged in batches, the fleet's first asks come from the runner's fold over every device;
+    // called on a plain list (tests), the list is the fleet.
+    const first = (ctx.fleet?.get('diff-wait') as FirstAsks | undefined) ?? devices.reduce((acc, d) => firstAsks.add(acc, d), firstAsks.empty());
     const republished = ctx.events.some((ev) => ev.action === 'republish');
     return perDevice(
       (d) => !republished && diffAsks(d).length > 0,
       (d, _ctx, count) => {
         for (const e of diffAsks(d)) {
-          const f = first.get(e.facts.core as string) as Exchange;
+          const f = first.get(e.facts.core as string);
+          if (f === undefined) continue;
           if (e.facts.code !== WAIT && e.answered < f.sent + min) {
             return `got ${e.outcome} ${at(e.answered - f.sent)} after the fleet's first request for this diff package; the build takes at least ${at(min)}, so it should have been 43`;
           }

@@ -4,11 +4,11 @@
  */
 import { TOKEN_VALIDITY_MS } from '../../protocol/onenet.js';
 import type { DeviceEvidence, Exchange } from '../evidence.js';
-import { at, NO_SERVER_VIEW, ops, perDevice, serverTask, tokenNamer, type Rule, type VerdictContext } from '../rule.js';
+import { at, hasServerView, NO_SERVER_VIEW, ops, perDevice, serverTask, tokenNamer, type Rule, type VerdictContext } from '../rule.js';
 
 const short = (md5: string | undefined): string => (md5 === undefined ? '?' : `${md5.slice(0, 8)}…`);
 const isStep = (e: Exchange): boolean => (e.op === 'result' || e.op === 'progress') && e.facts.step !== undefined;
-const noView = (ctx: VerdictContext): string | undefined => (ctx.views.size === 0 ? NO_SERVER_VIEW : undefined);
+const noView = (ctx: VerdictContext): string | undefined => (hasServerView(ctx) ? undefined : NO_SERVER_VIEW);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -210,7 +210,7 @@ export const restartOnRepublish: Rule = {
         if (lastWhole?.facts.md5 !== undefined && !fresh.has(lastWhole.facts.md5)) return `it upgraded with md5 ${short(lastWhole.facts.md5)}, not the republished ${short(ev.md5?.[0])}`;
         return undefined;
       },
-      () => (events.length === 0 ? 'no republish happened in this run' : undefined),
+      () => (events.length === 0 ? (ctx.eventsNotDone ?? 'no republish happened in this run') : undefined),
     )(devices, ctx);
   },
 };

@@ -1,0 +1,72 @@
+/**
+ * What the probe's answers mean for the run (pure): a target that refuses the probe device for
+ * authentication stops the run in one line naming the key's variable or file and the product id
+ * and where each came from; anything else lets the fleet start, and the report says what the
+ * probe got. Codes that can be told apart are told apart (Luat 25 / 26 / 3 / 17); OneNET answers
+ * errno 1 alike for a bad key, a wrong product and an unknown device, so the line names all three.
+ */
+import type { SecretRef } from '../config/secret.js';
+import type { Scenario } from '../scenario/types.js';
+import { withMeaning } from '../protocol/meanings.js';
+
+/** One call of the probe: its operation (histogram name) and its outcome label. */
+export interface ProbeCall {
+  op: string;
+  outcome: string;
+}
+
+export interface ProbeResult {
+  /** The probe device's id (the first device of the first cohort). */
+  device: string;
+  cohort: string;
+  calls: ProbeCall[];
+}
+
+export type ProbeVerdict = { kind: 'go' } | { kind: 'refused'; line: string };
+
+/** Where a key came from, in words: the variable or file to fix. */
+export function keySourceOf(ref: SecretRef | undefined, field: string, fallbackEnv: string, discovered: boolean): string {
+  if (ref === undefined) return discovered ? `the key read from the server's admin catalog (no ${fallbackEnv})` : `${fallbackEnv} (environment)`;
+  if (typeof ref === 'string') return `${field} (inline in the scenario)`;
+  if ('env' in ref) return `${ref.env} (environment, named by ${field})`;
+  return `the file ${ref.file} (${field})`;
+}
+
+const refusedAt = (r: ProbeResult, outcomes: readonly string[]): ProbeCall | undefined => r.calls.find((c) => outcomes.includes(c.outcome));
+
+const what = (dialect: string, c: ProbeCall): string => `${c.op} ${withMeaning(dialect, c.op, c.outcome)}`;
+
+/** Whether the probe's answers show an authentication refusal, and the line that says so. */
+export function diagnoseProbe(scenario: Scenario, r: ProbeResult, keySource: string): ProbeVerdict {
+  const head = (c: ProbeCall): string => `probe: the target refused device ${r.device} (cohort ${r.cohort}): ${what(scenario.dialect, c)}`;
+  if (scenario.dialect === 'onenet') {
+    const c = refusedAt(r, ['errno:1']);
+    if (c === undefined) return { kind: 'go' };
+    const o = scenario.target.onenet;
+    const pid = o === undefined ? 'none' : `${o.productId} (${o.productIdFrom ?? `target.onenet.productId in ${scenario.file}`})`;
+    return {
+      kind: 'refused',
+      line: `${head(c)}: the access key or the product id is wrong, or the product has no such device. Key: ${keySource}; product id: ${pid}, --product-id overrides; device ids: cohort ${r.cohort}'s ids`,
+    };
+  }
+  if (scenario.dialect === 'luat') {
+    const fw = scenario.target.luat?.firmwareName ?? '?';
+    const why: Readonly<Record<string, string>> = {
+      'code:25': `the project key is wrong. Key: ${keySource}`,
+      'code:26': `the project has no firmware named ${fw} (target.luat.firmwareName in ${scenario.file})`,
+      'code:3': `the server did not take the device id ${r.device} as an IMEI (cohort ${r.cohort}'s ids)`,
+      'code:17': `device ${r.device}, firmware ${fw} and the project are not under one account: a key of another project (${keySource}) or ids the account does not have (cohort ${r.cohort}'s ids)`,
+    };
+    const c = refusedAt(r, Object.keys(why));
+    if (c === undefined) return { kind: 'go' };
+    return { kind: 'refused', line: `${head(c)}: ${why[c.outcome]}` };
+  }
+  return { kind: 'go' };
+}
+
+/** The report's words for a probe that let the fleet start. */
+export function probeNote(dialect: string, r: ProbeResult): string {
+  const calls = r.calls.length === 0 ? 'no call answered' : r.calls.map((c) => what(dialect, c)).join(', ');
+  const ban = dialect === 'luat' && r.calls.length > 0 ? `; its ask counts once toward ${r.device}'s daily ban limit on the server` : '';
+  return `a probe ran before the fleet with device ${r.device}: ${calls} (kept out of the histograms; the verdicts count its calls as the device's, as the server did${ban})`;
+}

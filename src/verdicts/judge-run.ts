@@ -1,0 +1,90 @@
+/**
+ * The verdict side of a run, as the engine calls it: the folder the workers spill evidence to,
+ * the final-state agreement with the server, and the verdicts with violations.jsonl. Each always
+ * answers: a part that could not be judged says so and why, never falls silent.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Report, TransitionsReport, VerdictReport } from '../report/types.js';
+import type { Scenario } from '../scenario/types.js';
+import type { DeviceEvidence, EvidenceBatch } from './evidence.js';
+import { rulesOf, runVerdicts } from './run.js';
+import { compareWithServer } from './server-agreement.js';
+import type { AdminApi, AppliedEvent } from './server-events.js';
+import { openViolationsFile } from './violations-file.js';
+
+const firstLine = (err: unknown): string => (err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err));
+
+/** A fresh temporary folder for the workers' evidence; `remove` deletes it and what is in it. */
+export async function evidenceFolder(): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'ota-swarm-evidence-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export const NO_ADMIN_API = 'the target has no admin API we can use: the server\'s own view of the devices is unknown';
+
+type Agreement = NonNullable<TransitionsReport['serverAgreement']>;
+
+/** The final states compared with the server's view, or why they were not. */
+export async function serverAgreementOf(
+  dialect: string,
+  finals: readonly { id: string; state: string }[],
+  admin: AdminApi | undefined,
+  endedBy: Report['endedBy'],
+  log: (line: string) => void,
+): Promise<Agreement> {
+  const not = (reason: string): Agreement => ({ status: 'not-judged', reason, checked: 0, disagreements: 0, samples: [] });
+  if (admin === undefined) return not(NO_ADMIN_API);
+  if (endedBy === 'interrupted') return not('the run was interrupted: devices stopped mid-way, their final states say nothing');
+  try {
+    const a = await compareWithServer(dialect, finals, admin);
+    if (a.checked === 0) return { ...a, status: 'not-judged', reason: 'no device ended in a state the server\'s view says something about' };
+    return { status: 'judged', ...a };
+  } catch (err) {
+    log(`could not compare final states with the server: ${firstLine(err)}`);
+    return not(`the admin API failed: ${firstLine(err)}`);
+  }
+}
+
+export interface JudgeInput {
+  scenario: Scenario;
+  results: readonly { evidence?: EvidenceBatch }[];
+  admin: AdminApi | undefined;
+  events: readonly AppliedEvent[];
+  originVirtual: number;
+  log: (line: string) => void;
+  violationsFile: string | undefined;
+  /** Applied to each device's evidence as it is read (see VerdictInput.amend). */
+  amend?: (d: DeviceEvidence) => DeviceEvidence;
+}
+
+/** The verdicts, every violation streamed to `violationsFile` when given; when judging fails, every rule not judged with the reason. */
+export async function judgeVerdicts(j: JudgeInput): Promise<{ verdicts?: VerdictReport[]; violationsFile?: string }> {
+  let file;
+  try {
+    file = j.violationsFile !== undefined ? await openViolationsFile(j.violationsFile) : undefined;
+  } catch (err) {
+    j.log(`could not write ${j.violationsFile}: ${firstLine(err)} (violations are counted and sampled in the report only)`);
+  }
+  try {
+    const verdicts = await runVerdicts({
+      scenario: j.scenario,
+      batches: j.results.flatMap((r) => (r.evidence ? [r.evidence] : [])),
+      ...(j.admin ? { admin: j.admin } : {}),
+      events: j.events,
+      originVirtual: j.originVirtual,
+      log: j.log,
+      ...(j.amend ? { amend: j.amend } : {}),
+      ...(file ? { violations: (line) => file.write(line) } : {}),
+    });
+    return { verdicts, ...(file ? { violationsFile: basename(file.path) } : {}) };
+  } catch (err) {
+    j.log(`could not judge the transition verdicts: ${firstLine(err)}`);
+    const reason = `judging failed: ${firstLine(err)}`;
+    const verdicts = rulesOf(j.scenario.dialect).map((r): VerdictReport => ({ rule: r.name, description: r.description, status: 'not-judged', reason, checked: 0, violations: 0, samples: [] }));
+    return { verdicts, ...(file ? { violationsFile: basename(file.path) } : {}) };
+  } finally {
+    await file?.close().catch((err: unknown) => j.log(`could not finish ${file.path}: ${firstLine(err)}`));
+  }
+}
