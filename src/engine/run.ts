@@ -226,6 +226,12 @@ function virtualNowOf(clock: ClockOrigin): () => number {
   return () => scaled.now();
 }
 
+/** Why no rule judged every device: those lost with their worker left no evidence to read. */
+const lostNotes = (lost: readonly LostShard[]): string[] => {
+  const devices = lost.reduce((n, l) => n + l.devices, 0);
+  return devices === 0 ? [] : [`${devices.toLocaleString('en-US')} device(s) lost with their worker were not judged`];
+};
+
 function oneLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return text.split('\n')[0] ?? text;
@@ -300,7 +306,7 @@ async function buildReport(b: BuildInput): Promise<Report> {
   report.transitions.serverAgreement = await serverAgreementOf(scenario.dialect, results.flatMap((r) => r.finals), b.target.admin, b.endedBy, b.log);
   // Judged also when interrupted: the devices that stopped left their evidence, and
   // violations.jsonl streams what was judged.
-  const judged = await judgeVerdicts({ scenario, results, admin: b.target.admin, events: b.events, originVirtual: b.virtualStartMs, log: b.log, violationsFile: b.violationsFile, amend: probeAmendment(b.probe, b.virtualStartMs) });
+  const judged = await judgeVerdicts({ scenario, results, admin: b.target.admin, events: b.events, originVirtual: b.virtualStartMs, log: b.log, violationsFile: b.violationsFile, amend: probeAmendment(b.probe, b.virtualStartMs), notes: lostNotes(b.lost) });
   if (judged.verdicts !== undefined) report.verdicts = judged.verdicts;
   if (judged.violationsFile !== undefined) report.violationsFile = judged.violationsFile;
   report.expectations = evaluateExpectations(scenario.expect, report);

@@ -57,6 +57,8 @@ export interface JudgeInput {
   violationsFile: string | undefined;
   /** Applied to each device's evidence as it is read (see VerdictInput.amend). */
   amend?: (d: DeviceEvidence) => DeviceEvidence;
+  /** See VerdictInput.notes. */
+  notes?: readonly string[];
 }
 
 /** The verdicts, every violation streamed to `violationsFile` when given; when judging fails, every rule not judged with the reason. */
@@ -76,6 +78,7 @@ export async function judgeVerdicts(j: JudgeInput): Promise<{ verdicts?: Verdict
       originVirtual: j.originVirtual,
       log: j.log,
       ...(j.amend ? { amend: j.amend } : {}),
+      ...(j.notes && j.notes.length > 0 ? { notes: j.notes } : {}),
       ...(file ? { violations: (line) => file.write(line) } : {}),
     });
     return { verdicts, ...(file ? { violationsFile: basename(file.path) } : {}) };

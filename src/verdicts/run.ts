@@ -45,6 +45,8 @@ export interface VerdictInput {
   batchSize?: number;
   /** Applied to each device as it is read (e.g. the probe's exchanges put before that device's own). */
   amend?: (d: DeviceEvidence) => DeviceEvidence;
+  /** What limits every rule beyond the evidence read (e.g. devices lost with their worker, never given). */
+  notes?: readonly string[];
 }
 
 /** Reads the server's facts from its catalog view (defensively: an odd server gives defaults). */
@@ -176,7 +178,7 @@ export async function runVerdicts(input: VerdictInput): Promise<VerdictReport[]>
       for (const line of t.add(outcome, (d) => traceOf(d, codec))) await input.violations?.(line);
     }
   }
-  const notes: string[] = [];
+  const notes: string[] = [...(input.notes ?? [])];
   if (truncated > 0) notes.push(`${truncated} device(s) made more exchanges than the ${MAX_EXCHANGES} kept each: judged on the first ${MAX_EXCHANGES}`);
   if (stored < seen || torn > 0) notes.push(`evidence of ${judged} of ${seen} devices (${seen - stored} lost with a worker that did not finish${torn > 0 ? `, ${torn} unreadable` : ''})`);
   return tallies.map((t) => t.report(notes, judged));

@@ -43,6 +43,12 @@ function expectFailedEverywhere(report: Report): void {
   expect(formatSummary(report, { color: false })).toContain('lost-with-worker');
   expect(verdictOf(report).kind).toBe('failed');
   expect(renderJunit(report)).toMatch(/<testsuites name="ota-swarm" tests="\d+" failures="[1-9]/);
+  // No rule says it judged the fleet: the lost devices left no evidence.
+  expect(report.verdicts?.length).toBeGreaterThan(0);
+  for (const v of report.verdicts ?? []) {
+    expect(v.status, v.rule).not.toBe('judged');
+    expect(v.reason, v.rule).toContain('20 device(s) lost with their worker were not judged');
+  }
 }
 
 describe('a run that loses a worker', () => {
