@@ -3,7 +3,7 @@
 // and one table of every figure and goal at the end. Benchmarks report; they do not fail: the exit
 // status is 0 whatever the figures (2 only for a bad command line).
 //
-//   npm run build && (cd bench && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install) && node bench/run.js [c] [b] [a] [a-max] [server] [--quick]
+//   npm run build && (cd bench && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install) && node bench/run.js [c] [b] [a] [a-max] [server] [l] [--quick]
 //
 //   c       ota-swarm against autocannon, check-only: requests per CPU-second      (~1 min)
 //   b       ota-swarm against Artillery, the OTA flow for 10,000 devices          (~12 min)
@@ -11,18 +11,19 @@
 //   a-max   the same at --time-scale max: as fast as the work allows                (~3 min)
 //   server  the reference server against a bare node:http server (bench/server/)   (~1 min)
 //   v       verdict memory per device: 1,000,000 devices' evidence spilled and judged (~3 min)
+//   l       latency truth: check p99 from send vs the server's own, light and saturated (~2 min)
 //   --quick every benchmark at a reduced size (a smoke run of the whole suite, ~4 min)
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH, figure, printTable, round, scratchDir } from './fleet/lib/common.js';
 
-const ALL = ['c', 'b', 'a', 'a-max', 'server', 'v'];
+const ALL = ['c', 'b', 'a', 'a-max', 'server', 'v', 'l'];
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const unknown = argv.filter((a) => !ALL.includes(a) && a !== '--quick');
 if (unknown.length > 0) {
-  console.error(`bench: unknown argument ${unknown[0]}; usage: node bench/run.js [c] [b] [a] [a-max] [server] [v] [--quick]`);
+  console.error(`bench: unknown argument ${unknown[0]}; usage: node bench/run.js [c] [b] [a] [a-max] [server] [v] [l] [--quick]`);
   process.exit(2);
 }
 const chosen = ALL.filter((b) => argv.includes(b));
@@ -35,6 +36,7 @@ const BENCHES = {
   a: { title: '(a) million/day', script: 'fleet/million.js', args: quick ? ['--devices', '100000', '--time-scale', '1728'] : [], deadlineMs: quick ? 5 * MIN : 20 * MIN },
   'a-max': { title: '(a) million/day ×max', script: 'fleet/million.js', args: ['--time-scale', 'max', ...(quick ? ['--devices', '100000'] : [])], deadlineMs: quick ? 5 * MIN : 20 * MIN },
   v: { title: '(v) verdicts', script: 'fleet/verdicts.js', args: quick ? ['--devices', '100000'] : [], deadlineMs: quick ? 3 * MIN : 10 * MIN, nodeArgs: ['--expose-gc'] },
+  l: { title: '(l) latency', script: 'fleet/latency.js', args: quick ? ['--light-devices', '1000', '--saturated-devices', '3000'] : [], deadlineMs: 12 * MIN },
   server: { title: 'server', script: 'server/run.js', args: quick ? ['--duration', '3'] : [], deadlineMs: 8 * MIN, external: true },
 };
 

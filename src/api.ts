@@ -10,6 +10,7 @@ import { runScenario, type RunOptions } from './engine/run.js';
 import { writeReport, runDirName } from './report/write.js';
 import { loadDialectPlugin } from './dialect/plugins.js';
 import { API_OPTIONS } from './scenario/option-names.js';
+import { prepareOutDir } from './report/out-dir.js';
 
 export interface RunApiOptions extends Omit<RunOptions, 'scenario' | 'names'> {
   /** The CLI's overrides: devices, durationMs, timeScale, seed, targetUrl. */
@@ -26,6 +27,7 @@ export async function run(scenario: string | Scenario, options: RunApiOptions = 
   for (const p of options.plugins ?? []) await loadDialectPlugin(p);
   // Errors name this function's options (options.overrides.devices), not the CLI's flags.
   const loaded = typeof scenario === 'string' ? loadScenario(scenario, options.overrides, API_OPTIONS) : scenario;
+  if (options.outDir) await prepareOutDir(options.outDir, 'outDir');
   const report = await runScenario({ ...options, scenario: loaded, names: API_OPTIONS });
   if (options.outDir) {
     await writeReport(report, join(options.outDir, runDirName(loaded.name, new Date(report.startedAt))));

@@ -10,14 +10,19 @@ import { ConfigError } from '../config/load.js';
 import { loadDialectPlugin } from '../dialect/plugins.js';
 import { parseDuration, parseTimeScale } from '../config/units.js';
 import { loadScenario, type ScenarioOverrides } from '../scenario/load.js';
+import { parseProfileFlags, PROFILE_KEYS } from '../protocol/profile.js';
 import { runScenario, defaultWorkers } from '../engine/run.js';
+import { planRun } from '../engine/capacity.js';
+import { machineFacts } from '../engine/machine.js';
 import { formatSummary } from '../report/console.js';
-import { writeReport, runDirName } from '../report/write.js';
+import { runDirName } from '../report/write.js';
 import { VIOLATIONS_FILE } from '../verdicts/violations-file.js';
+import { prepareOutDir } from '../report/out-dir.js';
+import { saveRun } from '../report/save-run.js';
 import { serveCommand } from './serve.js';
 import { flagValueError, joinNegativeValues, notANumberError, type JoinedArgv, type OptionKinds } from './argv.js';
 import { compareCommand, reportCommand } from './report-commands.js';
-import { renderRunDir, appendStepSummary } from '../report/render-run.js';
+import { appendStepSummary } from '../report/render-run.js';
 import { createLiveDisplay } from '../outputs/live-display.js';
 import { serveMetrics, type MetricsEndpoint } from '../outputs/prometheus.js';
 import type { LiveView } from '../engine/live.js';
@@ -54,11 +59,15 @@ interface RunArgs {
   plugin?: string[];
   'product-id'?: string;
   probe: boolean;
+  profile?: string[];
+  'allow-clock-skew'?: boolean;
 }
 
-function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration' | 'product-id'>): ScenarioOverrides {
+function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration' | 'product-id' | 'profile' | 'allow-clock-skew'>): ScenarioOverrides {
   const o: ScenarioOverrides = {};
   if (a['product-id'] !== undefined) o.productId = String(a['product-id']);
+  if (a.profile !== undefined) o.profile = profileFlags(a.profile);
+  if (a['allow-clock-skew'] === true) o.allowClockSkew = true;
   if (a.devices !== undefined) o.devices = a.devices;
   if (a.seed !== undefined) o.seed = a.seed;
   if (a['time-scale'] !== undefined) {
@@ -77,10 +86,24 @@ function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'tar
   return o;
 }
 
+function profileFlags(flags: readonly unknown[]): NonNullable<ScenarioOverrides['profile']> {
+  try {
+    return parseProfileFlags(flags.map(String));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 async function runCommand(a: RunArgs): Promise<number> {
   if (a.workers !== undefined && (!Number.isInteger(a.workers) || a.workers < 1)) throw new UsageError('--workers: must be a positive integer');
   for (const p of a.plugin ?? []) await loadDialectPlugin(p);
   const scenario = loadScenario(a.scenario, overridesFrom(a));
+  // Before anything starts: more threads than cores, or a fleet the memory cannot hold.
+  const capacity = planRun(scenario, a.workers ?? defaultWorkers(), '--workers', machineFacts());
+  if (capacity.refusal) throw new UsageError(`${a.devices !== undefined ? '--devices' : `${a.scenario}: fleet.devices`}: ${capacity.refusal}`);
+  if (capacity.warning) process.stderr.write(`ota-swarm: ${capacity.warning}\n`);
+  const workers = capacity.workers;
+  await prepareOutDir(a.out);
   const say = (line: string): void => {
     if (!a.quiet) process.stderr.write(`${line}\n`);
   };
@@ -97,7 +120,6 @@ async function runCommand(a: RunArgs): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const workers = a.workers ?? defaultWorkers();
   say(`ota-swarm: ${scenario.name}: ${scenario.fleet.devices} ${scenario.dialect} devices, ${workers} worker${workers === 1 ? '' : 's'}, ${scenario.target.url ?? 'embedded server'}`);
   const port = a['metrics-port'];
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError('--metrics-port: must be a port number (0-65535)');
@@ -109,7 +131,8 @@ async function runCommand(a: RunArgs): Promise<number> {
   }
   const display = a.quiet ? undefined : createLiveDisplay(scenario.dialect, process.stderr);
   // Known before the run: violations.jsonl streams into it while the verdicts are judged.
-  const dir = join(resolve(a.out), runDirName(scenario.name, new Date()));
+  const runName = runDirName(scenario.name, new Date());
+  const dir = join(resolve(a.out), runName);
   try {
     const report = await runScenario({
       scenario,
@@ -127,13 +150,14 @@ async function runCommand(a: RunArgs): Promise<number> {
       violationsFile: join(dir, VIOLATIONS_FILE),
     });
     display?.stop();
-    const file = await writeReport(report, dir);
-    await renderRunDir(dir);
+    const saved = await saveRun(report, a.out, runName);
     await appendStepSummary(report);
     process.stdout.write(`${formatSummary(report, { color: Boolean(process.stdout.isTTY) })}\n`);
-    process.stdout.write(`report: ${file} (and report.html, junit.xml${report.violationsFile !== undefined ? `, ${report.violationsFile}` : ''} beside it)\n`);
+    process.stdout.write(`report: ${saved.file} (and report.html, junit.xml${report.violationsFile !== undefined ? `, ${report.violationsFile}` : ''} beside it)\n`);
+    if (saved.fallback) process.stderr.write(`ota-swarm: --out: cannot write ${saved.fallback.wanted} (${saved.fallback.reason}); the reports are in ${saved.dir} instead\n`);
     if (report.interrupted) return EXIT.interrupted;
-    return report.passed ? EXIT.passed : EXIT.failed;
+    // Reports not where CI looks for them are a failure even when every expectation held.
+    return report.passed && !saved.fallback ? EXIT.passed : EXIT.failed;
   } finally {
     display?.stop();
     await metrics?.close();
@@ -164,12 +188,14 @@ export function buildCli(argv: string[]): Argv {
           .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario YAML file' })
           .option('target', { type: 'string', describe: 'base URL of the OTA server (default: start the embedded one)' })
           .option('devices', { type: 'number', describe: 'fleet size (cohort shares apply to it)' })
-          .option('workers', { type: 'number', describe: 'worker threads (default: cores - 1)' })
+          .option('workers', { type: 'number', describe: 'worker threads (default: cores - 1; more than the cores are capped, with a warning)' })
           .option('duration', { type: 'string', describe: 'stop after this real time (e.g. 90s, 5m)' })
-          .option('time-scale', { type: 'string', describe: 'virtual seconds per real second, or max (as fast as the logic allows; embedded server only)' })
+          .option('time-scale', { type: 'string', describe: 'virtual seconds per real second, or max (as fast as the logic allows): the embedded server, or a --target whose /admin/clock says max (serve --time-scale max, with OTA_SWARM_ADMIN_TOKEN)' })
           .option('seed', { type: 'number', describe: 'seed of every random draw' })
-          .option('out', { type: 'string', default: 'reports', describe: 'folder for the run folder with report.json' })
+          .option('out', { type: 'string', default: 'reports', describe: 'folder for the run folder with report.json (made and checked writable before the fleet starts)' })
           .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --target' })
+          .option('profile', { type: 'string', array: true, describe: `what the target promises, key=value (repeatable; wins over target.profile): ${PROFILE_KEYS.join(', ')}` })
+          .option('allow-clock-skew', { type: 'boolean', default: false, describe: 'let a run whose --time-scale is not 1 go against a --target that keeps its own time (day-window verdicts then use its wall clock)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no live progress' })
           .option('plugin', { type: 'string', array: true, describe: 'a dialect plugin module (repeatable); see docs/plugins.md' })
           .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics on 127.0.0.1:P/metrics while the run goes' })

@@ -5,7 +5,10 @@
  * or a port in use: one line on stderr, exit 2.
  *
  * The admin token is printed when it was drawn at random; one given by --admin-token or
- * OTA_SWARM_ADMIN_TOKEN is not echoed (secrets stay out of logs).
+ * OTA_SWARM_ADMIN_TOKEN is not echoed (secrets stay out of logs). The catalog's keys are printed
+ * only with --print-keys: the example OneNET check carries an Authorization valid one hour, the
+ * Luat example names the project key's environment variable. Off loopback, the admin API (which
+ * hands out every key) stays loopback-only unless --admin-remote opens it, with a warning.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { DEFAULT_CATALOG } from '../catalog/default.js';
@@ -38,17 +41,27 @@ export interface ServeArgs {
   'ban-limit'?: number;
   quiet: boolean;
   'allow-remote': boolean;
+  'admin-remote'?: boolean;
+  'print-keys'?: boolean;
 }
+
+/** Lifetime, in real time, of the Authorization in the banner's example check. */
+export const EXAMPLE_AUTH_REAL_SECONDS = 3600;
+export const ENV_LUAT_PROJECT_KEY = 'OTA_SWARM_LUAT_PROJECT_KEY';
 
 const LOOPBACK_HOST = /^(127(?:\.\d{1,3}){3}|localhost|::1|\[::1\])$/i;
 
 export type TokenSource = 'flag' | 'env' | 'random';
 
 /** Flags → server options; throws a one-line ConfigError naming the flag. Pure but for reading --catalog. */
-export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = process.env): { options: ServerOptions & { port: number; host: string }; tokenSource: TokenSource; catalogLabel: string } {
+export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = process.env): { options: ServerOptions & { port: number; host: string }; tokenSource: TokenSource; catalogLabel: string; warnings: string[] } {
   if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new ConfigError(`--port: expected 0–65535, got ${String(a.port)}`);
   const host = a.host.trim();
-  if (!LOOPBACK_HOST.test(host) && !a['allow-remote']) throw new ConfigError(`--host: ${host} is not a loopback address; pass --allow-remote to listen on it`);
+  const loopback = LOOPBACK_HOST.test(host);
+  if (!loopback && !a['allow-remote']) throw new ConfigError(`--host: ${host} is not a loopback address; pass --allow-remote to listen on it`);
+  const adminRemote = a['admin-remote'] === true;
+  if (adminRemote && (loopback || !a['allow-remote'])) throw new ConfigError('--admin-remote: only with --allow-remote and a non-loopback --host (on loopback nothing remote can reach the admin API)');
+  const warnings = loopback ? [] : remoteWarnings(host, adminRemote);
   if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0)) throw new ConfigError(`--seed: expected a non-negative integer, got ${String(a.seed)}`);
   const scale = a['time-scale'] === undefined ? undefined : parseTimeScale(a['time-scale']);
   if (a['time-scale'] !== undefined && scale === undefined) throw new ConfigError(`--time-scale: expected a number > 0 (at most 1000000) or max, got ${String(a['time-scale'])}`);
@@ -72,18 +85,36 @@ export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = proc
     faults,
     bugs,
     quiet: a.quiet,
-    allowRemoteAdmin: a['allow-remote'],
+    allowRemoteAdmin: adminRemote,
     ...(adminToken !== undefined ? { adminToken } : {}),
     ...(a.seed !== undefined ? { seed: a.seed } : {}),
     ...(scale !== undefined ? { timeScale: scale } : {}),
   };
-  return { options, tokenSource, catalogLabel: a.catalog ?? 'built-in default' };
+  return { options, tokenSource, catalogLabel: a.catalog ?? 'built-in default', warnings };
+}
+
+/** What listening off loopback exposes, said before the server starts. */
+export function remoteWarnings(host: string, adminRemote: boolean): string[] {
+  if (!adminRemote) {
+    return [`ota-swarm serve: listening on ${host} (--allow-remote): the OneNET and Luat APIs answer remote clients over plain HTTP; the admin API answers loopback clients only (--admin-remote opens it)`];
+  }
+  return [
+    `ota-swarm serve: WARNING: --admin-remote: the admin API answers remote clients on ${host} over plain HTTP.`,
+    'ota-swarm serve: WARNING: it hands out every OneNET access key and Luat project key of the catalog, and the bearer token and the keys cross the network unencrypted; use it only on a network you trust.',
+  ];
 }
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+/** Double quotes, so a `$VARIABLE` written in `s` is expanded by the shell; anything else special is escaped. */
+const shellDoubleQuoteKeepingVars = (s: string): string => `"${s.replace(/["\\`]/g, '\\$&').replace(/\$(?![A-Z_][A-Z0-9_]*)/g, '\\$')}"`;
 
-/** A ready-to-paste OneNET check for the catalog's first product (signed, valid for ten virtual years). */
-export function exampleOnenetCheck(catalog: Catalog, url: string, virtualNowMs: number): string | undefined {
+/** Virtual seconds that one real hour (the example Authorization's lifetime) spans at a time scale. */
+export function exampleAuthSeconds(scale: TimeScale): number {
+  return EXAMPLE_AUTH_REAL_SECONDS * (scale === 'max' ? 1 : scale);
+}
+
+/** A ready-to-paste OneNET check for the catalog's first product (signed, valid one real hour). */
+export function exampleOnenetCheck(catalog: Catalog, url: string, virtualNowMs: number, scale: TimeScale = 1): string | undefined {
   const product = catalog.onenet.products.find((p) => p.devices.length > 0);
   if (!product) return undefined;
   const task = product.tasks[0];
@@ -95,38 +126,52 @@ export function exampleOnenetCheck(catalog: Catalog, url: string, virtualNowMs: 
   const version = (type === 2 ? range?.sVersion : range?.fVersion) ?? 'V1.0';
   const manuf = task?.manuf ?? range?.manuf ?? '100';
   const model = task?.model ?? range?.model ?? '10001';
-  const et = Math.floor(virtualNowMs / 1000) + 10 * 365 * 86_400;
+  const et = Math.floor(virtualNowMs / 1000) + Math.ceil(exampleAuthSeconds(scale));
   const auth = buildAuthorization(product.accessKey as string, { res: productResource(product.id), et, method: 'sha1' });
   const query = new URLSearchParams({ dev_id: id, manuf, model, type: String(type), version, cdn: 'false' });
   return `curl -s -H ${shellQuote(`Authorization: ${auth}`)} ${shellQuote(`${url}${ONENET_PATHS.check}?${query.toString()}`)}`;
 }
 
-/** A ready-to-paste Luat request for the catalog's first project with firmware and devices. */
-export function exampleLuatRequest(catalog: Catalog, url: string): string | undefined {
+/**
+ * A ready-to-paste Luat request for the catalog's first project with firmware and devices; the
+ * project key is the shell variable OTA_SWARM_LUAT_PROJECT_KEY unless `printKey`.
+ */
+export function exampleLuatRequest(catalog: Catalog, url: string, printKey = false): string | undefined {
   const project = catalog.luat.projects.find((p) => p.firmware.length > 0 && p.devices.length > 0);
   const fw = project?.firmware[0];
   const range = project?.devices[0];
   if (!project || !fw || !range) return undefined;
   const version = compareVersions('1.0.0', fw.version) < 0 ? '1.0.0' : '0.0.0';
-  const query = new URLSearchParams({
-    project_key: project.key,
+  const rest = new URLSearchParams({
     imei: idAt(parseIdRange(range.imeis), 0),
     firmware_name: fw.name,
     version,
     core_version: fw.cores[0] ?? '',
   });
-  return `curl -s -D - -o firmware.bin ${shellQuote(`${url}${LUAT_PATH}?${query.toString()}`)}`;
+  if (printKey) return `curl -s -D - -o firmware.bin ${shellQuote(`${url}${LUAT_PATH}?${new URLSearchParams({ project_key: project.key }).toString()}&${rest.toString()}`)}`;
+  return `curl -s -D - -o firmware.bin ${shellDoubleQuoteKeepingVars(`${url}${LUAT_PATH}?project_key=$${ENV_LUAT_PROJECT_KEY}&${rest.toString()}`)}`;
 }
 
-export function startBanner(o: { url: string; adminToken: string; tokenSource: TokenSource; catalogLabel: string; catalog: Catalog; scale: TimeScale; seed: number; virtualNowMs: number; bugs: readonly string[]; faults: FaultConfig }): string[] {
+/** The catalog's keys, one line each, for --print-keys. */
+export function keyLines(catalog: Catalog): string[] {
+  return [
+    ...catalog.onenet.products.map((p) => `  OneNET product ${p.id} access key: ${String(p.accessKey)}`),
+    ...catalog.luat.projects.map((p) => `  Luat project key: ${p.key}`),
+  ];
+}
+
+export function startBanner(o: { url: string; adminToken: string; tokenSource: TokenSource; catalogLabel: string; catalog: Catalog; scale: TimeScale; seed: number; virtualNowMs: number; bugs: readonly string[]; faults: FaultConfig; printKeys?: boolean }): string[] {
   const lines = [`ota-swarm serve: listening on ${o.url} (OneNET and Luat APIs; admin API under ${o.url}/admin/)`];
   lines.push(o.tokenSource === 'random' ? `admin token: ${o.adminToken}  (random; fix it with --admin-token or ${ENV_ADMIN_TOKEN})` : `admin token: from ${o.tokenSource === 'flag' ? '--admin-token' : ENV_ADMIN_TOKEN}`);
   lines.push(`catalog: ${o.catalogLabel}; seed ${o.seed}; time scale ${timeScaleLabel(o.scale)}${o.bugs.length ? `; bugs: ${o.bugs.join(', ')}` : ''}${Object.keys(o.faults).length ? `; faults on: ${Object.keys(o.faults).join(', ')}` : ''}`);
-  const check = exampleOnenetCheck(o.catalog, o.url, o.virtualNowMs);
-  const luat = exampleLuatRequest(o.catalog, o.url);
-  if (check) lines.push('OneNET check:', `  ${check}`);
-  if (luat) lines.push('Luat upgrade:', `  ${luat}`);
-  lines.push('Admin catalog:', `  curl -s -H ${shellQuote(`Authorization: Bearer ${o.tokenSource === 'random' ? o.adminToken : '$OTA_SWARM_ADMIN_TOKEN'}`)} ${o.url}/admin/catalog`);
+  const check = exampleOnenetCheck(o.catalog, o.url, o.virtualNowMs, o.scale);
+  const luat = exampleLuatRequest(o.catalog, o.url, o.printKeys === true);
+  if (check) lines.push('OneNET check (its Authorization is valid for 1 hour):', `  ${check}`);
+  if (luat) lines.push(o.printKeys ? 'Luat upgrade:' : `Luat upgrade (set ${ENV_LUAT_PROJECT_KEY} first: --print-keys shows the keys, or GET /admin/catalog):`, `  ${luat}`);
+  if (o.printKeys) lines.push('Keys (--print-keys):', ...keyLines(o.catalog));
+  // Double quotes: a pasted $OTA_SWARM_ADMIN_TOKEN must be expanded by the shell (single quotes sent it literally: 401).
+  const bearer = o.tokenSource === 'random' ? o.adminToken : `$${ENV_ADMIN_TOKEN}`;
+  lines.push('Admin catalog:', `  curl -s -H ${shellDoubleQuoteKeepingVars(`Authorization: Bearer ${bearer}`)} ${o.url}/admin/catalog`);
   return lines;
 }
 
@@ -145,7 +190,8 @@ function waitForSignal(): Promise<NodeJS.Signals> {
 export async function runServe(a: ServeArgs, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   try {
-    const { options, tokenSource, catalogLabel } = serveOptionsFromArgs(a, env);
+    const { options, tokenSource, catalogLabel, warnings } = serveOptionsFromArgs(a, env);
+    for (const w of warnings) process.stderr.write(`${w}\n`);
     const server = await startServer(options);
     const catalog = options.catalog as Catalog;
     const banner = startBanner({
@@ -159,6 +205,7 @@ export async function runServe(a: ServeArgs, env: NodeJS.ProcessEnv = process.en
       virtualNowMs: server.clock.now(),
       bugs: options.bugs ?? [],
       faults: options.faults ?? {},
+      printKeys: a['print-keys'] === true,
     });
     // --quiet keeps what is needed to use the server: where, and the token when it was drawn.
     for (const line of a.quiet ? banner.slice(0, 2) : banner) say(line);
@@ -188,7 +235,9 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('bug', { type: 'string', array: true, describe: 'named bug to switch on, repeatable (see docs/server.md)' })
       .option('ban-limit', { type: 'number', describe: 'Luat requests per device per day before the loop ban (default 10)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'print only where it listens and the token' })
-      .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --host (the admin API then answers remote clients too)' }) as unknown as Argv<ServeArgs>,
+      .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --host (the device APIs answer remote clients; the admin API stays loopback-only)' })
+      .option('admin-remote', { type: 'boolean', default: false, describe: 'with --allow-remote: let the admin API (which hands out every key) answer remote clients too, over plain HTTP (warns)' })
+      .option('print-keys', { type: 'boolean', default: false, describe: "print the catalog's access and project keys in the banner" }) as unknown as Argv<ServeArgs>,
   handler: async (argv: ArgumentsCamelCase<ServeArgs>) => {
     process.exitCode = await runServe(argv);
   },

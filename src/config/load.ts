@@ -3,7 +3,7 @@
  * `file:line:col: path.to.field: what is wrong`, in one line. Scenarios and catalogs both load
  * through here, so they report bad input the same way.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import type { Static, TSchema } from '@sinclair/typebox';
@@ -32,20 +32,41 @@ export interface Located<T> {
   where(path: string): string;
 }
 
-/** Reads and validates a YAML file; throws ConfigError naming file:line and the field's path. */
-export function loadYamlFile<S extends TSchema>(file: string, schema: S): Located<Static<S>> {
-  let text: string;
+/**
+ * Largest scenario or catalog document taken. The biggest shipped one is under 3 KiB (id ranges
+ * keep fleets short). A 50 MB file once took 4 GB and 100 s; some checks grow with the square of
+ * the cohorts, so a 4.9 MB file of 64,000 cohorts still took 49 s and 750 MB, and 1 MB 4.6 s and
+ * 250 MB (measured on a loaded 2-core machine): 1 MiB it is, checked before reading.
+ */
+export const MAX_YAML_BYTES = 1024 * 1024;
+/** Alias expansions allowed in one document: enough for shared cohort settings, not for an alias bomb. */
+export const MAX_YAML_ALIASES = 100;
+
+const tooLarge = (file: string, bytes: number): ConfigError =>
+  new ConfigError(`${file}: ${bytes} bytes, over the ${MAX_YAML_BYTES / (1024 * 1024)} MiB limit of a scenario or catalog file`);
+
+/** A YAML file's text, refused before reading when over MAX_YAML_BYTES; one-line ConfigError naming the file. */
+export function readYamlText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    const size = statSync(file).size;
+    if (size > MAX_YAML_BYTES) throw tooLarge(file, size);
+    return readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(`${file}: cannot read (${code ?? String(err)})`);
   }
-  return parseYaml(text, schema, file);
+}
+
+/** Reads and validates a YAML file; throws ConfigError naming file:line and the field's path. */
+export function loadYamlFile<S extends TSchema>(file: string, schema: S): Located<Static<S>> {
+  return parseYaml(readYamlText(file), schema, file);
 }
 
 /** Parses and validates YAML text; `file` names it in messages. */
 export function parseYaml<S extends TSchema>(text: string, schema: S, file: string): Located<Static<S>> {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_YAML_BYTES) throw tooLarge(file, bytes);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
@@ -54,7 +75,13 @@ export function parseYaml<S extends TSchema>(text: string, schema: S, file: stri
     const pos = lines.linePos(first.pos[0]);
     throw new ConfigError(`${file}:${pos.line}:${pos.col}: YAML: ${firstLine(first.message)}`);
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {};
+  } catch (err) {
+    // The yaml package throws a ReferenceError for an alias bomb (and for an alias to no anchor).
+    throw new ConfigError(`${file}: YAML: ${firstLine(err instanceof Error ? err.message : String(err))} (at most ${MAX_YAML_ALIASES} alias expansions)`);
+  }
   const locate = (path: string): { line: number; col: number } | undefined => {
     const node = nodeAt(doc, path);
     const offset = node?.range?.[0];

@@ -4,6 +4,8 @@
  * one action for the engine to carry out. The engine owns timers, sockets and bytes.
  */
 
+import type { VersionConfirm } from '../protocol/profile.js';
+
 /** What the engine knows of one device: drawn once from its cohort and seed, never mutated. */
 export interface DeviceProfile {
   /** Position in the whole fleet; also the device's random stream. */
@@ -126,6 +128,10 @@ export interface DeviceSettings {
   readonly waitBackoffMs: number;
   /** What a device does when an answer does not come (RFC 7252 §4.2). */
   readonly retransmit: RetransmitSettings;
+  /** Luat: how the device confirms the version it flashed (target profile; absent: re-ask). */
+  readonly versionConfirm?: VersionConfirm;
+  /** Luat: the version a served file installs when the file names none (target profile). */
+  readonly firmwareVersion?: string;
   /** Checks again after a successful upgrade (the cohort's `recheck`); absent: never. */
   readonly recheck?: Recheck;
 }

@@ -16,6 +16,12 @@ export interface HttpRequest {
   readonly download?: { readonly total: number };
   /** Field faults the device brings to this request; the engine enacts them. */
   readonly fault?: RequestFault;
+  /**
+   * The largest answer body this request can legitimately get (the dialect knows its wire: a
+   * JSON answer is small, a download is bounded by the file it asks for). The network cuts a
+   * bigger one off as `BODY_TOO_LARGE` instead of buffering it; absent: the network's default.
+   */
+  readonly maxAnswerBytes?: number;
 }
 
 export interface RequestFault {
@@ -61,9 +67,19 @@ export type HttpResult =
     };
 
 /** Target-wide facts a dialect needs to build requests: keys, ids, names. Never logged. */
+import type { VersionConfirm } from '../protocol/profile.js';
+
 export interface DialectTarget {
   readonly onenet?: { readonly productId: string; readonly accessKey: string; readonly signMethod: 'md5' | 'sha1' | 'sha256'; readonly tokenTtlSec: number };
-  readonly luat?: { readonly projectKey: string; readonly firmwareName: string };
+  readonly luat?: {
+    readonly projectKey: string;
+    readonly firmwareName: string;
+    /** Ask for diff packages (`dfota=1`); absent: true. From the target profile. */
+    readonly dfota?: boolean;
+    /** How a device confirms the served version, and the version a file installs when it names none (target profile). */
+    readonly versionConfirm?: VersionConfirm;
+    readonly firmwareVersion?: string;
+  };
 }
 
 export interface Wire<R, A> {

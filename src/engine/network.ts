@@ -3,7 +3,7 @@
  * keep-alive undici Pool and hands back an HttpResult. Never throws: a refused connection, a reset,
  * a timeout or a garbled answer is a result like any other.
  */
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { HttpRequest } from '../dialect/types.js';
 
 export type RawResult =
@@ -26,12 +26,28 @@ export type RawResult =
 export interface NetworkOptions {
   origin: string;
   connections: number;
-  /** Largest body accepted; a bigger one is cut and reported as BODY_TOO_LARGE. */
+  /**
+   * Largest body accepted when the request does not say (`HttpRequest.maxAnswerBytes`, set by
+   * the dialect); a bigger one is cut and reported as BODY_TOO_LARGE.
+   */
   maxBodyBytes: number;
 }
 
+/**
+ * Called once, synchronously, when undici takes the request onto a connection and writes it to
+ * the socket (its `onConnect` / `onRequestStart` hook runs just before the write): the instant
+ * latency "from send" counts from. Never called for a request that was not written (refused
+ * connection, aborted while queued).
+ */
+export type OnWritten = (atMs: number) => void;
+
+/** undici's request options plus ours, read and stripped by the stamping interceptor. */
+type StampedOptions = Dispatcher.RequestOptions & { onWritten?: OnWritten };
+
 export class Network {
   private readonly pool: Pool;
+  /** The pool behind an interceptor that stamps the socket write of `pool.request` calls. */
+  private readonly stamped: Dispatcher;
   private aborted = false;
 
   constructor(private readonly opts: NetworkOptions) {
@@ -43,27 +59,48 @@ export class Network {
     });
     // A pool-level error must never become an unhandled 'error' event in a worker.
     this.pool.on('connectionError', () => {});
+    this.stamped = this.pool.compose((dispatch) => (opts, handler) => {
+      const { onWritten, ...rest } = opts as StampedOptions;
+      return dispatch(rest, onWritten === undefined ? handler : stampWrite(handler, onWritten));
+    });
   }
 
   /**
    * `paceMs`: the real time the body should take to arrive, as over the device's radio link; the
    * body is read no faster, so the connection stays open as long as it would in the field.
    */
-  async send(req: HttpRequest, timeoutMs: number, paceMs = 0): Promise<RawResult> {
+  async send(req: HttpRequest, timeoutMs: number, paceMs = 0, onWritten?: OnWritten): Promise<RawResult> {
     if (this.aborted) return { kind: 'error', code: 'ABORTED' };
-    if (paceMs === 0 && req.fault === undefined) return this.dispatchPlain(req, timeoutMs);
+    const limit = req.maxAnswerBytes ?? this.opts.maxBodyBytes;
+    if (paceMs === 0 && req.fault === undefined) return this.dispatchPlain(req, timeoutMs, limit, onWritten);
+    // The whole exchange, from the write to the last byte, gets `timeoutMs` plus the link's time:
+    // undici's own timeouts are idle ones, which a body dripping a byte at a time never trips.
+    const deadline = new AbortController();
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const written: OnWritten = (at) => {
+      if (timer !== undefined) return;
+      timer = setTimeout(() => {
+        timedOut = true;
+        deadline.abort();
+      }, timeoutMs + paceMs);
+      onWritten?.(at);
+    };
     try {
-      const res = await this.pool.request({
+      const options: StampedOptions = {
         method: req.method,
         path: req.path,
         headers: req.headers,
-        body: req.body,
+        body: req.body ?? null,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs + paceMs,
+        signal: deadline.signal,
+        onWritten: written,
         // Paced: buffer almost nothing, so the parser waits on our reads and the connection
         // stays busy (open, unavailable to other requests) for the link's whole transfer time.
         ...(paceMs > 0 ? { highWaterMark: 1024 } : {}),
-      });
+      };
+      const res = await this.stamped.request(options);
       const headersAt = performance.now();
       if (req.fault?.loseAnswer) {
         // The server has processed the request and answered; the device never hears it. Destroying
@@ -72,8 +109,13 @@ export class Network {
         res.body.destroy();
         return { kind: 'error', code: 'ANSWER_LOST' };
       }
+      if (declaredTooLarge(res.headers['content-length'], limit)) {
+        res.body.on('error', () => {});
+        res.body.destroy();
+        return { kind: 'error', code: 'BODY_TOO_LARGE' };
+      }
       const cutAt = req.fault?.cutAfterBytes;
-      const read = await readBody(res.body, this.opts.maxBodyBytes, cutAt, paceMs > 0 ? { startAt: headersAt, totalMs: paceMs, bytes: Number(res.headers['content-length']) || 0 } : undefined);
+      const read = await readBody(res.body, limit, cutAt, paceMs > 0 ? { startAt: headersAt, totalMs: paceMs, bytes: Number(res.headers['content-length']) || 0 } : undefined);
       if (read === undefined) return { kind: 'error', code: 'BODY_TOO_LARGE' };
       const headers = flatHeaders(res.headers);
       if (read.broken !== undefined) return brokenOff(this.aborted ? 'ABORTED' : errorCode(read.broken), res.statusCode, headers, read.body);
@@ -81,7 +123,9 @@ export class Network {
         ? { kind: 'response', status: res.statusCode, headers, body: read.body, cut: true, headersAt }
         : { kind: 'response', status: res.statusCode, headers, body: read.body, headersAt };
     } catch (err) {
-      return { kind: 'error', code: this.aborted ? 'ABORTED' : errorCode(err) };
+      return { kind: 'error', code: this.aborted ? 'ABORTED' : timedOut ? 'TIMEOUT' : errorCode(err) };
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
     }
   }
 
@@ -90,8 +134,7 @@ export class Network {
    * gathered from the handler's callbacks, without a body stream and its promises per request,
    * which is most of what a small JSON answer costs the client.
    */
-  private dispatchPlain(req: HttpRequest, timeoutMs: number): Promise<RawResult> {
-    const limit = this.opts.maxBodyBytes;
+  private dispatchPlain(req: HttpRequest, timeoutMs: number, limit: number, onWritten: OnWritten | undefined): Promise<RawResult> {
     return new Promise<RawResult>((resolve) => {
       let status = 0;
       let headers: Record<string, string | undefined> = {};
@@ -100,22 +143,37 @@ export class Network {
       let size = 0;
       let abort: ((err?: Error) => void) | undefined;
       let done = false;
+      let timer: NodeJS.Timeout | undefined;
       const finish = (r: RawResult): void => {
         if (done) return;
         done = true;
+        if (timer !== undefined) clearTimeout(timer);
         resolve(r);
       };
       try {
         this.pool.dispatch(
           { method: req.method, path: req.path, headers: req.headers, body: req.body ?? null, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
           {
+            // Called on the connection, just before the request is written to its socket.
             onConnect: (a) => {
               abort = a;
+              // A total limit from the write on (undici's are idle limits: a drip resets them).
+              if (timer !== undefined) return;
+              timer = setTimeout(() => {
+                finish({ kind: 'error', code: 'TIMEOUT' });
+                abort?.(new Error('request timed out'));
+              }, timeoutMs);
+              onWritten?.(performance.now());
             },
             onHeaders: (statusCode, raw) => {
               status = statusCode;
               headers = rawHeaders(raw);
               headersAt = performance.now();
+              if (declaredTooLarge(headers['content-length'], limit)) {
+                finish({ kind: 'error', code: 'BODY_TOO_LARGE' });
+                abort?.(new Error('body too large'));
+                return false;
+              }
               return true;
             },
             onData: (chunk) => {
@@ -160,6 +218,31 @@ export class Network {
 function brokenOff(code: string, status: number, headers: Record<string, string | undefined>, body: Buffer): RawResult {
   if (status < 200 || status >= 300 || body.length === 0 || code === 'BODY_TOO_LARGE') return { kind: 'error', code };
   return { kind: 'error', code, partial: { status, headers, body } };
+}
+
+/** A Content-Length over the limit: refused at the headers, before a byte of the body is read. */
+function declaredTooLarge(contentLength: string | string[] | undefined, limit: number): boolean {
+  const n = Number(Array.isArray(contentLength) ? contentLength[0] : contentLength);
+  return Number.isFinite(n) && n > limit;
+}
+
+/**
+ * The handler of one `pool.request`, with its socket write reported: undici 7 calls
+ * `onRequestStart` when the request is taken onto a connection, right before the write.
+ */
+function stampWrite(handler: Dispatcher.DispatchHandler, onWritten: OnWritten): Dispatcher.DispatchHandler {
+  const h = handler as Required<Pick<Dispatcher.DispatchHandler, 'onRequestStart'>> & Dispatcher.DispatchHandler;
+  return {
+    onRequestStart: (controller, context) => {
+      onWritten(performance.now());
+      return h.onRequestStart(controller, context);
+    },
+    onRequestUpgrade: (controller, statusCode, headers, socket) => h.onRequestUpgrade?.(controller, statusCode, headers, socket),
+    onResponseStart: (controller, statusCode, headers, statusMessage) => h.onResponseStart?.(controller, statusCode, headers, statusMessage),
+    onResponseData: (controller, chunk) => h.onResponseData?.(controller, chunk),
+    onResponseEnd: (controller, trailers) => h.onResponseEnd?.(controller, trailers),
+    onResponseError: (controller, error) => h.onResponseError?.(controller, error),
+  };
 }
 
 interface Pace {

@@ -20,6 +20,7 @@ import { evidenceFolder, judgeVerdicts, serverAgreementOf } from '../verdicts/ju
 import { scheduleServerEvents, type AppliedEvent, type EventTiming } from '../verdicts/server-events.js';
 import { compiledSibling } from './worker-file.js';
 import { resolveTarget, type ResolvedTarget } from './target.js';
+import { profileEntries } from '../protocol/profile.js';
 import { Frontier } from '../time/frontier.js';
 import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.js';
 import type { ShardResult, ShardTask } from './shard-task.js';
@@ -29,6 +30,9 @@ import { LiveFeed, type LiveView } from './live.js';
 import { DEFAULT_WATCHDOG_MS, describeLoss, LOST_WITH_WORKER, lostShards, superviseShards, WorkerWatch, type LostShard } from './worker-watch.js';
 import { probeOrRefuse, probeAmendment, type ProbeOutcome } from './probe.js';
 import { rerunHints } from '../report/hints.js';
+import { planRun } from './capacity.js';
+import { machineFacts } from './machine.js';
+import { ConfigError } from '../config/load.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -90,7 +94,10 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   for (const url of plugins) await loadDialectPlugin(url);
   getDialect(scenario.dialect); // fails fast, before any thread or server starts, on an unknown dialect
   expandFleet(scenario); // and on a fleet that would run one device twice (a scenario built in code)
-  const workers = Math.max(1, Math.min(opts.workers ?? defaultWorkers(), scenario.fleet.devices));
+  const capacity = planRun(scenario, opts.workers ?? defaultWorkers(), 'workers', machineFacts());
+  if (capacity.refusal) throw new ConfigError(`${scenario.file}: fleet.devices: ${capacity.refusal}`);
+  if (capacity.warning) log(capacity.warning);
+  const workers = Math.max(1, Math.min(capacity.workers, scenario.fleet.devices));
   const startedAt = new Date();
   const t0 = performance.now();
   const clock: ClockOrigin = opts.clock ?? originNow(scenario.timeScale);
@@ -301,12 +308,13 @@ async function buildReport(b: BuildInput): Promise<Report> {
     interrupted: b.endedBy === 'interrupted',
     endedBy: b.endedBy,
     errors: b.errors,
+    profile: profileEntries(b.target.profile, scenario.dialect),
     passed: false,
   };
   report.transitions.serverAgreement = await serverAgreementOf(scenario.dialect, results.flatMap((r) => r.finals), b.target.admin, b.endedBy, b.log);
   // Judged also when interrupted: the devices that stopped left their evidence, and
   // violations.jsonl streams what was judged.
-  const judged = await judgeVerdicts({ scenario, results, admin: b.target.admin, events: b.events, originVirtual: b.virtualStartMs, log: b.log, violationsFile: b.violationsFile, amend: probeAmendment(b.probe, b.virtualStartMs), notes: lostNotes(b.lost) });
+  const judged = await judgeVerdicts({ scenario, results, admin: b.target.admin, events: b.events, originVirtual: b.virtualStartMs, log: b.log, violationsFile: b.violationsFile, amend: probeAmendment(b.probe, b.virtualStartMs), profile: b.target.profile, targetClock: b.target.clock, notes: lostNotes(b.lost) });
   if (judged.verdicts !== undefined) report.verdicts = judged.verdicts;
   if (judged.violationsFile !== undefined) report.violationsFile = judged.violationsFile;
   report.expectations = evaluateExpectations(scenario.expect, report);

@@ -8,11 +8,11 @@ import type { DialectPlugin, DialectTarget, HttpRequest, HttpResult } from '../d
 import type { DeviceProfile, DeviceSettings, Step } from '../device/types.js';
 import type { FleetPlan } from '../scenario/fleet.js';
 import type { Clock } from '../time/clock.js';
-import type { OperationRecorder, LagRecorder } from '../metrics/recorder.js';
+import type { OperationRecorder, LagRecorder, SendInstant } from '../metrics/recorder.js';
 import type { CrashState, TransitionLog } from '../metrics/transitions.js';
 import { isBuiltInDialect } from '../dialect/registry.js';
 import type { SeriesRecorder } from '../metrics/series.js';
-import type { RawResult } from './network.js';
+import type { OnWritten, RawResult } from './network.js';
 import { TimerHeap } from './timer-heap.js';
 import type { LinkConfig } from '../radio/link.js';
 import { uplinkStart } from '../radio/gate.js';
@@ -59,7 +59,8 @@ export interface ShardDeps {
   count: number;
   globalIndex(slot: number): number;
   arrivalOffset(globalIndex: number): number;
-  send(req: HttpRequest, timeoutMs: number, paceMs?: number): Promise<RawResult>;
+  /** `onWritten` is called at the instant the request is written to a connection's socket. */
+  send(req: HttpRequest, timeoutMs: number, paceMs?: number, onWritten?: OnWritten): Promise<RawResult>;
   /** The device's radio, when its cohort models one (PSM / DRX / eDRX, RRC set-up, link rate). */
   radioOf?(globalIndex: number): DeviceRadio | undefined;
   /** Makes every pending and later `send` fail at once. */
@@ -335,9 +336,17 @@ export class ShardRunner {
     if (radio) this.lastActivity[slot] = tVirtual;
     this.inFlightAt?.schedule(slot, tVirtual);
     this.inFlight++;
-    Atomics.add(this.d.progress, ProgressField.inFlight, 1);
+    // Queued until written to a socket, then in flight until answered (the live view shows both).
+    Atomics.add(this.d.progress, ProgressField.queued, 1);
     const timeoutMs = this.settingsOf(slot).requestTimeoutMs;
     if (this.limit.activeCount >= this.d.maxInFlight) this.queuedSends++;
+    let writtenAt: number | undefined;
+    const onWritten: OnWritten = (at) => {
+      if (writtenAt !== undefined) return;
+      writtenAt = at;
+      Atomics.sub(this.d.progress, ProgressField.queued, 1);
+      Atomics.add(this.d.progress, ProgressField.inFlight, 1);
+    };
     let landed = false;
     const land = (): void => {
       // Exactly once per send, whether its answer is handled or handling it failed.
@@ -345,7 +354,7 @@ export class ShardRunner {
       landed = true;
       this.inFlightAt?.cancel(slot);
       this.inFlight--;
-      Atomics.sub(this.d.progress, ProgressField.inFlight, 1);
+      Atomics.sub(this.d.progress, writtenAt === undefined ? ProgressField.queued : ProgressField.inFlight, 1);
     };
     void this.limit(async () => {
       // Under a frontier, time stands still while a request waits or travels.
@@ -355,16 +364,18 @@ export class ShardRunner {
       // The link's transfer time: waited for in real time under a clock, added to virtual time under a frontier.
       const transferMs = radio?.link && http.download ? linkTransferMs(radio.link, http) : 0;
       const paceMs = timing.kind === 'clock' ? transferMs / timing.clock.scale : 0;
-      const sentReal = performance.now();
+      // Handed to the network: the send instant of a request that is never written (refused).
+      const handedReal = performance.now();
       const raw =
         this.stopping ? ({ kind: 'error', code: 'ABORTED' } as const)
         : transferMs === Infinity ? ({ kind: 'error', code: 'NO_SIGNAL' } as const)
-        : await this.d.send(http, timeoutMs, paceMs);
-      return { http, raw, sentReal, paced: paceMs > 0, transferMs, at: { decided: tVirtual, sent: sentVirtual } };
+        : await this.d.send(http, timeoutMs, paceMs, onWritten);
+      const sent: SendInstant = writtenAt !== undefined ? { atMs: writtenAt, written: true } : { atMs: handedReal, written: false };
+      return { http, raw, sent, paced: paceMs > 0, transferMs, at: { decided: tVirtual, sent: sentVirtual } };
     })
-      .then(({ http, raw, sentReal, paced, transferMs, at }) => {
+      .then(({ http, raw, sent, paced, transferMs, at }) => {
         land();
-        this.onResult(slot, request, http, raw, intendedReal, sentReal, paced, transferMs, at);
+        this.onResult(slot, request, http, raw, intendedReal, sent, paced, transferMs, at);
       })
       .catch((err: unknown) => {
         // A bug in a machine or codec must not hang the shard: the device is counted as crashed.
@@ -379,7 +390,7 @@ export class ShardRunner {
     http: HttpRequest,
     raw: RawResult,
     intendedReal: number,
-    sentReal: number,
+    sent: SendInstant,
     paced: boolean,
     transferMs: number,
     at: { decided: number; sent: number },
@@ -387,9 +398,16 @@ export class ShardRunner {
     // A paced body takes as long as the simulated link makes it: the server's latency ends at its
     // first byte then, not at the last one.
     const doneReal = paced && raw.kind === 'response' ? raw.headersAt : performance.now();
+    const { plugin, timing } = this.d;
+    const op = plugin.wire.operationOf(request);
+    if (this.stopping && raw.kind === 'error' && raw.code === 'ABORTED') {
+      // Caught by the end, not a measurement: counted as unfinished, and the device stays where it was.
+      this.d.recorder.unfinished(op, sent.written);
+      this.settleIfIdle();
+      return;
+    }
     this.requests++;
     Atomics.add(this.d.progress, ProgressField.requests, 1);
-    const { plugin, timing } = this.d;
     const result = this.withDownload(slot, http, raw);
     let answer: unknown;
     let outcome: string;
@@ -401,19 +419,16 @@ export class ShardRunner {
     } catch (err) {
       // The codec threw on this answer: the request happened and failed; the device cannot go on.
       Atomics.add(this.d.progress, ProgressField.errors, 1);
-      this.d.recorder.record(operationOrUnknown(plugin, request), `${this.crashState}:decode`, true, intendedReal, sentReal, doneReal);
+      this.d.recorder.record(op, `${this.crashState}:decode`, true, intendedReal, sent, doneReal);
       throw err;
     }
     if (isError) Atomics.add(this.d.progress, ProgressField.errors, 1);
+    this.d.recorder.record(op, outcome, isError, intendedReal, sent, doneReal);
     if (this.stopping) {
-      // Aborted by the stop: not a measurement, and the device stays where it was.
-      if (!(raw.kind === 'error' && raw.code === 'ABORTED')) {
-        this.d.recorder.record(plugin.wire.operationOf(request), outcome, isError, intendedReal, sentReal, doneReal);
-      }
+      // Answered during the stop: measured, but the device stays where it was.
       this.settleIfIdle();
       return;
     }
-    this.d.recorder.record(plugin.wire.operationOf(request), outcome, isError, intendedReal, sentReal, doneReal);
     const delivery: Delivery = { request, result, answer, outcome, isError, at };
     if (timing.kind === 'clock') {
       this.deliver(slot, delivery, doneReal, timing.clock.now());
@@ -544,15 +559,6 @@ function isOneByteError(raw: { headers: Readonly<Record<string, string | undefin
   if (raw.body.length !== 1 || raw.headers['content-length'] !== undefined) return false;
   const b = raw.body[0] as number;
   return b >= 0x31 && b <= 0x33;
-}
-
-/** The operation of a request, or `unknown` when the codec cannot say (it threw). */
-function operationOrUnknown(plugin: DialectPlugin<AnyState, unknown, unknown>, request: unknown): string {
-  try {
-    return plugin.wire.operationOf(request);
-  } catch {
-    return 'unknown';
-  }
 }
 
 const RANGE = /bytes=(\d+)-(\d+)/;

@@ -14,6 +14,10 @@ import type { Catalog } from '../catalog/schema.js';
 import { loadCatalog } from '../catalog/load.js';
 import { startServerThread } from '../server/thread.js';
 import { AdminClient } from './admin-client.js';
+import { profileFromCatalog, resolveProfile, type ResolvedProfile } from '../protocol/profile.js';
+import { ScaledClock } from '../time/clock.js';
+import type { TargetClock } from '../time/target-clock.js';
+import { decideTargetClock } from './clock-check.js';
 
 export interface ResolvedTarget {
   baseUrl: string;
@@ -23,6 +27,10 @@ export interface ResolvedTarget {
   dialect: DialectTarget;
   /** Present when the target has the admin API and we hold its token. */
   admin?: AdminClient;
+  /** What the server promises (flags > scenario > admin API > documented), with sources. */
+  profile: ResolvedProfile;
+  /** The server's clock, for day-window verdicts. */
+  clock: TargetClock;
   close(): Promise<void>;
 }
 
@@ -72,12 +80,15 @@ async function embeddedTarget({ scenario, clock }: TargetOptions): Promise<Resol
   try {
     const admin = new AdminClient(server.url, server.adminToken);
     const known = await admin.get<Catalog>('/admin/catalog');
+    const profile = profileOf(scenario, known);
     return {
       baseUrl: server.url,
       label: `embedded (${server.url})`,
       embedded: true,
-      dialect: dialectTargetFromCatalog(scenario, known),
+      dialect: withProfile(dialectTargetFromCatalog(scenario, known), profile),
       admin,
+      profile,
+      clock: { kind: 'shared', offsetMs: 0 },
       close: () => server.close(),
     };
   } catch (err) {
@@ -114,7 +125,41 @@ async function externalTarget({ scenario, clock, allowRemote, env = process.env,
     dialect = dialectTargetFromCatalog(scenario, known);
   }
   if (clock.scale === 'max') await checkJudgesByRequestTime(baseUrl, admin, names);
-  return { baseUrl, label: baseUrl, embedded: false, dialect, admin, close: async () => {} };
+  const targetClock = await clockOf(scenario, clock, baseUrl, admin);
+  const profile = profileOf(scenario, admin ? await admin.get<unknown>('/admin/catalog').catch(() => undefined) : undefined);
+  return { baseUrl, label: baseUrl, embedded: false, dialect: withProfile(dialect, profile), admin, profile, clock: targetClock, close: async () => {} };
+}
+
+/** The profile from the flags, the scenario and what a reference server's catalog says. */
+function profileOf(scenario: Scenario, catalog: unknown): ResolvedProfile {
+  const admin = catalog === undefined ? undefined : profileFromCatalog(catalog, scenario.target.luat?.firmwareName);
+  return resolveProfile({ flag: scenario.target.profileFlags, scenario: scenario.target.profile, admin });
+}
+
+/** What the devices follow of the profile: whether Luat devices ask for diffs, how they confirm. */
+function withProfile(dialect: DialectTarget, { profile }: ResolvedProfile): DialectTarget {
+  if (!dialect.luat) return dialect;
+  const l = profile.luat;
+  return { ...dialect, luat: { ...dialect.luat, dfota: l.dfota, versionConfirm: l.versionConfirm, ...(l.firmwareVersion !== undefined ? { firmwareVersion: l.firmwareVersion } : {}) } };
+}
+
+/** Reads the target's /admin/clock (when it has one) and decides whether the run may go (./clock-check.ts). */
+async function clockOf(scenario: Scenario, origin: ClockOrigin, url: string, admin: AdminClient | undefined): Promise<TargetClock> {
+  let adminClock: { scale?: unknown; virtualNow?: unknown } | undefined;
+  let runNowAtAdmin: number | undefined;
+  if (admin && origin.scale !== 'max') {
+    adminClock = await admin.get<{ scale?: unknown; virtualNow?: unknown }>('/admin/clock').catch(() => undefined);
+    runNowAtAdmin = new ScaledClock(origin).now();
+  }
+  const decided = decideTargetClock({
+    origin,
+    embedded: false,
+    allowSkew: scenario.target.allowClockSkew === true,
+    url,
+    ...(adminClock !== undefined ? { adminClock, runNowAtAdmin } : {}),
+  });
+  if ('refuse' in decided) throw new ConfigError(decided.refuse);
+  return decided.clock;
 }
 
 /**

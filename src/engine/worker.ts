@@ -22,12 +22,13 @@ import { EvidenceCollector } from '../verdicts/collect.js';
 import { armTestFault } from './test-fault.js';
 import { EvidenceSpill } from '../verdicts/spill.js';
 import { join } from 'node:path';
+import { withTargetSettings } from './target-settings.js';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
   for (const url of task.plugins) await loadDialectPlugin(url);
   const plugin = getDialect(scenario.dialect);
-  const plan = expandFleet(scenario);
+  const plan = withTargetSettings(expandFleet(scenario), task.target);
   const count = Math.max(0, Math.ceil((plan.total - workerIndex) / workers));
   const globalIndex = (slot: number): number => workerIndex + slot * workers;
   const timing: ShardTiming = task.frontier ? { kind: 'frontier', frontier: new Frontier(task.frontier), index: workerIndex } : { kind: 'clock', clock: new ScaledClock(task.clock) };
@@ -60,7 +61,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
       return arrivalTimeOf(scenario.arrival, i, plan.total, scenario.seed);
     },
     radioOf: usesRadio(scenario) ? (i) => radioOfDevice(scenario, plan, i, task.runStartVirtual) : undefined,
-    send: (req, timeoutMs, paceMs) => network.send(req, timeoutMs, paceMs),
+    send: (req, timeoutMs, paceMs, onWritten) => network.send(req, timeoutMs, paceMs, onWritten),
     abortSends: () => network.abortAll(),
     maxInFlight: scenario.engine.maxInFlightPerWorker,
     recorder,

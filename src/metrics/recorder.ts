@@ -1,15 +1,16 @@
 /**
- * Per-worker recording of operations and of the harness's own lateness. Recording is cheap (two
+ * Per-worker recording of operations and of the harness's own lateness. Recording is cheap (a few
  * histogram increments and a map update); snapshots are plain objects of strings and numbers so a
  * worker can post them to the main thread, where they merge without loss.
  *
- * Two histograms per operation, as wrk2 keeps them: latency runs from the moment the device meant
- * to act, service from the actual send. Their gap is time the harness itself was late.
+ * Three histograms per operation. Latency runs from the moment the device meant to act, service
+ * from the write of the request to its connection's socket (as wrk2 keeps the first two); queued
+ * is the wait between the two, the harness's own (late timer, in-flight slot, free connection).
  */
-import { performance } from 'node:perf_hooks';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { LatencyHistogram } from './histogram.js';
-import { formatMs } from '../config/units.js';
-import type { HarnessReport, LagSummary, LatencySummary, OperationReport } from '../report/types.js';
+import type { HarnessReport, LagSummary, OperationReport } from '../report/types.js';
+import { judgeHarness, type HarnessFigures } from './harness-rule.js';
 
 // ---------------------------------------------------------------------------------------------
 // Operations
@@ -20,8 +21,12 @@ export interface OperationSnapshot {
   byOutcome: Record<string, number>;
   /** Encoded histogram of latency (from intended). */
   latency: string;
-  /** Encoded histogram of service time (from send). */
+  /** Encoded histogram of service time (from the socket write). */
   service: string;
+  /** Encoded histogram of the wait from intended to the socket write. */
+  queued: string;
+  /** Requests the end caught written and unanswered / not yet written. */
+  unfinished: { inFlight: number; queued: number };
 }
 
 export interface MetricsSnapshot {
@@ -34,24 +39,52 @@ interface OperationCells {
   readonly byOutcome: Map<string, number>;
   readonly latency: LatencyHistogram;
   readonly service: LatencyHistogram;
+  readonly queued: LatencyHistogram;
+  readonly unfinished: { inFlight: number; queued: number };
+}
+
+const emptyCells = (): OperationCells => ({
+  count: 0,
+  errors: 0,
+  byOutcome: new Map(),
+  latency: new LatencyHistogram(),
+  service: new LatencyHistogram(),
+  queued: new LatencyHistogram(),
+  unfinished: { inFlight: 0, queued: 0 },
+});
+
+/** When a request went out: the socket write, or (never written: refused, reset) the hand-over. */
+export interface SendInstant {
+  atMs: number;
+  /** Whether `atMs` is the socket write; only written requests have a queued time. */
+  written: boolean;
 }
 
 export class OperationRecorder {
   private readonly ops = new Map<string, OperationCells>();
 
   /**
-   * Records one finished request. All three instants are real ms on one monotonic timeline.
-   * An intended instant after the send (the device's timer fired early) counts as the send, so
-   * latency is never below service time.
+   * Records one finished request. All instants are real ms on one monotonic timeline. An
+   * intended instant after the send (the device's timer fired early) counts as the send, so
+   * latency is never below service time and queued never below zero.
    */
-  record(op: string, outcome: string, isError: boolean, intendedAtMs: number, sentAtMs: number, doneAtMs: number): void {
+  record(op: string, outcome: string, isError: boolean, intendedAtMs: number, sent: SendInstant | number, doneAtMs: number): void {
     const cells = this.cellsOf(op);
-    const startedAt = intendedAtMs < sentAtMs ? intendedAtMs : sentAtMs;
+    const s = typeof sent === 'number' ? { atMs: sent, written: false } : sent;
+    const startedAt = intendedAtMs < s.atMs ? intendedAtMs : s.atMs;
     cells.latency.record(doneAtMs - startedAt);
-    cells.service.record(doneAtMs - sentAtMs);
+    cells.service.record(doneAtMs - s.atMs);
+    if (s.written) cells.queued.record(s.atMs - startedAt);
     cells.count += 1;
     if (isError) cells.errors += 1;
     cells.byOutcome.set(outcome, (cells.byOutcome.get(outcome) ?? 0) + 1);
+  }
+
+  /** A request the run's end caught unanswered: written and awaited, or still waiting to be written. */
+  unfinished(op: string, written: boolean): void {
+    const u = this.cellsOf(op).unfinished;
+    if (written) u.inFlight += 1;
+    else u.queued += 1;
   }
 
   snapshot(): MetricsSnapshot {
@@ -63,6 +96,8 @@ export class OperationRecorder {
         byOutcome: Object.fromEntries(c.byOutcome),
         latency: c.latency.encode(),
         service: c.service.encode(),
+        queued: c.queued.encode(),
+        unfinished: { ...c.unfinished },
       };
     }
     return { operations };
@@ -71,7 +106,7 @@ export class OperationRecorder {
   private cellsOf(op: string): OperationCells {
     let cells = this.ops.get(op);
     if (cells === undefined) {
-      cells = { count: 0, errors: 0, byOutcome: new Map(), latency: new LatencyHistogram(), service: new LatencyHistogram() };
+      cells = emptyCells();
       this.ops.set(op, cells);
     }
     return cells;
@@ -85,12 +120,12 @@ function addCounts(into: Map<string, number>, from: Record<string, number>): voi
 
 /** Sums counts and merges histograms bucket by bucket (never percentiles). */
 export function mergeSnapshots(snaps: readonly MetricsSnapshot[]): MetricsSnapshot {
-  const acc = new Map<string, { count: number; errors: number; byOutcome: Map<string, number>; latency: LatencyHistogram; service: LatencyHistogram }>();
+  const acc = new Map<string, OperationCells>();
   for (const snap of snaps) {
     for (const [op, s] of Object.entries(snap.operations)) {
       let a = acc.get(op);
       if (a === undefined) {
-        a = { count: 0, errors: 0, byOutcome: new Map(), latency: new LatencyHistogram(), service: new LatencyHistogram() };
+        a = emptyCells();
         acc.set(op, a);
       }
       a.count += s.count;
@@ -98,11 +133,23 @@ export function mergeSnapshots(snaps: readonly MetricsSnapshot[]): MetricsSnapsh
       addCounts(a.byOutcome, s.byOutcome);
       a.latency.merge(LatencyHistogram.decode(s.latency));
       a.service.merge(LatencyHistogram.decode(s.service));
+      // Snapshots of an older worker build may lack the newer fields.
+      if (s.queued !== undefined) a.queued.merge(LatencyHistogram.decode(s.queued));
+      a.unfinished.inFlight += s.unfinished?.inFlight ?? 0;
+      a.unfinished.queued += s.unfinished?.queued ?? 0;
     }
   }
   const operations: Record<string, OperationSnapshot> = {};
   for (const [op, a] of acc) {
-    operations[op] = { count: a.count, errors: a.errors, byOutcome: Object.fromEntries(a.byOutcome), latency: a.latency.encode(), service: a.service.encode() };
+    operations[op] = {
+      count: a.count,
+      errors: a.errors,
+      byOutcome: Object.fromEntries(a.byOutcome),
+      latency: a.latency.encode(),
+      service: a.service.encode(),
+      queued: a.queued.encode(),
+      unfinished: { ...a.unfinished },
+    };
   }
   return { operations };
 }
@@ -118,14 +165,19 @@ export function operationsReport(snap: MetricsSnapshot): Record<string, Operatio
   const out: Record<string, OperationReport> = {};
   for (const op of Object.keys(snap.operations).sort()) {
     const s = snap.operations[op]!;
+    const queued = s.queued ?? new LatencyHistogram().encode();
+    const unfinished = s.unfinished ?? { inFlight: 0, queued: 0 };
     out[op] = {
       count: s.count,
       errors: s.errors,
       byOutcome: sortedOutcomes(s.byOutcome),
       latencyMs: LatencyHistogram.decode(s.latency).summary(),
       serviceMs: LatencyHistogram.decode(s.service).summary(),
+      queuedMs: LatencyHistogram.decode(queued).summary(),
       histogram: s.latency,
       serviceHistogram: s.service,
+      queuedHistogram: queued,
+      ...(unfinished.inFlight + unfinished.queued > 0 ? { unfinished: { ...unfinished } } : {}),
     };
   }
   return out;
@@ -139,6 +191,8 @@ export interface LagSnapshot {
   eventLoop: string;
   /** Encoded histogram of how late device timers ran against their due time, ms. */
   schedule: string;
+  /** Event-loop utilisation (busy share, 0..1) of the busiest worker while probed; absent: not probed. */
+  busiestUtilization?: number;
 }
 
 /** How often the event-loop probe looks: fine enough to see a 50 ms stall, cheap enough to ignore. */
@@ -154,6 +208,9 @@ export class LagRecorder {
   private readonly eventLoop = new LatencyHistogram();
   private readonly schedule = new LatencyHistogram();
   private probe: NodeJS.Timeout | undefined;
+  /** Event-loop utilisation at start(), and over the probed span once stopped. */
+  private eluStart: EventLoopUtilization | undefined;
+  private utilization: number | undefined;
 
   /** @param now monotonic real ms (injected for tests). */
   constructor(private readonly now: () => number = () => performance.now()) {}
@@ -161,6 +218,7 @@ export class LagRecorder {
   /** Starts the event-loop probe; it runs until stop() and never keeps the process alive. */
   start(intervalMs: number = EVENT_LOOP_PROBE_MS): void {
     if (this.probe !== undefined) return;
+    this.eluStart = performance.eventLoopUtilization();
     let due = this.now() + intervalMs;
     const tick = (): void => {
       const firedAt = this.now();
@@ -180,6 +238,7 @@ export class LagRecorder {
     if (this.probe === undefined) return;
     clearTimeout(this.probe);
     this.probe = undefined;
+    if (this.eluStart !== undefined) this.utilization = performance.eventLoopUtilization(this.eluStart).utilization;
   }
 
   /** How late a device's timer ran against its due time, real ms (early counts as on time). */
@@ -193,76 +252,57 @@ export class LagRecorder {
   }
 
   snapshot(): LagSnapshot {
-    return { eventLoop: this.eventLoop.encode(), schedule: this.schedule.encode() };
+    const snap: LagSnapshot = { eventLoop: this.eventLoop.encode(), schedule: this.schedule.encode() };
+    const u = this.utilization ?? (this.eluStart !== undefined ? performance.eventLoopUtilization(this.eluStart).utilization : undefined);
+    if (u !== undefined && Number.isFinite(u)) snap.busiestUtilization = u;
+    return snap;
   }
 }
 
 export function mergeLagSnapshots(list: readonly LagSnapshot[]): LagSnapshot {
   const eventLoop = new LatencyHistogram();
   const schedule = new LatencyHistogram();
+  let busiest: number | undefined;
   for (const s of list) {
     eventLoop.merge(LatencyHistogram.decode(s.eventLoop));
     schedule.merge(LatencyHistogram.decode(s.schedule));
+    // The busiest worker, not the mean: one saturated worker bends its own devices' figures.
+    if (s.busiestUtilization !== undefined) busiest = Math.max(busiest ?? 0, s.busiestUtilization);
   }
-  return { eventLoop: eventLoop.encode(), schedule: schedule.encode() };
+  const merged: LagSnapshot = { eventLoop: eventLoop.encode(), schedule: schedule.encode() };
+  if (busiest !== undefined) merged.busiestUtilization = busiest;
+  return merged;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Harness verdict
 
-/** When the harness counts as the bottleneck of a run (real ms). */
-export const HARNESS_LIMITS = {
-  /** Device timers ran this late (p99) or worse. */
-  scheduleLagP99Ms: 50,
-  /** The workers' event loops stalled this long (p99) or worse. */
-  eventLoopLagP99Ms: 50,
-  /** An operation's latency p50 exceeded its service p50 by this factor ... */
-  queueingRatio: 1.2,
-  /** ... and by at least this many ms: requests waited inside the harness before being sent. */
-  queueingMinMs: 5,
-} as const;
+export { HARNESS_LIMITS } from './harness-rule.js';
 
 function lagSummary(encoded: string): LagSummary {
   const s = LatencyHistogram.decode(encoded).summary();
   return { p50: s.p50, p99: s.p99, max: s.max };
 }
 
-/** Whether one operation's requests queued in the harness: its latency far above its service time. */
-function queueingNote(op: string, latency: LatencySummary, service: LatencySummary): string | undefined {
-  const gap = latency.p50 - service.p50;
-  if (latency.p50 <= service.p50 * HARNESS_LIMITS.queueingRatio || gap <= HARNESS_LIMITS.queueingMinMs) return undefined;
-  return `${op}: latency p50 ${formatMs(latency.p50)} vs service p50 ${formatMs(service.p50)} (+${formatMs(gap)}): requests waited in the harness before they were sent`;
-}
-
 /**
- * The harness section of the report. The harness was the bottleneck when device timers or event
- * loops ran late (p99 over 50 ms), or when any operation queued inside the harness (latency p50
- * more than 20 % and 5 ms above service p50). Hits of the in-flight cap are noted but decide
- * nothing by themselves: their cost already shows as queueing.
+ * The harness section of the report: its lateness figures, and whether it bent the run's
+ * percentiles (see harness-rule.ts for the checks and what each bends).
  */
 export function harnessReport(lag: LagSnapshot, workers: number, ops: Record<string, OperationReport>, extra: { maxInFlightHits?: number } = {}): HarnessReport {
   const eventLoopLagMs = lagSummary(lag.eventLoop);
   const scheduleLagMs = lagSummary(lag.schedule);
-  const notes: string[] = [];
-  let bottleneck = false;
-  if (scheduleLagMs.p99 > HARNESS_LIMITS.scheduleLagP99Ms) {
-    bottleneck = true;
-    notes.push(`schedule lag p99 ${formatMs(scheduleLagMs.p99)} > ${formatMs(HARNESS_LIMITS.scheduleLagP99Ms)} (max ${formatMs(scheduleLagMs.max)}): device timers ran late, so devices acted late`);
-  }
-  if (eventLoopLagMs.p99 > HARNESS_LIMITS.eventLoopLagP99Ms) {
-    bottleneck = true;
-    notes.push(`event-loop lag p99 ${formatMs(eventLoopLagMs.p99)} > ${formatMs(HARNESS_LIMITS.eventLoopLagP99Ms)} (max ${formatMs(eventLoopLagMs.max)}): the workers were saturated`);
-  }
-  for (const op of Object.keys(ops).sort()) {
-    const r = ops[op]!;
-    if (r.count === 0) continue;
-    const note = queueingNote(op, r.latencyMs, r.serviceMs);
-    if (note !== undefined) {
-      bottleneck = true;
-      notes.push(note);
-    }
-  }
-  const hits = extra.maxInFlightHits ?? 0;
-  if (hits > 0) notes.push(`${hits} request(s) waited for a free in-flight slot (engine.maxInFlightPerWorker)`);
-  return { workers, eventLoopLagMs, scheduleLagMs, bottleneck, notes };
+  const figures: HarnessFigures = { eventLoopLagMs, scheduleLagMs, operations: ops };
+  if (lag.busiestUtilization !== undefined) figures.eventLoopUtilization = lag.busiestUtilization;
+  if (extra.maxInFlightHits !== undefined) figures.maxInFlightHits = extra.maxInFlightHits;
+  const { bottleneck, notes } = judgeHarness(figures);
+  return {
+    workers,
+    eventLoopLagMs,
+    scheduleLagMs,
+    ...(lag.busiestUtilization !== undefined ? { eventLoopUtilization: round3(lag.busiestUtilization) } : {}),
+    bottleneck,
+    notes,
+  };
 }
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;

@@ -46,9 +46,14 @@ function rate(p: LiveProgress, last: { requests: number; at: number }): number {
   return Math.round(r);
 }
 
+/** Requests on the wire (written, not answered) and those still waiting in the harness, apart. */
+export function requestsLine(p: LiveProgress): string {
+  return `in flight ${nf.format(p.inFlight)} · queued ${nf.format(p.queued)}`;
+}
+
 /** Plain lines for logs: one every call. `mark`: when a device last finished (see ./eta.ts). */
 export function plainLine(p: LiveProgress, dialect: string, reqPerSec: number, mark?: DoneMark): string {
-  return `  ${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s  done ${p.stopped}/${p.total}  ${reqPerSec}/s  in flight ${p.inFlight}  errors ${p.errors}  p99 ${latencyLine(p)}  [${statesLine(dialect, p.live.states)}]  ${timeLeftText(p, mark)}`;
+  return `  ${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s  done ${p.stopped}/${p.total}  ${reqPerSec}/s  ${requestsLine(p)}  errors ${p.errors}  p99 ${latencyLine(p)}  [${statesLine(dialect, p.live.states)}]  ${timeLeftText(p, mark)}`;
 }
 
 export function createLiveDisplay(dialect: string, out: NodeJS.WriteStream = process.stderr): LiveDisplay {
@@ -77,7 +82,7 @@ export function createLiveDisplay(dialect: string, out: NodeJS.WriteStream = pro
     update(p) {
       bar.setTotal(p.total);
       mark = nextDoneMark(mark, p);
-      bar.update(p.stopped, { rest: `${nf.format(rate(p, last))} req/s · errors ${nf.format(p.errors)} · in flight ${p.inFlight} · ${timeLeftText(p, mark)}` });
+      bar.update(p.stopped, { rest: `${nf.format(rate(p, last))} req/s · errors ${nf.format(p.errors)} · ${requestsLine(p)} · ${timeLeftText(p, mark)}` });
       states.update(0, { text: ` states  ${statesLine(dialect, p.live.states) || 'starting'}` });
       lat.update(0, { text: ` p99     ${latencyLine(p)}` });
     },

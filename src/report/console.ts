@@ -3,6 +3,7 @@
  * spirit of k6's end-of-test summary. It sees only the report; free text is still scrubbed of
  * anything that looks like a credential, in case one slipped into a URL or an error line.
  */
+import { profileLine } from './profile.js';
 import { formatMs } from '../config/units.js';
 import { verdictStatus, type HarnessReport, type OperationReport, type Report, type TransitionStep, type TransitionsReport, type VerdictReport, type VerdictTraceLine } from './types.js';
 import { cmp, count, num, percent } from './format.js';
@@ -75,6 +76,7 @@ function header(r: Report, p: Palette): string[] {
     ['duration', `${formatMs(r.durationMs)} real · ${formatMs(r.virtualDurationMs)} virtual · ended by ${r.endedBy}`],
     ['started', r.startedAt],
     ...(r.probe ? [['probe', scrub(r.probe.note)] as [string, string]] : []),
+    ...(r.profile !== undefined && r.profile.length > 0 ? [['profile', profileLine(r.profile)] as [string, string]] : []),
   ];
   return [p.bold(`ota-swarm · ${scrub(r.scenario)}`), ...rows.map(([k, v]) => `  ${p.dim(k.padEnd(9))} ${v}`)];
 }
@@ -82,7 +84,7 @@ function header(r: Report, p: Palette): string[] {
 function operations(ops: Record<string, OperationReport>, p: Palette, dialect: string): string[] {
   const names = Object.keys(ops);
   if (names.length === 0) return [`${p.bold('operations')}  none recorded`];
-  const head = ['operation', 'count', 'errors', 'p50', 'p90', 'p99', 'max', 'svc p99', 'outcomes'];
+  const head = ['operation', 'count', 'errors', 'p50', 'p90', 'p99', 'max', 'svc p99', 'queued p99', 'outcomes'];
   const rows = names.map((name) => {
     const o = ops[name]!;
     return [
@@ -94,15 +96,27 @@ function operations(ops: Record<string, OperationReport>, p: Palette, dialect: s
       formatMs(o.latencyMs.p99),
       formatMs(o.latencyMs.max),
       formatMs(o.serviceMs.p99),
+      o.queuedMs === undefined ? '—' : formatMs(o.queuedMs.p99),
       topOutcomes(o.byOutcome, (label) => withMeaning(dialect, name, label)),
     ];
   });
-  const lines = table([head, ...rows], ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']);
+  const lines = table([head, ...rows], ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']);
   const errorRows = new Set(names.map((n, i) => (ops[n]!.errors > 0 ? i + 1 : -1)));
   return [
-    p.bold('operations') + p.dim('  latency from the moment the device meant to act; svc = from the send'),
+    p.bold('operations') + p.dim('  latency from the moment the device meant to act; svc = from the socket write; queued = the wait between'),
     ...lines.map((line, i) => `  ${i === 0 ? p.dim(line) : errorRows.has(i) ? p.yellow(line) : line}`),
+    ...unfinishedLines(ops).map((l) => `  ${p.yellow(l)}`),
   ];
+}
+
+/** Requests the end caught unanswered: not in the counts above, so said here. */
+export function unfinishedLines(ops: Record<string, OperationReport>): string[] {
+  return Object.keys(ops)
+    .filter((n) => ops[n]!.unfinished !== undefined)
+    .map((n) => {
+      const u = ops[n]!.unfinished!;
+      return `${n}: ${count(u.inFlight)} in flight and ${count(u.queued)} queued when the run ended (unanswered, not counted above)`;
+    });
 }
 
 function devices(d: Report['devices'], p: Palette): string[] {
@@ -183,12 +197,14 @@ function verdictTrace(trace: readonly VerdictTraceLine[]): string[] {
   return [...trace.slice(0, VERDICT_TRACE_LINES - 3).map(line), `… ${trace.length - VERDICT_TRACE_LINES + 1} more …`, ...trace.slice(-2).map(line)];
 }
 
+const utilisation = (h: HarnessReport): string => (h.eventLoopUtilization === undefined ? '' : ` · event loop busy ${Math.round(h.eventLoopUtilization * 100)}%`);
+
 /** `unscheduled`: under --time-scale max no timer has a wall-clock instant to be late for. */
 function harness(h: HarnessReport, p: Palette, unscheduled: boolean): string[] {
   const lag = (name: string, l: HarnessReport['eventLoopLagMs']): string => `${name} p99 ${formatMs(l.p99)} (max ${formatMs(l.max)})`;
   const scheduleLag = unscheduled ? 'schedule lag not measured (×max)' : lag('schedule lag', h.scheduleLagMs);
   const lines = [
-    `${p.bold('harness')}  ${h.workers} worker${h.workers === 1 ? '' : 's'} · ${lag('event-loop lag', h.eventLoopLagMs)} · ${scheduleLag}`,
+    `${p.bold('harness')}  ${h.workers} worker${h.workers === 1 ? '' : 's'} · ${lag('event-loop lag', h.eventLoopLagMs)} · ${scheduleLag}${utilisation(h)}`,
   ];
   const v = bottleneckVerdict(h);
   const headline = `  bottleneck: ${v.headline}`;

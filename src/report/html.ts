@@ -8,6 +8,7 @@
  * escaped (device ids, outcome labels and error lines come from the server under test) and
  * scrubbed of credential-looking text.
  */
+import { profileLine } from './profile.js';
 import { formatMs } from '../config/units.js';
 import { scrub } from './console.js';
 import { chartLibrary, type ChartLibrary } from './html/assets.js';
@@ -89,6 +90,7 @@ function header(r: Report): string {
     ['duration', `${formatMs(r.durationMs)} real · ${formatMs(r.virtualDurationMs)} virtual`],
     ['ended by', r.endedBy],
     ['started', r.startedAt],
+    ...(r.profile !== undefined && r.profile.length > 0 ? [['target profile', profileLine(r.profile)] as [string, string]] : []),
   ];
   return `<header>
 <h1>ota-swarm · ${text(r.scenario)}</h1>
@@ -137,15 +139,24 @@ function expectationsSection(r: Report): string {
 function operationsSection(r: Report, place: (c: ChartOrNote) => string): string {
   const names = Object.keys(r.operations);
   if (names.length === 0) return `<section id="operations"><h2>Operations</h2><p class="note">No requests were recorded.</p></section>`;
-  const head = ['operation', 'count', 'errors', 'p50', 'p90', 'p99', 'p99.9', 'max', 'service p99', 'outcomes'];
+  const head = ['operation', 'count', 'errors', 'p50', 'p90', 'p99', 'p99.9', 'max', 'service p99', 'queued p99', 'outcomes'];
   const rows = names.map((name) => operationRow(name, r.operations[name]!, r.dialect));
   const charts = names.map((name, i) => place(latencyChart(`chart-latency-${i}`, name, r.operations[name]!)));
   return `<section id="operations"><h2>Operations</h2>
-<p class="meta">Latency runs from the moment a device meant to act to the answer (it includes any lateness of the harness); service time from the send to the answer.</p>
-<table><thead><tr>${head.map((h, i) => `<th class="${i > 0 && i < 9 ? 'num' : ''}">${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>
+<p class="meta">Latency runs from the moment a device meant to act to the answer (it includes any lateness of the harness); service time from the request's write to its connection to the answer; queued is the wait between the two, the harness's own.</p>
+<table><thead><tr>${head.map((h, i) => `<th class="${i > 0 && i < 10 ? 'num' : ''}">${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>
+${unfinishedNote(r.operations)}
 <h3>Latency by percentile</h3>
 <div class="charts">${charts.join('\n')}</div>
 </section>`;
+}
+
+/** Requests the run's end caught unanswered, said beside the table they are not counted in. */
+function unfinishedNote(ops: Record<string, OperationReport>): string {
+  const items = Object.keys(ops)
+    .filter((n) => ops[n]!.unfinished !== undefined)
+    .map((n) => `<li><b>${text(n)}</b>: ${count(ops[n]!.unfinished!.inFlight)} in flight, ${count(ops[n]!.unfinished!.queued)} queued</li>`);
+  return items.length === 0 ? '' : `<p class="note" id="unfinished">Requests the end of the run caught unanswered (not counted above):</p><ul>${items.join('')}</ul>`;
 }
 
 function operationRow(name: string, o: OperationReport, dialect: string): string {
@@ -159,6 +170,7 @@ function operationRow(name: string, o: OperationReport, dialect: string): string
     formatMs(l.p999),
     formatMs(l.max),
     formatMs(o.serviceMs.p99),
+    o.queuedMs === undefined ? '—' : formatMs(o.queuedMs.p99),
   ];
   const outcomes = Object.entries(o.byOutcome).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]));
   const shown = outcomes.slice(0, TOP_OUTCOMES).map(([label, n]) => {
@@ -288,7 +300,7 @@ function harnessSection(h: HarnessReport, unscheduled: boolean): string {
     `<tr><td>${name}</td><td class="num">${formatMs(l.p50)}</td><td class="num">${formatMs(l.p99)}</td><td class="num">${formatMs(l.max)}</td></tr>`;
   return `<section id="harness"><h2>Harness health</h2>
 ${banner}
-<p>${mark(!h.bottleneck)} ${plural(h.workers, 'worker')}${h.bottleneck ? '' : ' · the harness kept up'}</p>
+<p>${mark(!h.bottleneck)} ${plural(h.workers, 'worker')}${h.eventLoopUtilization === undefined ? '' : ` · busiest event loop busy ${Math.round(h.eventLoopUtilization * 100)}% of the run`}${h.bottleneck ? '' : ' · the harness kept up'}</p>
 <table class="narrow"><thead><tr><th>lag</th><th class="num">p50</th><th class="num">p99</th><th class="num">max</th></tr></thead><tbody>
 ${lagRow('event-loop lag (workers)', h.eventLoopLagMs)}
 ${unscheduled ? '<tr><td>scheduling lag (device timers)</td><td class="num" colspan="3">not measured (×max)</td></tr>' : lagRow('scheduling lag (device timers)', h.scheduleLagMs)}

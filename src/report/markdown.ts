@@ -7,7 +7,7 @@
  * renders inline HTML in summaries, and a device id is the server's input, not ours.
  */
 import { formatMs } from '../config/units.js';
-import { scrub } from './console.js';
+import { scrub, unfinishedLines } from './console.js';
 import { plural, transitionRules, verdictOf } from './html/verdict.js';
 import { verdictStatus, type Report } from './types.js';
 import { percent } from './format.js';
@@ -44,13 +44,15 @@ export function renderMarkdown(report: Report): string {
 
   const ops = Object.entries(r.operations);
   if (ops.length > 0) {
-    out.push('### Operations', '', '| operation | count | errors | p50 | p90 | p99 | max | service p99 |', '|---|--:|--:|--:|--:|--:|--:|--:|');
+    out.push('### Operations', '', '| operation | count | errors | p50 | p90 | p99 | max | service p99 | queued p99 |', '|---|--:|--:|--:|--:|--:|--:|--:|--:|');
     for (const [name, o] of ops) {
       const errors = o.errors === 0 ? '0' : `${o.errors} (${percent(o.errors, o.count)})`;
       const l = o.latencyMs;
-      out.push(`| ${inline(name)} | ${o.count} | ${errors} | ${formatMs(l.p50)} | ${formatMs(l.p90)} | ${formatMs(l.p99)} | ${formatMs(l.max)} | ${formatMs(o.serviceMs.p99)} |`);
+      out.push(`| ${inline(name)} | ${o.count} | ${errors} | ${formatMs(l.p50)} | ${formatMs(l.p90)} | ${formatMs(l.p99)} | ${formatMs(l.max)} | ${formatMs(o.serviceMs.p99)} | ${o.queuedMs === undefined ? '—' : formatMs(o.queuedMs.p99)} |`);
     }
     out.push('');
+    for (const line of unfinishedLines(r.operations)) out.push(`- ${inline(line)}`);
+    if (unfinishedLines(r.operations).length > 0) out.push('');
   }
 
   const states = Object.entries(r.devices.byFinalState).sort((a, b) => b[1] - a[1]);

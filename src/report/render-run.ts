@@ -3,7 +3,7 @@
  * junit.xml beside it, appending the Markdown summary to `$GITHUB_STEP_SUMMARY`. The deciding is
  * done by the pure renderers; this module only moves bytes.
  */
-import { appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { parseReport } from './html/shape.js';
@@ -12,6 +12,7 @@ import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 import type { Report } from './types.js';
 import { REPORT_FILE } from './write.js';
+import { makeDirs } from './out-dir.js';
 
 export const HTML_FILE = 'report.html';
 export const JUNIT_FILE = 'junit.xml';
@@ -87,7 +88,7 @@ export async function appendStepSummary(report: Report, env: NodeJS.ProcessEnv =
 
 /** Writes to a temporary name and renames, so a reader never sees half a file. */
 async function writeWhole(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeDirs(dirname(path));
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     await writeFile(temp, content, { encoding: 'utf8', flag: 'wx' });

@@ -25,12 +25,28 @@ export interface OperationReport {
    * a device would see; thresholds read it.
    */
   latencyMs: LatencySummary;
-  /** Real milliseconds from the actual send to the answer: the server's share alone. */
+  /**
+   * Real milliseconds from the instant the request was written to a connection's socket to the
+   * answer: the server's share plus the loopback round trip (see harness for event-loop lag).
+   */
   serviceMs: LatencySummary;
+  /**
+   * Real milliseconds from the moment the device meant to act to the write: the harness's own
+   * wait (late timer, in-flight slot, free connection). Requests never written (refused
+   * connection) are not in it. Absent in reports written before it existed.
+   */
+  queuedMs?: LatencySummary;
   /** HdrHistogram (µs), compressed base64, of latencyMs. */
   histogram: string;
   /** HdrHistogram (µs), compressed base64, of serviceMs. */
   serviceHistogram: string;
+  /** HdrHistogram (µs), compressed base64, of queuedMs. */
+  queuedHistogram?: string;
+  /**
+   * Requests the run's end caught unanswered, not counted in `count`: `inFlight` were written and
+   * awaited their answer, `queued` were still waiting to be written. Absent when none.
+   */
+  unfinished?: { inFlight: number; queued: number };
 }
 
 export interface TransitionStep {
@@ -136,6 +152,8 @@ export interface HarnessReport {
   eventLoopLagMs: LagSummary;
   /** How late timers fired against the moment a device was due, real ms (merged). */
   scheduleLagMs: LagSummary;
+  /** Event-loop utilisation (busy share, 0..1) of the busiest worker over the run; absent in older reports. */
+  eventLoopUtilization?: number;
   /** Whether the harness was the bottleneck of this run, and why. */
   bottleneck: boolean;
   notes: string[];
@@ -185,6 +203,8 @@ export interface Report {
   verdicts?: VerdictReport[];
   /** Every violation of every verdict rule, one JSON line each, beside report.json (absent when not written). */
   violationsFile?: string;
+  /** The target profile the verdicts and devices followed, each value with its source. */
+  profile?: ProfileEntry[];
   expectations: ExpectationResult[];
   harness: HarnessReport;
   /** Requests, errors and arrivals per second, over real and over virtual time; devices by state. */
@@ -205,4 +225,11 @@ export interface ProbeReport {
   device: string;
   calls: { op: string; outcome: string; meaning?: string }[];
   note: string;
+}
+
+/** One value of the target profile (src/protocol/profile.ts) and where it came from. */
+export interface ProfileEntry {
+  key: string;
+  value: string;
+  source: 'flag' | 'scenario' | 'admin' | 'documented';
 }

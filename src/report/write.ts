@@ -2,10 +2,11 @@
  * Writing report.json into a run's folder. The file appears whole or not at all (written to a
  * temporary name, then renamed), so a reader or a crash never sees half a report.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Report } from './types.js';
+import { makeDirs } from './out-dir.js';
 
 export const REPORT_FILE = 'report.json';
 /** Longest scenario part of a run folder's name. */
@@ -15,7 +16,7 @@ const MAX_NAME_CHARS = 64;
 export async function writeReport(report: Report, outDir: string): Promise<string> {
   const problem = firstUnwritable(report, 'report');
   if (problem !== undefined) throw new Error(`report not written: ${problem}`);
-  await mkdir(outDir, { recursive: true });
+  await makeDirs(outDir);
   const path = join(outDir, REPORT_FILE);
   const temp = join(outDir, `.${REPORT_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {

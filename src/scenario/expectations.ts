@@ -21,7 +21,7 @@ type LagStat = (typeof LAG_STATS)[number];
 
 /** What a metric names, once its text is read. */
 export type Metric =
-  | { kind: 'latency'; op: string; stat: Stat; of: 'latency' | 'service' }
+  | { kind: 'latency'; op: string; stat: Stat; of: 'latency' | 'service' | 'queued' }
   | { kind: 'op-count'; op: string }
   | { kind: 'op-errors'; op: string }
   | { kind: 'devices-total' }
@@ -40,7 +40,7 @@ export type Metric =
 type Measure = 'latency' | 'count' | 'count-or-share';
 
 const METRIC_HELP =
-  'expected OP.p50|p90|p99|p999|max|mean, OP.service.p99 (etc.), OP.count, OP.errors, devices.total, devices.started, devices.STATE, transitions.violations, transitions.checked, transitions.unfinished, requests.total, requests.errors, harness.scheduleLag.p50|p99|max, verdicts.violations, verdicts.checked or verdicts.RULE.violations|checked|COUNT';
+  'expected OP.p50|p90|p99|p999|max|mean, OP.service.p99 (etc.), OP.queued.p99 (etc.), OP.count, OP.errors, devices.total, devices.started, devices.STATE, transitions.violations, transitions.checked, transitions.unfinished, requests.total, requests.errors, harness.scheduleLag.p50|p99|max, verdicts.violations, verdicts.checked or verdicts.RULE.violations|checked|COUNT';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
@@ -79,8 +79,8 @@ export function parseMetric(metric: string): Metric | undefined {
     if (a === 'errors') return { kind: 'op-errors', op: head };
     return undefined;
   }
-  if (parts.length === 3 && a === 'service' && b !== undefined && includes(LATENCY_STATS, b)) {
-    return { kind: 'latency', op: head, stat: b, of: 'service' };
+  if (parts.length === 3 && (a === 'service' || a === 'queued') && b !== undefined && includes(LATENCY_STATS, b)) {
+    return { kind: 'latency', op: head, stat: b, of: a };
   }
   return undefined;
 }
@@ -163,7 +163,9 @@ function read(m: Metric, unit: Expectation['unit'], r: Measured): Reading {
       if (!op || op.count === 0) return { missing: `no ${m.op} request was made: no latency to judge` };
       // Failures' latencies are how fast the harness gave up, not how fast the server answered.
       if (op.errors >= op.count) return { missing: `every one of the ${op.count} ${m.op} requests failed (${topOutcomes(op.byOutcome)}): no latency to judge` };
-      const summary: LatencySummary = m.of === 'latency' ? op.latencyMs : op.serviceMs;
+      const summary: LatencySummary | undefined = m.of === 'latency' ? op.latencyMs : m.of === 'service' ? op.serviceMs : op.queuedMs;
+      // A report from before the queued histogram: not judged, rather than read as zero.
+      if (summary === undefined) return { missing: 'no queued histogram in this report' };
       return latency(summary[m.stat]);
     }
     case 'harness-lag':

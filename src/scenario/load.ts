@@ -4,10 +4,9 @@
  * expectations), each error one line naming file:line:col and the field's path. CLI overrides are
  * applied here so every consumer sees one resolved scenario.
  */
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parseIdRange, rangeSize, sharedIds, type IdRange } from '../catalog/id-range.js';
-import { ConfigError, parseYaml, type Located } from '../config/load.js';
+import { ConfigError, parseYaml, readYamlText, type Located } from '../config/load.js';
 import { parseDuration, parseShare, parseSize, parseTimeScale } from '../config/units.js';
 import type { TimeScale } from '../time/clock.js';
 import { validateRadioMode } from '../radio/model.js';
@@ -22,6 +21,8 @@ import { DEFAULTS, ScenarioFileSchema, type CohortFile, type ScenarioFile } from
 import type { ArrivalSpec, BehaviourShares, CohortSpec, Expectation, RadioMode, Scenario, ServerEvent } from './types.js';
 import type { CutPoint } from '../device/types.js';
 import { CLI_FLAGS, type OptionNames, type RunOptionField } from './option-names.js';
+import { resolveProfileLayer } from './profile.js';
+import type { ProfileLayer } from '../protocol/profile.js';
 
 /** Values from the command line; each replaces the file's. */
 export interface ScenarioOverrides {
@@ -32,6 +33,10 @@ export interface ScenarioOverrides {
   targetUrl?: string;
   /** `--product-id`: replaces target.onenet.productId. */
   productId?: string;
+  /** `--profile key=value`, parsed. */
+  profile?: ProfileLayer;
+  /** `--allow-clock-skew`. */
+  allowClockSkew?: boolean;
 }
 
 /** Dialects a scenario may name, with the operations their expectations may name. */
@@ -62,13 +67,7 @@ export function knownDialects(): string[] {
  */
 export function loadScenario(file: string, overrides: ScenarioOverrides = {}, names: OptionNames = CLI_FLAGS): Scenario {
   checkOverrides(overrides, names);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  return parseScenario(text, file, overrides);
+  return parseScenario(readYamlText(file), file, overrides);
 }
 
 /** As loadScenario, from text; `file` names it in messages and anchors relative paths. */
@@ -167,6 +166,9 @@ function resolveTarget(raw: ScenarioFile, overrides: ScenarioOverrides, fail: Fa
   if (t.luat) {
     target.luat = { firmwareName: t.luat.firmwareName, ...(t.luat.projectKey !== undefined ? { projectKey: t.luat.projectKey } : {}) };
   }
+  if (t.profile !== undefined) target.profile = resolveProfileLayer(t.profile, fail);
+  if (overrides.profile !== undefined && Object.keys(overrides.profile).length > 0) target.profileFlags = overrides.profile;
+  if (overrides.allowClockSkew === true) target.allowClockSkew = true;
   if (raw.dialect === 'onenet' && !target.onenet) fail('target.onenet.productId', 'required by dialect "onenet"');
   if (raw.dialect === 'luat' && !target.luat) fail('target.luat.firmwareName', 'required by dialect "luat"');
   return target;

@@ -160,6 +160,48 @@ function distribution<V extends TSchema>(value: V, description: string, extra: R
   return Type.Union([value, named], { description, ...extra });
 }
 
+/**
+ * `target.profile`: what the server under test promises where platforms differ (src/protocol/profile.ts).
+ * Every key is optional: a missing one comes from the admin API of a reference server, else the
+ * documented value.
+ */
+function TargetProfileSchema(U: UnitKinds) {
+  return Type.Object(
+    {
+      luat: Type.Optional(
+        Type.Object(
+          {
+            banLimitPerDay: Type.Optional(Type.Integer({ minimum: 1, description: 'Counted asks a day answered normally before 40 (documented: 10).' })),
+            banDayStartUtc: Type.Optional(Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'When the ban day starts, UTC HH:MM (documented: "00:00").' })),
+            banCountsWaits: Type.Optional(Type.Boolean({ description: 'Whether 43 answers count toward the ban (documented: true).' })),
+            diffBuild: Type.Optional(
+              Type.Union(
+                [
+                  Type.Literal('none', { description: 'Full files at once: never a 43.' }),
+                  Type.Object({ min: U.Duration('Shortest build.'), max: U.Duration('Longest build.') }, { additionalProperties: false }),
+                ],
+                { description: 'How long a diff package takes to build (documented: { min: 1m, max: 3m }), or none.' },
+              ),
+            ),
+            dfota: Type.Optional(Type.Boolean({ description: 'Whether devices ask for diff packages (dfota=1; documented: true).' })),
+            versionConfirm: Type.Optional(
+              Enum(['re-ask', 'header', 'filename', 'none'] as const, {
+                description: 'How a device learns the served version: re-ask (asks again after flashing, a 27 confirms), header (X-Firmware-Version), filename (Content-Disposition name ending _x.y.z) or none.',
+              }),
+            ),
+            firmwareVersion: Type.Optional(Type.String({ minLength: 1, description: 'The version the served file installs, when the file names none (re-ask needs it then).' })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      onenet: Type.Optional(
+        Type.Object({ tokenTtl: Type.Optional(U.Duration('Life of a task token from check (documented: 2d).')) }, { additionalProperties: false }),
+      ),
+    },
+    { additionalProperties: false, description: 'What the server under test promises (flags --profile key=value override; see scenarios/README.md).' },
+  );
+}
+
 export function buildScenarioSchema(opts: SchemaOptions) {
   const U = unitKinds(opts);
   const Secret = (description: string) => Type.Union(
@@ -196,6 +238,7 @@ export function buildScenarioSchema(opts: SchemaOptions) {
           { additionalProperties: false },
         ),
       ),
+      profile: Type.Optional(TargetProfileSchema(U)),
     },
     { additionalProperties: false, default: {}, description: 'The server under test and what devices need to talk to it.' },
   );
@@ -353,7 +396,7 @@ export function buildScenarioSchema(opts: SchemaOptions) {
       version: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,20}$', description: 'Version the devices run at the start: [A-Za-z0-9_.-], 1–20 characters.' }),
       manuf: Type.Optional(Type.String({ minLength: 1, maxLength: 16, default: DEFAULTS.manuf, description: 'OneNET manufacturer code (101 ESP32, 102 nRF52832, 103 GD32, 100 other).' })),
       model: Type.Optional(Type.String({ minLength: 1, maxLength: 16, default: DEFAULTS.model, description: 'OneNET model code (10101 ESP32, ...).' })),
-      core: Type.Optional(Type.String({ minLength: 1, maxLength: 32, default: DEFAULTS.core, description: 'Luat core (firmware) version.' })),
+      core: Type.Optional(Type.String({ maxLength: 32, default: DEFAULTS.core, description: 'Luat core (firmware) version; "" for a device without one (core_version is then not sent).' })),
       taskType: Type.Optional(Enum([1, 2] as const, { default: DEFAULTS.taskType, description: 'OneNET check type: 1 FOTA (module), 2 SOTA (application).' })),
       battery: Type.Optional(distribution(Type.Number(), 'Battery percent (0–100): a number or a distribution; draws are rounded and clamped.', { default: DEFAULTS.battery })),
       signal: Type.Optional(

@@ -103,6 +103,8 @@ export interface Expectation {
   unit: 'ms' | '%' | '';
 }
 
+import type { ProfileLayer } from '../protocol/profile.js';
+
 export interface Scenario {
   /** File it was read from (for messages), and its name. */
   file: string;
@@ -123,6 +125,12 @@ export interface Scenario {
       tokenTtlSec: number;
     };
     luat?: { projectKey?: SecretRef; firmwareName: string };
+    /** `target.profile` of the file, parsed (src/protocol/profile.ts). */
+    profile?: ProfileLayer;
+    /** `--profile key=value` flags: they win over the file. */
+    profileFlags?: ProfileLayer;
+    /** `--allow-clock-skew`: the run may use a time scale its target does not share (src/engine/clock-check.ts). */
+    allowClockSkew?: boolean;
   };
   /** Settings for the embedded server (ignored with a target). */
   server: { catalog?: string; faults?: unknown; bugs: string[]; events?: ServerEvent[] };

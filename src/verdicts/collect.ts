@@ -149,6 +149,7 @@ export function finalOf(state: { readonly kind: string }): FinalState {
   if (typeof s.code === 'number') out.code = s.code;
   if (typeof s.version === 'string') out.version = s.version;
   if (s.duplicateResult === true) out.duplicateResult = true;
+  if ((s as { unconfirmed?: unknown }).unconfirmed === true) out.unconfirmed = true;
   return out;
 }
 

@@ -53,8 +53,10 @@ export interface ExchangeFacts {
   offerSignal?: number;
   offerPower?: number;
   offerTarget?: string;
-  /** Luat file answers: the version and md5 the answer announced. */
+  /** Luat file answers: the version (X-Firmware-Version, else the file name) and md5 the answer announced. */
   fileVersion?: string;
+  /** Luat file answers: which labels named a version (the profile's versionConfirm says which one counts). */
+  fileLabels?: 'header' | 'filename' | 'both';
   expectedMd5?: string;
 }
 
@@ -85,6 +87,8 @@ export interface FinalState {
   duplicateResult?: boolean;
   /** Stale offers the device refused after its success (`recheck`). */
   staleOffers?: number;
+  /** Luat: succeeded without anything confirming the served version. */
+  unconfirmed?: true;
 }
 
 export interface DeviceEvidence {

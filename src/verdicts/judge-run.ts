@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import type { Report, TransitionsReport, VerdictReport } from '../report/types.js';
 import type { Scenario } from '../scenario/types.js';
 import type { DeviceEvidence, EvidenceBatch } from './evidence.js';
-import { rulesOf, runVerdicts } from './run.js';
+import { rulesOf, runVerdicts, type VerdictInput } from './run.js';
 import { compareWithServer } from './server-agreement.js';
 import type { AdminApi, AppliedEvent } from './server-events.js';
 import { openViolationsFile } from './violations-file.js';
@@ -59,6 +59,8 @@ export interface JudgeInput {
   amend?: (d: DeviceEvidence) => DeviceEvidence;
   /** See VerdictInput.notes. */
   notes?: readonly string[];
+  profile?: VerdictInput['profile'];
+  targetClock?: VerdictInput['targetClock'];
 }
 
 /** The verdicts, every violation streamed to `violationsFile` when given; when judging fails, every rule not judged with the reason. */
@@ -79,6 +81,8 @@ export async function judgeVerdicts(j: JudgeInput): Promise<{ verdicts?: Verdict
       log: j.log,
       ...(j.amend ? { amend: j.amend } : {}),
       ...(j.notes && j.notes.length > 0 ? { notes: j.notes } : {}),
+      ...(j.profile ? { profile: j.profile } : {}),
+      ...(j.targetClock ? { targetClock: j.targetClock } : {}),
       ...(file ? { violations: (line) => file.write(line) } : {}),
     });
     return { verdicts, ...(file ? { violationsFile: basename(file.path) } : {}) };

@@ -8,27 +8,33 @@ import type { RetransmitSettings } from '../device/types.js';
 import type { DeviceEvidence, Exchange } from './evidence.js';
 import type { ServerDeviceView, ServerTaskView } from './server-agreement.js';
 import type { AppliedEvent } from './server-events.js';
+import type { ProfileKey, ProfileSource, TargetProfile } from '../protocol/profile.js';
+import type { TargetClock } from '../time/target-clock.js';
 
-/** What the server says of itself (GET /admin/catalog), or the documented defaults without one. */
+/**
+ * What a reference server shows of its catalog (GET /admin/catalog): its OneNET packages. Its
+ * limits are part of the target profile (ctx.profile).
+ */
 export interface ServerFacts {
-  /** Read from the server (true) or the documented defaults (false). */
+  /** Read from the server (true) or none known (false). */
   known: boolean;
-  luat: { banLimit: number; banCountsWaits: boolean; diffBuildMs: { min: number; max: number } };
   /** OneNET packages by id. */
   packages: ReadonlyMap<string, { version: string; size: number; md5: string; kind: 'full' | 'diff'; from: readonly string[] }>;
 }
 
-export const DEFAULT_SERVER_FACTS: ServerFacts = {
-  known: false,
-  luat: { banLimit: 10, banCountsWaits: true, diffBuildMs: { min: 60_000, max: 180_000 } },
-  packages: new Map(),
-};
+export const DEFAULT_SERVER_FACTS: ServerFacts = { known: false, packages: new Map() };
 
 export interface VerdictContext {
   dialect: string;
   /** Virtual instant (ms since the epoch) exchange times count from. */
   originVirtual: number;
   server: ServerFacts;
+  /** What the server promises (src/protocol/profile.ts): every limit a rule judges against. */
+  profile: TargetProfile;
+  /** Where each profile value came from (a rule says when it judged with documented values). */
+  profileSources: Readonly<Record<ProfileKey, ProfileSource>>;
+  /** The server's clock: day windows are counted on it. */
+  targetClock: TargetClock;
   /** The server's view of the devices, by id (empty without the admin API). */
   views: ReadonlyMap<string, ServerDeviceView>;
   /** Server events the run did. */

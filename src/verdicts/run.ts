@@ -21,6 +21,8 @@ import type { AdminApi, AppliedEvent } from './server-events.js';
 import { rulesOf } from './registry.js';
 import { readSpill } from './spill.js';
 import { RuleTally, type ViolationLine } from './tally.js';
+import { DOCUMENTED, type ResolvedProfile } from '../protocol/profile.js';
+import { SHARED_CLOCK, type TargetClock } from '../time/target-clock.js';
 
 export { ALL_RULES, rulesOf } from './registry.js';
 export type { ViolationLine } from './tally.js';
@@ -47,16 +49,18 @@ export interface VerdictInput {
   amend?: (d: DeviceEvidence) => DeviceEvidence;
   /** What limits every rule beyond the evidence read (e.g. devices lost with their worker, never given). */
   notes?: readonly string[];
+  /** The target profile the rules judge against (default: the documented one). */
+  profile?: ResolvedProfile;
+  /** The server's clock (default: it shares the run's). */
+  targetClock?: TargetClock;
 }
 
-/** Reads the server's facts from its catalog view (defensively: an odd server gives defaults). */
+/** Reads the server's packages from its catalog view (defensively: an odd server gives none). */
 export function serverFactsOf(catalog: unknown): ServerFacts {
   const c = (catalog ?? {}) as {
     onenet?: { products?: { packages?: { id?: unknown; version?: unknown; size?: unknown; md5?: unknown; kind?: unknown; from?: unknown }[] }[] };
-    luat?: { banLimitPerDay?: unknown; banCountsWaits?: unknown; diffBuildMs?: { min?: unknown; max?: unknown } };
   };
   const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
-  const d = DEFAULT_SERVER_FACTS.luat;
   const packages = new Map<string, { version: string; size: number; md5: string; kind: 'full' | 'diff'; from: string[] }>();
   for (const product of c.onenet?.products ?? []) {
     for (const p of product.packages ?? []) {
@@ -70,15 +74,7 @@ export function serverFactsOf(catalog: unknown): ServerFacts {
       });
     }
   }
-  return {
-    known: true,
-    luat: {
-      banLimit: num(c.luat?.banLimitPerDay, d.banLimit),
-      banCountsWaits: typeof c.luat?.banCountsWaits === 'boolean' ? c.luat.banCountsWaits : d.banCountsWaits,
-      diffBuildMs: { min: num(c.luat?.diffBuildMs?.min, d.diffBuildMs.min), max: num(c.luat?.diffBuildMs?.max, d.diffBuildMs.max) },
-    },
-    packages,
-  };
+  return { known: true, packages };
 }
 
 /** A device's exchanges as trace lines, the middle elided past MAX_TRACE_LINES. */
@@ -146,6 +142,9 @@ export async function runVerdicts(input: VerdictInput): Promise<VerdictReport[]>
     dialect: scenario.dialect,
     originVirtual: input.originVirtual,
     server,
+    profile: (input.profile ?? DOCUMENTED).profile,
+    profileSources: (input.profile ?? DOCUMENTED).sources,
+    targetClock: input.targetClock ?? SHARED_CLOCK,
     events: input.events,
     retransmitOf: (cohort) => cohorts.get(cohort)?.retransmit ?? DEFAULT_DEVICE_SETTINGS.retransmit,
     waitBackoffOf: (cohort) => cohorts.get(cohort)?.waitBackoffMs ?? DEFAULT_DEVICE_SETTINGS.waitBackoffMs,

@@ -190,6 +190,73 @@ describe('luat device', () => {
     expect(luatMachine.onTimer(done.state, done.profile, SETTINGS, 0)).toEqual({ state: done.state, action: { type: 'stop' } });
   });
 
+  describe('versionConfirm (the target profile, through settings)', () => {
+    const labelled = (over: Partial<Extract<LuatAnswer, { type: 'file' }>>): LuatAnswer => ({ type: 'file', held: 4096, md5: 'ab', ...over });
+    const why = (d: D): unknown => (d.state as { why?: unknown }).why;
+    const unconfirmed = (d: D): unknown => (d.state as { unconfirmed?: unknown }).unconfirmed;
+
+    it('re-ask (default): asks again with the version the file names and a 27 confirms; an unlabelled file again ends failed with a reason', () => {
+      const ok = device().answer(labelled({ nameVersion: '2.0.0' })).wake();
+      expect(ok.request).toMatchObject({ version: '2.0.0' });
+      expect(final(ok.answer(code(27)))).toEqual({ kind: 'succeeded', code: 27, version: '2.0.0' });
+      expect(unconfirmed(ok)).toBeUndefined();
+      const again = device().answer(file('2.0.0')).wake().answer(file());
+      expect(final(again)).toEqual({ kind: 'failed', code: 0, version: '2.0.0' });
+      expect(why(again)).toBe('asked again with 2.0.0 after flashing it and was served a file again instead of 27 (already newest)');
+      expect(illegalTransitions(again.kinds, luatRules)).toEqual([]);
+    });
+
+    it('re-ask: a file naming the version it just flashed is a stale offer: refused, counted, the upgrade stands', () => {
+      const stale = device().answer(file('2.0.0')).wake().answer(file('2.0.0'));
+      expect(final(stale)).toEqual({ kind: 'succeeded', code: 0, version: '2.0.0' });
+      expect((stale.state as { staleOffers?: number }).staleOffers).toBe(1);
+      expect(illegalTransitions(stale.kinds, luatRules)).toEqual([]);
+    });
+
+    it('re-ask: an unlabelled file installs the profile firmwareVersion, which the device asks again with', () => {
+      const d = device({}, { firmwareVersion: '1.3.2' }).answer(file()).wake();
+      expect(d.request).toMatchObject({ version: '1.3.2' });
+      expect(final(d.answer(code(27)))).toEqual({ kind: 'succeeded', code: 27, version: '1.3.2' });
+    });
+
+    it('re-ask: without any label nor firmwareVersion it cannot ask again: succeeded, labelled unconfirmed with the reason', () => {
+      const d = device().answer(file()).wake();
+      expect(final(d)).toEqual({ kind: 'succeeded', code: 0, version: '' });
+      expect(unconfirmed(d)).toBe(true);
+      expect(why(d)).toMatch(/named no version and the profile gives none \(luat\.firmwareVersion\)/);
+    });
+
+    it('header: trusts X-Firmware-Version (no second ask); a file without it is a failed upgrade', () => {
+      const d = device({}, { versionConfirm: 'header' }).answer(labelled({ version: '2.0.0', nameVersion: '9.9.9' })).wake();
+      expect(final(d)).toEqual({ kind: 'succeeded', code: 0, version: '2.0.0' });
+      expect(d.sent).toHaveLength(1);
+      const bare = device({}, { versionConfirm: 'header', firmwareVersion: '2.0.0' }).answer(labelled({ nameVersion: '2.0.0' }));
+      expect(final(bare)).toEqual({ kind: 'failed', code: 0, version: '1.0.0' });
+      expect(why(bare)).toMatch(/no version in X-Firmware-Version/);
+    });
+
+    it('filename: trusts the file name; a file without a version in it is a failed upgrade', () => {
+      expect(final(device({}, { versionConfirm: 'filename' }).answer(labelled({ version: '3.0.0', nameVersion: '2.0.0' })).wake())).toEqual({ kind: 'succeeded', code: 0, version: '2.0.0' });
+      const bare = device({}, { versionConfirm: 'filename' }).answer(labelled({ version: '3.0.0' }));
+      expect(final(bare)).toMatchObject({ kind: 'failed', code: 0 });
+      expect(why(bare)).toMatch(/file name named no version/);
+    });
+
+    it('none: succeeded after the reboot without asking again, labelled unconfirmed', () => {
+      const d = device({}, { versionConfirm: 'none' }).answer(file('2.0.0')).wake();
+      expect(final(d)).toEqual({ kind: 'succeeded', code: 0, version: '2.0.0' });
+      expect(unconfirmed(d)).toBe(true);
+      expect(d.sent).toHaveLength(1);
+    });
+
+    it('every mode: a device that booted back into its old version asks again with it (the loop the ban is for)', () => {
+      for (const versionConfirm of ['re-ask', 'header', 'filename', 'none'] as const) {
+        const d = device({ behaviour: { ...OLD_BOOT } }, { versionConfirm }).answer(labelled({ version: '2.0.0', nameVersion: '2.0.0' })).wake();
+        expect(d.request).toMatchObject({ version: '1.0.0' });
+      }
+    });
+  });
+
   it('never throws on hostile answers or settings and stays plain data', () => {
     const hostile: LuatAnswer[] = [
       code(Number.NaN),

@@ -8,6 +8,7 @@ import type { OnenetRequest } from '../../src/device/onenet/types.js';
 import type { LuatRequest } from '../../src/device/luat/types.js';
 import { parseAuthorization, verifyAuthorization } from '../../src/protocol/token.js';
 import { resolveRange } from '../../src/protocol/range.js';
+import { DOWNLOAD_SLACK_BYTES, JSON_ANSWER_MAX_BYTES, LUAT_FILE_MAX_BYTES } from '../../src/dialect/answer-limits.js';
 import { LUAT_PATH } from '../../src/protocol/luat.js';
 import { onenetRules, luatRules } from '../../src/device/rules.js';
 
@@ -256,6 +257,18 @@ describe('luat wire', () => {
     expect(http.headers).toEqual({});
   });
 
+  it('leaves dfota out when the target profile says the devices ask for no diffs (luat.dfota: false)', () => {
+    expect(query(luatWire.encode(ASK, { luat: { ...TARGET.luat!, dfota: false } }, NOW).path)).not.toHaveProperty('dfota');
+    expect(query(luatWire.encode(ASK, { luat: { ...TARGET.luat!, dfota: true } }, NOW).path)).toHaveProperty('dfota', '1');
+  });
+
+  it('decodes the header version and the file-name version apart (the profile says which one counts)', () => {
+    const body = new Uint8Array(3);
+    const both = { 'x-firmware-version': '2.0.1', 'content-disposition': 'attachment; filename="fw_2.0.0.bin"' };
+    expect(luatWire.decode(ASK, response(200, body, both, { held: 3 }))).toEqual({ type: 'file', held: 3, version: '2.0.1', nameVersion: '2.0.0' });
+    expect(luatWire.decode(ASK, response(200, body, { 'content-disposition': both['content-disposition'] }, { held: 3 }))).toEqual({ type: 'file', held: 3, nameVersion: '2.0.0' });
+  });
+
   it('leaves core_version out when the device has none; a target without luat settings is a one-line error', () => {
     expect(query(luatWire.encode({ ...ASK, core: '' }, TARGET, NOW).path)).not.toHaveProperty('core_version');
     expect(() => luatWire.encode(ASK, {}, NOW)).toThrow(/^dialect luat: the target has no luat settings[^\n]*$/);
@@ -340,5 +353,19 @@ describe('dialect registry', () => {
   it('an unknown name is a one-line error listing the known ones', () => {
     expect(() => getDialect('huawei')).toThrow('unknown dialect "huawei"; known dialects: onenet, luat');
     expect(() => getDialect('toString')).toThrow(/unknown dialect "toString"/);
+  });
+});
+
+describe('answer caps (issue 11.8): each request says how large an answer it can legitimately get', () => {
+  it('onenet: 64 KiB for a JSON call, the whole file plus slack for a download (a server ignoring Range answers the whole file)', () => {
+    for (const req of [REQ.reportVersion, REQ.check, REQ.tokenCheck, REQ.progress, REQ.result]) {
+      expect(onenetWire.encode(req, TARGET, NOW).maxAnswerBytes).toBe(JSON_ANSWER_MAX_BYTES);
+    }
+    expect(onenetWire.encode(REQ.download, TARGET, NOW).maxAnswerBytes).toBe(100_000 + DOWNLOAD_SLACK_BYTES);
+  });
+
+  it('luat: the file ceiling, as the size is learnt only from the answer', () => {
+    const ask: LuatRequest = { op: 'ask', imei: '862991419835241', version: '1.0.0', core: '' };
+    expect(luatWire.encode(ask, TARGET, NOW).maxAnswerBytes).toBe(LUAT_FILE_MAX_BYTES);
   });
 });

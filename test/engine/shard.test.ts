@@ -122,7 +122,8 @@ describe('ShardRunner', () => {
     let aborted = false;
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
-    const d = deps(10, async () => {
+    const d = deps(10, async (_req, _t, _p, onWritten) => {
+      onWritten?.(performance.now());
       await gate;
       return aborted ? { kind: 'error', code: 'ABORTED' } : answer(200);
     });
@@ -135,9 +136,41 @@ describe('ShardRunner', () => {
     const out = await running;
     expect(out.end).toBe('stopped');
     expect(out.stopped).toBe(0);
-    // Aborted requests are not measurements.
-    expect(operationsReport(d.recorder.snapshot())['ask']).toBeUndefined();
+    // Aborted requests are not measurements, but the report says the end caught them: 4 written
+    // (the in-flight cap), 6 still waiting for a slot.
+    const ask = operationsReport(d.recorder.snapshot())['ask'];
+    expect(ask?.count).toBe(0);
+    expect(ask?.unfinished).toEqual({ inFlight: 4, queued: 6 });
     expect(Atomics.load(d.progress, ProgressField.inFlight)).toBe(0);
+    expect(Atomics.load(d.progress, ProgressField.queued)).toBe(0);
+  });
+
+  it('counts in flight only once written (never above the cap), the rest as queued, and measures the wait apart', async () => {
+    const seen: { inFlight: number; queued: number }[] = [];
+    let d: ReturnType<typeof deps> | undefined;
+    d = deps(12, async (_req, _t, _p, onWritten) => {
+      // A connection frees up after 3 ms: the write comes late, as behind a busy pool.
+      await new Promise((r) => setTimeout(r, 3));
+      onWritten?.(performance.now());
+      const p = d!.progress;
+      seen.push({ inFlight: Atomics.load(p, ProgressField.inFlight), queued: Atomics.load(p, ProgressField.queued) });
+      await new Promise((r) => setTimeout(r, 5));
+      return answer(200);
+    });
+    d.maxInFlight = 4;
+    const out = await new ShardRunner(d).run();
+    expect(out.end).toBe('completed');
+    expect(Math.max(...seen.map((x) => x.inFlight))).toBeLessThanOrEqual(4);
+    // 12 devices asked at once on 4 slots: the others waited, and were counted as queued.
+    expect(Math.max(...seen.map((x) => x.queued))).toBeGreaterThan(0);
+    const ask = operationsReport(d.recorder.snapshot())['ask']!;
+    expect(ask.count).toBe(24);
+    // Every request waited at least the 3 ms before its write; service starts at the write.
+    expect(ask.queuedMs!.p50).toBeGreaterThanOrEqual(3);
+    expect(ask.serviceMs.p50).toBeGreaterThanOrEqual(5);
+    expect(ask.latencyMs.p50).toBeGreaterThanOrEqual(8);
+    expect(Atomics.load(d.progress, ProgressField.inFlight)).toBe(0);
+    expect(Atomics.load(d.progress, ProgressField.queued)).toBe(0);
   });
 });
 

@@ -5,6 +5,8 @@
 import { DEFAULT_DEVICE_SETTINGS, NO_FAULTS, type Behaviour } from '../../src/device/types.js';
 import type { DeviceEvidence, Exchange, ExchangeFacts, FinalState } from '../../src/verdicts/evidence.js';
 import { DEFAULT_SERVER_FACTS, type ServerFacts, type VerdictContext } from '../../src/verdicts/rule.js';
+import { DOCUMENTED_PROFILE, PROFILE_KEYS, type LuatProfile, type ProfileKey, type ProfileSource } from '../../src/protocol/profile.js';
+import { SHARED_CLOCK, type TargetClock } from '../../src/time/target-clock.js';
 import type { ServerDeviceView } from '../../src/verdicts/server-agreement.js';
 import type { AppliedEvent } from '../../src/verdicts/server-events.js';
 
@@ -51,12 +53,30 @@ export function device(id: string, steps: readonly Step[], over: { final?: Final
   };
 }
 
-export function context(over: { dialect?: string; views?: Record<string, ServerDeviceView>; events?: AppliedEvent[]; server?: Partial<ServerFacts>; luat?: Partial<ServerFacts['luat']>; origin?: number; waitBackoffMs?: number; radio?: boolean } = {}): VerdictContext {
-  const server: ServerFacts = { ...DEFAULT_SERVER_FACTS, known: true, ...over.server, luat: { ...DEFAULT_SERVER_FACTS.luat, ...over.server?.luat, ...over.luat } };
+export function context(
+  over: {
+    dialect?: string;
+    views?: Record<string, ServerDeviceView>;
+    events?: AppliedEvent[];
+    server?: Partial<ServerFacts>;
+    luat?: Partial<LuatProfile>;
+    tokenTtlMs?: number;
+    sources?: Partial<Record<ProfileKey, ProfileSource>>;
+    clock?: TargetClock;
+    origin?: number;
+    waitBackoffMs?: number;
+    radio?: boolean;
+  } = {},
+): VerdictContext {
+  const server: ServerFacts = { ...DEFAULT_SERVER_FACTS, known: true, ...over.server };
+  const sources = Object.fromEntries(PROFILE_KEYS.map((k) => [k, over.sources?.[k] ?? 'scenario'])) as Record<ProfileKey, ProfileSource>;
   return {
     dialect: over.dialect ?? 'onenet',
     originVirtual: over.origin ?? 0,
     server,
+    profile: { luat: { ...DOCUMENTED_PROFILE.luat, ...over.luat }, onenet: { tokenTtlMs: over.tokenTtlMs ?? DOCUMENTED_PROFILE.onenet.tokenTtlMs } },
+    profileSources: sources,
+    targetClock: over.clock ?? SHARED_CLOCK,
     views: new Map(Object.entries(over.views ?? {})),
     events: over.events ?? [],
     retransmitOf: () => DEFAULT_DEVICE_SETTINGS.retransmit,

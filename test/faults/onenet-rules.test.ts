@@ -202,7 +202,14 @@ describe('token-renewal', () => {
 
   it('flags a token past its two days that is still served', () => {
     const steps: Step[] = [{ ...offer('t1'), at: 0 }, { ...dl(0, 499, { status: 206, rangeStart: 0, bytes: 500, held: 500 }), at: 3 * DAY }];
-    expect(judge(tokenRenewal, [device('d', steps, { behaviour: { longSleep: { sleepMs: 3 * DAY, staleAuth: false } } })]).why[0]).toMatch(/^d: token#1 was 72\.0h old \(tokens live 2 days\) and its download at .* was still served$/);
+    expect(judge(tokenRenewal, [device('d', steps, { behaviour: { longSleep: { sleepMs: 3 * DAY, staleAuth: false } } })]).why[0]).toMatch(/^d: token#1 was 72\.0h old \(tokens live 48\.0h, profile onenet\.tokenTtl\) and its download at .* was still served$/);
+  });
+
+  it('judges the token life by the profile: a server promising 4 days may serve a token 3 days old', () => {
+    const steps: Step[] = [{ ...offer('t1'), at: 0 }, { ...dl(0, 499, { status: 206, rangeStart: 0, bytes: 500, held: 500 }), at: 3 * DAY }];
+    const sleeper = device('d', steps, { behaviour: { longSleep: { sleepMs: 3 * DAY, staleAuth: false } } });
+    expect(judge(tokenRenewal, [sleeper], context({ tokenTtlMs: 4 * DAY })).why).toEqual([]);
+    expect(judge(tokenRenewal, [sleeper], context({ tokenTtlMs: 2.5 * DAY })).why[0]).toMatch(/tokens live 60\.0h/);
   });
 
   it('flags the refused token used again, and a device that never renews', () => {

@@ -79,19 +79,18 @@ describe('runVerdicts', () => {
     expect(lines).toEqual(["verdicts: the server's view is not available (admin GET /admin/catalog: HTTP 500): judged from the devices alone"]);
   });
 
-  it('reads the server facts from its catalog view, defaults where it says nothing', () => {
+  it('reads the server packages from its catalog view (its limits are the profile: test/scenario/profile.test.ts)', () => {
     const facts = serverFactsOf({
       onenet: { products: [{ packages: [{ id: 'p', version: 'V2', size: 5, md5: 'ABC', kind: 'diff', from: ['V1'] }, { id: 7 }] }] },
       luat: { banLimitPerDay: 6, banCountsWaits: false },
     });
-    expect(facts.luat).toEqual({ banLimit: 6, banCountsWaits: false, diffBuildMs: { min: 60_000, max: 180_000 } });
     expect([...facts.packages]).toEqual([['p', { version: 'V2', size: 5, md5: 'abc', kind: 'diff', from: ['V1'] }]]);
-    expect(serverFactsOf('garbage').luat.banLimit).toBe(10);
+    expect(serverFactsOf('garbage').packages.size).toBe(0);
   });
 
   it('has rules for each dialect, and cuts long traces in the middle', () => {
     expect(rulesOf('onenet').map((r) => r.name)).toEqual(['final-state-agreement', 'coap-retransmit', 'one-success-per-task', 'own-token', 'resume-from-held', 'restart-on-republish', 'gating', 'failure-codes', 'token-renewal', 'expected-failures', 'stale-task']);
-    expect(rulesOf('luat').map((r) => r.name)).toEqual(['final-state-agreement', 'coap-retransmit', 'loop-ban', 'waits-not-banned', 'diff-wait', 'stale-task']);
+    expect(rulesOf('luat').map((r) => r.name)).toEqual(['final-state-agreement', 'coap-retransmit', 'loop-ban', 'waits-not-banned', 'diff-wait', 'version-confirm', 'stale-task']);
     const long = device('d', Array.from({ length: 200 }, () => ({ op: 'progress', facts: { step: 1, errno: 0 } })));
     const trace = traceOf(long, onenetEvidence as never);
     expect(trace).toHaveLength(MAX_TRACE_LINES);

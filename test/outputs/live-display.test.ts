@@ -11,6 +11,7 @@ function progress(over: Partial<LiveProgress> = {}): LiveProgress {
     started: 60,
     stopped: 50,
     inFlight: 4,
+    queued: 12,
     requests: 1200,
     errors: 7,
     elapsedMs: 10_000,
@@ -41,6 +42,8 @@ describe('live display', () => {
     expect(text).toContain('done 50/100');
     expect(text).toContain('120/s');
     expect(text).toContain('errors 7');
+    // Written-and-unanswered and waiting-in-the-harness apart (issue 11.16): the first never exceeds the cap.
+    expect(text).toContain('in flight 4 · queued 12');
     expect(text).toMatch(/p99 check 99\.\d+ms/);
     expect(text).toContain('downloading 7');
     expect(text).toContain('~10.00s left (cap 50.00s)');
@@ -66,6 +69,7 @@ describe('live display', () => {
     const text = out.text();
     expect(text).toContain('50/100');
     expect(text).toContain('states  asleep 40');
+    expect(text).toContain('in flight 4 · queued 12');
     expect(text).toMatch(/p99 {5}check 99\.\d+ms/);
   });
 

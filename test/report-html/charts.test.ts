@@ -46,6 +46,17 @@ describe('latency by percentile', () => {
     }
   });
 
+  it('draws the harness\'s wait as a third curve when the report has it, and only then', () => {
+    const o = report.operations['check']!;
+    const queued = new LatencyHistogram();
+    for (let i = 1; i <= 100; i++) queued.record(i / 10);
+    const chart = chartOf(latencyChart('c', 'check', { ...o, queuedHistogram: queued.encode() }));
+    expect(chart.series.map((s) => s.label)).toEqual(['latency (from intended)', 'service (from send)', 'queued (harness wait)', 'p50 · p99 · max']);
+    // Its end is the wait's maximum (histogram precision: 0.1 %).
+    expect(chart.series[2]!.values[chart.series[2]!.values.length - 1]).toBeCloseTo(queued.summary().max, 3);
+    expect(chartOf(latencyChart('c', 'check', { ...o, queuedHistogram: new LatencyHistogram().encode() })).series).toHaveLength(3);
+  });
+
   it('no requests or an unreadable histogram: a note, not a chart', () => {
     const o = { ...report.operations['check']! };
     expect(latencyChart('c', 'check', { ...o, count: 0 })).toEqual({ note: 'check: no requests, so no latency distribution' });

@@ -34,6 +34,11 @@ function chartDivs(html: string): string[] {
 }
 
 describe('renderHtml: a self-contained page', () => {
+  it('shows the target profile in the header, values with their sources', () => {
+    const html = renderHtml({ ...passing, profile: [{ key: 'onenet.tokenTtl', value: '36h', source: 'scenario' }] });
+    expect(html).toContain('<span>target profile: <b>tokenTtl 36h (scenario)</b></span>');
+  });
+
   it('loads nothing from anywhere: no external src/href, no link, library inlined, a CSP that forbids fetches', () => {
     for (const html of [troubledHtml, passingHtml]) {
       expect(html).not.toMatch(/\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?\/\//i);
@@ -239,5 +244,19 @@ describe('renderHtml: escaping', () => {
     r.errors = ['GET /check?access_key=abc123 failed'];
     const out = renderHtml(r);
     for (const secret of ['hunter2', 's3cret', 'abc123']) expect(out).not.toContain(secret);
+  });
+});
+
+describe('queued and unfinished requests in the HTML report', () => {
+  it('has a queued p99 column and lists the requests the end caught unanswered', () => {
+    const r = passingReport();
+    const op = Object.keys(r.operations)[0]!;
+    r.operations[op] = { ...r.operations[op]!, queuedMs: { p50: 1, p90: 2, p99: 38, p999: 40, max: 41, mean: 3 }, unfinished: { inFlight: 3, queued: 9 } };
+    const html = renderHtml(r);
+    expect(html).toContain('<th class="num">queued p99</th>');
+    expect(html).toContain('38.0ms');
+    expect(html).toContain('id="unfinished"');
+    expect(html).toContain(`<li><b>${op}</b>: 3 in flight, 9 queued</li>`);
+    expect(passingHtml).not.toContain('id="unfinished"');
   });
 });

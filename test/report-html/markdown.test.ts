@@ -77,3 +77,16 @@ describe('renderMarkdown', () => {
     expect(md).not.toContain('line\nbreak');
   });
 });
+
+describe('renderMarkdown: queued and unfinished', () => {
+  it('has a queued p99 column and a line per operation the end caught unanswered', () => {
+    const r = passingReport();
+    const op = Object.keys(r.operations)[0]!;
+    r.operations[op] = { ...r.operations[op]!, queuedMs: { p50: 1, p90: 2, p99: 38, p999: 40, max: 41, mean: 3 }, unfinished: { inFlight: 3, queued: 9 } };
+    const md = renderMarkdown(r);
+    expect(md).toContain('| service p99 | queued p99 |');
+    expect(md).toContain('38.0ms |');
+    expect(md).toContain(`${op}: 3 in flight and 9 queued when the run ended`);
+    expect(renderMarkdown(passingReport())).not.toContain('when the run ended');
+  });
+});

@@ -36,6 +36,13 @@ describe('formatSummary', () => {
     expect(out).not.toContain('\u001b[');
   });
 
+  it('prints the target profile in one line, each value not documented with its source', () => {
+    const r = { ...sampleReport(), profile: [{ key: 'luat.banLimitPerDay', value: '20', source: 'flag' as const }, { key: 'luat.diffBuild', value: '1m..3m', source: 'documented' as const }] };
+    const line = formatSummary(r).split('\n').find((l) => l.trimStart().startsWith('profile'));
+    expect(line).toBe('  profile   banLimitPerDay 20 (flag) · diffBuild 1m..3m');
+    expect(formatSummary(sampleReport())).not.toMatch(/^\s*profile/m);
+  });
+
   it('says when a run had no wall clock (--time-scale max): no schedule lag to show', () => {
     const out = formatSummary(sampleReport({ timeScale: 'max' }));
     clean(out);
@@ -187,5 +194,28 @@ describe('formatSummary', () => {
     const out = formatSummary(sampleReport({ target: 'http://admin:hunter2@127.0.0.1:80/?access_key=s3cr3t' }));
     expect(out).not.toContain('hunter2');
     expect(out).not.toContain('s3cr3t');
+  });
+});
+
+describe('queued and unfinished requests in the console summary', () => {
+  it('shows queued p99 per operation and says which requests the end caught unanswered', () => {
+    const r = sampleReport();
+    const op = Object.keys(r.operations)[0]!;
+    r.operations[op] = { ...r.operations[op]!, queuedMs: { p50: 1, p90: 2, p99: 38, p999: 40, max: 41, mean: 3 }, unfinished: { inFlight: 3, queued: 9 } };
+    const out = formatSummary(r);
+    expect(out).toContain('queued p99');
+    expect(out).toContain('38.0ms');
+    expect(out).toContain(`${op}: 3 in flight and 9 queued when the run ended (unanswered, not counted above)`);
+  });
+});
+
+describe('event-loop utilisation in the console summary', () => {
+  it('says how busy the busiest event loop was, when measured', () => {
+    const r = sampleReport();
+    r.harness = { ...r.harness, eventLoopUtilization: 0.42 };
+    expect(formatSummary(r)).toContain('event loop busy 42%');
+    const old = sampleReport();
+    delete old.harness.eventLoopUtilization;
+    expect(formatSummary(old)).not.toContain('event loop busy');
   });
 });

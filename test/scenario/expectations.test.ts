@@ -41,7 +41,7 @@ describe('parseExpectation', () => {
     ['check.p99 < 3 min', '"check.p99 < 3 min": bad value "3 min": expected a number, with ms, s or % after it where it fits'],
     [
       'check.p95 < 3ms',
-      '"check.p95 < 3ms": unknown metric "check.p95": expected OP.p50|p90|p99|p999|max|mean, OP.service.p99 (etc.), OP.count, OP.errors, devices.total, devices.started, devices.STATE, transitions.violations, transitions.checked, transitions.unfinished, requests.total, requests.errors, harness.scheduleLag.p50|p99|max, verdicts.violations, verdicts.checked or verdicts.RULE.violations|checked|COUNT',
+      '"check.p95 < 3ms": unknown metric "check.p95": expected OP.p50|p90|p99|p999|max|mean, OP.service.p99 (etc.), OP.queued.p99 (etc.), OP.count, OP.errors, devices.total, devices.started, devices.STATE, transitions.violations, transitions.checked, transitions.unfinished, requests.total, requests.errors, harness.scheduleLag.p50|p99|max, verdicts.violations, verdicts.checked or verdicts.RULE.violations|checked|COUNT',
     ],
     ['check.p99 < 5%', '"check.p99 < 5%": check.p99 is a latency: give ms or s, not %'],
     ['transitions.violations < 1%', '"transitions.violations < 1%": transitions.violations is a count: give a bare number, not %'],
@@ -97,6 +97,10 @@ describe('evaluateExpectations', () => {
     expect(evaluate('check.p99 <= 0.0123s')).toMatchObject({ passed: true, detail: 'check.p99 = 12.3ms (bound <= 12.3ms)' });
     expect(evaluate('download.max > 79ms')).toMatchObject({ passed: true, detail: 'download.max = 80ms (bound > 79ms)' });
     expect(evaluate('download.service.p99 < 4ms')).toMatchObject({ passed: false, detail: 'download.service.p99 = 4ms (bound < 4ms)' });
+    // The harness's own wait: read from queuedMs; a report without one is not judged, never read as 0.
+    expect(evaluate('check.queued.p99 < 5ms')).toMatchObject({ passed: false, detail: 'check.queued.p99: no queued histogram in this report (bound < 5ms)' });
+    const [queued] = evaluateExpectations([parseExpectation('check.queued.p99 < 5ms')], { ...report, operations: { check: { ...op(3100, 31, 12.3), queuedMs: latency(6) } } });
+    expect(queued).toMatchObject({ passed: false, detail: 'check.queued.p99 = 6ms (bound < 5ms)' });
     expect(evaluate('harness.scheduleLag.p99 < 10ms')).toMatchObject({ passed: false, detail: 'harness.scheduleLag.p99 = 15ms (bound < 10ms)' });
     expect(evaluate('harness.eventLoopLag.p50 == 1')).toMatchObject({ passed: true });
   });

@@ -54,6 +54,8 @@ describe('admin endpoints', () => {
     expect(full).toMatchObject({ size: 192 * 1024, md5: packageMd5(11, 192 * 1024), generation: 0 });
     expect(c.luat.projects[0].firmware[0]).toMatchObject({ md5: packageMd5(21, 128 * 1024), size: 128 * 1024 });
     expect(c.templates[0]).toMatchObject({ id: 'tpl:0', source: 'catalog', devices: '522700000..522799999' });
+    // The conventions the target profile reads: ban day, how a flashed version is confirmed.
+    expect(c.luat).toMatchObject({ banLimitPerDay: 10, banCountsWaits: true, banDayStartUtc: '00:00', versionConfirm: 're-ask', versionLabels: ['header', 'filename'] });
   });
 
   it('GET /admin/devices/{id}: an unseen device answers its initial state, known: false', async () => {

@@ -49,6 +49,18 @@ describe('fault knobs', () => {
     expect(performance.now() - l0).toBeLessThan(5_000);
   });
 
+  it('counts its own service time per endpoint (arrival to last byte), the added latency included', async () => {
+    const s = await server({ check: { latency: 'fixed:80ms' } });
+    for (const id of ['522700011', '522700012', '522700013']) await s.check(id);
+    const service = (await s.admin('GET', '/admin/counters')).json.serviceMs;
+    expect(service.check.count).toBe(3);
+    expect(service.check.p50).toBeGreaterThanOrEqual(80);
+    expect(service.check.p99).toBeGreaterThanOrEqual(service.check.p50);
+    expect(service.check.max).toBeGreaterThanOrEqual(service.check.p99);
+    // The admin call itself is not an endpoint of the protocol.
+    expect(service.admin).toBeUndefined();
+  });
+
   it('latency on * applies to every endpoint; an endpoint setting wins', async () => {
     const s = await server({ '*': { latency: 120 }, check: { latency: 0 } });
     const t0 = performance.now();

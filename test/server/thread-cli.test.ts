@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { originNow } from '../../src/time/clock.js';
 import { startServerThread, workerFileUrl } from '../../src/server/thread.js';
 import { send } from './helpers.js';
+import { DEFAULT_LUAT_PROJECT_KEY } from '../../src/catalog/default.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -86,8 +87,10 @@ describe('ota-swarm serve', () => {
     expect(check).not.toBeNull();
     const r = await send(check?.[2] as string, 'GET', { authorization: check?.[1] as string });
     expect(r.json.errno).toBe(0);
-    const luat = /curl -s -D - -o firmware.bin '([^']+)'/.exec(out)?.[1] as string;
-    expect((await send(luat, 'GET')).status).toBe(200);
+    // The Luat line names the project key's variable; with it set, it downloads as printed.
+    const luat = /curl -s -D - -o firmware.bin "([^"]+)"/.exec(out)?.[1] as string;
+    expect(luat).toContain('project_key=$OTA_SWARM_LUAT_PROJECT_KEY&');
+    expect((await send(luat.replace('$OTA_SWARM_LUAT_PROJECT_KEY', DEFAULT_LUAT_PROJECT_KEY), 'GET')).status).toBe(200);
     expect((await send(`${url}/admin/catalog`, 'GET', { authorization: `Bearer ${token}` })).status).toBe(200);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
@@ -109,6 +112,7 @@ describe('ota-swarm serve', () => {
 
   it.each([
     [['--host', '10.1.2.3'], /^ota-swarm serve: --host: 10\.1\.2\.3 is not a loopback address; pass --allow-remote to listen on it\n$/],
+    [['--admin-remote'], /^ota-swarm serve: --admin-remote: only with --allow-remote and a non-loopback --host/],
     [['--fault', 'check.nope=1'], /^ota-swarm serve: --fault check.nope: unknown knob/],
     [['--bug', 'nope'], /^ota-swarm serve: --bug.0: unknown bug "nope"/],
     [['--catalog', '/nonexistent/catalog.yaml'], /^ota-swarm serve: \/nonexistent\/catalog.yaml: cannot read \(ENOENT\)\n$/],

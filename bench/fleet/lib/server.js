@@ -10,7 +10,7 @@ const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
 
 /**
- * @param {{ catalog?: string, timeScale?: number | 'max' }} o
+ * @param {{ catalog?: string, timeScale?: number | 'max', faults?: string[] }} o
  * @returns {Promise<{ url, adminToken, pid, admin, reset, counters, requestsServed, cpuS, stop }>}
  */
 export async function startReferenceServer(o = {}) {
@@ -18,6 +18,7 @@ export async function startReferenceServer(o = {}) {
   const args = [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--quiet'];
   if (o.catalog) args.push('--catalog', o.catalog);
   if (o.timeScale) args.push('--time-scale', String(o.timeScale));
+  for (const f of o.faults ?? []) args.push('--fault', f);
   // The token goes by environment so that serve does not print it.
   const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, OTA_SWARM_ADMIN_TOKEN: adminToken }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

@@ -4,9 +4,13 @@
  * Pure: every transition is a function of (state, event, profile, settings, now).
  *
  * Choices where the documents are silent:
- * - A flashed file names the version it upgrades to through the wire (see dialect/luat/wire.ts);
- *   the device then asks again with it and a 27 confirms the upgrade. A file that names no version
- *   cannot be confirmed: after the reboot the device ends `succeeded` with code 0.
+ * - How the device learns the version it flashed follows the target profile's `versionConfirm`
+ *   (settings.versionConfirm): `re-ask` (default, the spec's way) asks again with the new version
+ *   and a 27 confirms, a file served again instead ends `failed`; the new version is the one the
+ *   file's labels name (X-Firmware-Version, a file name `_x.y.z`) or else the profile's
+ *   `firmwareVersion`; without any the device ends `succeeded` labelled unconfirmed. `header` /
+ *   `filename` trust that label (succeeded, code 0, after the reboot) and end `failed` when the
+ *   file lacks it. `none`: succeeded after the reboot, labelled unconfirmed.
  * - `corruptDownload` (the flash fails), `rebootIntoOld`, and a file whose bytes do not match the
  *   md5 the answer announces all leave the old version running: the device asks again as before,
  *   which is the loop the ban (40) exists for.
@@ -58,8 +62,25 @@ const progressOf = (st: Exclude<S, LuatFinal>): Progress => ({
   ...(st.recheck !== undefined ? { recheck: st.recheck } : {}),
 });
 
-function finish(kind: LuatFinalKind, code: number, version: string, staleOffers = 0): LStep {
-  const state: LuatFinal = { kind, code, version, ...(staleOffers > 0 ? { staleOffers } : {}) };
+/** How a device ended beyond kind, code and version. */
+interface FinishDetail {
+  /** Stale files refused after success. */
+  staleOffers?: number;
+  /** Why it ended so, when the code alone does not say. */
+  why?: string;
+  /** Succeeded without anything confirming the served version. */
+  unconfirmed?: boolean;
+}
+
+function finish(kind: LuatFinalKind, code: number, version: string, d: FinishDetail = {}): LStep {
+  const state: LuatFinal = {
+    kind,
+    code,
+    version,
+    ...((d.staleOffers ?? 0) > 0 ? { staleOffers: d.staleOffers } : {}),
+    ...(d.unconfirmed === true ? { unconfirmed: true as const } : {}),
+    ...(d.why !== undefined ? { why: d.why } : {}),
+  };
   return { state, action: STOP };
 }
 
@@ -68,7 +89,7 @@ export const MAX_RECHECKS = 100;
 
 /** The next ask after success `everyMs` from now, or `succeeded` when none is left. */
 function recheckOr(pr: Progress, left: number, stale: number, code: number, s: DeviceSettings, now: number): LStep {
-  if (left < 0) return finish('succeeded', code, pr.version, stale);
+  if (left < 0) return finish('succeeded', code, pr.version, { staleOffers: stale });
   const every = Math.max(0, s.recheck?.everyMs ?? 0) || 0;
   return sleep({ kind: 'rechecking', until: now + every, ...pr, attempts: 0, recheck: { left, stale } });
 }
@@ -84,13 +105,13 @@ function succeed(pr: Progress, code: number, stale: number, s: DeviceSettings, n
  * counted); a file of another version is left for a later run; any other answer ends this ask.
  */
 function onRecheck(pr: Progress, rc: { left: number; stale: number }, a: LuatAnswer, s: DeviceSettings, now: number): LStep {
-  const stale = a.type === 'file' && a.version === pr.version ? 1 : 0;
+  const stale = a.type === 'file' && labelOf(a, s) === pr.version ? 1 : 0;
   return recheckOr(pr, rc.left - 1, rc.stale + stale, LuatCode.ALREADY_NEWEST, s, now);
 }
 
 /** Sends one more request, unless the device has asked all it may. */
 function ask(pr: Progress, p: DeviceProfile): LStep {
-  if (pr.asks >= LUAT_MAX_ASKS) return pr.recheck ? finish('succeeded', LuatCode.ALREADY_NEWEST, pr.version, pr.recheck.stale) : finish('gave-up', 0, pr.version);
+  if (pr.asks >= LUAT_MAX_ASKS) return pr.recheck ? finish('succeeded', LuatCode.ALREADY_NEWEST, pr.version, { staleOffers: pr.recheck.stale }) : finish('gave-up', 0, pr.version);
   const state = { kind: 'requesting' as const, ...pr, asks: pr.asks + 1 };
   return { state, action: { type: 'send', request: { op: 'ask', imei: p.id, version: pr.version, core: p.core } } };
 }
@@ -114,18 +135,51 @@ function failedAttempt(pr: Progress, code: number, s: DeviceSettings, now: numbe
 const damaged = (a: Extract<LuatAnswer, { type: 'file' }>): boolean =>
   typeof a.md5 === 'string' && typeof a.expectedMd5 === 'string' && a.md5.toLowerCase() !== a.expectedMd5.toLowerCase();
 
+/**
+ * What the device learns of the version a file installs, by the profile's VersionConfirm: the
+ * label the server promised (header, file name), or for re-ask and none any label, else the
+ * version the profile says the server serves.
+ */
+function labelOf(a: Extract<LuatAnswer, { type: 'file' }>, s: DeviceSettings): string | undefined {
+  switch (s.versionConfirm ?? 're-ask') {
+    case 'header':
+      return a.version;
+    case 'filename':
+      return a.nameVersion;
+    default:
+      return a.version ?? a.nameVersion ?? s.firmwareVersion;
+  }
+}
+
+const MISSING_LABEL = {
+  header: 'the file named no version in X-Firmware-Version (profile luat.versionConfirm: header)',
+  filename: 'the file name named no version (_x.y.z; profile luat.versionConfirm: filename)',
+} as const;
+
 function onFile(pr: Progress, a: Extract<LuatAnswer, { type: 'file' }>, p: DeviceProfile, s: DeviceSettings, now: number): LStep {
-  const version = a.version;
-  if (version !== undefined && version === pr.version) {
+  const mode = s.versionConfirm ?? 're-ask';
+  const label = labelOf(a, s);
+  if (label !== undefined && label === pr.version) {
     // A file of the version it runs: flashing it changes nothing, so it is refused (a server fault).
     // After its own upgrade the device counts it as a stale offer; before, it ends `stale-offer`.
     return pr.version !== p.version ? succeed(pr, 0, 1, s, now) : finish('stale-offer', 0, pr.version);
   }
+  // Asked again with the version it flashed and served a file again: the server does not confirm it.
+  if (mode === 're-ask' && pr.flashes > 0 && pr.version !== p.version) {
+    return finish('failed', 0, pr.version, { why: `asked again with ${pr.version} after flashing it and was served a file again instead of 27 (already newest)` });
+  }
   const keepsOld = p.behaviour.corruptDownload || p.behaviour.rebootIntoOld || damaged(a);
-  const booted = keepsOld ? pr.version : (version ?? '');
-  const confirm = keepsOld || version !== undefined;
   const until = now + Math.max(0, s.rebootMs || 0);
-  return sleep({ kind: 'rebooting', until, confirm, ...pr, version: booted, attempts: 0, flashes: pr.flashes + 1 });
+  const next = { ...pr, attempts: 0, flashes: pr.flashes + 1 };
+  // Still on the old version: it asks again as before, whatever the server confirms.
+  if (keepsOld) return sleep({ kind: 'rebooting', until, confirm: 're-ask', ...next });
+  if (label === undefined && (mode === 'header' || mode === 'filename')) return finish('failed', 0, pr.version, { why: MISSING_LABEL[mode] });
+  const version = label ?? '';
+  if (mode === 'none') return sleep({ kind: 'rebooting', until, confirm: 'unconfirmed', why: 'nothing confirms a version (profile luat.versionConfirm: none)', ...next, version });
+  if (mode === 're-ask' && label === undefined) {
+    return sleep({ kind: 'rebooting', until, confirm: 'unconfirmed', why: 'the file named no version and the profile gives none (luat.firmwareVersion), so it could not ask again with it', ...next, version });
+  }
+  return sleep({ kind: 'rebooting', until, confirm: mode === 're-ask' ? 're-ask' : 'label', ...next, version });
 }
 
 function onCode(pr: Progress, code: number, p: DeviceProfile, s: DeviceSettings, now: number): LStep {
@@ -154,9 +208,11 @@ export const luatMachine: DeviceMachine<S, LuatRequest, LuatAnswer> = {
     return ask({ version: profile.version, asks: 0, attempts: 0, flashes: 0, draws: 0, bans: 0 }, profile);
   },
 
-  onTimer(st, profile) {
+  onTimer(st, profile, settings, now) {
     if (isFinal(st)) return { state: st, action: STOP };
-    if (st.kind === 'rebooting' && !st.confirm) return finish('succeeded', 0, st.version);
+    // The file's label is the confirmation: upgraded, and (recheck) asks again like any success.
+    if (st.kind === 'rebooting' && st.confirm === 'label') return succeed(progressOf(st), 0, 0, settings, now);
+    if (st.kind === 'rebooting' && st.confirm === 'unconfirmed') return finish('succeeded', 0, st.version, { ...(st.why !== undefined ? { why: st.why } : {}), unconfirmed: true });
     if (st.kind === 'requesting') {
       // A timer while an answer is awaited means the engine lost it: ask again (not counted).
       return { state: st, action: { type: 'send', request: { op: 'ask', imei: profile.id, version: st.version, core: profile.core } } };

@@ -25,7 +25,16 @@ export type LuatAnswer =
    * HTTP 200/206 with a body: the upgrade file. `held`/`md5`: what arrived (the engine's digest);
    * `version` and `expectedMd5`: what the answer says it is, when it says.
    */
-  | { readonly type: 'file'; readonly held: number; readonly md5?: string; readonly version?: string; readonly expectedMd5?: string }
+  | {
+      readonly type: 'file';
+      readonly held: number;
+      readonly md5?: string;
+      /** The version an `X-Firmware-Version` header names. */
+      readonly version?: string;
+      /** The version the Content-Disposition file name ends in (`_x.y.z`). */
+      readonly nameVersion?: string;
+      readonly expectedMd5?: string;
+    }
   /** No update: a JSON `{code, msg}`. */
   | { readonly type: 'code'; readonly code: number }
   | { readonly type: 'http'; readonly status: number }
@@ -62,10 +71,15 @@ export type LuatSleeping =
   | ({ readonly kind: 'waiting'; readonly until: number } & LuatProgress)
   /** A request failed: asks again at `until`. */
   | ({ readonly kind: 'retrying'; readonly until: number } & LuatProgress)
-  /** Flashing and booting `version`; `confirm`: ask the server afterwards (the new version is known). */
-  | ({ readonly kind: 'rebooting'; readonly until: number; readonly confirm: boolean } & LuatProgress)
+  /**
+   * Flashing and booting `version`; then `confirm`: `re-ask` the server (a 27 confirms), trust the
+   * file's `label`, or end `unconfirmed` (`why` says why).
+   */
+  | ({ readonly kind: 'rebooting'; readonly until: number; readonly confirm: LuatConfirmStep; readonly why?: string } & LuatProgress)
   /** Upgraded: asks again at `until` (`recheck`). */
   | ({ readonly kind: 'rechecking'; readonly until: number } & LuatProgress);
+
+export type LuatConfirmStep = 're-ask' | 'label' | 'unconfirmed';
 
 /** `stale-offer`: sent a file of the version it already runs; it flashed nothing (a server fault). */
 export type LuatFinalKind = 'succeeded' | 'up-to-date' | 'stale-offer' | 'failed' | 'banned' | 'rejected' | 'gave-up';
@@ -78,6 +92,10 @@ export interface LuatFinal {
   readonly version: string;
   /** Stale files refused after success (`recheck`, or the confirming ask answered with the same file); absent: none. */
   readonly staleOffers?: number;
+  /** Succeeded without anything confirming the served version (see VersionConfirm). */
+  readonly unconfirmed?: true;
+  /** Why it ended so, when the code alone does not say (an unconfirmed or failed flash). */
+  readonly why?: string;
 }
 
 export type LuatDeviceState = LuatAwaiting | LuatSleeping | LuatFinal;

@@ -14,7 +14,8 @@ export const luatEvidence: EvidenceCodec<LuatRequest, LuatAnswer> = {
         f.held = answer.held;
         if (result.kind === 'response') f.bytes = result.body.length;
         if (answer.md5 !== undefined) f.md5 = answer.md5;
-        if (answer.version !== undefined) f.fileVersion = answer.version;
+        if ((answer.version ?? answer.nameVersion) !== undefined) f.fileVersion = answer.version ?? answer.nameVersion;
+        if (answer.version !== undefined || answer.nameVersion !== undefined) f.fileLabels = answer.version === undefined ? 'filename' : answer.nameVersion === undefined ? 'header' : 'both';
         if (answer.expectedMd5 !== undefined) f.expectedMd5 = answer.expectedMd5;
         break;
       case 'code':

@@ -4,10 +4,12 @@
  * Choices where the documents are silent:
  * - Requests set `download: { total: 0 }`: the size is unknown, the engine digests whatever body
  *   arrives and reports `held` (its length) and `md5`.
- * - `core_version` is sent only when the device has one; `dfota=1` always.
- * - The version a file upgrades to is read from an `X-Firmware-Version` header, else from a
- *   Content-Disposition file name ending in `_x.y.z` (before any extension); the documents name
- *   none, so a file without either is flashed unconfirmed (see device/luat/machine.ts).
+ * - `core_version` is sent only when the device has one; `dfota=1` unless the target profile says
+ *   the devices do not ask for diffs (luat.dfota: false).
+ * - The versions a file's labels name are read from an `X-Firmware-Version` header and from a
+ *   Content-Disposition file name ending in `_x.y.z` (before any extension), separately: the
+ *   documents name neither, so which one counts (or whether the device asks again instead) is the
+ *   profile's versionConfirm (see device/luat/machine.ts).
  * - An `X-Firmware-Md5` header (32 hex digits) is the md5 the device checks the bytes against.
  * - A 200 served as JSON with an integer `code` is read as a code (a misbehaving server), a 200
  *   with an empty body is unreadable; a ≥ 300 whose body is no JSON object is an `http` answer, one
@@ -16,6 +18,7 @@
 import type { DialectTarget, HttpRequest, HttpResult, Wire } from '../types.js';
 import { LUAT_OPERATION, type LuatAnswer, type LuatRequest } from '../../device/luat/types.js';
 import { LUAT_PATH } from '../../protocol/luat.js';
+import { LUAT_FILE_MAX_BYTES } from '../answer-limits.js';
 import { badAnswer, codeLabel, headerOf, intField, isJsonType, isTransportError, jsonObject, transportOutcome } from '../decode.js';
 
 const enc = encodeURIComponent;
@@ -35,8 +38,8 @@ function encode(req: LuatRequest, target: DialectTarget): HttpRequest {
   const core = req.core === '' ? '' : `&core_version=${enc(req.core)}`;
   const path =
     `${LUAT_PATH}?project_key=${enc(t.projectKey)}&imei=${enc(req.imei)}&firmware_name=${enc(t.firmwareName)}` +
-    `&version=${enc(req.version)}${core}&dfota=1`;
-  const http: HttpRequest = { method: 'GET', path, headers: {}, download: { total: 0 } };
+    `&version=${enc(req.version)}${core}${t.dfota === false ? '' : '&dfota=1'}`;
+  const http: HttpRequest = { method: 'GET', path, headers: {}, download: { total: 0 }, maxAnswerBytes: LUAT_FILE_MAX_BYTES };
   return req.fault === undefined ? http : { ...http, fault: req.fault };
 }
 
@@ -45,14 +48,18 @@ const usableVersion = (v: string | undefined): string | undefined => {
   return t !== undefined && t.length <= MAX_VERSION_CHARS && VERSION.test(t) ? t : undefined;
 };
 
-/** The version a file answer upgrades to, when its headers say. */
-export function fileVersionOf(headers: Readonly<Record<string, string | undefined>>): string | undefined {
-  const direct = usableVersion(headerOf(headers, 'x-firmware-version'));
-  if (direct !== undefined) return direct;
+/** The version an `X-Firmware-Version` header names. */
+export const headerVersionOf = (headers: Readonly<Record<string, string | undefined>>): string | undefined => usableVersion(headerOf(headers, 'x-firmware-version'));
+
+/** The version a Content-Disposition file name ends in (`_x.y.z`, before any extension). */
+export function nameVersionOf(headers: Readonly<Record<string, string | undefined>>): string | undefined {
   const disposition = headerOf(headers, 'content-disposition');
   const name = disposition !== undefined && disposition.length <= 512 ? FILE_NAME.exec(disposition)?.[1] : undefined;
   return usableVersion(name !== undefined ? VERSION_IN_NAME.exec(name.trim())?.[1] : undefined);
 }
+
+/** The version a file answer upgrades to, when its headers say (the header first). */
+export const fileVersionOf = (headers: Readonly<Record<string, string | undefined>>): string | undefined => headerVersionOf(headers) ?? nameVersionOf(headers);
 
 /** A `{code, msg}` body (spec §2); undefined when the body is no JSON object, a protocol error when it is one of another shape. */
 function codeAnswer(body: Uint8Array): LuatAnswer | undefined {
@@ -74,10 +81,12 @@ function decode(_req: LuatRequest, result: HttpResult): LuatAnswer {
       if (coded !== undefined && coded.type === 'code') return coded;
     }
     const held = typeof result.held === 'number' && Number.isFinite(result.held) ? result.held : body.length;
-    const answer: { type: 'file'; held: number; md5?: string; version?: string; expectedMd5?: string } = { type: 'file', held };
+    const answer: { type: 'file'; held: number; md5?: string; version?: string; nameVersion?: string; expectedMd5?: string } = { type: 'file', held };
     if (typeof result.md5 === 'string') answer.md5 = result.md5;
-    const version = fileVersionOf(headers);
+    const version = headerVersionOf(headers);
     if (version !== undefined) answer.version = version;
+    const nameVersion = nameVersionOf(headers);
+    if (nameVersion !== undefined) answer.nameVersion = nameVersion;
     const expected = headerOf(headers, 'x-firmware-md5')?.trim();
     if (expected !== undefined && MD5_HEX.test(expected)) answer.expectedMd5 = expected.toLowerCase();
     return answer;

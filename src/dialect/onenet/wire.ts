@@ -22,6 +22,7 @@ import type { OnenetAnswer, OnenetOffer, OnenetRequest } from '../../device/onen
 import { ONENET_PATHS } from '../../protocol/onenet.js';
 import { buildAuthorization, productResource } from '../../protocol/token.js';
 import { badAnswer, codeLabel, headerOf, intField, isJsonType, isTransportError, jsonObject, numberField, stringField, transportOutcome } from '../decode.js';
+import { JSON_ANSWER_MAX_BYTES, downloadAnswerMaxBytes } from '../answer-limits.js';
 
 type OnenetTarget = NonNullable<DialectTarget['onenet']>;
 
@@ -46,7 +47,8 @@ function onenetOf(target: DialectTarget): OnenetTarget {
 
 function jsonCall(method: 'GET' | 'POST', path: string, target: DialectTarget, now: number, body?: unknown): HttpRequest {
   const headers = { Authorization: authorizationAt(onenetOf(target), now), 'Content-Type': JSON_TYPE };
-  return body === undefined ? { method, path, headers } : { method, path, headers, body: JSON.stringify(body) };
+  const maxAnswerBytes = JSON_ANSWER_MAX_BYTES;
+  return body === undefined ? { method, path, headers, maxAnswerBytes } : { method, path, headers, body: JSON.stringify(body), maxAnswerBytes };
 }
 
 function encode(req: OnenetRequest, target: DialectTarget, now: number): HttpRequest {
@@ -75,6 +77,7 @@ function encodeCall(req: OnenetRequest, target: DialectTarget, now: number): Htt
         path: `${ONENET_PATHS.downloadPrefix}${enc(req.token)}`,
         headers: { Range: `bytes=${req.start}-${req.end}` },
         download: { total: req.total },
+        maxAnswerBytes: downloadAnswerMaxBytes(req.total),
       };
     case 'progress':
     case 'result':

@@ -35,6 +35,7 @@ export type ChartOrNote = { chart: ChartSpec } | { note: string };
 export const COLORS = {
   latency: '#1f6fd1',
   service: '#e07b00',
+  queued: '#7a7a7a',
   marks: '#c0262d',
   requests: '#1f6fd1',
   errors: '#d0312d',
@@ -110,6 +111,11 @@ export function latencyChart(id: string, op: string, o: OperationReport): ChartO
   const series: SeriesSpec[] = [{ label: 'latency (from intended)', color: COLORS.latency, values: curve(latency) }];
   if (service !== undefined && service.count > 0) {
     series.push({ label: 'service (from send)', color: COLORS.service, values: curve(service) });
+  }
+  // The harness's own wait: where latency and service part, this is why.
+  const queued = o.queuedHistogram === undefined ? undefined : decode(o.queuedHistogram);
+  if (queued !== undefined && queued.count > 0) {
+    series.push({ label: 'queued (harness wait)', color: COLORS.queued, values: curve(queued) });
   }
   const maxX = x[x.length - 1]!;
   const marks = [

@@ -23,6 +23,9 @@ const Operation = Type.Object({
   serviceMs: Latency,
   histogram: Str,
   serviceHistogram: Str,
+  queuedMs: Type.Optional(Latency),
+  queuedHistogram: Type.Optional(Str),
+  unfinished: Type.Optional(Type.Object({ inFlight: Num, queued: Num })),
 });
 
 const Step = Type.Object({ t: Num, state: Str, cause: Str });
@@ -69,6 +72,7 @@ const ReportShape = Type.Object({
     workers: Num,
     eventLoopLagMs: Lag,
     scheduleLagMs: Lag,
+    eventLoopUtilization: Type.Optional(Num),
     bottleneck: Type.Boolean(),
     notes: Type.Array(Str),
   }),

@@ -119,7 +119,11 @@ export function catalogView(state: ServerState): Catalog & Record<string, unknow
     });
   }
   c.luat.banLimitPerDay = store.banLimit;
-  return { ...c, templates: store.templates.map(templateView) };
+  // The conventions a client may rely on (the target profile reads them): days start at UTC
+  // midnight; a device asking again with the version it flashed gets 27, and every file names its
+  // version in X-Firmware-Version and in its file name as well.
+  const conventions = { banDayStartUtc: '00:00', versionConfirm: 're-ask', versionLabels: ['header', 'filename'] };
+  return { ...c, luat: { ...c.luat, ...conventions }, templates: store.templates.map(templateView) };
 }
 
 export function countersView(state: ServerState): Record<string, unknown> {
@@ -135,6 +139,7 @@ export function countersView(state: ServerState): Record<string, unknown> {
     bans: { active: store.activeBans, imposed: c.bansImposed, lifted: c.bansLifted },
     bytesServed: c.bytesServed,
     faults: { ...c.faults },
+    serviceMs: c.service.view(),
     devices: { onenet: store.onenetDevices.size, luat: store.luatDevices.size },
     virtualNow: store.now(),
   };

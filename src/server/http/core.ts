@@ -275,6 +275,10 @@ export function createHttpCore(getState: () => ServerState, options: HttpCoreOpt
     }
     const route = match.route;
     state.store.counters.request(route.endpoint);
+    // The server's own service time, arrival to last byte handed to the socket; a request never
+    // answered (stalled, dropped, client gone) has none.
+    const arrived = performance.now();
+    res.once('finish', () => getState().store.counters.service.record(route.endpoint, performance.now() - arrived));
     const faults = state.resolved[route.endpoint];
     if (faults === undefined && !route.needsBody) {
       // The hot path: no body, no faults, no promise.

@@ -1,4 +1,5 @@
 /** Request and answer counts for GET /admin/counters; plain integers, cheap on the hot path. */
+import { ServiceTimes } from './service-times.js';
 
 export interface EndpointCounts {
   requests: number;
@@ -12,6 +13,8 @@ export class Counters {
   bansImposed = 0;
   bansLifted = 0;
   readonly faults = { delayed: 0, injectedErrors: 0, stalled: 0, dropped: 0, resets: 0, throttled: 0 };
+  /** The server's own service time per endpoint (arrival → last byte written). */
+  readonly service = new ServiceTimes();
 
   private of(endpoint: string): EndpointCounts {
     let c = this.endpoints.get(endpoint);

@@ -2,7 +2,6 @@
  * The OneNET rules (spec §1): what a device and the platform must have done, judged from the
  * device's exchanges and, where the target has the admin API, the server's view of the device.
  */
-import { TOKEN_VALIDITY_MS } from '../../protocol/onenet.js';
 import type { DeviceEvidence, Exchange } from '../evidence.js';
 import { at, hasServerView, NO_SERVER_VIEW, ops, perDevice, serverTask, tokenNamer, type Rule, type VerdictContext } from '../rule.js';
 
@@ -304,11 +303,11 @@ export const failureCodes: Rule = {
 export const tokenRenewal: Rule = {
   name: 'token-renewal',
   description:
-    "a token past its 2 days is refused (download error 3 or errno 12) and an expired Authorization is refused (errno 1); the device then checks again, gets a new token, uses only that one and carries on to the upgrade",
+    "a token past its life (profile onenet.tokenTtl, documented 2 days) is refused (download error 3 or errno 12) and an expired Authorization is refused (errno 1); the device then checks again, gets a new token, uses only that one and carries on to the upgrade",
   dialects: ['onenet'],
   evaluate: perDevice(
     (d) => d.behaviour.longSleep !== undefined || d.exchanges.some((e) => e.facts.authExpired === true || (e.op === 'download' && e.facts.code === 3) || e.facts.errno === 12),
-    (d, _ctx, count) => {
+    (d, ctx, count) => {
       const name = tokenNamer(d);
       for (const e of d.exchanges) {
         if (e.facts.authExpired && e.facts.errno !== undefined && e.facts.errno !== 1) {
@@ -325,7 +324,8 @@ export const tokenRenewal: Rule = {
         if (t === undefined || !issued.has(t)) continue;
         const age = e.sent - (issued.get(t) as number);
         const served = e.op === 'download' ? e.facts.bytes !== undefined && e.facts.code === undefined : e.facts.errno === 0;
-        if (age > TOKEN_VALIDITY_MS && served) return `${name(t)} was ${at(age)} old (tokens live 2 days) and its ${e.op} at ${at(e.sent)} was still served`;
+        const ttl = ctx.profile.onenet.tokenTtlMs;
+        if (age > ttl && served) return `${name(t)} was ${at(age)} old (tokens live ${at(ttl)}, profile onenet.tokenTtl) and its ${e.op} at ${at(e.sent)} was still served`;
       }
       const refusal = xs.findIndex((e) => (e.op === 'download' && e.facts.code === 3) || e.facts.errno === 12);
       if (refusal < 0) return undefined;
