@@ -65,3 +65,57 @@ export function indexOf(r: IdRange, id: string): number {
   const n = Number(digits);
   return n >= r.first && n <= r.last ? n - r.first : -1;
 }
+
+/**
+ * The ids a range hands out as runs of one shape: text before the trailing digits (`stem`), the
+ * number of trailing digits, and their values as an interval. Two id strings are equal exactly when
+ * stem, length and value are, so ranges written in different notations (`522700000..522700019` and
+ * `5227{00005..00099}`) compare on the ids they really produce. BigInt: prefix digits plus counter
+ * can pass 2^53.
+ */
+interface IdRun {
+  stem: string;
+  digits: number;
+  lo: bigint;
+  hi: bigint;
+}
+
+function runsOf(r: IdRange, count: number): IdRun[] {
+  const trail = /\d*$/.exec(r.prefix)?.[0] ?? '';
+  const stem = r.prefix.slice(0, r.prefix.length - trail.length);
+  if (r.width === -1) return [{ stem, digits: trail.length, lo: trail === '' ? 0n : BigInt(trail), hi: trail === '' ? 0n : BigInt(trail) }];
+  const last = Math.min(r.last, r.first + count - 1);
+  if (last < r.first) return [];
+  const head = trail === '' ? 0n : BigInt(trail);
+  if (r.width > 0) {
+    const scale = 10n ** BigInt(r.width);
+    return [{ stem, digits: trail.length + r.width, lo: head * scale + BigInt(r.first), hi: head * scale + BigInt(last) }];
+  }
+  // Unpadded counter: one run per number of digits (9 and 10 are ids of different lengths).
+  const runs: IdRun[] = [];
+  for (let d = Math.max(1, String(r.first).length); d <= String(last).length; d++) {
+    const from = Math.max(r.first, d === 1 ? 0 : 10 ** (d - 1));
+    const to = Math.min(last, 10 ** d - 1);
+    const scale = 10n ** BigInt(d);
+    runs.push({ stem, digits: trail.length + d, lo: head * scale + BigInt(from), hi: head * scale + BigInt(to) });
+  }
+  return runs;
+}
+
+/**
+ * The first and last id two ranges both hand out, counting only the first `countA` / `countB` ids of
+ * each (a cohort takes ids from the start of its range), or undefined when they share none.
+ */
+export function sharedIds(a: IdRange, countA: number, b: IdRange, countB: number): { first: string; last: string } | undefined {
+  for (const x of runsOf(a, countA)) {
+    for (const y of runsOf(b, countB)) {
+      if (x.stem !== y.stem || x.digits !== y.digits) continue;
+      const lo = x.lo > y.lo ? x.lo : y.lo;
+      const hi = x.hi < y.hi ? x.hi : y.hi;
+      if (lo > hi) continue;
+      const text = (v: bigint): string => x.stem + (x.digits === 0 ? '' : String(v).padStart(x.digits, '0'));
+      return { first: text(lo), last: text(hi) };
+    }
+  }
+  return undefined;
+}

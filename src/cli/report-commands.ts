@@ -3,13 +3,14 @@
  *
  * compare: the CI regression gate. BASE and NEW are run folders or report.json paths. Prints a
  * table of every compared figure; exit 1 when any regressed past --max-regression, 0 otherwise,
- * 2 when an input cannot be read or the bound is not a share (one line on stderr).
+ * 2 when an input cannot be read, the bound is not a share, or the runs are of different scenarios
+ * or dialects and --force was not given (one line on stderr).
  *
  * report: re-renders report.html and junit.xml from a run folder's report.json (after an upgrade of
  * ota-swarm, or for a report copied from elsewhere). Exit 0, or 2 when the report cannot be read.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { compareReports, formatComparison, parseRegressionBound, printable } from '../report/compare.js';
+import { compareReports, formatComparison, parseRegressionBound, printable, unrelatedRuns } from '../report/compare.js';
 import { ReportInputError, readReport, renderRunDir } from '../report/render-run.js';
 
 export const REPORT_EXIT = { ok: 0, regressed: 1, badInput: 2 } as const;
@@ -18,6 +19,8 @@ export interface CompareArgs {
   base: string;
   new: string;
   'max-regression': string;
+  /** Compare runs of different scenarios or dialects anyway. */
+  force?: boolean;
 }
 
 export interface ReportArgs {
@@ -43,6 +46,12 @@ export async function runCompare(a: CompareArgs, io: Output = STDIO): Promise<nu
   }
   try {
     const [base, next] = await Promise.all([readReport(a.base), readReport(a.new)]);
+    const unrelated = unrelatedRuns(base, next);
+    if (unrelated !== undefined && a.force !== true) {
+      io.err(`ota-swarm compare: ${unrelated}: refusing to judge one against the other (--force compares them anyway)\n`);
+      return REPORT_EXIT.badInput;
+    }
+    if (unrelated !== undefined) io.err(`ota-swarm compare: warning: ${unrelated}, compared because of --force\n`);
     const comparison = compareReports(base, next, bound);
     io.out(`ota-swarm compare: ${printable(base.scenario)} (${printable(base.startedAt)}) → ${printable(next.scenario)} (${printable(next.startedAt)}), bound ${pct(bound)}\n\n`);
     io.out(formatComparison(comparison));
@@ -76,6 +85,11 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
         type: 'string',
         default: '10%',
         describe: 'largest tolerated worsening of p50, p99, error rate and final-state shares (e.g. 10% or 0.1)',
+      })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'compare runs of different scenarios or dialects (refused otherwise, exit 2)',
       }) as unknown as Argv<CompareArgs>,
   handler: async (argv: ArgumentsCamelCase<CompareArgs>) => {
     process.exitCode = await runCompare(argv);

@@ -7,7 +7,7 @@ import type { TransitionRules } from './types.js';
 import type { OnenetKind } from './onenet/types.js';
 import type { LuatKind } from './luat/types.js';
 
-const ONENET_FINAL = ['succeeded', 'up-to-date', 'stale-offer', 'failed', 'rejected', 'gated', 'gave-up', 'cancelled'] as const satisfies readonly OnenetKind[];
+const ONENET_FINAL = ['succeeded', 'up-to-date', 'stale-offer', 'failed', 'no-progress', 'rejected', 'gated', 'gave-up', 'cancelled'] as const satisfies readonly OnenetKind[];
 
 const onenetNext = {
   'reporting-version': ['checking', 'waiting', 'gave-up'],
@@ -21,7 +21,7 @@ const onenetNext = {
   flushing: ['succeeded', 'waiting'],
   rechecking: ['waiting', 'succeeded'],
   'reporting-upgraded': ['reporting-new-version', 'cancelled', 'waiting', 'gave-up'],
-  'reporting-failure': ['waiting', 'gated', 'failed'],
+  'reporting-failure': ['waiting', 'gated', 'failed', 'no-progress'],
   waiting: [
     'reporting-version',
     'checking',
@@ -37,6 +37,7 @@ const onenetNext = {
   'up-to-date': [],
   'stale-offer': [],
   failed: [],
+  'no-progress': [],
   rejected: [],
   gated: [],
   'gave-up': [],

@@ -122,6 +122,8 @@ export interface DeviceSettings {
   readonly maxAttempts: number;
   /** Virtual ms between attempts when the server gives no `interval`. */
   readonly retryDelayMs: number;
+  /** Download answers in a row without a new high of bytes held after which the device gives up (`no-progress`). */
+  readonly maxStalledAttempts: number;
   /** Luat: virtual ms to wait after a 43 before asking again (the docs say 1–3 minutes). */
   readonly waitBackoffMs: number;
   /** What a device does when an answer does not come (RFC 7252 §4.2). */
@@ -150,6 +152,7 @@ export const DEFAULT_DEVICE_SETTINGS: DeviceSettings = {
   rebootMs: 5_000,
   maxAttempts: 3,
   retryDelayMs: 60_000,
+  maxStalledAttempts: 5,
   waitBackoffMs: 90_000,
   retransmit: COAP_RETRANSMIT,
 };

@@ -60,13 +60,25 @@ export const codeLabel = (n: number): string => (Number.isInteger(n) && n >= 0 &
 /** Transport failure codes are bounded by the network layer; anything odd shares one label. */
 export const netLabel = (code: string): string => (/^[A-Z0-9_]{1,32}$/.test(code) ? code : 'OTHER');
 
-/** Answers that are about the transport, not the protocol: every dialect has these three. */
+/**
+ * An answer in the protocol's syntax (JSON, the right status) whose content is not the spec's shape
+ * (a check answered errno 0 without a readable `data`, a call without an integer `errno`, a Luat
+ * error body without `{code}`): a protocol error of its operation, never a clean answer. `label`
+ * names it in the outcome counts (`protocol:bad-check-answer`); `reason` says what was wrong.
+ */
+export type ProtocolError = { readonly type: 'protocol'; readonly label: string; readonly reason: string };
+
+/** The protocol error of operation `op`'s answer: outcome `protocol:bad-OP-answer`. */
+export const badAnswer = (op: string, reason: string): ProtocolError => ({ type: 'protocol', label: `bad-${op}-answer`, reason });
+
+/** Answers that are not the protocol's own: every dialect has these four. */
 export type TransportAnswer =
   | { readonly type: 'http'; readonly status: number }
   | { readonly type: 'net'; readonly code: string }
-  | { readonly type: 'garbage' };
+  | { readonly type: 'garbage' }
+  | ProtocolError;
 
-/** Outcome label of a transport answer: `http:503`, `net:ECONNRESET`, `garbage`. */
+/** Outcome label of a transport answer: `http:503`, `net:ECONNRESET`, `garbage`, `protocol:bad-check-answer`. */
 export function transportOutcome(a: TransportAnswer): string {
   switch (a.type) {
     case 'http':
@@ -75,9 +87,11 @@ export function transportOutcome(a: TransportAnswer): string {
       return `net:${netLabel(a.code)}`;
     case 'garbage':
       return 'garbage';
+    case 'protocol':
+      return `protocol:${/^[a-zA-Z0-9_-]{1,48}$/.test(a.label) ? a.label : 'other'}`;
   }
 }
 
-/** Transport failures, 5xx and unreadable answers count as errors of their operation. */
+/** Transport failures, 5xx, unreadable answers and protocol errors count as errors of their operation. */
 export const isTransportError = (a: { readonly type: string; readonly status?: number }): boolean =>
-  a.type === 'net' || a.type === 'garbage' || (a.type === 'http' && (a.status ?? 0) >= 500);
+  a.type === 'net' || a.type === 'garbage' || a.type === 'protocol' || (a.type === 'http' && (a.status ?? 0) >= 500);

@@ -36,8 +36,9 @@ function withLoss<R extends { readonly fault?: RequestFault }>(request: R, lose:
   return (fault === undefined ? rest : { ...rest, fault }) as R;
 }
 
-const isUnanswered = (a: { readonly type: string; readonly code?: unknown }): boolean =>
-  a.type === 'net' && typeof a.code === 'string' && UNANSWERED_CODES.has(a.code);
+/** No answer came; a download broken off mid-body (it carries `held`) was answered in part, and its machine resumes it. */
+const isUnanswered = (a: { readonly type: string; readonly code?: unknown; readonly held?: unknown }): boolean =>
+  a.type === 'net' && typeof a.code === 'string' && UNANSWERED_CODES.has(a.code) && a.held === undefined;
 
 const onenetTransmission: TransmissionAdapter<OnenetRequest, OnenetAnswer> = { opOf: (r) => r.op, withLoss, isUnanswered };
 const luatTransmission: TransmissionAdapter<LuatRequest, LuatAnswer> = { opOf: () => LUAT_OPERATION, withLoss, isUnanswered };
@@ -61,6 +62,7 @@ const onenetCategories = {
   'up-to-date': 'succeeded',
   'stale-offer': 'other',
   failed: 'failed',
+  'no-progress': 'failed',
   rejected: 'failed',
   gated: 'failed',
   'gave-up': 'failed',
@@ -109,9 +111,12 @@ const registry: Record<string, DialectPlugin> = {
 
 export const DIALECTS: Readonly<Record<string, DialectPlugin>> = registry;
 
+/** Whether a dialect is ota-swarm's own (a throw in its code is a harness bug, not a plugin's). */
+export const isBuiltInDialect = (name: string): boolean => name === 'onenet' || name === 'luat';
+
 /** Adds a dialect (see dialect/plugins.ts for loading one from a module); built-ins cannot be replaced. */
 export function registerDialect(plugin: DialectPlugin): void {
-  if (plugin.name === 'onenet' || plugin.name === 'luat') throw new Error(`dialect plugin: "${plugin.name}" is built in`);
+  if (isBuiltInDialect(plugin.name)) throw new Error(`dialect plugin: "${plugin.name}" is built in`);
   registry[plugin.name] = plugin;
 }
 

@@ -53,6 +53,17 @@ export type HttpResult =
       readonly kind: 'error';
       /** ECONNREFUSED, ECONNRESET, TIMEOUT, EPIPE, BAD_RESPONSE, ANSWER_LOST, ABORTED, ... */
       readonly code: string;
+      /**
+       * A 2xx answer broken off mid-body (a reset): the part that arrived and, for a download, the
+       * bytes the device now holds in order with it (and their md5 once all are held).
+       */
+      readonly partial?: {
+        readonly status: number;
+        readonly headers: Readonly<Record<string, string | undefined>>;
+        readonly body: Uint8Array;
+        readonly held?: number;
+        readonly md5?: string;
+      };
     };
 
 /** Target-wide facts a dialect needs to build requests: keys, ids, names. Never logged. */

@@ -16,7 +16,12 @@ export type RawResult =
       /** performance.now() when the answer's headers arrived. */
       headersAt: number;
     }
-  | { kind: 'error'; code: string };
+  | {
+      kind: 'error';
+      code: string;
+      /** A 2xx answer whose body broke off (a reset mid-body): the part that arrived, for a download to keep. */
+      partial?: { status: number; headers: Record<string, string | undefined>; body: Buffer };
+    };
 
 export interface NetworkOptions {
   origin: string;
@@ -113,6 +118,7 @@ export class Network {
       const read = await readBody(res.body, limit, cutAt, paceMs > 0 ? { startAt: headersAt, totalMs: paceMs, bytes: Number(res.headers['content-length']) || 0 } : undefined);
       if (read === undefined) return { kind: 'error', code: 'BODY_TOO_LARGE' };
       const headers = flatHeaders(res.headers);
+      if (read.broken !== undefined) return brokenOff(this.aborted ? 'ABORTED' : errorCode(read.broken), res.statusCode, headers, read.body);
       return read.cut
         ? { kind: 'response', status: res.statusCode, headers, body: read.body, cut: true, headersAt }
         : { kind: 'response', status: res.statusCode, headers, body: read.body, headersAt };
@@ -184,7 +190,10 @@ export class Network {
               const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
               finish({ kind: 'response', status, headers, body, headersAt });
             },
-            onError: (err) => finish({ kind: 'error', code: this.aborted ? 'ABORTED' : errorCode(err) }),
+            onError: (err) => {
+              const code = this.aborted ? 'ABORTED' : errorCode(err);
+              finish(status === 0 ? { kind: 'error', code } : brokenOff(code, status, headers, Buffer.concat(chunks, size)));
+            },
           },
         );
       } catch (err) {
@@ -203,6 +212,12 @@ export class Network {
   async close(): Promise<void> {
     await this.pool.destroy().catch(() => {});
   }
+}
+
+/** An error after the headers: the bytes of a 2xx body that did arrive go with it. */
+function brokenOff(code: string, status: number, headers: Record<string, string | undefined>, body: Buffer): RawResult {
+  if (status < 200 || status >= 300 || body.length === 0 || code === 'BODY_TOO_LARGE') return { kind: 'error', code };
+  return { kind: 'error', code, partial: { status, headers, body } };
 }
 
 /** A Content-Length over the limit: refused at the headers, before a byte of the body is read. */
@@ -241,36 +256,41 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /**
  * Reads a body up to `limit` (undefined past it), or only its first `cutAt` bytes (then drops the
- * link); with a pace, no byte is taken before the link would have delivered it.
+ * link); with a pace, no byte is taken before the link would have delivered it. A body that breaks
+ * off comes back with what arrived and the error (`broken`).
  */
 async function readBody(
   body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown; on(event: 'error', listener: () => void): unknown },
   limit: number,
   cutAt?: number,
   pace?: Pace,
-): Promise<{ body: Buffer; cut: boolean } | undefined> {
+): Promise<{ body: Buffer; cut: boolean; broken?: unknown } | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    if (pace) {
-      const share = pace.bytes > 0 ? Math.min(1, (size + chunk.length) / pace.bytes) : 0;
-      const wait = pace.startAt + pace.totalMs * share - performance.now();
-      if (wait > 1) await sleep(wait);
+  try {
+    for await (const chunk of body) {
+      if (pace) {
+        const share = pace.bytes > 0 ? Math.min(1, (size + chunk.length) / pace.bytes) : 0;
+        const wait = pace.startAt + pace.totalMs * share - performance.now();
+        if (wait > 1) await sleep(wait);
+      }
+      if (cutAt !== undefined && size + chunk.length > cutAt) {
+        chunks.push(chunk.subarray(0, cutAt - size));
+        size = cutAt;
+        body.on('error', () => {});
+        body.destroy();
+        return { body: Buffer.concat(chunks, size), cut: true };
+      }
+      size += chunk.length;
+      if (size > limit) {
+        body.on('error', () => {});
+        body.destroy();
+        return undefined;
+      }
+      chunks.push(chunk);
     }
-    if (cutAt !== undefined && size + chunk.length > cutAt) {
-      chunks.push(chunk.subarray(0, cutAt - size));
-      size = cutAt;
-      body.on('error', () => {});
-      body.destroy();
-      return { body: Buffer.concat(chunks, size), cut: true };
-    }
-    size += chunk.length;
-    if (size > limit) {
-      body.on('error', () => {});
-      body.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
+  } catch (err) {
+    return { body: Buffer.concat(chunks, size), cut: false, broken: err };
   }
   if (pace) {
     const wait = pace.startAt + pace.totalMs - performance.now();

@@ -9,6 +9,7 @@ import { Piscina } from 'piscina';
 import type { Scenario } from '../scenario/types.js';
 import type { Report } from '../report/types.js';
 import { getDialect } from '../dialect/registry.js';
+import { expandFleet } from '../scenario/fleet.js';
 import { loadDialectPlugin, pluginUrl } from '../dialect/plugins.js';
 import { originNow, ScaledClock, type ClockOrigin } from '../time/clock.js';
 import { evaluateExpectations } from '../scenario/expectations.js';
@@ -27,6 +28,7 @@ import type { ShardResult, ShardTask } from './shard-task.js';
 import { MessageChannel } from 'node:worker_threads';
 import type { OptionNames } from '../scenario/option-names.js';
 import { LiveFeed, type LiveView } from './live.js';
+import { DEFAULT_WATCHDOG_MS, describeLoss, LOST_WITH_WORKER, lostShards, superviseShards, WorkerWatch, type LostShard } from './worker-watch.js';
 import { probeOrRefuse, probeAmendment, type ProbeOutcome } from './probe.js';
 import { rerunHints } from '../report/hints.js';
 import { planRun } from './capacity.js';
@@ -53,6 +55,8 @@ export interface RunOptions {
   clock?: ClockOrigin;
   /** Dialect plugin modules (paths or file URLs), loaded here and in every worker. */
   plugins?: string[];
+  /** Real ms a worker may stay silent before it is declared hung and terminated (default 60 s). */
+  watchdogMs?: number;
   /** Where every verdict violation is written as it is judged (the run folder's violations.jsonl). */
   violationsFile?: string;
   /** Probe a target of the user's with one device before the fleet (./probe.ts); default true. */
@@ -90,6 +94,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const plugins = (opts.plugins ?? []).map(pluginUrl);
   for (const url of plugins) await loadDialectPlugin(url);
   getDialect(scenario.dialect); // fails fast, before any thread or server starts, on an unknown dialect
+  expandFleet(scenario); // and on a fleet that would run one device twice (a scenario built in code)
   const capacity = planRun(scenario, opts.workers ?? defaultWorkers(), 'workers', machineFacts());
   if (capacity.refusal) throw new ConfigError(`${scenario.file}: fleet.devices: ${capacity.refusal}`);
   if (capacity.warning) log(capacity.warning);
@@ -165,11 +170,13 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       maxSamples: MAX_VIOLATION_SAMPLES,
       evidence: { dir: spill.dir },
     }));
-    const settled = await settleWithGrace(
-      tasks.map((t) => {
+    const watch = new WorkerWatch(workers);
+    const settled = await superviseShards(
+      tasks.map((t) => (signal: AbortSignal) => {
         const channel = new MessageChannel();
         feed.listen(channel.port1);
-        const running = pool.run({ ...t, live: channel.port2 }, { transferList: [channel.port2] }) as Promise<ShardResult>;
+        watch.listen(t.workerIndex, channel.port1);
+        const running = pool.run({ ...t, live: channel.port2 }, { transferList: [channel.port2], signal }) as Promise<ShardResult>;
         // A worker that died holds nobody back: its floor would otherwise stay where it fell.
         if (!frontierView) return running;
         return running.catch((err: unknown) => {
@@ -177,12 +184,12 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
           throw err;
         });
       }),
-      stopFlag,
+      watch,
+      { stopFlag, graceMs: STOP_GRACE_MS, silentMs: opts.watchdogMs ?? DEFAULT_WATCHDOG_MS },
     );
-    for (const s of settled) {
-      if (s.status === 'fulfilled') results.push(s.value);
-      else errors.push(`worker failed: ${oneLine(s.reason)}`);
-    }
+    for (const s of settled) if (s.status === 'fulfilled') results.push(s.value);
+    const lost = lostShards(settled, watch, progress, scenario.fleet.devices, workers);
+    errors.push(...lost.map(describeLoss));
     virtualEnd = frontier ? Math.max(runStartVirtual, ...results.map((r) => r.outcome.virtualEnd)) : new ScaledClock(clock).now();
     const applied = await serverEvents.settle();
     if (results.some((r) => r.outcome.end === 'virtual-limit') && endedBy === 'completed') endedBy = 'duration';
@@ -201,6 +208,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       errors,
       log,
       events: applied,
+      lost,
       ...(opts.violationsFile !== undefined ? { violationsFile: opts.violationsFile } : {}),
       probe: probe?.evidence,
     });
@@ -226,21 +234,11 @@ function virtualNowOf(clock: ClockOrigin): () => number {
   return () => scaled.now();
 }
 
-/** Waits for every worker; once a stop was asked, waits at most STOP_GRACE_MS more. */
-async function settleWithGrace<T>(runs: Promise<T>[], stopFlag: Int32Array): Promise<PromiseSettledResult<T>[]> {
-  const all = Promise.allSettled(runs);
-  for (;;) {
-    const tick = await Promise.race([all, sleep(100).then(() => undefined)]);
-    if (tick) return tick;
-    if (Atomics.load(stopFlag, 0) !== 0) {
-      const late = await Promise.race([all, sleep(STOP_GRACE_MS).then(() => undefined)]);
-      if (late) return late;
-      return runs.map(() => ({ status: 'rejected', reason: new Error('did not stop within the grace period') }) as PromiseRejectedResult);
-    }
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+/** Why no rule judged every device: those lost with their worker left no evidence to read. */
+const lostNotes = (lost: readonly LostShard[]): string[] => {
+  const devices = lost.reduce((n, l) => n + l.devices, 0);
+  return devices === 0 ? [] : [`${devices.toLocaleString('en-US')} device(s) lost with their worker were not judged`];
+};
 
 function oneLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
@@ -260,20 +258,24 @@ interface BuildInput {
   errors: string[];
   log: (line: string) => void;
   events: AppliedEvent[];
+  /** Workers lost on the way: their devices and what they measured before. */
+  lost: LostShard[];
   violationsFile?: string;
   probe: ProbeOutcome['evidence'] | undefined;
 }
 
 async function buildReport(b: BuildInput): Promise<Report> {
   const { scenario, results } = b;
-  const operations = operationsReport(mergeSnapshots(results.map((r) => r.metrics)));
+  const operations = operationsReport(mergeSnapshots([...results.map((r) => r.metrics), ...b.lost.flatMap((l) => (l.metrics ? [l.metrics] : []))]));
   const transitions = mergeTransitionChecks(
     results.map((r) => r.transitions),
     MAX_VIOLATION_SAMPLES,
   );
   const byFinalState: Record<string, number> = { ...transitions.finalStates };
-  const started = results.reduce((n, r) => n + r.outcome.started, 0);
-  const notStarted = scenario.fleet.devices - started;
+  const started = results.reduce((n, r) => n + r.outcome.started, 0) + b.lost.reduce((n, l) => n + l.started, 0);
+  const lostDevices = b.lost.reduce((n, l) => n + l.devices, 0);
+  if (lostDevices > 0) byFinalState[LOST_WITH_WORKER] = lostDevices;
+  const notStarted = scenario.fleet.devices - lostDevices - results.reduce((n, r) => n + r.outcome.started, 0);
   if (notStarted > 0) byFinalState['not-started'] = notStarted;
   const backpressureWaits = results.reduce((n, r) => n + r.outcome.backpressureWaits, 0);
   const queuedSends = results.reduce((n, r) => n + r.outcome.queuedSends, 0);
@@ -313,13 +315,15 @@ async function buildReport(b: BuildInput): Promise<Report> {
   report.transitions.serverAgreement = await serverAgreementOf(scenario.dialect, results.flatMap((r) => r.finals), b.target.admin, b.endedBy, b.log);
   // Judged also when interrupted: the devices that stopped left their evidence, and
   // violations.jsonl streams what was judged.
-  const judged = await judgeVerdicts({ scenario, results, admin: b.target.admin, events: b.events, originVirtual: b.virtualStartMs, log: b.log, violationsFile: b.violationsFile, amend: probeAmendment(b.probe, b.virtualStartMs), profile: b.target.profile, targetClock: b.target.clock });
+  const judged = await judgeVerdicts({ scenario, results, admin: b.target.admin, events: b.events, originVirtual: b.virtualStartMs, log: b.log, violationsFile: b.violationsFile, amend: probeAmendment(b.probe, b.virtualStartMs), profile: b.target.profile, targetClock: b.target.clock, notes: lostNotes(b.lost) });
   if (judged.verdicts !== undefined) report.verdicts = judged.verdicts;
   if (judged.violationsFile !== undefined) report.violationsFile = judged.violationsFile;
   report.expectations = evaluateExpectations(scenario.expect, report);
   report.passed =
     b.endedBy !== 'interrupted' &&
     b.endedBy !== 'error' &&
+    // A run error (a lost worker) fails the run however it ended: its devices were not judged.
+    b.errors.length === 0 &&
     report.expectations.every((e) => e.passed) &&
     report.transitions.violations === 0 &&
     (report.transitions.serverAgreement?.disagreements ?? 0) === 0 &&

@@ -9,7 +9,8 @@ import type { DeviceProfile, DeviceSettings, Step } from '../device/types.js';
 import type { FleetPlan } from '../scenario/fleet.js';
 import type { Clock } from '../time/clock.js';
 import type { OperationRecorder, LagRecorder, SendInstant } from '../metrics/recorder.js';
-import type { TransitionLog } from '../metrics/transitions.js';
+import type { CrashState, TransitionLog } from '../metrics/transitions.js';
+import { isBuiltInDialect } from '../dialect/registry.js';
 import type { SeriesRecorder } from '../metrics/series.js';
 import type { OnWritten, RawResult } from './network.js';
 import { TimerHeap } from './timer-heap.js';
@@ -408,9 +409,19 @@ export class ShardRunner {
     this.requests++;
     Atomics.add(this.d.progress, ProgressField.requests, 1);
     const result = this.withDownload(slot, http, raw);
-    const answer = plugin.wire.decode(request, result);
-    const outcome = plugin.wire.outcomeOf(answer);
-    const isError = plugin.wire.isError(answer);
+    let answer: unknown;
+    let outcome: string;
+    let isError: boolean;
+    try {
+      answer = plugin.wire.decode(request, result);
+      outcome = plugin.wire.outcomeOf(answer);
+      isError = plugin.wire.isError(answer);
+    } catch (err) {
+      // The codec threw on this answer: the request happened and failed; the device cannot go on.
+      Atomics.add(this.d.progress, ProgressField.errors, 1);
+      this.d.recorder.record(op, `${this.crashState}:decode`, true, intendedReal, sent, doneReal);
+      throw err;
+    }
     if (isError) Atomics.add(this.d.progress, ProgressField.errors, 1);
     this.d.recorder.record(op, outcome, isError, intendedReal, sent, doneReal);
     if (this.stopping) {
@@ -446,18 +457,29 @@ export class ShardRunner {
   }
 
   private withDownload(slot: number, http: HttpRequest, raw: RawResult): HttpResult {
+    if (raw.kind === 'error' && raw.partial && http.download) {
+      // A reset mid-chunk: the bytes that arrived in order are held, so the device resumes after them.
+      const { partial } = raw;
+      return { ...raw, partial: { ...partial, ...this.sink.accept(slot, partial.status, partial.headers['content-range'], partial.body, http.download.total) } };
+    }
     if (raw.kind !== 'response' || !http.download || raw.status >= 300) return raw;
     if (isOneByteError(raw)) return raw;
     const held = this.sink.accept(slot, raw.status, raw.headers['content-range'], raw.body, http.download.total);
     return { ...raw, ...held };
   }
 
+  /** Where a throw from the dialect's machine or codec comes from: a plugin's code, or ota-swarm's (built-in dialects). */
+  private get crashState(): CrashState {
+    return isBuiltInDialect(this.d.plugin.name) ? 'harness-error' : 'plugin-error';
+  }
+
   private crash(slot: number, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
-    this.d.log.append(slot, this.virtualNow() - this.d.runStartVirtual, 'harness-error', message.slice(0, 80));
-    this.d.series.moved(this.states[slot]?.kind, 'harness-error');
-    this.states[slot] = { kind: 'harness-error' };
-    this.d.evidence?.stop(slot, { kind: 'harness-error' });
+    const kind = this.crashState;
+    this.d.log.append(slot, this.virtualNow() - this.d.runStartVirtual, kind, message.slice(0, 80));
+    this.d.series.moved(this.states[slot]?.kind, kind);
+    this.states[slot] = { kind };
+    this.d.evidence?.stop(slot, { kind });
     this.stoppedDevices++;
     Atomics.add(this.d.progress, ProgressField.stopped, 1);
     if (this.stoppedDevices === this.d.count) this.finish('completed');

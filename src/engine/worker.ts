@@ -19,6 +19,7 @@ import type { ShardResult, ShardTask } from './shard-task.js';
 import { LIVE_EVERY_MS, type LivePost } from './live.js';
 import { radioOfDevice, usesRadio } from './radio.js';
 import { EvidenceCollector } from '../verdicts/collect.js';
+import { armTestFault } from './test-fault.js';
 import { EvidenceSpill } from '../verdicts/spill.js';
 import { join } from 'node:path';
 import { withTargetSettings } from './target-settings.js';
@@ -72,12 +73,14 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     ...(evidence ? { evidence } : {}),
   });
   const live = task.live;
-  const ticker = live
-    ? setInterval(() => {
-        const post: LivePost = { worker: workerIndex, metrics: recorder.snapshot(), states: series.currentStates(count - runner.startedCount) };
-        live.postMessage(post);
-      }, LIVE_EVERY_MS)
-    : undefined;
+  // The posts are also the worker's heartbeat (worker-watch.ts): the first goes out at once.
+  const postLive = (): void => {
+    const post: LivePost = { worker: workerIndex, metrics: recorder.snapshot(), states: series.currentStates(count - runner.startedCount) };
+    live?.postMessage(post);
+  };
+  if (live) postLive();
+  const ticker = live ? setInterval(postLive, LIVE_EVERY_MS) : undefined;
+  const disarmTestFault = armTestFault(workerIndex);
   try {
     const outcome = await runner.run();
     lag.stop();
@@ -106,6 +109,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
       ...(collected ? { evidence: collected } : {}),
     };
   } finally {
+    disarmTestFault();
     if (ticker) clearInterval(ticker);
     live?.close();
     await network.close();

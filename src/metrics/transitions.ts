@@ -8,8 +8,18 @@
  */
 import type { TransitionRules } from '../device/types.js';
 import type { TransitionStep, TransitionViolation, TransitionsReport } from '../report/types.js';
+import { formatMs } from '../config/units.js';
 
-export type TransitionRule = 'initial-state' | 'illegal-transition' | 'final-state' | 'repeat';
+export type TransitionRule = 'initial-state' | 'illegal-transition' | 'final-state' | 'repeat' | CrashState;
+
+/**
+ * The states of a device whose code threw (engine/shard.ts): a dialect plugin's (`plugin-error`) or
+ * ota-swarm's own, built-in dialects included (`harness-error`). Entering one is a breach of the
+ * rule of that name, not an illegal transition of the dialect: the protocol was not broken.
+ */
+export const CRASH_STATES = ['plugin-error', 'harness-error'] as const;
+export type CrashState = (typeof CRASH_STATES)[number];
+const isCrash = (name: string): name is CrashState => (CRASH_STATES as readonly string[]).includes(name);
 
 export interface TransitionCheck {
   /** Devices with at least one entry (devices that never started are not checked). */
@@ -156,7 +166,12 @@ export class TransitionLog {
       const d = this.device[i]!;
       const s = this.stateIx[i]!;
       const p = prev[d]!;
-      if (p === NO_STATE) {
+      const name = this.nameOf(s);
+      if (isCrash(name)) {
+        const whose = name === 'plugin-error' ? 'the dialect plugin' : "ota-swarm's own code";
+        const where = p === NO_STATE ? '' : ` in ${this.nameOf(p)}`;
+        violations.add(d, name, `${whose} threw${where} at ${formatMs(this.tAt(i))}: ${this.causes.names[this.causeIx[i]!] ?? OVERFLOW_NAME}`);
+      } else if (p === NO_STATE) {
         if (!table.isInitial(s)) violations.add(d, 'initial-state', `starts in ${this.nameOf(s)} at ${this.tAt(i)}ms; initial: ${rules.initial.join(', ')}`);
       } else if (p === s) {
         violations.add(d, 'repeat', `${this.nameOf(s)} entered twice in a row at ${this.tAt(i)}ms`);
@@ -175,7 +190,7 @@ export class TransitionLog {
       checked++;
       const name = this.nameOf(s);
       finalStates.set(name, (finalStates.get(name) ?? 0) + 1);
-      if (table.isFinal(s)) continue;
+      if (table.isFinal(s) || isCrash(name)) continue;
       unfinished++;
       if (!options.allowUnfinished) violations.add(d, 'final-state', `ends in ${name}; final: ${rules.final.join(', ')}`);
     }

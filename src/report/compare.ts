@@ -13,7 +13,7 @@
  *   0.1 percentage points absolute (0 % → 0.01 %, one unlucky request, is not a regression while
  *   0 % → 2 % is), and significantly (two-proportion z-test, z ≥ 2.58, one-sided 0.5 %).
  * - final states: `succeeded` down by more than the bound; a failure state (failed, banned,
- *   gave-up, rejected, harness-error) up by more than the bound and by at least one device. Both
+ *   gave-up, rejected, harness-error, plugin-error, lost-with-worker, no-progress) up by more than the bound and by at least one device. Both
  *   are judged on the share of the fleet, so a run with a bigger fleet is not a regression by its
  *   size alone; when the fleets are the same size that is the same as judging the counts.
  * Operations present in only one report, other states and the fleet size are listed but never
@@ -49,13 +49,25 @@ const PERCENTILE_Z = 1.96;
 /** z an error-rate rise must reach (one-sided 0.5 %). */
 const ERROR_RATE_Z = 2.58;
 /** Final states that are bad news for a device. */
-export const FAILURE_STATES: readonly string[] = ['failed', 'banned', 'gave-up', 'rejected', 'harness-error'];
+export const FAILURE_STATES: readonly string[] = ['failed', 'banned', 'gave-up', 'rejected', 'harness-error', 'plugin-error', 'lost-with-worker', 'no-progress'];
 const SUCCESS_STATE = 'succeeded';
 
 export function compareReports(base: Report, next: Report, maxRegression: number): Comparison {
   if (!Number.isFinite(maxRegression) || maxRegression < 0) throw new RangeError(`maxRegression must be a fraction ≥ 0, got ${maxRegression}`);
   const rows = [...operationRows(base, next, maxRegression), ...stateRows(base, next, maxRegression)];
   return { rows, regressed: rows.some((r) => r.regressed) };
+}
+
+/**
+ * Why two reports are not runs of the same test, or undefined when they are. A different scenario
+ * or dialect measures other operations under other rules: a "no regression" between them would be
+ * a verdict on nothing. Fleet size, seed and target may differ: comparing those is the gate's job.
+ */
+export function unrelatedRuns(base: Report, next: Report): string | undefined {
+  const differs: string[] = [];
+  if (base.scenario !== next.scenario) differs.push(`scenario "${printable(base.scenario)}" vs "${printable(next.scenario)}"`);
+  if (base.dialect !== next.dialect) differs.push(`dialect ${printable(base.dialect)} vs ${printable(next.dialect)}`);
+  return differs.length === 0 ? undefined : `the runs are of different tests (${differs.join(', ')})`;
 }
 
 function operationRows(base: Report, next: Report, bound: number): ComparisonRow[] {

@@ -5,7 +5,7 @@
  * Each field fault (docs/faults.md) is carried by exactly round(share × cohort size) devices, picked
  * by a seeded shuffle of the cohort of its own, so the faults are independent of each other.
  */
-import { idAt, parseIdRange, type IdRange } from '../catalog/id-range.js';
+import { idAt, parseIdRange, sharedIds, type IdRange } from '../catalog/id-range.js';
 import type { Behaviour, DeviceProfile, DeviceSettings } from '../device/types.js';
 import { draw } from '../random/distribution.js';
 import { hashUniform, mix32 } from '../random/rng.js';
@@ -101,6 +101,14 @@ export function expandFleet(scenario: Scenario): FleetPlan {
     start += spec.count;
   });
   const total = start;
+  // A scenario built in code skips the loader's check: two cohorts must never run one device twice.
+  for (let b = 1; b < plans.length; b++) {
+    for (let a = 0; a < b; a++) {
+      const [pa, pb] = [plans[a] as CohortPlan, plans[b] as CohortPlan];
+      const shared = sharedIds(pa.range, pa.spec.count, pb.range, pb.spec.count);
+      if (shared) throw new RangeError(`cohorts "${pa.spec.name}" and "${pb.spec.name}" both take ids ${shared.first}..${shared.last}`);
+    }
+  }
   // Cohort ends, for the binary search in cohortOf; empty cohorts are never found.
   const ends = plans.map((p) => p.start + p.spec.count);
 

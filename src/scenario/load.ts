@@ -5,7 +5,7 @@
  * applied here so every consumer sees one resolved scenario.
  */
 import { basename, dirname, extname, resolve } from 'node:path';
-import { parseIdRange, rangeSize, type IdRange } from '../catalog/id-range.js';
+import { parseIdRange, rangeSize, sharedIds, type IdRange } from '../catalog/id-range.js';
 import { ConfigError, parseYaml, readYamlText, type Located } from '../config/load.js';
 import { parseDuration, parseShare, parseSize, parseTimeScale } from '../config/units.js';
 import type { TimeScale } from '../time/clock.js';
@@ -118,7 +118,7 @@ function resolveScenario(doc: Located<ScenarioFile>, file: string, overrides: Sc
     bugs: rawServer.bugs ?? [],
     ...(rawServer.events !== undefined && rawServer.events.length > 0 ? { events: resolveEvents(rawServer.events, fail) } : {}),
   };
-  const fleet = resolveFleet(raw.fleet, overrides.devices, { dialect: raw.dialect, operations }, fail);
+  const fleet = resolveFleet(raw.fleet, overrides.devices, { dialect: raw.dialect, operations }, fail, (path) => doc.where(path));
   const arrival = resolveArrival(raw.arrival ?? { pattern: 'all-at-once' }, fail);
   const wake = raw.wake === undefined ? undefined : resolveWake(raw.wake, fail);
   const stop = raw.stop ?? {};
@@ -319,6 +319,7 @@ function resolveCohort(c: CohortFile, index: number, path: string, fail: Fail): 
       rebootMs: duration(s?.reboot ?? d.reboot, `${path}.settings.reboot`, fail),
       maxAttempts: s?.maxAttempts ?? d.maxAttempts,
       retryDelayMs: duration(s?.retryDelay ?? d.retryDelay, `${path}.settings.retryDelay`, fail),
+      maxStalledAttempts: s?.maxStalledAttempts ?? d.maxStalledAttempts,
       waitBackoffMs: duration(s?.waitBackoff ?? d.waitBackoff, `${path}.settings.waitBackoff`, fail),
       retransmit: {
         ackTimeoutMs: duration(s?.retransmit?.ackTimeout ?? d.ackTimeout, `${path}.settings.retransmit.ackTimeout`, fail),
@@ -386,6 +387,7 @@ function resolveFleet(
   devicesOverride: number | undefined,
   speech: { dialect: string; operations: readonly string[] },
   fail: Fail,
+  where: (path: string) => string,
 ): Scenario['fleet'] {
   const cohorts = fleet.cohorts.map((c, k) => resolveCohort(c, k, `fleet.cohorts.${k}`, fail));
   const names = new Map<string, number>();
@@ -462,7 +464,7 @@ function resolveFleet(
     const behaviours = resolveBehaviours(fleet.cohorts[k]?.behaviours, count, speech, `${path}.behaviours`, fail);
     return { ...c, count, behaviours };
   });
-  checkOverlaps(specs, ranges, fail);
+  checkOverlaps(specs, ranges, fail, where);
   return { devices: total, cohorts: specs };
 }
 
@@ -480,20 +482,20 @@ function apportion(ideal: number[], total: number): number[] {
   return floors;
 }
 
-/** Two cohorts drawing ids from the same range must not hand out the same id twice. */
-function checkOverlaps(specs: CohortSpec[], ranges: IdRange[], fail: Fail): void {
-  const used = specs.map((c, k) => {
-    const r = ranges[k] as IdRange;
-    return { k, prefix: r.prefix, width: r.width, first: r.first, last: r.first + c.count - 1 };
-  });
-  for (const a of used) {
-    for (const b of used) {
-      if (b.k <= a.k) continue;
-      const spansOverlap = a.first <= b.last && b.first <= a.last;
-      const sameIds = a.prefix === b.prefix && a.width === b.width;
-      if (sameIds && spansOverlap && specs[a.k]!.count > 0 && specs[b.k]!.count > 0) {
-        fail(`fleet.cohorts.${b.k}.ids`, `ids overlap those of cohort "${specs[a.k]!.name}": give each cohort its own part of the range`);
-      }
+/**
+ * Two cohorts must not hand out the same id, whatever notation each range is written in: compared
+ * on the ids each cohort really takes (the first `count` of its range).
+ */
+function checkOverlaps(specs: CohortSpec[], ranges: IdRange[], fail: Fail, where: (path: string) => string): void {
+  for (let b = 1; b < specs.length; b++) {
+    for (let a = 0; a < b; a++) {
+      const shared = sharedIds(ranges[a] as IdRange, specs[a]!.count, ranges[b] as IdRange, specs[b]!.count);
+      if (shared === undefined) continue;
+      const span = shared.first === shared.last ? `id ${shared.first}` : `ids ${shared.first}..${shared.last}`;
+      fail(
+        `fleet.cohorts.${b}.ids`,
+        `cohort "${specs[b]!.name}" and cohort "${specs[a]!.name}" (${where(`fleet.cohorts.${a}.ids`)}) both take ${span}: give each cohort its own part of the range`,
+      );
     }
   }
 }
@@ -677,8 +679,12 @@ function resolveExpectations(texts: string[], dialect: string, operations: reado
   });
 }
 
-/** States every report may count beside the dialect's own: devices never started, or stopped by a harness error. */
-const HARNESS_STATES = ['not-started', 'harness-error'];
+/**
+ * States every report may count beside the dialect's own: devices never started, lost with their
+ * worker (engine/worker-watch.ts), or stopped because the dialect's code threw (ota-swarm's own, or
+ * a plugin's).
+ */
+const HARNESS_STATES = ['not-started', 'lost-with-worker', 'harness-error', 'plugin-error'];
 
 /** Why an expectation names a state or a rule the dialect does not have, or undefined. */
 function unknownName(e: Expectation, dialect: string): string | undefined {

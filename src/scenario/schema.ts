@@ -62,6 +62,7 @@ export const DEFAULTS = {
     reboot: durationText(DEFAULT_DEVICE_SETTINGS.rebootMs),
     maxAttempts: DEFAULT_DEVICE_SETTINGS.maxAttempts,
     retryDelay: durationText(DEFAULT_DEVICE_SETTINGS.retryDelayMs),
+    maxStalledAttempts: DEFAULT_DEVICE_SETTINGS.maxStalledAttempts,
     waitBackoff: durationText(DEFAULT_DEVICE_SETTINGS.waitBackoffMs),
     ackTimeout: durationText(DEFAULT_DEVICE_SETTINGS.retransmit.ackTimeoutMs),
     randomFactor: DEFAULT_DEVICE_SETTINGS.retransmit.randomFactor,
@@ -294,6 +295,9 @@ export function buildScenarioSchema(opts: SchemaOptions) {
       reboot: Type.Optional(U.Duration('Virtual time a reboot takes.', { default: DEFAULTS.settings.reboot })),
       maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: DEFAULTS.settings.maxAttempts, description: 'Attempts when the server gives no `retry`.' })),
       retryDelay: Type.Optional(U.Duration('Virtual time between attempts when the server gives no `interval`.', { default: DEFAULTS.settings.retryDelay })),
+      maxStalledAttempts: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 1000, default: DEFAULTS.settings.maxStalledAttempts, description: 'OneNET: download answers in a row without new bytes held after which the device gives up (final state `no-progress`).' }),
+      ),
       waitBackoff: Type.Optional(U.Duration('Luat: virtual time to wait after a 43 (please wait) before asking again.', { default: DEFAULTS.settings.waitBackoff })),
       retransmit: Type.Optional(
         Type.Object(

@@ -70,6 +70,7 @@ export interface CohortSpec {
     rebootMs: number;
     maxAttempts: number;
     retryDelayMs: number;
+    maxStalledAttempts: number;
     waitBackoffMs: number;
     retransmit: RetransmitSettings;
   };

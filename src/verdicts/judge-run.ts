@@ -70,6 +70,8 @@ export interface JudgeInput {
   violationsFile: string | undefined;
   /** Applied to each device's evidence as it is read (see VerdictInput.amend). */
   amend?: (d: DeviceEvidence) => DeviceEvidence;
+  /** See VerdictInput.notes. */
+  notes?: readonly string[];
   profile?: VerdictInput['profile'];
   targetClock?: VerdictInput['targetClock'];
 }
@@ -91,6 +93,7 @@ export async function judgeVerdicts(j: JudgeInput): Promise<{ verdicts?: Verdict
       originVirtual: j.originVirtual,
       log: j.log,
       ...(j.amend ? { amend: j.amend } : {}),
+      ...(j.notes && j.notes.length > 0 ? { notes: j.notes } : {}),
       ...(j.profile ? { profile: j.profile } : {}),
       ...(j.targetClock ? { targetClock: j.targetClock } : {}),
       ...(file ? { violations: (line) => file.write(line) } : {}),

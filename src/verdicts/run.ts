@@ -47,6 +47,8 @@ export interface VerdictInput {
   batchSize?: number;
   /** Applied to each device as it is read (e.g. the probe's exchanges put before that device's own). */
   amend?: (d: DeviceEvidence) => DeviceEvidence;
+  /** What limits every rule beyond the evidence read (e.g. devices lost with their worker, never given). */
+  notes?: readonly string[];
   /** The target profile the rules judge against (default: the documented one). */
   profile?: ResolvedProfile;
   /** The server's clock (default: it shares the run's). */
@@ -175,7 +177,7 @@ export async function runVerdicts(input: VerdictInput): Promise<VerdictReport[]>
       for (const line of t.add(outcome, (d) => traceOf(d, codec))) await input.violations?.(line);
     }
   }
-  const notes: string[] = [];
+  const notes: string[] = [...(input.notes ?? [])];
   if (truncated > 0) notes.push(`${truncated} device(s) made more exchanges than the ${MAX_EXCHANGES} kept each: judged on the first ${MAX_EXCHANGES}`);
   if (stored < seen || torn > 0) notes.push(`evidence of ${judged} of ${seen} devices (${seen - stored} lost with a worker that did not finish${torn > 0 ? `, ${torn} unreadable` : ''})`);
   return tallies.map((t) => t.report(notes, judged));

@@ -49,6 +49,8 @@ const ACTIVE = new Set(['pending', 'downloading', 'upgrading']);
 const ONENET: Record<string, Expectation> = {
   succeeded: { describe: 'task succeeded', holds: (v) => latestTask(v) === 'succeeded' },
   failed: { describe: 'task failed', holds: (v) => latestTask(v) === 'failed' },
+  // A device that gave up a stalled download reported 104 / 107, which fails the task.
+  'no-progress': { describe: 'task failed', holds: (v) => latestTask(v) === 'failed' },
   // A gated device reported 105 / 106, which fails the task.
   gated: { describe: 'task failed', holds: (v) => latestTask(v) === 'failed' },
   cancelled: { describe: 'task cancelled', holds: (v) => latestTask(v) === 'cancelled' },

@@ -711,3 +711,80 @@ describe('onenet device: hostile and stray events', () => {
     expect(run()).toEqual(run());
   });
 });
+
+describe('onenet device: a download broken off mid-body, and one that makes no progress', () => {
+  it('keeps the bytes of a chunk broken off mid-body and resumes after them at once, to the end', () => {
+    const d = toDownload(device({}, { progressEvery: 0 }));
+    // Every answer is reset after 40 of the 100 bytes asked for; the engine holds what arrived.
+    for (let i = 0; i < 100 && d.request.op === 'download'; i++) {
+      const req = d.request as Extract<OnenetRequest, { op: 'download' }>;
+      const held = Math.min(req.start + 40, req.total);
+      d.answer(held === req.total ? { type: 'net', code: 'ECONNRESET', held, md5: MD5 } : { type: 'net', code: 'ECONNRESET', held });
+      if (d.request.op === 'download') expect((d.request as { start: number }).start).toBe(held);
+    }
+    expect(d.request).toMatchObject({ op: 'result', step: 101 });
+    // 1000 bytes, 40 a request: 25 requests, no wait between them.
+    expect(d.sent.filter((r) => r.op === 'download')).toHaveLength(25);
+    expect(d.kinds).not.toContain('waiting');
+    expectLegal(d);
+  });
+
+  it('gives up after maxStalledAttempts download answers without new bytes, ending no-progress (104 reported)', () => {
+    const d = toDownload(device({}, { progressEvery: 0, maxStalledAttempts: 3 }), offer({ retry: 1000, interval: 1 }));
+    d.answer(serveChunk(d.request));
+    d.answer(net()).wake().answer(net()).wake();
+    expect(d.request).toMatchObject({ op: 'download', start: 100 });
+    d.answer(net());
+    expect(d.request).toMatchObject({ op: 'result', step: 104 });
+    d.answer(json(0));
+    expect(final(d)).toMatchObject({ kind: 'no-progress', code: 104 });
+    expectLegal(d);
+  });
+
+  it('a new high of bytes held clears the stalls; the default limit is 5', () => {
+    const d = toDownload(device({}, { progressEvery: 0 }), offer({ retry: 1000, interval: 1 }));
+    for (let round = 0; round < 3; round++) {
+      for (let k = 0; k < 4; k++) d.answer(net()).wake();
+      d.answer(serveChunk(d.request));
+    }
+    expect(d.request).toMatchObject({ op: 'download', start: 300 });
+    for (let k = 0; k < 4; k++) d.answer(net()).wake();
+    d.answer(net());
+    expect(d.request).toMatchObject({ op: 'result', step: 104 });
+  });
+
+  it('stalls count across link drops: a link that always drops before a new byte ends no-progress', () => {
+    const d = toDownload(device({}, { progressEvery: 0, maxStalledAttempts: 2 }), offer({ retry: 1000, interval: 1 }));
+    d.answer(serveChunk(d.request));
+    // The link drops with nothing new held; the device checks again and resumes from 100.
+    d.answer({ type: 'file', held: 100, cut: true }).wake();
+    d.answer(offer({ retry: 1000, interval: 1 })).answer(json(0));
+    expect(d.request).toMatchObject({ op: 'download', start: 100 });
+    d.answer({ type: 'file', held: 100, cut: true });
+    expect(d.request).toMatchObject({ op: 'result', step: 107 });
+  });
+});
+
+describe('onenet device: an answer that is not the spec shape', () => {
+  it('a check answered errno 0 without a readable task is a failed request: retried per the settings, then given up', () => {
+    const bad: OnenetAnswer = { type: 'protocol', label: 'bad-check-answer', reason: 'errno 0 but data.md5 missing or not text' };
+    const d = device({}, { maxAttempts: 2 });
+    d.answer(json(0));
+    expect(op(d)).toBe('check');
+    d.answer(bad);
+    expect(d.state.kind).toBe('waiting');
+    d.wake().answer(bad).wake();
+    expect(op(d)).toBe('check');
+    d.answer(bad);
+    expect(final(d)).toMatchObject({ kind: 'gave-up' });
+    expectLegal(d);
+  });
+
+  it('a protocol error on the token check, the download or the result is a failed attempt too', () => {
+    const d = toDownload(device({}, { progressEvery: 0 }));
+    d.answer({ type: 'protocol', label: 'bad-download-answer', reason: 'no integer errno' });
+    expect(d.state.kind).toBe('waiting');
+    d.wake();
+    expect(d.request).toMatchObject({ op: 'download', start: 0 });
+  });
+});

@@ -65,7 +65,7 @@ function cutPoint(rng: Rng): CutPoint {
 }
 
 function randomSettings(rng: Rng): DeviceSettings {
-  return {
+  const settings: DeviceSettings = {
     ...SETTINGS,
     chunkSize: pick(rng, [
       [3, () => 100],
@@ -83,6 +83,9 @@ function randomSettings(rng: Rng): DeviceSettings {
     ]),
     ...(rng.chance(0.5) ? { recheck: { times: rng.chance(0.1) ? 60 : rng.int(1, 3), everyMs: 600_000 } } : {}),
   };
+  // The stall limit comes from a side stream, so the main stream's draws (and the paths they cover) stay as they were.
+  const side = new Rng(rng.state, 0x57a1);
+  return { ...settings, maxStalledAttempts: side.chance(0.25) ? side.int(1, 3) : 5 };
 }
 
 /** A OneNET server (and engine) that mostly behaves, sometimes fails and sometimes lies. */
@@ -90,6 +93,8 @@ function onenetServer(rng: Rng): (req: OnenetRequest) => OnenetAnswer {
   const json = (errno: number) => (): OnenetAnswer => ({ type: 'json', errno });
   // Some servers let tokens expire mid-download and are otherwise kind: renewals run out.
   if (rng.chance(0.1)) return tokenTroubleServer(rng);
+  // Draws of this dialect's later additions come from a side stream, so the main stream's stay as they were.
+  const side = new Rng(rng.state, 0xb40c);
   const transport: (readonly [number, () => OnenetAnswer])[] = [
     [1, () => ({ type: 'net', code: rng.chance(0.5) ? 'TIMEOUT' : 'ECONNRESET' })],
     [1, () => ({ type: 'http', status: rng.chance(0.5) ? 503 : 404 })],
@@ -152,7 +157,7 @@ function onenetServer(rng: Rng): (req: OnenetRequest) => OnenetAnswer {
         const next = req.end + 1;
         const cut = req.fault?.cutAfterBytes;
         if (cut !== undefined && rng.chance(0.9)) return { type: 'file', held: req.start + cut, cut: true };
-        return pick(rng, [
+        const a = pick(rng, [
           [40, (): OnenetAnswer => (next >= req.total ? { type: 'file', held: next, ...(rng.chance(0.9) ? { md5: MD5 } : {}) } : { type: 'file', held: next })],
           [2, (): OnenetAnswer => ({ type: 'file', held: req.start })],
           [1, (): OnenetAnswer => ({ type: 'file', held: Math.max(0, req.start - rng.int(1, 200)) })],
@@ -165,6 +170,10 @@ function onenetServer(rng: Rng): (req: OnenetRequest) => OnenetAnswer {
           [1, json(0)],
           ...transport,
         ]);
+        // Now and then the bytes come but the connection resets mid-body: some, all or none of them held.
+        if (a.type !== 'file' || !side.chance(0.08)) return a;
+        const held = Math.min(a.held, req.start + side.int(0, req.end - req.start + 1));
+        return held >= req.total && a.md5 !== undefined ? { type: 'net', code: 'ECONNRESET', held, md5: a.md5 } : { type: 'net', code: 'ECONNRESET', held };
       }
       case 'progress':
         return pick(rng, [[20, json(0)], [2, json(17)], [3, json(12)], [1, json(20)], [1, json(22)], [1, json(4)], [4, (): OnenetAnswer => ({ type: 'net', code: 'ANSWER_LOST' })], ...transport]);

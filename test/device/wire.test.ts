@@ -132,12 +132,38 @@ describe('onenet wire: decode', () => {
   });
 
   it('numbers sent as text are read; optional numbers may be missing; required fields may not', () => {
-    const text = onenetWire.decode(REQ.check, response(200, JSON.stringify({ errno: '0', data: { ...DATA, size: '1234', retry: 'x', signal: undefined } })));
+    const text = onenetWire.decode(REQ.check, response(200, JSON.stringify({ errno: '0', data: { ...DATA, size: '1234', retry: undefined, signal: undefined } })));
     expect(text).toEqual({ type: 'json', errno: 0, offer: { target: '2.0.0', token: 'ota_x', size: 1234, md5: 'ABCD', power: 90, interval: 90, type: 2 } });
-    const noMd5 = onenetWire.decode(REQ.check, response(200, JSON.stringify({ errno: 0, data: { ...DATA, md5: undefined } })));
-    expect(noMd5).toEqual({ type: 'json', errno: 0 });
-    const dataNotObject = onenetWire.decode(REQ.check, response(200, JSON.stringify({ errno: 0, data: [1, 2] })));
-    expect(dataNotObject).toEqual({ type: 'json', errno: 0 });
+  });
+
+  it('a check answered errno 0 with missing or garbled data is a protocol error of the check, never a clean errno 0', () => {
+    const check = (data: unknown) => onenetWire.decode(REQ.check, response(200, JSON.stringify({ errno: 0, error: 'succ', data })));
+    const bad = (reason: string) => ({ type: 'protocol', label: 'bad-check-answer', reason: `errno 0 but ${reason}` });
+    expect(check({ ...DATA, md5: undefined })).toEqual(bad('data.md5 missing or not text'));
+    expect(check([1, 2])).toEqual(bad('no data object'));
+    expect(check(undefined)).toEqual(bad('no data object'));
+    expect(check({ ...DATA, token: '' })).toEqual(bad('data.token missing or not text'));
+    expect(check({ ...DATA, target: 2 })).toEqual(bad('data.target missing or not text'));
+    expect(check({ ...DATA, size: 'big' })).toEqual(bad('data.size missing or not a positive integer'));
+    expect(check({ ...DATA, size: 0 })).toEqual(bad('data.size missing or not a positive integer'));
+    expect(check({ ...DATA, retry: 'x' })).toEqual(bad('data.retry is not a number'));
+    expect(check({ ...DATA, signal: {} })).toEqual(bad('data.signal is not a number'));
+    const a = check({ ...DATA, md5: undefined });
+    expect(onenetWire.outcomeOf(a)).toBe('protocol:bad-check-answer');
+    expect(onenetWire.isError(a)).toBe(true);
+    // Another errno needs no data.
+    expect(onenetWire.decode(REQ.check, response(200, '{"errno":11,"error":"no task"}'))).toEqual({ type: 'json', errno: 11 });
+  });
+
+  it('a JSON answer of any call without an integer errno, or with an error that is not text, is a protocol error of that call', () => {
+    for (const [name, req] of Object.entries(REQ)) {
+      if (name === 'download') continue;
+      for (const body of ['{"errno":"zero"}', '{"errno":1.5}', '{"error":"succ"}', '{"errno":0,"error":7}']) {
+        const a = onenetWire.decode(req, response(200, body));
+        expect(a, `${name} ${body}`).toMatchObject({ type: 'protocol', label: `bad-${req.op}-answer` });
+        expect(onenetWire.isError(a)).toBe(true);
+      }
+    }
   });
 
   it('other calls carry no offer, whatever data says', () => {
@@ -150,9 +176,6 @@ describe('onenet wire: decode', () => {
     ['an empty body', ''],
     ['a JSON array', '[0]'],
     ['JSON null', 'null'],
-    ['a string errno that is not a number', '{"errno":"zero"}'],
-    ['a fractional errno', '{"errno":1.5}'],
-    ['no errno', '{"error":"succ"}'],
     ['truncated JSON', '{"errno":0,"data":{"tar'],
     ['invalid UTF-8', new Uint8Array([0xff, 0xfe, 0x7b])],
     ['a huge body', `{"errno":0,"pad":"${'x'.repeat(70_000)}"}`],
@@ -273,12 +296,17 @@ describe('luat wire', () => {
     expect(fileVersionOf({})).toBeUndefined();
   });
 
-  it('decodes a code answer (≥ 300 with {code, msg}); a ≥ 300 without one is http', () => {
+  it('decodes a code answer (≥ 300 with {code, msg}); a ≥ 300 without JSON is http', () => {
     expect(luatWire.decode(ASK, response(400, '{"code":43,"msg":"please wait"}'))).toEqual({ type: 'code', code: 43 });
     expect(luatWire.decode(ASK, response(304, '{"code":27,"msg":"already newest"}'))).toEqual({ type: 'code', code: 27 });
     expect(luatWire.decode(ASK, response(400, '<html>bad</html>'))).toEqual({ type: 'http', status: 400 });
     expect(luatWire.decode(ASK, response(500, ''))).toEqual({ type: 'http', status: 500 });
-    expect(luatWire.decode(ASK, response(400, '{"code":"x"}'))).toEqual({ type: 'http', status: 400 });
+    // JSON, but not {code, msg}: a protocol error, counted as an error.
+    const garbled = luatWire.decode(ASK, response(400, '{"code":"x"}'));
+    expect(garbled).toEqual({ type: 'protocol', label: 'bad-luat-answer', reason: 'no integer code' });
+    expect(luatWire.outcomeOf(garbled)).toBe('protocol:bad-luat-answer');
+    expect(luatWire.isError(garbled)).toBe(true);
+    expect(luatWire.decode(ASK, response(400, '{"code":40,"msg":{"x":1}}'))).toEqual({ type: 'protocol', label: 'bad-luat-answer', reason: 'msg is not text' });
   });
 
   it('a 200 served as JSON with a code is a code; an empty 200 is garbage; 204 is http; transport failures are net', () => {

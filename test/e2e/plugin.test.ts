@@ -21,3 +21,12 @@ it('runs devices of a plugin dialect, from the API and from the CLI', async () =
   expect(broken.stderr.trim().split('\n')).toHaveLength(1);
   expect(broken.stderr).toContain('--plugin');
 });
+
+it('a plugin whose decode throws: each request counted as an error, each device a plugin error with a formatted time', async () => {
+  const report = await run(fixture('throwing.yaml'), { workers: 1, plugins: [fixture('plugins/throwing-dialect.mjs')] });
+  expect(report.operations['ask']).toMatchObject({ count: 20, errors: 20, byOutcome: { 'plugin-error:decode': 20 } });
+  expect(report.devices.byFinalState).toEqual({ 'plugin-error': 20 });
+  expect(report.transitions.byRule).toEqual({ 'plugin-error': 20 });
+  expect(report.transitions.samples[0]?.detail).toMatch(/^the dialect plugin threw in asking at \d+(\.\d+)?(ms|s): cannot read properties of undefined/);
+  expect(report.passed).toBe(false);
+});

@@ -14,6 +14,10 @@ beforeAll(async () => {
     if (req.url === '/file') {
       res.writeHead(200, { 'content-length': FILE.length });
       res.end(FILE);
+    } else if (req.url === '/broken') {
+      // Promises the whole file, sends 3,000 bytes, then resets the connection.
+      res.writeHead(206, { 'content-length': FILE.length, 'content-range': `bytes 0-${FILE.length - 1}/${FILE.length}` });
+      res.write(FILE.subarray(0, 3_000), () => setTimeout(() => res.socket?.resetAndDestroy(), 50));
     } else if (req.url === '/slow') {
       setTimeout(() => res.end('late'), 2_000).unref();
     } else {
@@ -37,6 +41,16 @@ describe('Network', () => {
     const r = await n.send(get('/json'), 2_000);
     expect(r).toMatchObject({ kind: 'response', status: 200, headers: { 'content-type': 'application/json' } });
     expect(r.kind === 'response' && r.body.toString()).toBe('{"errno":0}');
+    await n.close();
+  });
+
+  it('an answer reset mid-body is an error that carries the bytes that arrived (plain and paced)', async () => {
+    const n = new Network({ origin, connections: 2, maxBodyBytes: 1e6 });
+    for (const pace of [0, 20]) {
+      const r = await n.send(get('/broken'), 2_000, pace);
+      expect(r, `pace ${pace}`).toMatchObject({ kind: 'error', code: 'ECONNRESET', partial: { status: 206, headers: { 'content-range': 'bytes 0-9999/10000' } } });
+      expect(r.kind === 'error' && r.partial?.body.length).toBe(3_000);
+    }
     await n.close();
   });
 

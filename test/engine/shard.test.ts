@@ -98,13 +98,14 @@ describe('ShardRunner', () => {
     expect(Atomics.load(d.progress, ProgressField.inFlight)).toBe(0);
   });
 
-  it('a machine that throws ends only its device, as harness-error, and the shard completes', async () => {
+  it('a machine that throws ends only its device, as plugin-error (the toy is no built-in dialect), and the shard completes', async () => {
     // Every first answer is a 500, which makes the toy machine throw.
     const d = deps(6, async (req) => answer(req.path === '/ask/1' ? 500 : 200));
     const out = await new ShardRunner(d).run();
     expect(out).toMatchObject({ end: 'completed', started: 6, stopped: 6 });
     const check = d.log.check(plugin.rules, (s) => `dev-${s}`, { maxSamples: 3, allowUnfinished: false });
-    expect(check.finalStates).toEqual({ 'harness-error': 6 });
+    expect(check.finalStates).toEqual({ 'plugin-error': 6 });
+    expect(check.byRule).toEqual({ 'plugin-error': 6 });
     expect(Atomics.load(d.progress, ProgressField.inFlight)).toBe(0);
   });
 

@@ -40,6 +40,22 @@ describe('TransitionLog.check', () => {
     expect(c).toEqual({ checked: 3, violations: 0, byRule: {}, samples: [], finalStates: { succeeded: 1, 'up-to-date': 1, failed: 1 }, unfinished: 0 });
   });
 
+  it('a device whose code threw is a plugin or harness error, with a formatted time, not an illegal transition', () => {
+    const log = new TransitionLog(2);
+    walk(log, 0, ['idle', 'checking']);
+    log.append(0, 1534.25, 'plugin-error', 'decode: unexpected token');
+    walk(log, 1, ['idle']);
+    log.append(1, 62_000, 'harness-error', 'boom');
+    const c = log.check(RULES, idOf, STRICT);
+    expect(c.byRule).toEqual({ 'plugin-error': 1, 'harness-error': 1 });
+    expect(c.violations).toBe(2);
+    expect(c.samples.map((v) => v.detail)).toEqual([
+      'the dialect plugin threw in checking at 1.53s: decode: unexpected token',
+      "ota-swarm's own code threw in idle at 1m 2s: boom",
+    ]);
+    expect(c.finalStates).toEqual({ 'plugin-error': 1, 'harness-error': 1 });
+  });
+
   it('catches a device that does not start in an initial state', () => {
     const log = new TransitionLog(1);
     walk(log, 0, ['checking', 'up-to-date']);

@@ -283,6 +283,25 @@ describe('the compare command', () => {
     }
   });
 
+  it('refuses runs of another scenario or dialect with exit 2 and one line, unless --force', async () => {
+    const other = join(dir, 'other.json');
+    await writeFile(other, JSON.stringify({ ...base, scenario: 'rollout-luat', dialect: 'luat' }));
+    const c = capture();
+    expect(await runCompare({ base: baseDir, new: other, 'max-regression': '10%' }, c.io)).toBe(2);
+    expect(c.out).toEqual([]);
+    expect(c.err).toHaveLength(1);
+    expect(c.err[0]).toBe(
+      `ota-swarm compare: the runs are of different tests (scenario "${base.scenario}" vs "rollout-luat", dialect ${base.dialect} vs luat): refusing to judge one against the other (--force compares them anyway)\n`,
+    );
+    const sameNameOtherDialect = join(dir, 'other-dialect.json');
+    await writeFile(sameNameOtherDialect, JSON.stringify({ ...base, dialect: 'luat' }));
+    expect(await runCompare({ base: baseDir, new: sameNameOtherDialect, 'max-regression': '10%' }, capture().io)).toBe(2);
+    const forced = capture();
+    expect(await runCompare({ base: baseDir, new: other, 'max-regression': '10%', force: true }, forced.io)).toBe(0);
+    expect(forced.err.join('')).toMatch(/warning: the runs are of different tests .*compared because of --force/);
+    expect(forced.out.join('')).toContain('no regression');
+  });
+
   it('as a yargs command: positional folders, --max-regression, process.exitCode', async () => {
     const saved = process.exitCode;
     const write = process.stdout.write.bind(process.stdout);

@@ -142,3 +142,12 @@ describe('seededOrder', () => {
     expect(a).not.toEqual(b);
   });
 });
+
+describe('expandFleet on a scenario built in code', () => {
+  it('refuses cohorts that hand out the same ids, whatever the notation', () => {
+    const ok = scenario('    - { name: a, count: 20, ids: "522700000..522799999", version: V1 }\n    - { name: b, count: 10, ids: "5227{00020..99999}", version: V1 }\n');
+    expect(expandFleet(ok).total).toBe(30);
+    const overlapping: Scenario = { ...ok, fleet: { ...ok.fleet, cohorts: [ok.fleet.cohorts[0]!, { ...ok.fleet.cohorts[1]!, ids: '5227{00005..99999}' }] } };
+    expect(() => expandFleet(overlapping)).toThrow('cohorts "a" and "b" both take ids 522700005..522700014');
+  });
+});

@@ -63,6 +63,7 @@ describe('good files', () => {
               rebootMs: DEFAULT_DEVICE_SETTINGS.rebootMs,
               maxAttempts: DEFAULT_DEVICE_SETTINGS.maxAttempts,
               retryDelayMs: DEFAULT_DEVICE_SETTINGS.retryDelayMs,
+              maxStalledAttempts: DEFAULT_DEVICE_SETTINGS.maxStalledAttempts,
               waitBackoffMs: DEFAULT_DEVICE_SETTINGS.waitBackoffMs,
               retransmit: DEFAULT_DEVICE_SETTINGS.retransmit,
             },
@@ -314,7 +315,7 @@ describe('bad text: semantic checks', () => {
 
   it('refuses two cohorts handing out the same ids, and two cohorts of one name', () => {
     expect(bad(withFleet('  cohorts:\n    - { name: a, ids: "1..100", count: 50, version: V1 }\n    - { name: b, ids: "40..100", count: 5, version: V1 }\n'))).toBe(
-      'x.yaml:7:23: fleet.cohorts.1.ids: ids overlap those of cohort "a": give each cohort its own part of the range',
+      'x.yaml:7:23: fleet.cohorts.1.ids: cohort "b" and cohort "a" (x.yaml:6:23) both take ids 40..44: give each cohort its own part of the range',
     );
     expect(bad(withFleet('  cohorts:\n    - { name: a, ids: "1..100", count: 50, version: V1 }\n    - { name: a, ids: "201..300", count: 5, version: V1 }\n'))).toBe(
       'x.yaml:7:15: fleet.cohorts.1.name: "a" is also the name of cohort 0',
@@ -322,6 +323,23 @@ describe('bad text: semantic checks', () => {
     // Same numbers under another prefix are other ids.
     const s = parseScenario(withFleet('  cohorts:\n    - { ids: "A{001..100}", count: 50, version: V1 }\n    - { ids: "B{001..100}", count: 50, version: V1 }\n'), 'ok.yaml');
     expect(s.fleet.devices).toBe(100);
+  });
+
+  it('catches overlapping ids written in two notations, naming both cohorts', () => {
+    // 522700000..522700019 and 5227{00005..} hand out 522700005..522700019 twice.
+    expect(
+      bad(withFleet('  cohorts:\n    - { name: plain, ids: "522700000..522799999", count: 20, version: V1 }\n    - { name: braced, ids: "5227{00005..99999}", count: 10, version: V1 }\n')),
+    ).toBe('x.yaml:7:28: fleet.cohorts.1.ids: cohort "braced" and cohort "plain" (x.yaml:6:27) both take ids 522700005..522700014: give each cohort its own part of the range');
+    // A lone id inside another cohort's range, and a braced range with a prefix that is all digits.
+    expect(bad(withFleet('  cohorts:\n    - { ids: "86671404{0000000..0099999}", count: 50, version: V1 }\n    - { ids: "866714040000007", count: 1, version: V1 }\n'))).toMatch(
+      /fleet\.cohorts\.1\.ids: cohort "cohort-1" and cohort "cohort-0" \(x\.yaml:6:\d+\) both take id 866714040000007:/,
+    );
+    // Same digits, other lengths: 0005 is not 5, and the ids a cohort does not take are free.
+    const ok = parseScenario(
+      withFleet('  cohorts:\n    - { ids: "{0000..9999}", count: 10, version: V1 }\n    - { ids: "1..9999", count: 10, version: V1 }\n    - { ids: "9{000..999}", count: 5, version: V1 }\n    - { ids: "9010..9020", count: 3, version: V1 }\n'),
+      'ok.yaml',
+    );
+    expect(ok.fleet.devices).toBe(28);
   });
 
   it('checks expectations against the dialect and their units', () => {
@@ -335,7 +353,7 @@ describe('bad text: semantic checks', () => {
 
   it('refuses an expectation naming a state or a verdict rule the dialect does not have, with file:line', () => {
     expect(bad(withFleet(oneCohort, 'expect: ["devices.faild == 0"]\n'))).toBe(
-      'x.yaml:7:10: expect.0: "devices.faild == 0": dialect "onenet" has no state "faild" (it has: reporting-version, checking, token-checking, downloading, reporting-progress, reporting-downloaded, rebooting, reporting-new-version, flushing, rechecking, reporting-upgraded, reporting-failure, waiting, succeeded, up-to-date, stale-offer, failed, rejected, gated, gave-up, cancelled, not-started, harness-error)',
+      'x.yaml:7:10: expect.0: "devices.faild == 0": dialect "onenet" has no state "faild" (it has: reporting-version, checking, token-checking, downloading, reporting-progress, reporting-downloaded, rebooting, reporting-new-version, flushing, rechecking, reporting-upgraded, reporting-failure, waiting, succeeded, up-to-date, stale-offer, failed, no-progress, rejected, gated, gave-up, cancelled, not-started, lost-with-worker, harness-error, plugin-error)',
     );
     expect(bad(withFleet(oneCohort, 'expect: ["devices.failed == 0", "verdicts.no-such-rule.violations == 0"]\n'))).toMatch(
       /^x\.yaml:7:33: expect\.1: "verdicts\.no-such-rule\.violations == 0": dialect "onenet" has no verdict rule "no-such-rule" \(it has: final-state-agreement, coap-retransmit, one-success-per-task, /,

@@ -83,6 +83,7 @@ describe('defaults', () => {
       rebootMs: parseDuration(d.reboot),
       maxAttempts: d.maxAttempts,
       retryDelayMs: parseDuration(d.retryDelay),
+      maxStalledAttempts: d.maxStalledAttempts,
       waitBackoffMs: parseDuration(d.waitBackoff),
       retransmit: { ackTimeoutMs: parseDuration(d.ackTimeout), randomFactor: d.randomFactor, maxRetransmit: d.maxRetransmit },
     }).toEqual(DEFAULT_DEVICE_SETTINGS);

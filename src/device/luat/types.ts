@@ -39,7 +39,9 @@ export type LuatAnswer =
   | { readonly type: 'code'; readonly code: number }
   | { readonly type: 'http'; readonly status: number }
   | { readonly type: 'net'; readonly code: string }
-  | { readonly type: 'garbage' };
+  | { readonly type: 'garbage' }
+  /** JSON, but not the spec's shape (see dialect/decode.ts): a failed request. */
+  | { readonly type: 'protocol'; readonly label: string; readonly reason: string };
 
 /** What every non-final state knows. */
 interface LuatProgress {

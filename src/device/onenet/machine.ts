@@ -19,6 +19,11 @@
  *   bytes does not), so a server that gives and takes away cannot keep a device forever.
  * - Exhausted download or token-check retries report 104 after a transport failure, 107 after
  *   anything else, and end `failed`.
+ * - A download answer broken off mid-body (a reset) is a failed request, but the bytes that arrived
+ *   in order are held (the engine's word again) and the device resumes after them at once.
+ * - `settings.maxStalledAttempts` download answers in a row without a new high of bytes held
+ *   (across link drops and token renewals) end the download: the device reports 104 / 107 and ends
+ *   `no-progress`, so a server that never lets a download advance cannot keep a device for ever.
  * - Token trouble (errno 12 on any task call, download error 3) fetches a fresh token by checking
  *   again, at most MAX_TOKEN_RENEWALS times in a task's life; the download resumes when the
  *   check offers the same package (target, size, md5). Past the limit: report 107, `failed`.
@@ -105,6 +110,8 @@ type R = OnenetRequest;
 type OStep = Step<S, R>;
 
 const STOP = { type: 'stop' } as const;
+/** Stalled download answers in a row a device takes when its settings name no number. */
+const DEFAULT_MAX_STALLED = 5;
 
 /** Reads a check answer's data into a task, or undefined when it is unusable. */
 export function taskFromOffer(offer: OnenetOffer | undefined, settings: DeviceSettings): OnenetTask | undefined {
@@ -309,6 +316,7 @@ const downloadOf = (st: TaskStage): OnenetDownload => ({
   ...(st.slept ? { slept: true } : {}),
   ...authOf(st.authAt),
   ...queuedOf(st.queued),
+  ...(st.stalls ? { stalls: st.stalls } : {}),
 });
 
 const queuedOf = (queued: number | undefined): { queued?: number } => (queued ? { queued } : {});
@@ -430,32 +438,57 @@ function onTokenChecking(st: Extract<OnenetAwaiting, { kind: 'token-checking' }>
   }
 }
 
-function onDownloading(st: Extract<OnenetAwaiting, { kind: 'downloading' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
+type Downloading = Extract<OnenetAwaiting, { kind: 'downloading' }>;
+
+function onDownloading(st: Downloading, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
   const failed = (): OStep => reportFailure(st.task, exhaustedStep(a), 'failed', st.runs, p, s);
+  const retry = (next: Downloading): OStep => retryOr(next, s, now, failed);
   switch (a.type) {
     case 'file': {
-      const held = Number.isFinite(a.held) ? Math.min(st.task.size, Math.max(0, Math.floor(a.held))) : 0;
+      const held = heldOf(a.held, st.task.size);
       if (held >= st.task.size) return verify(st, a.md5, p, s);
       if (a.cut) {
         // The link dropped: no link until the radio allows, then check again and resume (§3.4).
-        const dl: OnenetDownload = { ...downloadOf(st), held, best: Math.max(st.best, held), cuts: st.cuts + 1 };
-        const then: OnenetAwaiting = { kind: 'checking', attempts: 0, runs: st.runs, renewals: st.renewals, failure: 0, resume: dl };
-        return sleep({ kind: 'waiting', until: reconnectAt(p, now), then });
+        const onward = (next: Downloading): OStep => {
+          const dl: OnenetDownload = { ...downloadOf(next), best: Math.max(st.best, held), cuts: st.cuts + 1 };
+          const then: OnenetAwaiting = { kind: 'checking', attempts: 0, runs: st.runs, renewals: st.renewals, failure: 0, resume: dl };
+          return sleep({ kind: 'waiting', until: reconnectAt(p, now), then });
+        };
+        return held > st.best ? onward({ ...st, held, stalls: 0 }) : stalled({ ...st, held }, a, p, s, onward);
       }
-      if (held > st.best) return afterProgress({ ...downloadOf(st), held, best: held }, st.runs, st.renewals, p, s, now);
+      if (held > st.best) return afterProgress({ ...downloadOf(st), held, best: held, stalls: 0 }, st.runs, st.renewals, p, s, now);
       // Winning back bytes lost earlier is no failure, but no progress either: failures still count.
       if (held > st.held) return send({ ...st, held }, p, s);
       // No further on: trust what the engine says is held, and count a failed attempt.
-      return retryOr({ ...st, held }, s, now, failed);
+      return stalled({ ...st, held }, a, p, s, retry);
     }
     case 'download-error':
       if (a.code === 3) return renew(st, p, s);
-      return retryOr(st, s, now, failed);
+      return stalled(st, a, p, s, retry);
     case 'json':
-      return taskErrno(st, a.errno, p, s) ?? retryOr(st, s, now, failed);
+      return taskErrno(st, a.errno, p, s) ?? stalled(st, a, p, s, retry);
+    case 'net':
+      if (a.held !== undefined) {
+        // Broken off mid-body: a failed request, but the bytes that arrived are held; resume after them.
+        const held = heldOf(a.held, st.task.size);
+        if (held >= st.task.size) return verify(st, a.md5, p, s);
+        if (held > st.best) return afterProgress({ ...downloadOf(st), held, best: held, stalls: 0 }, st.runs, st.renewals, p, s, now);
+        if (held > st.held) return send({ ...st, held }, p, s);
+      }
+      return stalled(st, a, p, s, retry);
     default:
-      return retryOr(st, s, now, failed);
+      return stalled(st, a, p, s, retry);
   }
+}
+
+const heldOf = (held: number, size: number): number => (Number.isFinite(held) ? Math.min(size, Math.max(0, Math.floor(held))) : 0);
+
+/** One more download answer without a new high of bytes held: give up at the setting's limit, else go on as `onward` says. */
+function stalled(st: Downloading, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, onward: (next: Downloading) => OStep): OStep {
+  const stalls = (st.stalls ?? 0) + 1;
+  const limit = Math.max(1, Math.floor(s.maxStalledAttempts) || DEFAULT_MAX_STALLED);
+  if (stalls >= limit) return reportFailure(st.task, exhaustedStep(a), 'no-progress', st.runs, p, s);
+  return onward({ ...st, stalls });
 }
 
 function onProgress(st: Extract<OnenetAwaiting, { kind: 'reporting-progress' }>, a: OnenetAnswer, p: DeviceProfile, s: DeviceSettings, now: number): OStep {
@@ -510,6 +543,8 @@ function afterFailureReport(st: Extract<OnenetAwaiting, { kind: 'reporting-failu
       return finish('gated', st.step, p.version);
     case 'failed':
       return finish('failed', st.step, p.version);
+    case 'no-progress':
+      return finish('no-progress', st.step, p.version);
     case 'retry-task':
       if (st.runs >= st.task.retry) return finish('failed', st.step, p.version);
       return sleep({

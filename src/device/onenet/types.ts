@@ -75,10 +75,15 @@ export type OnenetAnswer =
   | { readonly type: 'download-error'; readonly code: 1 | 2 | 3 }
   /** An HTTP status the call does not answer with (404, 413, 5xx, …). */
   | { readonly type: 'http'; readonly status: number }
-  /** No answer: ECONNRESET, TIMEOUT, … */
-  | { readonly type: 'net'; readonly code: string }
+  /**
+   * No (whole) answer: ECONNRESET, TIMEOUT, … A download broken off mid-body carries `held`: the
+   * bytes the device holds in order after the part that arrived (and their md5 once all are held).
+   */
+  | { readonly type: 'net'; readonly code: string; readonly held?: number; readonly md5?: string }
   /** An answer nobody could read. */
-  | { readonly type: 'garbage' };
+  | { readonly type: 'garbage' }
+  /** JSON, but not the spec's shape (see dialect/decode.ts): a failed request. */
+  | { readonly type: 'protocol'; readonly label: string; readonly reason: string };
 
 /** The task as the device keeps it: validated facts of one check answer. */
 export interface OnenetTask {
@@ -115,6 +120,8 @@ export interface OnenetDownload {
   readonly authAt?: number;
   /** A progress step never acknowledged, to send again after the upgrade (`answerLoss.requeue`); 0 or absent: none. */
   readonly queued?: number;
+  /** Download answers in a row that brought no new high of bytes held (absent: none). */
+  readonly stalls?: number;
 }
 
 /** Counters that last a whole task run (until a 205 restarts the task). */
@@ -136,7 +143,7 @@ interface Queued {
 }
 
 /** What a failure report leads to once delivered. */
-export type FailureThen = 'gated' | 'failed' | 'retry-task';
+export type FailureThen = 'gated' | 'failed' | 'no-progress' | 'retry-task';
 
 export type OnenetAwaiting =
   | ({ readonly kind: 'reporting-version' } & Attempts)
@@ -184,7 +191,7 @@ export type OnenetSleeping =
   | ({ readonly kind: 'rebooting'; readonly until: number; readonly task: OnenetTask; readonly booted: string } & Queued);
 
 /** `stale-offer`: offered a task for the version it already runs; it took none (a server fault). */
-export type OnenetFinalKind = 'succeeded' | 'up-to-date' | 'stale-offer' | 'failed' | 'rejected' | 'gated' | 'gave-up' | 'cancelled';
+export type OnenetFinalKind = 'succeeded' | 'up-to-date' | 'stale-offer' | 'failed' | 'no-progress' | 'rejected' | 'gated' | 'gave-up' | 'cancelled';
 
 export interface OnenetFinal {
   readonly kind: OnenetFinalKind;

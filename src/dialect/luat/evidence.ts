@@ -26,6 +26,7 @@ export const luatEvidence: EvidenceCodec<LuatRequest, LuatAnswer> = {
         break;
       case 'http':
       case 'garbage':
+      case 'protocol':
         break;
     }
     return f;

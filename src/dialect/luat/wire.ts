@@ -12,13 +12,14 @@
  *   profile's versionConfirm (see device/luat/machine.ts).
  * - An `X-Firmware-Md5` header (32 hex digits) is the md5 the device checks the bytes against.
  * - A 200 served as JSON with an integer `code` is read as a code (a misbehaving server), a 200
- *   with an empty body is unreadable; a ≥ 300 without a readable `{code}` is an `http` answer.
+ *   with an empty body is unreadable; a ≥ 300 whose body is no JSON object is an `http` answer, one
+ *   whose JSON is not `{code (integer), msg (text)?}` is `protocol:bad-luat-answer` (an error).
  */
 import type { DialectTarget, HttpRequest, HttpResult, Wire } from '../types.js';
 import { LUAT_OPERATION, type LuatAnswer, type LuatRequest } from '../../device/luat/types.js';
 import { LUAT_PATH } from '../../protocol/luat.js';
 import { LUAT_FILE_MAX_BYTES } from '../answer-limits.js';
-import { codeLabel, headerOf, intField, isJsonType, isTransportError, jsonObject, transportOutcome } from '../decode.js';
+import { badAnswer, codeLabel, headerOf, intField, isJsonType, isTransportError, jsonObject, transportOutcome } from '../decode.js';
 
 const enc = encodeURIComponent;
 const VERSION = /^\d{1,9}(?:\.\d{1,9}){0,5}$/;
@@ -60,10 +61,14 @@ export function nameVersionOf(headers: Readonly<Record<string, string | undefine
 /** The version a file answer upgrades to, when its headers say (the header first). */
 export const fileVersionOf = (headers: Readonly<Record<string, string | undefined>>): string | undefined => headerVersionOf(headers) ?? nameVersionOf(headers);
 
+/** A `{code, msg}` body (spec §2); undefined when the body is no JSON object, a protocol error when it is one of another shape. */
 function codeAnswer(body: Uint8Array): LuatAnswer | undefined {
   const o = jsonObject(body);
-  const code = o === undefined ? undefined : intField(o, 'code');
-  return code === undefined ? undefined : { type: 'code', code };
+  if (o === undefined) return undefined;
+  const code = intField(o, 'code');
+  if (code === undefined) return badAnswer(LUAT_OPERATION, 'no integer code');
+  if (Object.hasOwn(o, 'msg') && o['msg'] !== null && typeof o['msg'] !== 'string') return badAnswer(LUAT_OPERATION, 'msg is not text');
+  return { type: 'code', code };
 }
 
 function decode(_req: LuatRequest, result: HttpResult): LuatAnswer {
@@ -73,7 +78,7 @@ function decode(_req: LuatRequest, result: HttpResult): LuatAnswer {
     if (body.length === 0) return { type: 'garbage' };
     if (isJsonType(headerOf(headers, 'content-type'))) {
       const coded = codeAnswer(body);
-      if (coded !== undefined) return coded;
+      if (coded !== undefined && coded.type === 'code') return coded;
     }
     const held = typeof result.held === 'number' && Number.isFinite(result.held) ? result.held : body.length;
     const answer: { type: 'file'; held: number; md5?: string; version?: string; nameVersion?: string; expectedMd5?: string } = { type: 'file', held };

@@ -68,9 +68,20 @@ function answerFacts(f: ExchangeFacts, result: HttpResult, answer: OnenetAnswer)
       break;
     case 'net':
       f.net = answer.code;
+      if (answer.held !== undefined && result.kind === 'error' && result.partial) {
+        // Broken off mid-body: like a dropped link, the bytes that arrived are held and the next
+        // request must start after them.
+        const p = result.partial;
+        Object.assign(f, { status: p.status, bytes: p.body.length, held: answer.held, cut: true });
+        const m = RANGE_START.exec(headerOf(p.headers, 'content-range')?.trim() ?? '');
+        if (m) f.rangeStart = Number(m[1]);
+        else if (p.status === 200) f.rangeStart = 0;
+        if (answer.md5 !== undefined) f.md5 = answer.md5;
+      }
       break;
     case 'http':
     case 'garbage':
+    case 'protocol':
       break;
   }
 }

@@ -7,7 +7,10 @@
  * - Every call but the download carries `Authorization` (product-level resource) and
  *   `Content-Type: application/json`; the download carries only `Range: bytes=start-end`.
  * - The check always sends `signals`, `powers` and `cdn=false` (loopback targets need no CDN).
- * - A JSON call's answer is read only from HTTP 200; other statuses are `http` answers.
+ * - A JSON call's answer is read only from HTTP 200; other statuses are `http` answers. A JSON
+ *   object that is not `{errno (integer), error (text)?}`, or a check answered errno 0 whose `data`
+ *   lacks a readable target, token, size or md5, or carries a non-number signal,
+ *   power, retry, interval or type, is `protocol:bad-OP-answer`: an error, a failed request.
  * - A download answer (200/206) without Content-Length whose body is the one byte 1, 2 or 3 is a
  *   download error; a JSON body with an integer `errno` served as JSON is read as a JSON answer;
  *   anything else is bytes, judged by what the engine says the device holds.
@@ -18,7 +21,7 @@ import type { DialectTarget, HttpRequest, HttpResult, Wire } from '../types.js';
 import type { OnenetAnswer, OnenetOffer, OnenetRequest } from '../../device/onenet/types.js';
 import { ONENET_PATHS } from '../../protocol/onenet.js';
 import { buildAuthorization, productResource } from '../../protocol/token.js';
-import { codeLabel, headerOf, intField, isJsonType, isTransportError, jsonObject, numberField, stringField, transportOutcome } from '../decode.js';
+import { badAnswer, codeLabel, headerOf, intField, isJsonType, isTransportError, jsonObject, numberField, stringField, transportOutcome } from '../decode.js';
 import { JSON_ANSWER_MAX_BYTES, downloadAnswerMaxBytes } from '../answer-limits.js';
 
 type OnenetTarget = NonNullable<DialectTarget['onenet']>;
@@ -82,37 +85,49 @@ function encodeCall(req: OnenetRequest, target: DialectTarget, now: number): Htt
   }
 }
 
-/** `data` of a check answer with its field types checked; undefined when the required ones are missing. */
-function offerOf(data: unknown): OnenetOffer | undefined {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+/**
+ * `data` of a check answer read as the spec's shape (§1.2: target, token, size, md5 required; signal,
+ * power, retry, interval, type numbers when present), or what is wrong with it.
+ */
+function offerOf(data: unknown): OnenetOffer | string {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'no data object';
   const o = data as Record<string, unknown>;
-  const target = stringField(o, 'target');
-  const token = stringField(o, 'token');
+  const text = (key: string): string | undefined => {
+    const v = stringField(o, key);
+    return v !== undefined && v.trim() !== '' ? v : undefined;
+  };
+  const target = text('target');
+  const token = text('token');
   const size = intField(o, 'size');
-  const md5 = stringField(o, 'md5');
-  if (target === undefined || token === undefined || size === undefined || md5 === undefined) return undefined;
+  const md5 = text('md5');
+  if (target === undefined) return 'data.target missing or not text';
+  if (token === undefined) return 'data.token missing or not text';
+  if (size === undefined || size < 1) return 'data.size missing or not a positive integer';
+  if (md5 === undefined) return 'data.md5 missing or not text';
   const offer: { -readonly [K in keyof OnenetOffer]: OnenetOffer[K] } = { target, token, size, md5 };
-  const signal = numberField(o, 'signal');
-  const power = numberField(o, 'power');
-  const retry = intField(o, 'retry');
-  const interval = numberField(o, 'interval');
-  const type = intField(o, 'type');
-  if (signal !== undefined) offer.signal = signal;
-  if (power !== undefined) offer.power = power;
-  if (retry !== undefined) offer.retry = retry;
-  if (interval !== undefined) offer.interval = interval;
-  if (type !== undefined) offer.type = type;
+  const optional = { signal: numberField, power: numberField, retry: intField, interval: numberField, type: intField } as const;
+  for (const [key, read] of Object.entries(optional) as [keyof typeof optional, (o: Record<string, unknown>, k: string) => number | undefined][]) {
+    if (!Object.hasOwn(o, key) || o[key] === null) continue;
+    const v = read(o, key);
+    if (v === undefined) return `data.${key} is not a number`;
+    offer[key] = v;
+  }
   return offer;
 }
 
+/**
+ * A JSON call's answer, `{errno, error, data?}` (spec §1.2): undefined when the body is no JSON
+ * object at all; a protocol error when it is one but not of that shape.
+ */
 function jsonAnswer(req: OnenetRequest, body: Uint8Array): OnenetAnswer | undefined {
   const o = jsonObject(body);
   if (o === undefined) return undefined;
   const errno = intField(o, 'errno');
-  if (errno === undefined) return undefined;
+  if (errno === undefined) return badAnswer(req.op, 'no integer errno');
+  if (Object.hasOwn(o, 'error') && typeof o['error'] !== 'string') return badAnswer(req.op, 'error is not text');
   if (req.op === 'check' && errno === 0) {
     const offer = offerOf(o['data']);
-    if (offer !== undefined) return { type: 'json', errno, offer };
+    return typeof offer === 'string' ? badAnswer(req.op, `errno 0 but ${offer}`) : { type: 'json', errno, offer };
   }
   return { type: 'json', errno };
 }
@@ -141,7 +156,12 @@ function downloadAnswer(req: OnenetRequest, r: Extract<HttpResult, { kind: 'resp
 }
 
 function decode(req: OnenetRequest, result: HttpResult): OnenetAnswer {
-  if (result.kind === 'error') return { type: 'net', code: result.code };
+  if (result.kind === 'error') {
+    const held = result.partial?.held;
+    if (req.op !== 'download' || held === undefined) return { type: 'net', code: result.code };
+    const md5 = result.partial?.md5;
+    return md5 === undefined ? { type: 'net', code: result.code, held } : { type: 'net', code: result.code, held, md5 };
+  }
   if (req.op === 'download') return downloadAnswer(req, result);
   if (result.status !== 200) return { type: 'http', status: result.status };
   return jsonAnswer(req, result.body) ?? { type: 'garbage' };

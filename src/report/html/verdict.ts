@@ -6,7 +6,7 @@
  */
 import type { Report } from '../types.js';
 import { scrub } from '../console.js';
-import type { TransitionRule } from '../../metrics/transitions.js';
+import type { CrashState, TransitionRule } from '../../metrics/transitions.js';
 
 export type VerdictKind = 'passed' | 'failed' | 'interrupted';
 
@@ -59,7 +59,7 @@ export function plural(n: number, noun: string): string {
 }
 
 /** Every rule the transition checker applies; a record so the compiler notices a new one. */
-const KNOWN_RULES: Record<TransitionRule, true> = { 'initial-state': true, 'illegal-transition': true, 'final-state': true, repeat: true };
+const KNOWN_RULES: Record<Exclude<TransitionRule, CrashState>, true> = { 'initial-state': true, 'illegal-transition': true, 'final-state': true, repeat: true };
 
 /**
  * The rules to list with their counts: every known rule (byRule names only the breached ones, and

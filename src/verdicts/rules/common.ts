@@ -25,7 +25,8 @@ export const finalStateAgreement: Rule = {
   },
 };
 
-const isUnanswered = (e: Exchange): boolean => e.facts.net !== undefined && UNANSWERED_CODES.has(e.facts.net);
+/** No answer came (a download broken off mid-body brought bytes, `held`: answered in part, resumed by the device). */
+const isUnanswered = (e: Exchange): boolean => e.facts.net !== undefined && UNANSWERED_CODES.has(e.facts.net) && e.facts.held === undefined;
 
 /** The same request sent again: same operation and the same call parameters. */
 const sameRequest = (a: Exchange, b: Exchange): boolean =>
