@@ -8,6 +8,7 @@
  * escaped (device ids, outcome labels and error lines come from the server under test) and
  * scrubbed of credential-looking text.
  */
+import { bottleneckVerdict } from './bottleneck.js';
 import { profileLine } from './profile.js';
 import { formatMs } from '../config/units.js';
 import { scrub } from './console.js';
@@ -292,10 +293,15 @@ function verdictDetails(v: VerdictReport, s: VerdictReport['samples'][number], o
 
 /** `unscheduled`: under --time-scale max no timer has a wall-clock instant to be late for. */
 function harnessSection(h: HarnessReport, unscheduled: boolean): string {
+  // One verdict, as on the console (./bottleneck.ts): back-pressure while the harness ran late is
+  // shown as seen, without putting it on the target.
+  const verdict = bottleneckVerdict(h);
+  const list = (notes: readonly string[]): string => (notes.length > 0 ? `<ul>${notes.map((n) => `<li>${text(n)}</li>`).join('')}</ul>` : '');
+  const alsoSeen = verdict.alsoSeen.length > 0 ? `<p>Also seen${verdict.alsoSeenWhy !== undefined ? ` (${text(verdict.alsoSeenWhy)})` : ''}:</p>${list(verdict.alsoSeen)}` : '';
   const banner = h.bottleneck
-    ? `<div class="banner banner-bad" id="bottleneck">The harness itself was the bottleneck of this run: its latencies include the harness's own lateness, so they overstate the server's.<ul>${h.notes.map((n) => `<li>${text(n)}</li>`).join('')}</ul></div>`
+    ? `<div class="banner banner-bad" id="bottleneck">The harness itself was the bottleneck of this run: its latencies include the harness's own lateness, so they overstate the server's.${list(verdict.evidence)}${alsoSeen}</div>`
     : '';
-  const notes = !h.bottleneck && h.notes.length > 0 ? `<ul>${h.notes.map((n) => `<li>${text(n)}</li>`).join('')}</ul>` : '';
+  const notes = h.bottleneck ? '' : `${verdict.limit === 'target' ? `<p>Bottleneck: ${text(verdict.headline)}</p>${list(verdict.evidence)}` : ''}${list(verdict.alsoSeen)}`;
   const lagRow = (name: string, l: HarnessReport['eventLoopLagMs']): string =>
     `<tr><td>${name}</td><td class="num">${formatMs(l.p50)}</td><td class="num">${formatMs(l.p99)}</td><td class="num">${formatMs(l.max)}</td></tr>`;
   return `<section id="harness"><h2>Harness health</h2>

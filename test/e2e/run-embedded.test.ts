@@ -2,6 +2,9 @@
  * Whole runs against the embedded reference server, through the programmatic API (the same code
  * path as `ota-swarm run`).
  */
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/api.js';
 import { loadScenario } from '../../src/scenario/load.js';
@@ -51,5 +54,14 @@ describe('a run against the embedded server', () => {
     expect(report.operations['luat']?.byOutcome['file']).toBe(300);
     expect(report.transitions.violations).toBe(0);
     expect(report.transitions.serverAgreement?.disagreements).toBe(0);
+  });
+
+  it('with outDir, writes the run folder the CLI writes: report.json, report.html, junit.xml and violations.jsonl', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ota-swarm-api-out-'));
+    const report = await run(fixture('onenet-small.yaml'), { workers: 1, outDir: out });
+    const [dir] = readdirSync(out);
+    expect(readdirSync(out)).toHaveLength(1);
+    expect(readdirSync(join(out, dir as string)).sort()).toEqual(['junit.xml', 'report.html', 'report.json', 'violations.jsonl']);
+    expect(report.violationsFile).toBe('violations.jsonl');
   });
 });

@@ -2,6 +2,7 @@
  * Running ota-swarm (the built CLI, as a child) against the foreign server and reading what it
  * wrote. The server runs in this process, so the child is spawned asynchronously.
  */
+import { expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,23 +108,14 @@ export function violationsOf(r: RunResult): { source: 'violations.jsonl' | 'samp
 
 export const devicesFlagged = (list: readonly Violation[], rule: string): Set<string> => new Set(list.filter((v) => v.rule === rule).map((v) => v.device));
 
-/**
- * Features of the built CLI other branches are adding (the tests that need them are skipped
- * without). `FOREIGN_FORCE_FEATURES=violationsFile,profile` switches them on regardless, to see
- * what those tests say before the feature lands.
- */
-const forced = new Set((process.env['FOREIGN_FORCE_FEATURES'] ?? '').split(',').map((s) => s.trim()));
-export const FEATURES = {
-  profile: forced.has('profile') || existsSync(join(ROOT, 'dist/protocol/profile.js')),
-  staleTask: forced.has('staleTask') || (existsSync(join(ROOT, 'dist/verdicts/rules')) && readdirSync(join(ROOT, 'dist/verdicts/rules')).some((f) => f.endsWith('.js') && readFileSync(join(ROOT, 'dist/verdicts/rules', f), 'utf8').includes("'stale-task'"))),
-  /** violations.jsonl: detected by the writer's name in the built report code. */
-  violationsFile: forced.has('violationsFile') || grepDist('violations.jsonl'),
-  ruleStatus: forced.has('ruleStatus') || grepDist("'partly-judged'"),
-};
-
-function grepDist(text: string): boolean {
-  const walk = (dir: string): boolean =>
-    existsSync(dir) &&
-    readdirSync(dir, { withFileTypes: true }).some((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.js') && readFileSync(join(dir, e.name), 'utf8').includes(text)));
-  return walk(join(ROOT, 'dist'));
+/** Every rule of the dialect is in report.json with a status; without an admin API, final-state agreement is not judged, and says why. */
+export function expectEveryRuleWithStatus(report: Report, names: readonly string[]): void {
+  const byRule = new Map((report.verdicts ?? []).map((v) => [v.rule, v]));
+  for (const rule of names) {
+    const v = byRule.get(rule);
+    expect(v, `${rule} missing from report.json`).toBeDefined();
+    expect(['judged', 'partly-judged', 'not-judged']).toContain(v?.status);
+  }
+  expect(byRule.get('final-state-agreement')?.status).toBe('not-judged');
+  expect(byRule.get('final-state-agreement')?.reason).toBeTruthy();
 }

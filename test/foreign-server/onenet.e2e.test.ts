@@ -11,14 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rulesOf } from '../../src/verdicts/run.js';
 import { startForeignServer, type ForeignServer } from './server.js';
 import type { OnenetConfig } from './onenet.js';
-import { FEATURES, ONENET_KEY, PRODUCT_ID, type RunResult, devicesFlagged, runCli, tempDir, violationsOf, writeScenario } from './harness.js';
+import { ONENET_KEY, PRODUCT_ID, type RunResult, devicesFlagged, expectEveryRuleWithStatus, runCli, tempDir, violationsOf, writeScenario } from './harness.js';
 
 const TASK = { ids: '522700000..522799999', type: 2, manuf: '101', model: '10101', from: 'V1.0', target: 'V2.0', packageType: 1, size: 3000, signal: 5, power: 20, retry: 2, interval: 1 } as const;
 const onenetCfg = (breaks?: OnenetConfig['breaks']): OnenetConfig => ({ productId: PRODUCT_ID, accessKey: ONENET_KEY, tasks: [{ ...TASK }], ...(breaks ? { breaks } : {}) });
 
 /** Cohort settings: 1 KiB chunks of a 3000-byte package, so a device makes a few requests. */
 const SETTINGS = 'settings: { chunkSize: 1KiB, progressEvery: 50, reboot: 1s, retryDelay: 2s, requestTimeout: 10s }';
-const RECHECK = FEATURES.staleTask ? '\n      recheck: { times: 1, every: 3s }' : '';
+const RECHECK = '\n      recheck: { times: 1, every: 3s }';
 
 function scenario(name: string, devices: number, cohorts: string, over: string): string {
   return `name: ${name}
@@ -57,11 +57,9 @@ const CLEAN_COHORTS = [
   cohort('low-battery', '10%', '522760000..522769999').replace('min: 40, max: 100', 'min: 5, max: 15'),
 ].join('\n');
 
-/** Breaks on disjoint shares; with the stale-task rule built, devices re-check and a cohort starts on the target. */
-const BREAK_COHORTS = FEATURES.staleTask
-  ? [cohort('fleet', '95%', '522700000..522789999', RECHECK), cohort('on-target', '5%', '522790000..522799999', '', 'V2.0')].join('\n')
-  : cohort('fleet', '100%', '522700000..522799999');
-const BREAKS: OnenetConfig['breaks'] = { 'range-ignored': 0.05, 'wrong-md5': 0.05, ...(FEATURES.staleTask ? { 'stale-task': 0.05 } : {}) };
+/** Breaks on disjoint shares; devices re-check after success and a cohort starts on the target (stale tasks). */
+const BREAK_COHORTS = [cohort('fleet', '95%', '522700000..522789999', RECHECK), cohort('on-target', '5%', '522790000..522799999', '', 'V2.0')].join('\n');
+const BREAKS: OnenetConfig['breaks'] = { 'range-ignored': 0.05, 'wrong-md5': 0.05, 'stale-task': 0.05 };
 
 interface Case {
   server: ForeignServer;
@@ -82,10 +80,10 @@ beforeAll(async () => {
   const runs = [
     start('clean-1', onenetCfg(), scenario('foreign-onenet-clean', 600, CLEAN_COHORTS, '3s'), 1),
     start('clean-2', onenetCfg(), scenario('foreign-onenet-clean', 600, CLEAN_COHORTS, '3s'), 2),
-    // Small enough that every device's evidence is kept today: the counts must match the log.
+    // A small run whose report samples are read, beside the 20,000-device one read from violations.jsonl.
     start('breaks-small', onenetCfg(BREAKS), scenario('foreign-onenet-breaks', 1500, BREAK_COHORTS, '3s'), 1),
+    start('breaks-20k', onenetCfg(BREAKS), scenario('foreign-onenet-breaks', 20_000, BREAK_COHORTS, '10s'), 2),
   ];
-  if (FEATURES.violationsFile) runs.push(start('breaks-20k', onenetCfg(BREAKS), scenario('foreign-onenet-breaks', 20_000, BREAK_COHORTS, '10s'), 2));
   await Promise.all(runs);
   for (const [k, c] of Object.entries(cases)) console.log(`foreign onenet ${k}: exit ${c.run.code} in ${(c.run.ms / 1000).toFixed(1)} s`);
 }, 200_000);
@@ -113,18 +111,8 @@ describe('a correct OneNET server', () => {
     expect(r.devices.byFinalState?.['succeeded']).toBeGreaterThan(0);
   });
 
-  describe.skipIf(!FEATURES.ruleStatus)('needs: rule status (judged | partly-judged | not-judged)', () => {
-    it('every OneNET rule is in report.json with a status; final-state-agreement is not judged (no admin API)', () => {
-      const r = (cases['clean-1'] as Case).run.report!;
-      const byRule = new Map((r.verdicts ?? []).map((v) => [v.rule, v]));
-      for (const rule of rulesOf('onenet').map((x) => x.name)) {
-        const v = byRule.get(rule);
-        expect(v, `${rule} missing from report.json`).toBeDefined();
-        expect(['judged', 'partly-judged', 'not-judged']).toContain(v?.status);
-      }
-      expect(byRule.get('final-state-agreement')?.status).toBe('not-judged');
-      expect(byRule.get('final-state-agreement')?.reason).toBeTruthy();
-    });
+  it('every OneNET rule is in report.json with a status; final-state-agreement is not judged (no admin API)', () => {
+    expectEveryRuleWithStatus((cases['clean-1'] as Case).run.report!, rulesOf('onenet').map((x) => x.name));
   });
 });
 
@@ -144,12 +132,12 @@ describe('a OneNET server with seeded breaks', () => {
       if (/Range was ignored/.test(s.detail)) expect(ranged.has(s.device), s.device).toBe(true);
       else expect(md5.has(s.device), `${s.device}: ${s.detail}`).toBe(true);
     }
-    const expected = new Set(['resume-from-held', ...(FEATURES.staleTask ? ['stale-task'] : [])]);
+    const expected = new Set(['resume-from-held', 'stale-task']);
     for (const v of r.verdicts ?? []) if (!expected.has(v.rule)) expect(v.violations, `${v.rule}: ${v.samples[0]?.detail}`).toBe(0);
     expect(r.transitions.violations).toBe(0);
   });
 
-  describe.skipIf(!FEATURES.staleTask)('needs: recheck and rule stale-task', () => {
+  describe('stale tasks', () => {
     it('1,500 devices: stale-task flags as many devices as the log names, from those devices', () => {
       const c = cases['breaks-small'] as Case;
       const stale = c.server.log.devices('stale-task');
@@ -160,7 +148,7 @@ describe('a OneNET server with seeded breaks', () => {
     });
   });
 
-  describe.skipIf(!FEATURES.violationsFile)('needs: violations.jsonl', () => {
+  describe('at 20,000 devices, from violations.jsonl', () => {
     it('20,000 devices: exactly the logged devices are flagged, by the matching rule, and no other device', () => {
       const c = cases['breaks-20k'] as Case;
       expect(c.server.errors).toEqual([]);
@@ -175,14 +163,12 @@ describe('a OneNET server with seeded breaks', () => {
       expect(new Set(resume.filter((v) => /Range was ignored/.test(v.reason)).map((v) => v.device))).toEqual(ranged);
       expect(new Set(resume.filter((v) => !/Range was ignored/.test(v.reason)).map((v) => v.device))).toEqual(md5);
       const expected = new Set([...ranged, ...md5]);
-      if (FEATURES.staleTask) {
-        const stale = c.server.log.devices('stale-task');
-        expect(stale.size).toBeGreaterThan(500);
-        expect(devicesFlagged(list, 'stale-task')).toEqual(stale);
-        for (const d of stale) expected.add(d);
-      }
+      const stale = c.server.log.devices('stale-task');
+      expect(stale.size).toBeGreaterThan(500);
+      expect(devicesFlagged(list, 'stale-task')).toEqual(stale);
+      for (const d of stale) expected.add(d);
       expect(new Set(list.map((v) => v.device))).toEqual(expected);
-      expect(new Set(list.map((v) => v.rule))).toEqual(new Set(['resume-from-held', ...(FEATURES.staleTask ? ['stale-task'] : [])]));
+      expect(new Set(list.map((v) => v.rule))).toEqual(new Set(['resume-from-held', 'stale-task']));
     });
   });
 });

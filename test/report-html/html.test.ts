@@ -167,6 +167,19 @@ describe('renderHtml: the tables', () => {
     expect(passingHtml).not.toContain('id="bottleneck"');
     expect(section(passingHtml, 'harness')).toContain('the harness kept up');
   });
+
+  it('one bottleneck verdict: back-pressure while the harness ran late is seen, not put on the target; with the harness keeping up it is', () => {
+    const held = 'devices were held back 12 time(s) while the send queue was full: the target was slower than the fleet';
+    const late = troubledReport();
+    late.harness = { ...late.harness, notes: [...late.harness.notes, held] };
+    const s = section(renderHtml(late), 'harness');
+    expect(s).toContain('devices were held back 12 time(s) while the send queue was full');
+    expect(s).not.toContain('the target was slower');
+    expect(s).toContain('a late harness fills its own send queue');
+    const kept = passingReport();
+    kept.harness = { ...kept.harness, notes: [held] };
+    expect(section(renderHtml(kept), 'harness')).toContain('Bottleneck: target');
+  });
 });
 
 describe('renderHtml: degraded input', () => {

@@ -26,3 +26,10 @@ describe('errors name the caller\'s options', () => {
     await expect(run(SCENARIO, { overrides: { targetUrl: 'http://127.0.0.1:9', timeScale: 'max', devices: 1 } })).rejects.toThrow(/^options\.overrides\.timeScale max: /);
   });
 });
+
+describe('run(...) of a loaded scenario', () => {
+  it('refuses overrides it cannot apply, instead of ignoring them', async () => {
+    const loaded = loadScenario(SCENARIO);
+    await expect(run(loaded, { overrides: { devices: 5 } })).rejects.toThrow(/^options\.overrides: applies to a scenario file; for a loaded Scenario set its fields instead$/);
+  });
+});
