@@ -39,6 +39,7 @@ export async function run(scenario: string | Scenario, options: RunApiOptions = 
   // Named before the run, as the CLI does: violations.jsonl streams into it while the verdicts are judged.
   const runName = runDirName(loaded.name, new Date());
   const report = await runScenario({ ...options, scenario: loaded, names: API_OPTIONS, violationsFile: join(resolve(options.outDir), runName, VIOLATIONS_FILE) });
-  await saveRun(report, options.outDir, runName);
+  const saved = await saveRun(report, options.outDir, runName);
+  if (saved.fallback) options.log?.(`outDir: cannot write ${saved.fallback.wanted} (${saved.fallback.reason}); the reports are in ${saved.dir} instead`);
   return report;
 }

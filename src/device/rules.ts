@@ -55,7 +55,8 @@ const luatNext = {
   requesting: ['rebooting', 'waiting', 'retrying', 'rechecking', 'succeeded', 'up-to-date', 'stale-offer', 'failed', 'banned', 'rejected', 'gave-up'],
   waiting: ['requesting', 'gave-up'],
   retrying: ['requesting', 'gave-up'],
-  rebooting: ['requesting', 'succeeded', 'gave-up'],
+  // A file's label confirms the upgrade (versionConfirm header / filename): rechecks may follow.
+  rebooting: ['requesting', 'succeeded', 'rechecking', 'gave-up'],
   rechecking: ['requesting', 'succeeded'],
   succeeded: [],
   'up-to-date': [],

@@ -15,10 +15,11 @@ export const DOWNLOAD_SLACK_BYTES = 64 * 1024;
 
 /**
  * A Luat file answer: the device learns its size only from the answer itself, so this is a
- * ceiling, not the offer. Luat modules (Air724 / Air780 class) hold 4-8 MiB of flash; 32 MiB
- * leaves ample room for any real package and still bounds a server that never ends its body.
+ * ceiling, not the offer: the largest firmware a catalog may hold (256 MiB, src/catalog/schema.ts)
+ * plus slack. Real modules (Air724 / Air780 class) take 4-8 MiB; the cap still bounds a server
+ * that never ends its body.
  */
-export const LUAT_FILE_MAX_BYTES = 32 * 1024 * 1024;
+export const LUAT_FILE_MAX_BYTES = 256 * 1024 * 1024 + DOWNLOAD_SLACK_BYTES;
 
 /**
  * A ranged download: the whole file plus slack, not just the range. A server that ignores Range

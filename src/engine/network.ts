@@ -6,6 +6,11 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { HttpRequest } from '../dialect/types.js';
 
+/** Bodies up to this size fit in the total time limit as it is. */
+const BODY_TIME_FREE_BYTES = 64 * 1024;
+/** The slowest a large announced body may arrive (64 KiB/s) before it counts as timed out. */
+const BODY_FLOOR_BYTES_PER_MS = 64;
+
 export type RawResult =
   | {
       kind: 'response';
@@ -118,7 +123,7 @@ export class Network {
       const read = await readBody(res.body, limit, cutAt, paceMs > 0 ? { startAt: headersAt, totalMs: paceMs, bytes: Number(res.headers['content-length']) || 0 } : undefined);
       if (read === undefined) return { kind: 'error', code: 'BODY_TOO_LARGE' };
       const headers = flatHeaders(res.headers);
-      if (read.broken !== undefined) return brokenOff(this.aborted ? 'ABORTED' : errorCode(read.broken), res.statusCode, headers, read.body);
+      if (read.broken !== undefined) return brokenOff(this.aborted ? 'ABORTED' : timedOut ? 'TIMEOUT' : errorCode(read.broken), res.statusCode, headers, read.body);
       return read.cut
         ? { kind: 'response', status: res.statusCode, headers, body: read.body, cut: true, headersAt }
         : { kind: 'response', status: res.statusCode, headers, body: read.body, headersAt };
@@ -173,6 +178,16 @@ export class Network {
                 finish({ kind: 'error', code: 'BODY_TOO_LARGE' });
                 abort?.(new Error('body too large'));
                 return false;
+              }
+              // A large announced body (a firmware file) gets time for its bytes on top of the
+              // limit, at a floor rate: the limit alone would fail a big file still flowing.
+              const announced = Number(headers['content-length']);
+              if (timer !== undefined && Number.isFinite(announced) && announced > BODY_TIME_FREE_BYTES) {
+                clearTimeout(timer);
+                timer = setTimeout(() => {
+                  finish({ kind: 'error', code: 'TIMEOUT' });
+                  abort?.(new Error('request timed out'));
+                }, timeoutMs + announced / BODY_FLOOR_BYTES_PER_MS);
               }
               return true;
             },
@@ -348,6 +363,8 @@ export function errorCode(err: unknown): string {
     case undefined:
       return e?.name === 'AbortError' ? 'ABORTED' : 'UNKNOWN';
     default:
+      // Some errors carry a numeric code (a DOMException AbortError's is 20).
+      if (typeof code !== 'string') return e?.name === 'AbortError' ? 'ABORTED' : 'UNKNOWN';
       return code.startsWith('HPE_') ? 'BAD_RESPONSE' : code.startsWith('UND_ERR_') ? code.slice(8) : code;
   }
 }

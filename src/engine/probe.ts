@@ -10,6 +10,7 @@ import type { DialectPlugin, DialectTarget, HttpRequest, HttpResult } from '../d
 import type { Step } from '../device/types.js';
 import type { Scenario } from '../scenario/types.js';
 import { expandFleet } from '../scenario/fleet.js';
+import { withTargetSettings } from './target-settings.js';
 import { Network, type RawResult } from './network.js';
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../config/load.js';
@@ -41,7 +42,8 @@ export interface ProbeRun extends ProbeResult {
 
 /** Runs the probe device until it would download, sleep or stop, or PROBE_MAX_CALLS calls. */
 export async function probeTarget(o: ProbeOptions): Promise<ProbeRun> {
-  const plan = expandFleet(o.scenario);
+  // As the workers see the fleet: the target's settings (the profile's versionConfirm, ...) applied.
+  const plan = withTargetSettings(expandFleet(o.scenario), o.target);
   const profile = plan.profileOf(0);
   const settings = plan.settingsOf(plan.cohortOf(0));
   const { machine, wire } = o.plugin;

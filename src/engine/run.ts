@@ -318,12 +318,13 @@ async function buildReport(b: BuildInput): Promise<Report> {
   const judged = await judgeVerdicts({ scenario, results, admin: b.target.admin, events: b.events, originVirtual: b.virtualStartMs, log: b.log, violationsFile: b.violationsFile, amend: probeAmendment(b.probe, b.virtualStartMs), profile: b.target.profile, targetClock: b.target.clock, notes: lostNotes(b.lost) });
   if (judged.verdicts !== undefined) report.verdicts = judged.verdicts;
   if (judged.violationsFile !== undefined) report.violationsFile = judged.violationsFile;
+  if (judged.error !== undefined) report.errors.push(judged.error);
   report.expectations = evaluateExpectations(scenario.expect, report);
   report.passed =
     b.endedBy !== 'interrupted' &&
     b.endedBy !== 'error' &&
     // A run error (a lost worker) fails the run however it ended: its devices were not judged.
-    b.errors.length === 0 &&
+    report.errors.length === 0 &&
     report.expectations.every((e) => e.passed) &&
     report.transitions.violations === 0 &&
     (report.transitions.serverAgreement?.disagreements ?? 0) === 0 &&

@@ -238,6 +238,7 @@ function verdict(r: Report, p: Palette): string {
   const broken = (r.verdicts ?? []).filter((v) => v.violations > 0);
   if (broken.length > 0) reasons.push(`verdicts broken: ${broken.map((v) => v.rule).join(', ')}`);
   if (r.endedBy === 'error') reasons.push('the run ended in error');
+  else if (r.errors.length > 0) reasons.push(`${r.errors.length} run error${r.errors.length === 1 ? '' : 's'}`);
   return p.bold(p.red(`FAILED${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}`));
 }
 

@@ -9,10 +9,10 @@ import { basename, join } from 'node:path';
 import type { Report, TransitionsReport, VerdictReport } from '../report/types.js';
 import type { Scenario } from '../scenario/types.js';
 import type { DeviceEvidence, EvidenceBatch } from './evidence.js';
-import { rulesOf, runVerdicts, type VerdictInput } from './run.js';
+import { rulesOf, runVerdicts, type VerdictInput, type ViolationLine } from './run.js';
 import { compareWithServer } from './server-agreement.js';
 import type { AdminApi, AppliedEvent } from './server-events.js';
-import { openViolationsFile } from './violations-file.js';
+import { openViolationsFile, type ViolationsFile } from './violations-file.js';
 
 const firstLine = (err: unknown): string => (err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err));
 
@@ -76,14 +76,29 @@ export interface JudgeInput {
   targetClock?: VerdictInput['targetClock'];
 }
 
-/** The verdicts, every violation streamed to `violationsFile` when given; when judging fails, every rule not judged with the reason. */
-export async function judgeVerdicts(j: JudgeInput): Promise<{ verdicts?: VerdictReport[]; violationsFile?: string }> {
-  let file;
+/**
+ * The verdicts, every violation streamed to `violationsFile` when given. When judging fails, every
+ * rule is not judged with the reason and `error` says so (the run then fails: a verdict that could
+ * not be reached is no pass). A file that cannot be written stops being written, with one line,
+ * and is not named in the report; the counts and samples stay.
+ */
+export async function judgeVerdicts(j: JudgeInput): Promise<{ verdicts?: VerdictReport[]; violationsFile?: string; error?: string }> {
+  let file: ViolationsFile | undefined;
   try {
     file = j.violationsFile !== undefined ? await openViolationsFile(j.violationsFile) : undefined;
   } catch (err) {
     j.log(`could not write ${j.violationsFile}: ${firstLine(err)} (violations are counted and sampled in the report only)`);
   }
+  let writeFailed = false;
+  const sink = async (line: ViolationLine): Promise<void> => {
+    if (file === undefined || writeFailed) return;
+    try {
+      await file.write(line);
+    } catch (err) {
+      writeFailed = true;
+      j.log(`could not write ${file.path}: ${firstLine(err)} (violations are counted and sampled in the report only)`);
+    }
+  };
   try {
     const verdicts = await runVerdicts({
       scenario: j.scenario,
@@ -96,15 +111,17 @@ export async function judgeVerdicts(j: JudgeInput): Promise<{ verdicts?: Verdict
       ...(j.notes && j.notes.length > 0 ? { notes: j.notes } : {}),
       ...(j.profile ? { profile: j.profile } : {}),
       ...(j.targetClock ? { targetClock: j.targetClock } : {}),
-      ...(file ? { violations: (line) => file.write(line) } : {}),
+      ...(file ? { violations: sink } : {}),
     });
-    return { verdicts, ...(file ? { violationsFile: basename(file.path) } : {}) };
+    return { verdicts, ...(file && !writeFailed ? { violationsFile: basename(file.path) } : {}) };
   } catch (err) {
     j.log(`could not judge the transition verdicts: ${firstLine(err)}`);
     const reason = `judging failed: ${firstLine(err)}`;
     const verdicts = rulesOf(j.scenario.dialect).map((r): VerdictReport => ({ rule: r.name, description: r.description, status: 'not-judged', reason, checked: 0, violations: 0, samples: [] }));
-    return { verdicts, ...(file ? { violationsFile: basename(file.path) } : {}) };
+    return { verdicts, error: `the verdicts could not be judged: ${firstLine(err)}` };
   } finally {
-    await file?.close().catch((err: unknown) => j.log(`could not finish ${file.path}: ${firstLine(err)}`));
+    await file?.close().catch((err: unknown) => {
+      if (!writeFailed) j.log(`could not finish ${file.path}: ${firstLine(err)}`);
+    });
   }
 }

@@ -94,6 +94,11 @@ export interface Rule {
   /** Fleet-wide facts the rule reads from `ctx.fleet.get(name)`; the runner folds them first. */
   fleet?: FleetFold<unknown>;
   evaluate(devices: readonly DeviceEvidence[], ctx: VerdictContext): RuleOutcome;
+  /**
+   * A note from the whole fleet's summed counts, once every batch was judged (a batch alone cannot
+   * tell, e.g., that no device of the fleet did something).
+   */
+  summary?(counts: Readonly<Record<string, number>>): string | undefined;
 }
 
 /** Whether the target showed its view of the devices (see `VerdictContext.serverView`). */

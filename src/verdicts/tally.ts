@@ -49,13 +49,18 @@ export class RuleTally {
 
   /** The rule's report; `runNotes` are what limits every rule (evidence cut or lost), `judged` the devices given. */
   report(runNotes: readonly string[], judged: number): VerdictReport {
+    const summary = this.checked > 0 ? this.rule.summary?.(this.counts) : undefined;
+    if (summary !== undefined) this.notes.add(summary);
     const own = [...this.notJudged, ...this.notes];
     const notes = [...own, ...runNotes];
     let status: VerdictStatus;
     let reason: string | undefined;
     if (this.checked === 0) {
       status = 'not-judged';
-      reason = [...(own.length > 0 ? own : [judged === 0 ? 'no device left evidence to judge' : `none of the ${judged.toLocaleString('en-US')} devices judged is one it applies to`]), ...runNotes].join('; ');
+      // Only what says why nothing was judged: a note on how the judging went ("judged with the
+      // documented ...") would read as the reason and mislead.
+      const why = [...this.notJudged];
+      reason = [...(why.length > 0 ? why : [judged === 0 ? 'no device left evidence to judge' : `none of the ${judged.toLocaleString('en-US')} devices judged is one it applies to`]), ...runNotes].join('; ');
     } else if (notes.length > 0) {
       status = 'partly-judged';
       reason = notes.join('; ');

@@ -18,7 +18,11 @@ export interface ViolationsFile {
 }
 
 export async function openViolationsFile(path: string): Promise<ViolationsFile> {
-  await mkdir(dirname(path), { recursive: true });
+  // One level only: the run folder under an --out already checked. A recursive mkdir never
+  // returns under /proc (see report/out-dir.ts).
+  await mkdir(dirname(path)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
   const out: WriteStream = createWriteStream(path, { encoding: 'utf8', flags: 'w' });
   let failed: Error | undefined;
   out.on('error', (e) => {
@@ -32,7 +36,20 @@ export async function openViolationsFile(path: string): Promise<ViolationsFile> 
     path,
     async write(line) {
       if (failed) throw failed;
-      if (!out.write(JSON.stringify(line) + '\n')) await new Promise<void>((r) => out.once('drain', r));
+      if (out.write(JSON.stringify(line) + '\n')) return;
+      // Wait for room, or for the error that means there will be none.
+      await new Promise<void>((resolve, reject) => {
+        const onDrain = (): void => {
+          out.off('error', onError);
+          resolve();
+        };
+        const onError = (e: Error): void => {
+          out.off('drain', onDrain);
+          reject(e);
+        };
+        out.once('drain', onDrain);
+        out.once('error', onError);
+      });
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

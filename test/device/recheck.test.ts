@@ -128,6 +128,24 @@ describe('luat: asks after success', () => {
     expect(d.kinds).toEqual(['requesting', 'rebooting', 'requesting', 'succeeded']);
   });
 
+  it('a 40 (banned by its own rechecks) ends the asks: the upgrade stands, no ask after the ban', () => {
+    const d = luat({}, { recheck: { times: 5, everyMs: TEN_MIN } });
+    d.answer(file('2.0.0')).wake().answer(code(27));
+    d.wake().answer(code(40));
+    expect(d.state).toEqual({ kind: 'succeeded', code: 27, version: '2.0.0' });
+    expect(d.stopped).toBe(true);
+    expect(illegalTransitions(d.kinds, luatRules)).toEqual([]);
+  });
+
+  it('confirmed by the file\'s label (versionConfirm header), then rechecks: every transition legal', () => {
+    const d = luat({}, { recheck: { times: 1, everyMs: TEN_MIN }, versionConfirm: 'header' });
+    d.answer(file('2.0.0')).wake();
+    expect(d.state.kind).toBe('rechecking');
+    d.wake().answer(code(27));
+    expect(d.state).toEqual({ kind: 'succeeded', code: 27, version: '2.0.0' });
+    expect(illegalTransitions(d.kinds, luatRules)).toEqual([]);
+  });
+
   it('a fresh device sent a file of the version it runs: stale-offer, nothing flashed', () => {
     const d = luat({ version: '2.0.0' }).answer(file('2.0.0'));
     expect(d.state).toEqual({ kind: 'stale-offer', code: 0, version: '2.0.0' });

@@ -85,7 +85,10 @@ function randomSettings(rng: Rng): DeviceSettings {
   };
   // The stall limit comes from a side stream, so the main stream's draws (and the paths they cover) stay as they were.
   const side = new Rng(rng.state, 0x57a1);
-  return { ...settings, maxStalledAttempts: side.chance(0.25) ? side.int(1, 3) : 5 };
+  // Likewise the Luat confirmation mode (the target profile's versionConfirm), from a stream of its own.
+  const confirm = new Rng(rng.state, 0xc0f1);
+  const versionConfirm = confirm.chance(0.2) ? { versionConfirm: confirm.chance(0.7) ? ('header' as const) : ('none' as const) } : {};
+  return { ...settings, maxStalledAttempts: side.chance(0.25) ? side.int(1, 3) : 5, ...versionConfirm };
 }
 
 /** A OneNET server (and engine) that mostly behaves, sometimes fails and sometimes lies. */

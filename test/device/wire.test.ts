@@ -168,7 +168,8 @@ describe('onenet wire: decode', () => {
 
   it('other calls carry no offer, whatever data says', () => {
     expect(onenetWire.decode(REQ.tokenCheck, response(200, JSON.stringify({ errno: 0, data: DATA })))).toEqual({ type: 'json', errno: 0 });
-    expect(onenetWire.decode(REQ.progress, response(200, '{"errno":17,"error":"invalid state"}'))).toEqual({ type: 'json', errno: 17 });
+    expect(onenetWire.decode(REQ.progress, response(200, '{"errno":17,"error":"invalid state"}'))).toEqual({ type: 'json', errno: 17 });    // error: null, as some servers send it, is no protocol error.
+    expect(onenetWire.decode(REQ.progress, response(200, '{"errno":20,"error":null}'))).toEqual({ type: 'json', errno: 20 });
   });
 
   it.each([

@@ -1,6 +1,7 @@
 /** The `stale-task` rule on hand-built evidence: what it flags, in which words, and what it says it could not judge. */
 import { describe, expect, it } from 'vitest';
 import { staleTask } from '../../src/verdicts/rules/stale-task.js';
+import { RuleTally } from '../../src/verdicts/tally.js';
 import { context, device, type Step } from './evidence-kit.js';
 
 const check = (version: string, errno: number, offer?: { token: string; target: string }): Step => ({
@@ -56,10 +57,19 @@ describe('stale-task (OneNET)', () => {
     expect(staleTask.evaluate([device('d', steps)], context()).violations).toEqual([]);
   });
 
-  it('says that the same task after success was not judged when no device checked again', () => {
-    const out = staleTask.evaluate([device('d', upgrade())], context());
-    expect(out.violations).toEqual([]);
-    expect(out.note).toMatch(/none did \(set a cohort's `recheck/);
+  it('says that the same task after success was not judged when no device of the fleet checked again, over every batch', () => {
+    const judgedIn = (...batches: Step[][][]) => {
+      const tally = new RuleTally(staleTask, 5);
+      for (const batch of batches) tally.add(staleTask.evaluate(batch.map((steps, i) => device(`d${i}`, steps)), context()), () => []);
+      return tally.report([], batches.flat().length);
+    };
+    // Nobody checked again: partly judged, and the note says how to make it judged.
+    expect(judgedIn([upgrade()]).note).toMatch(/none did \(set a cohort's `recheck/);
+    // One batch without a device that checked again, another with one: the fleet did, no hint.
+    const fleet = judgedIn([upgrade()], [[...upgrade(), check('V2.0', 11)]]);
+    expect(fleet.counts?.['checks-after-success']).toBe(1);
+    expect(fleet.note).toBeUndefined();
+    expect(fleet.status).toBe('judged');
   });
 });
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { EvidenceSpill, readSpill } from '../../src/verdicts/spill.js';
 import { MAX_VERDICT_SAMPLES, runVerdicts, type ViolationLine } from '../../src/verdicts/run.js';
 import { openViolationsFile } from '../../src/verdicts/violations-file.js';
+import { judgeVerdicts } from '../../src/verdicts/judge-run.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import type { DeviceEvidence } from '../../src/verdicts/evidence.js';
 import { device, type Step } from './evidence-kit.js';
@@ -95,6 +96,20 @@ describe('runVerdicts in batches', () => {
     const diff = out.find((v) => v.rule === 'diff-wait')!;
     expect(diff.violations).toBe(1);
     expect(diff.samples[0]?.device).toBe('b');
+  });
+
+  it('a failure while judging is a run error (no rule reads as passed), and says so for every rule', async () => {
+    const out = await judgeVerdicts({
+      scenario: onenet,
+      results: [{ evidence: { file: join(tempDir(), 'missing.jsonl'), seen: 1, stored: 1, originVirtual: 0 } }],
+      admin: undefined,
+      events: [],
+      originVirtual: 0,
+      log: () => {},
+      violationsFile: undefined,
+    });
+    expect(out.error).toMatch(/^the verdicts could not be judged: /);
+    expect(out.verdicts?.every((v) => v.status === 'not-judged' && /^judging failed: /.test(v.reason ?? ''))).toBe(true);
   });
 
   it('writes violations.jsonl as a stream, one JSON line per violation', async () => {

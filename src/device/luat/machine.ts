@@ -6,7 +6,9 @@
  * Choices where the documents are silent:
  * - How the device learns the version it flashed follows the target profile's `versionConfirm`
  *   (settings.versionConfirm): `re-ask` (default, the spec's way) asks again with the new version
- *   and a 27 confirms, a file served again instead ends `failed`; the new version is the one the
+ *   and a 27 confirms; a file served again instead ends `failed`, unless its label names the
+ *   version just flashed: that is a stale offer (refused, counted in `staleOffers`, the upgrade
+ *   stands, and the rules `stale-task` and `version-confirm` flag the server); the new version is the one the
  *   file's labels name (X-Firmware-Version, a file name `_x.y.z`) or else the profile's
  *   `firmwareVersion`; without any the device ends `succeeded` labelled unconfirmed. `header` /
  *   `filename` trust that label (succeeded, code 0, after the reboot) and end `failed` when the
@@ -106,6 +108,8 @@ function succeed(pr: Progress, code: number, stale: number, s: DeviceSettings, n
  */
 function onRecheck(pr: Progress, rc: { left: number; stale: number }, a: LuatAnswer, s: DeviceSettings, now: number): LStep {
   const stale = a.type === 'file' && labelOf(a, s) === pr.version ? 1 : 0;
+  // Banned by its own rechecks: a device stops asking at a 40, its upgrade stands.
+  if (a.type === 'code' && a.code === LuatCode.LOOP_UPGRADE) return finish('succeeded', LuatCode.ALREADY_NEWEST, pr.version, { staleOffers: rc.stale + stale });
   return recheckOr(pr, rc.left - 1, rc.stale + stale, LuatCode.ALREADY_NEWEST, s, now);
 }
 

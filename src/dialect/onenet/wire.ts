@@ -124,7 +124,8 @@ function jsonAnswer(req: OnenetRequest, body: Uint8Array): OnenetAnswer | undefi
   if (o === undefined) return undefined;
   const errno = intField(o, 'errno');
   if (errno === undefined) return badAnswer(req.op, 'no integer errno');
-  if (Object.hasOwn(o, 'error') && typeof o['error'] !== 'string') return badAnswer(req.op, 'error is not text');
+  // `error` is a message for people: text, or null as some servers send it.
+  if (Object.hasOwn(o, 'error') && typeof o['error'] !== 'string' && o['error'] !== null) return badAnswer(req.op, 'error is not text');
   if (req.op === 'check' && errno === 0) {
     const offer = offerOf(o['data']);
     return typeof offer === 'string' ? badAnswer(req.op, `errno 0 but ${offer}`) : { type: 'json', errno, offer };

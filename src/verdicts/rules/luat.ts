@@ -255,6 +255,7 @@ export const diffWait: Rule = {
     if (diffBuild === 'none') return neverWait(devices, ctx);
     // A device that does not ask for diffs (dfota off) is served full files: nothing to wait for.
     if (!dfota) return { checked: 0, violations: [], notJudged: 'the devices do not ask for diff packages (profile luat.dfota: false), so no diff is built' };
+    if (ctx.events.some((ev) => ev.action === 'republish')) return { checked: 0, violations: [], notJudged: 'a firmware was republished during the run (builds start over)' };
     const { minMs: min, maxMs: max } = diffBuild;
     // Judged in batches, the fleet's first asks come from the runner's fold over every device;
     // called on a plain list (tests), the list is the fleet.
@@ -264,9 +265,8 @@ export const diffWait: Rule = {
     const onTarget = (t: number): number => targetInstant(ctx.targetClock, ctx.originVirtual + t);
     const sent = (e: { sent: number }): number => onTarget(e.sent);
     const answered = (e: { answered: number }): number => onTarget(e.answered);
-    const republished = ctx.events.some((ev) => ev.action === 'republish');
     return perDevice(
-      (d) => !republished && diffAsks(d).length > 0,
+      (d) => diffAsks(d).length > 0,
       (d, _ctx, count) => {
         for (const e of diffAsks(d)) {
           const f = firsts.get(e.facts.core as string);
@@ -281,7 +281,7 @@ export const diffWait: Rule = {
         }
         return undefined;
       },
-      () => (republished ? 'a firmware was republished during the run (builds start over)' : documentedNote(ctx, ['luat.diffBuild'])),
+      () => documentedNote(ctx, ['luat.diffBuild']),
     )(devices, ctx);
   },
 };
@@ -308,7 +308,7 @@ export const versionConfirm: Rule = {
     if (mode === 'none') {
       // Applies to every device that flashed (it is counted), but the server is judged on nothing.
       const unconfirmed = devices.filter((d) => d.final?.unconfirmed === true).length;
-      return { checked: 0, violations: [], counts: { flashed: devices.filter(flashed).length, unconfirmed }, notJudged: `the profile says nothing confirms a version (luat.versionConfirm: none); ${unconfirmed} device(s) succeeded unconfirmed` };
+      return { checked: 0, violations: [], counts: { flashed: devices.filter(flashed).length, unconfirmed }, notJudged: 'the profile says nothing confirms a version (luat.versionConfirm: none); the devices that succeeded unconfirmed are counted' };
     }
     return perDevice(
       (d) => flashed(d),

@@ -167,6 +167,7 @@ export const restartOnRepublish: Rule = {
   dialects: ['onenet'],
   evaluate: (devices, ctx) => {
     const events = ctx.events.filter((ev) => ev.action === 'republish' && ev.error === undefined && (ev.md5?.length ?? 0) > 0);
+    if (events.length === 0) return { checked: 0, violations: [], notJudged: ctx.eventsNotDone ?? 'no republish happened in this run' };
     const relevant = (d: DeviceEvidence): (typeof events)[number] | undefined =>
       events.find((ev) => {
         const md5s = new Set([...(ev.md5 ?? []), ...(ev.previousMd5 ?? [])]);
@@ -209,7 +210,6 @@ export const restartOnRepublish: Rule = {
         if (lastWhole?.facts.md5 !== undefined && !fresh.has(lastWhole.facts.md5)) return `it upgraded with md5 ${short(lastWhole.facts.md5)}, not the republished ${short(ev.md5?.[0])}`;
         return undefined;
       },
-      () => (events.length === 0 ? (ctx.eventsNotDone ?? 'no republish happened in this run') : undefined),
     )(devices, ctx);
   },
 };
