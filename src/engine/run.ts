@@ -240,10 +240,6 @@ const lostNotes = (lost: readonly LostShard[]): string[] => {
   return devices === 0 ? [] : [`${devices.toLocaleString('en-US')} device(s) lost with their worker were not judged`];
 };
 
-function oneLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n')[0] ?? text;
-}
 
 interface BuildInput {
   scenario: Scenario;

@@ -5,7 +5,7 @@
  * Without a sink (tests, the programmatic collector) stopped devices are kept in memory.
  */
 import type { DialectPlugin, HttpResult } from '../dialect/types.js';
-import type { Behaviour, DeviceProfile } from '../device/types.js';
+import type { DeviceProfile } from '../device/types.js';
 import { innerState } from '../device/retransmit.js';
 import type { DeviceEvidence, EvidenceBatch, EvidenceCodec, Exchange, FinalState } from './evidence.js';
 
@@ -153,16 +153,3 @@ export function finalOf(state: { readonly kind: string }): FinalState {
   return out;
 }
 
-export function hasFault(b: Behaviour): boolean {
-  return (
-    b.corruptDownload ||
-    b.rebootIntoOld ||
-    b.answerLoss !== undefined ||
-    b.disconnect !== undefined ||
-    b.batteryDies !== undefined ||
-    b.storageFull === true ||
-    b.flashFails !== undefined ||
-    b.longSleep !== undefined ||
-    b.askAfterBan !== undefined
-  );
-}
