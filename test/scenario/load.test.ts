@@ -1,26 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { ConfigError } from '../../src/config/load.js';
 import { DEFAULT_DEVICE_SETTINGS } from '../../src/device/types.js';
 import { knownDialects, loadScenario, parseRate, parseScenario, registerScenarioDialect } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/types.js';
+import { errorOf } from './config-error.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixture = (name: string): string => join(here, 'fixtures', name);
 
-/** The message of the ConfigError `fn` throws (fails the test if it throws anything else). */
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    const message = (err as Error).message;
-    expect(message).not.toContain('\n');
-    return message;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
 
 const ONENET_HEAD = 'dialect: onenet\ntarget:\n  onenet: { productId: "198290" }\n';
 /** A valid scenario with the given fleet section (indented as under `fleet:`) and extra top-level text. */

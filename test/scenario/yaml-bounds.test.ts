@@ -6,26 +6,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, MAX_YAML_ALIASES, MAX_YAML_BYTES } from '../../src/config/load.js';
+import { MAX_YAML_ALIASES, MAX_YAML_BYTES } from '../../src/config/load.js';
 import { loadScenario, parseScenario } from '../../src/scenario/load.js';
 import { loadCatalog, parseCatalog } from '../../src/catalog/load.js';
+import { errorOf } from './config-error.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ota-yaml-bounds-'));
 
 /** Nine levels of nine aliases each: 9^7 ≈ 4.8 million nodes if expanded. */
 export const ALIAS_BOMB = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(',')}]`)].join('\n') + '\n';
 
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    const message = (err as Error).message;
-    expect(message).not.toContain('\n');
-    return message;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
 
 describe('YAML document bounds', () => {
   it('states the bounds: 1 MiB and 100 aliases', () => {
@@ -37,17 +27,17 @@ describe('YAML document bounds', () => {
     const file = join(dir, 'huge-scenario.yaml');
     // A comment is cheap to write and would be cheap to parse: the refusal comes from the size alone.
     writeFileSync(file, `dialect: onenet\n# ${'x'.repeat(MAX_YAML_BYTES)}\n`);
-    expect(messageOf(() => loadScenario(file))).toBe(`${file}: ${MAX_YAML_BYTES + 19} bytes, over the 1 MiB limit of a scenario or catalog file`);
+    expect(errorOf(() => loadScenario(file))).toBe(`${file}: ${MAX_YAML_BYTES + 19} bytes, over the 1 MiB limit of a scenario or catalog file`);
   });
 
   it('refuses scenario text over 1 MiB given directly', () => {
-    expect(messageOf(() => parseScenario(`# ${'x'.repeat(MAX_YAML_BYTES)}\n`, 'big.yaml'))).toMatch(/^big\.yaml: \d+ bytes, over the 1 MiB limit/);
+    expect(errorOf(() => parseScenario(`# ${'x'.repeat(MAX_YAML_BYTES)}\n`, 'big.yaml'))).toMatch(/^big\.yaml: \d+ bytes, over the 1 MiB limit/);
   });
 
   it('refuses an alias bomb in a scenario with the file named', () => {
     const file = join(dir, 'bomb-scenario.yaml');
     writeFileSync(file, ALIAS_BOMB);
-    expect(messageOf(() => loadScenario(file))).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: YAML: .*\\(at most 100 alias expansions\\)$`));
+    expect(errorOf(() => loadScenario(file))).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: YAML: .*\\(at most 100 alias expansions\\)$`));
   });
 
   it('takes a few aliases (shared settings)', () => {
@@ -65,10 +55,10 @@ fleet:
   it('the same bounds hold for catalog files', () => {
     const big = join(dir, 'huge-catalog.yaml');
     writeFileSync(big, `# ${'x'.repeat(MAX_YAML_BYTES)}\n`);
-    expect(messageOf(() => loadCatalog(big))).toMatch(/huge-catalog\.yaml: \d+ bytes, over the 1 MiB limit/);
+    expect(errorOf(() => loadCatalog(big))).toMatch(/huge-catalog\.yaml: \d+ bytes, over the 1 MiB limit/);
     const bomb = join(dir, 'bomb-catalog.yaml');
     writeFileSync(bomb, ALIAS_BOMB);
-    expect(messageOf(() => loadCatalog(bomb))).toMatch(/bomb-catalog\.yaml: YAML: .*at most 100 alias expansions/);
-    expect(messageOf(() => parseCatalog(ALIAS_BOMB, 'inline.yaml'))).toMatch(/^inline\.yaml: YAML: /);
+    expect(errorOf(() => loadCatalog(bomb))).toMatch(/bomb-catalog\.yaml: YAML: .*at most 100 alias expansions/);
+    expect(errorOf(() => parseCatalog(ALIAS_BOMB, 'inline.yaml'))).toMatch(/^inline\.yaml: YAML: /);
   });
 });
