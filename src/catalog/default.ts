@@ -4,6 +4,7 @@
  * server only; real keys come from the environment or a file.
  */
 import type { Catalog } from './schema.js';
+import { DEFAULT_HAWKBIT_CATALOG } from './hawkbit.js';
 
 export const DEFAULT_ONENET_PRODUCT = '198290';
 /** Demo key of the embedded server (base64 of 32 fixed bytes); not a secret anywhere else. */
@@ -75,4 +76,5 @@ export const DEFAULT_CATALOG: Catalog = {
       },
     ],
   },
+  hawkbit: DEFAULT_HAWKBIT_CATALOG,
 };

@@ -4,6 +4,7 @@
  * format of `--catalog FILE` (YAML) and of `GET /admin/catalog`; the types are derived from it.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { HawkbitCatalogSchema } from './hawkbit.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 const Version = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,20}$', description: 'A version: [a-zA-Z0-9_-.], 1–20 characters' });
@@ -157,6 +158,8 @@ export const CatalogSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** hawkBit DDI tenants (./hawkbit.ts); absent: none. */
+    hawkbit: Type.Optional(HawkbitCatalogSchema),
   },
   { additionalProperties: false },
 );

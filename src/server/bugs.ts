@@ -23,6 +23,10 @@ export const BUG_NAMES = [
   'no-diff-wait',
   /** OneNET: check offers the task again after its success; Luat: a device on the newest version is sent the file again. */
   'stale-task-after-success',
+  /** hawkBit: the poll keeps offering, and deploymentBase keeps answering, an action being cancelled or cancelled. */
+  'answer-cancelled-action',
+  /** hawkBit: a deployment's announced hashes are those of other bytes. */
+  'wrong-hash',
 ] as const;
 
 export type BugName = (typeof BUG_NAMES)[number];
@@ -31,11 +35,13 @@ export const BUG_DESCRIPTIONS: Readonly<Record<BugName, string>> = {
   'progress-after-success': 'accepts a progress step after success (the task goes back to downloading; a later 201 counts again)',
   'check-wrong-device': "check answers with another device's task and token",
   'skip-loop-ban': 'Luat: never answers 40 (no loop ban)',
-  'double-count-success': 'a duplicate 201 is accepted and counted as another success',
-  'ignore-range': 'downloads answer 200 with the whole file whatever the Range',
+  'double-count-success': 'a duplicate 201 is accepted and counted as another success (hawkBit: a closed action answered 200 and counted finished again)',
+  'ignore-range': 'downloads (hawkBit artifacts too) answer 200 with the whole file whatever the Range',
   'stale-md5': 'check returns the md5 of the previous package bytes after a republish',
   'accept-expired-auth': 'an Authorization whose et is in the past is accepted',
   'no-diff-wait': 'Luat: never answers 43 (diff packages are ready at once)',
+  'answer-cancelled-action': 'hawkBit: the poll offers, and deploymentBase answers, an action being cancelled or cancelled',
+  'wrong-hash': "hawkBit: deploymentBase announces the hashes (sha1, md5, sha256) of other bytes than the artifact's",
   'stale-task-after-success': 'OneNET: check offers the succeeded task again (same token and target); Luat: a device already on the newest version is sent the file again',
 };
 

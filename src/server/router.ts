@@ -4,6 +4,7 @@
  */
 import { LUAT_PATH } from '../protocol/luat.js';
 import { ONENET_PATHS } from '../protocol/onenet.js';
+import { DDI_ROUTES, matchDdi } from './hawkbit/routes.js';
 import type { Outcome, RequestContext } from './http/answer.js';
 import type { EndpointName } from './faults/config.js';
 import type { ServerState } from './server-state.js';
@@ -65,5 +66,7 @@ export function matchRoute(method: string, path: string): Match {
     return token.length > 0 && token.indexOf('/') < 0 ? byMethod(method, { POST: PROGRESS }, token) : { kind: 'not-found' };
   }
   if (path === '/admin' || path.startsWith('/admin/')) return { kind: 'admin', param: path.slice('/admin/'.length) };
+  const ddi = matchDdi(path);
+  if (ddi !== undefined) return byMethod(method, DDI_ROUTES[ddi]);
   return { kind: 'not-found' };
 }

@@ -10,11 +10,16 @@ import { FaultDice } from './faults/dice.js';
 import { LuatCalls } from './luat/calls.js';
 import { OnenetCalls } from './onenet/calls.js';
 import { Store } from './state/store.js';
+import { HawkbitCalls } from './hawkbit/calls.js';
+import { buildTenants, HawkbitState, type TenantRuntime } from './hawkbit/state.js';
 
 export class ServerState {
   store: Store;
   onenet: OnenetCalls;
   luat: LuatCalls;
+  hawkbit: HawkbitCalls;
+  /** hawkBit tenants with their secrets resolved, once; a reset gives them fresh rollouts. */
+  private readonly hawkbitTenants: () => Map<string, TenantRuntime>;
   dice: FaultDice;
   faults: FaultConfig = {};
   resolved: Readonly<Record<EndpointName, EndpointFaults | undefined>> = resolveFaults({});
@@ -33,6 +38,8 @@ export class ServerState {
     this.store = new Store(catalog, clock, seed, this.bugs);
     this.onenet = new OnenetCalls(this.store);
     this.luat = new LuatCalls(this.store);
+    this.hawkbitTenants = () => buildTenants(catalog.hawkbit, seed);
+    this.hawkbit = this.newHawkbit();
     this.dice = new FaultDice(seed);
     this.setFaults(faults);
   }
@@ -60,6 +67,13 @@ export class ServerState {
     this.onenet = new OnenetCalls(this.store);
     this.onenet.ipPort = this.ipPort;
     this.luat = new LuatCalls(this.store);
+    this.hawkbit = this.newHawkbit();
     this.dice = new FaultDice(this.seed);
+  }
+
+  private newHawkbit(): HawkbitCalls {
+    const h = this.catalog.hawkbit;
+    const limits = { maxReadPerSecond: h?.maxReadPerSecond ?? 200, maxWritePerSecond: h?.maxWritePerSecond ?? 50, maxStatusEntriesPerAction: h?.maxStatusEntriesPerAction ?? 1000 };
+    return new HawkbitCalls(this.store, new HawkbitState(this.hawkbitTenants()), limits);
   }
 }

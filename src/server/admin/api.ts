@@ -16,6 +16,7 @@ import { parseJsonObject } from '../http/body.js';
 import type { ServerState } from '../server-state.js';
 import type { OnenetTask, Store, TaskTemplate, TemplateState } from '../state/store.js';
 import { catalogView, countersView, deviceView, taskView, templateView } from './render.js';
+import { handleHawkbitAdmin } from '../hawkbit/admin.js';
 
 /** Ids per bulk query at most. */
 export const QUERY_LIMIT = 10_000;
@@ -87,6 +88,8 @@ function dispatch(state: ServerState, method: string, seg: string[], query: Reco
     case 'packages':
       if (a !== undefined && b === 'republish' && seg.length === 3) return allow('POST') ?? republish(store, a, readJson(body, false), query['project']);
       return error(404, 'not found');
+    case 'hawkbit':
+      return handleHawkbitAdmin(state.hawkbit, method, seg);
     case 'reset':
       if (seg.length !== 1) return error(404, 'not found');
       return (

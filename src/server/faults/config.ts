@@ -21,8 +21,9 @@ import { parseDuration, parseShare, parseSize } from '../../config/units.js';
 import { DistributionSchema, type Distribution } from '../../random/distribution.js';
 import { CheckErrno, DownloadError, ReportErrno, TokenErrno } from '../../protocol/onenet.js';
 import { LuatCode } from '../../protocol/luat.js';
+import { DDI_ENDPOINTS } from '../hawkbit/endpoints.js';
 
-export const ENDPOINT_NAMES = ['check', 'tokenCheck', 'download', 'progress', 'report', 'reportVersion', 'queryVersion', 'luat'] as const;
+export const ENDPOINT_NAMES = ['check', 'tokenCheck', 'download', 'progress', 'report', 'reportVersion', 'queryVersion', 'luat', ...DDI_ENDPOINTS] as const;
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
 export type FaultTarget = EndpointName | '*';
 
@@ -79,6 +80,13 @@ export const DOCUMENTED_CODES: Readonly<Record<EndpointName, ReadonlySet<number>
   reportVersion: new Set([0, 1, 2, 7, 27]),
   queryVersion: new Set([0, 1, 2, 7]),
   luat: new Set(Object.values(LuatCode).filter((c) => c !== 0)),
+  // DDI answers codes as HTTP statuses: use errorStatus.
+  ddiPoll: new Set(),
+  ddiDeployment: new Set(),
+  ddiFeedback: new Set(),
+  ddiCancel: new Set(),
+  ddiConfig: new Set(),
+  ddiDownload: new Set(),
 };
 
 const isTarget = (s: string): s is FaultTarget => s === '*' || (ENDPOINT_NAMES as readonly string[]).includes(s);

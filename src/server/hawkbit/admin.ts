@@ -1,0 +1,79 @@
+/**
+ * The admin API's hawkBit part (under /admin/hawkbit/): rollouts and their groups, a target's
+ * actions, cancelling an action, starting, pausing and resuming a rollout.
+ */
+import { json, type Answer } from '../http/answer.js';
+import type { HawkbitCalls } from './calls.js';
+import { startNextGroup, type HawkbitAction, type HawkbitTarget, type RolloutRuntime } from './state.js';
+
+const error = (status: number, message: string): Answer => json(status, { error: message });
+
+export const rolloutView = (r: RolloutRuntime): Record<string, unknown> => ({
+  name: r.spec.name,
+  distributionSet: r.set.id,
+  state: r.state,
+  startedGroups: r.started,
+  groups: r.groups.map((g, i) => ({ group: i + 1, ...g })),
+  successThreshold: r.spec.successThreshold,
+  successAction: r.spec.successAction,
+  errorThreshold: r.spec.errorThreshold,
+  ...(r.why !== undefined ? { why: r.why } : {}),
+});
+
+const actionView = (a: HawkbitAction): Record<string, unknown> => ({
+  id: a.id,
+  distributionSet: a.set.id,
+  rollout: a.rollout?.spec.name,
+  group: a.group + 1,
+  type: a.type,
+  state: a.state,
+  statuses: a.statuses,
+  successCounts: a.successCounts,
+  lastExecution: a.lastExecution,
+  lastProgress: a.lastProgress,
+  createdAt: a.createdAt,
+  updatedAt: a.updatedAt,
+});
+
+export const targetView = (t: HawkbitTarget): Record<string, unknown> => ({
+  id: t.id,
+  dialect: 'hawkbit',
+  tenant: t.tenant.name,
+  known: true,
+  installed: t.installed,
+  attributes: t.attributes,
+  actions: t.actions.map(actionView),
+  history: t.history?.list() ?? [],
+});
+
+export function handleHawkbitAdmin(calls: HawkbitCalls, method: string, seg: readonly string[]): Answer {
+  const [, what, a, b, c] = seg;
+  const post = method === 'POST';
+  if (what === undefined) {
+    if (method !== 'GET') return error(405, 'use GET');
+    return json(200, { tenants: [...calls.state.tenants.values()].map((t) => ({ name: t.name, sleep: t.sleep, rollouts: t.rollouts.map(rolloutView) })) });
+  }
+  if (what === 'targets' && a !== undefined && b !== undefined && seg.length === 4) {
+    if (method !== 'GET') return error(405, 'use GET');
+    const t = calls.state.findTarget(a, b);
+    return t ? json(200, targetView(t)) : error(404, `target ${b} of tenant ${a} never made contact`);
+  }
+  if (what === 'actions' && a !== undefined && b === 'cancel' && seg.length === 4) {
+    if (!post) return error(405, 'use POST');
+    const out = calls.cancelAction(Number(a));
+    if (out === 'not-found') return error(404, `no action ${a}`);
+    if (out === 'closed') return error(409, `action ${a} is closed`);
+    return json(200, actionView(out));
+  }
+  if (what === 'rollouts' && a !== undefined && b !== undefined && c !== undefined && seg.length === 5) {
+    if (!post) return error(405, 'use POST');
+    const r = calls.state.tenants.get(a)?.rollouts.find((x) => x.spec.name === b);
+    if (r === undefined) return error(404, `no rollout ${b} in tenant ${a}`);
+    if (c === 'start' && r.state === 'ready') startNextGroup(r);
+    else if (c === 'resume' && r.state === 'paused') startNextGroup(r);
+    else if (c === 'pause' && r.state === 'running') r.state = 'paused';
+    else return error(409, `cannot ${c} a rollout that is ${r.state}`);
+    return json(200, rolloutView(r));
+  }
+  return error(404, 'not found');
+}
