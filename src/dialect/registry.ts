@@ -20,6 +20,11 @@ import type { LuatAnswer, LuatRequest } from '../device/luat/types.js';
 import type { RequestFault } from './types.js';
 import { onenetEvidence } from './onenet/evidence.js';
 import { luatEvidence } from './luat/evidence.js';
+import { hawkbitMachine } from '../device/hawkbit/machine.js';
+import { HAWKBIT_OPERATIONS, type HawkbitAnswer, type HawkbitRequest } from '../device/hawkbit/types.js';
+import { hawkbitWire } from './hawkbit/wire.js';
+import { hawkbitEvidence } from './hawkbit/evidence.js';
+import { hawkbitCategories, hawkbitRules } from './hawkbit/rules.js';
 
 /** The fault with `loseAnswer` set or cleared, other faults kept; undefined when none is left. */
 function faultWithLoss(fault: RequestFault | undefined, lose: boolean): RequestFault | undefined {
@@ -104,15 +109,28 @@ export const luatPlugin = {
   categories: luatCategories,
 } as const;
 
+const hawkbitTransmission: TransmissionAdapter<HawkbitRequest, HawkbitAnswer> = { opOf: (r) => r.op, withLoss, isUnanswered };
+
+export const hawkbitPlugin = {
+  name: 'hawkbit',
+  operations: HAWKBIT_OPERATIONS,
+  machine: withRetransmit(hawkbitMachine, hawkbitTransmission),
+  wire: hawkbitWire,
+  evidence: hawkbitEvidence,
+  rules: hawkbitRules,
+  categories: hawkbitCategories,
+} as const;
+
 const registry: Record<string, DialectPlugin> = {
   onenet: onenetPlugin,
   luat: luatPlugin,
+  hawkbit: hawkbitPlugin,
 };
 
 export const DIALECTS: Readonly<Record<string, DialectPlugin>> = registry;
 
 /** Whether a dialect is ota-swarm's own (a throw in its code is a harness bug, not a plugin's). */
-export const isBuiltInDialect = (name: string): boolean => name === 'onenet' || name === 'luat';
+export const isBuiltInDialect = (name: string): boolean => name === 'onenet' || name === 'luat' || name === 'hawkbit';
 
 /** Adds a dialect (see dialect/plugins.ts for loading one from a module); built-ins cannot be replaced. */
 export function registerDialect(plugin: DialectPlugin): void {

@@ -7,7 +7,7 @@ import type { DeviceMachine, TransitionRules } from '../device/types.js';
 import type { EvidenceCodec } from '../verdicts/evidence.js';
 
 export interface HttpRequest {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT';
   /** Path with its query string. */
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;

@@ -23,6 +23,8 @@ import type { CutPoint } from '../device/types.js';
 import { CLI_FLAGS, type OptionNames, type RunOptionField } from './option-names.js';
 import { resolveProfileLayer } from './profile.js';
 import type { ProfileLayer } from '../protocol/profile.js';
+import { HAWKBIT_OPERATIONS } from '../device/hawkbit/types.js';
+import { hawkbitRules } from '../dialect/hawkbit/rules.js';
 
 /** Values from the command line; each replaces the file's. */
 export interface ScenarioOverrides {
@@ -43,12 +45,14 @@ export interface ScenarioOverrides {
 const dialects = new Map<string, readonly string[]>([
   ['onenet', ONENET_OPERATIONS],
   ['luat', LUAT_OPERATIONS],
+  ['hawkbit', HAWKBIT_OPERATIONS],
 ]);
 
 /** Each dialect's device states (`devices.STATE` may name them); absent: any state is taken. */
 const dialectStates = new Map<string, readonly string[]>([
   ['onenet', onenetRules.kinds],
   ['luat', luatRules.kinds],
+  ['hawkbit', hawkbitRules.kinds],
 ]);
 
 /** Lets a dialect plugin be named in scenarios; `operations` are its histogram names, `states` its state kinds. */

@@ -63,6 +63,12 @@ export interface ExchangeFacts {
   /** Luat file answers: which labels named a version (the profile's versionConfirm says which one counts). */
   fileLabels?: 'header' | 'filename' | 'both';
   expectedMd5?: string;
+  /** hawkBit DDI: the action a request or answer names, a feedback's execution / finished, an offer's link. */
+  action?: number;
+  execution?: string;
+  finished?: string;
+  offerAction?: number;
+  offerLink?: 'deploymentBase' | 'cancelAction';
 }
 
 export interface Exchange {
