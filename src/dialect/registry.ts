@@ -20,11 +20,14 @@ import type { LuatAnswer, LuatRequest } from '../device/luat/types.js';
 import type { RequestFault } from './types.js';
 import { onenetEvidence } from './onenet/evidence.js';
 import { luatEvidence } from './luat/evidence.js';
+import { onenetTarget } from './onenet/target.js';
+import { luatTarget } from './luat/target.js';
 import { hawkbitMachine } from '../device/hawkbit/machine.js';
 import { HAWKBIT_OPERATIONS, type HawkbitAnswer, type HawkbitRequest } from '../device/hawkbit/types.js';
 import { hawkbitWire } from './hawkbit/wire.js';
 import { hawkbitEvidence } from './hawkbit/evidence.js';
 import { hawkbitCategories, hawkbitRules } from './hawkbit/rules.js';
+import { hawkbitTarget } from './hawkbit/target.js';
 
 /** The fault with `loseAnswer` set or cleared, other faults kept; undefined when none is left. */
 function faultWithLoss(fault: RequestFault | undefined, lose: boolean): RequestFault | undefined {
@@ -91,6 +94,8 @@ const luatCategories = {
 
 export const onenetPlugin = {
   name: 'onenet',
+  transport: 'http',
+  target: onenetTarget,
   operations: ONENET_OPERATIONS,
   machine: withRetransmit(onenetMachine, onenetTransmission),
   wire: onenetWire,
@@ -101,6 +106,8 @@ export const onenetPlugin = {
 
 export const luatPlugin = {
   name: 'luat',
+  transport: 'http',
+  target: luatTarget,
   operations: [LUAT_OPERATION],
   machine: withRetransmit(luatMachine, luatTransmission),
   wire: luatWire,
@@ -113,6 +120,8 @@ const hawkbitTransmission: TransmissionAdapter<HawkbitRequest, HawkbitAnswer> = 
 
 export const hawkbitPlugin = {
   name: 'hawkbit',
+  transport: 'http',
+  target: hawkbitTarget,
   operations: HAWKBIT_OPERATIONS,
   machine: withRetransmit(hawkbitMachine, hawkbitTransmission),
   wire: hawkbitWire,
@@ -122,9 +131,9 @@ export const hawkbitPlugin = {
 } as const;
 
 const registry: Record<string, DialectPlugin> = {
-  onenet: onenetPlugin,
-  luat: luatPlugin,
-  hawkbit: hawkbitPlugin,
+  onenet: onenetPlugin as DialectPlugin,
+  luat: luatPlugin as DialectPlugin,
+  hawkbit: hawkbitPlugin as DialectPlugin,
 };
 
 export const DIALECTS: Readonly<Record<string, DialectPlugin>> = registry;

@@ -13,7 +13,7 @@
  *   a download link; a cancelAction needs `stopId`. Otherwise: `protocol:bad-OP-answer`.
  * - 400, 401, 403, 404, 405, 409, 410 and 429 are DDI statuses (`status`); other non-2xx are `http`.
  */
-import type { DialectTarget, HttpRequest, HttpResult, Wire } from '../types.js';
+import type { HttpRequest, HttpResult, Wire } from '../types.js';
 import type { ActionLink, HawkbitAnswer, HawkbitRequest } from '../../device/hawkbit/types.js';
 import {
   cancelFeedbackPath,
@@ -44,11 +44,8 @@ export interface HawkbitSettings {
 /** The embedded reference server's default tenant and demo key (src/catalog/hawkbit.ts). */
 export const EMBEDDED_HAWKBIT: HawkbitSettings = { tenant: DEFAULT_HAWKBIT_TENANT, auth: { kind: 'target-key', tokenKey: DEFAULT_HAWKBIT_TOKEN_KEY } };
 
-/** The settings a target carries for this dialect; the embedded server's when it carries none. */
-export function hawkbitOf(target: DialectTarget): HawkbitSettings {
-  const own = (target as { hawkbit?: HawkbitSettings }).hawkbit;
-  return own ?? EMBEDDED_HAWKBIT;
-}
+/** The run's settings; the embedded server's when it gives none (a bare wire in a test). */
+export const hawkbitOf = (settings: HawkbitSettings | undefined): HawkbitSettings => settings ?? EMBEDDED_HAWKBIT;
 
 const DDI_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 405, 409, 410, 429]);
 
@@ -92,7 +89,7 @@ function feedbackBody(action: number, r: Extract<HawkbitRequest, { op: 'feedback
   return JSON.stringify(body);
 }
 
-function encode(req: HawkbitRequest, target: DialectTarget): HttpRequest {
+function encode(req: HawkbitRequest, target: HawkbitSettings | undefined): HttpRequest {
   const t = hawkbitOf(target);
   const auth = authorization(t, req.id);
   const headers: Record<string, string> = { 'X-Forwarded-For': addressOf(req.id), Accept: 'application/hal+json' };
@@ -261,7 +258,7 @@ function outcomeOf(a: HawkbitAnswer): string {
   }
 }
 
-export const hawkbitWire: Wire<HawkbitRequest, HawkbitAnswer> = {
+export const hawkbitWire: Wire<HawkbitRequest, HawkbitAnswer, HawkbitSettings | undefined> = {
   encode,
   decode,
   operationOf: (r) => r.op,

@@ -4,6 +4,7 @@ import { TASK_STATES } from '../../protocol/onenet.js';
 import type { ServerState } from '../server-state.js';
 import type { HistoryEntry } from '../state/history.js';
 import type { LuatDevice, OnenetDevice, OnenetTask, Store, TaskTemplate } from '../state/store.js';
+import { hawkbitCatalogView } from '../hawkbit/admin.js';
 
 export interface TaskView {
   id: string;
@@ -119,6 +120,7 @@ export function catalogView(state: ServerState): Catalog & Record<string, unknow
     });
   }
   c.luat.banLimitPerDay = store.banLimit;
+  if (c.hawkbit !== undefined) c.hawkbit = hawkbitCatalogView(c.hawkbit, state.hawkbit.state.tenants);
   // The conventions a client may rely on (the target profile reads them): days start at UTC
   // midnight; a device asking again with the version it flashed gets 27, and every file names its
   // version in X-Firmware-Version and in its file name as well.

@@ -4,7 +4,8 @@
  */
 import { json, type Answer } from '../http/answer.js';
 import type { HawkbitCalls } from './calls.js';
-import { startNextGroup, type HawkbitAction, type HawkbitTarget, type RolloutRuntime } from './state.js';
+import type { HawkbitCatalog } from '../../catalog/hawkbit.js';
+import { startNextGroup, type HawkbitAction, type HawkbitTarget, type RolloutRuntime, type TenantRuntime } from './state.js';
 
 const error = (status: number, message: string): Answer => json(status, { error: message });
 
@@ -76,4 +77,16 @@ export function handleHawkbitAdmin(calls: HawkbitCalls, method: string, seg: rea
     return json(200, rolloutView(r));
   }
   return error(404, 'not found');
+}
+
+/** The catalog's hawkBit part as GET /admin/catalog shows it: secrets resolved, like the other keys. */
+export function hawkbitCatalogView(c: HawkbitCatalog, tenants: ReadonlyMap<string, TenantRuntime>): HawkbitCatalog {
+  return {
+    ...c,
+    tenants: c.tenants.map((t) => {
+      const rt = tenants.get(t.name);
+      const { targetTokenKey: _k, gatewayToken: _g, ...rest } = t;
+      return { ...rest, ...(rt?.tokenKey !== undefined ? { targetTokenKey: rt.tokenKey } : {}), ...(rt?.gatewayToken !== undefined ? { gatewayToken: rt.gatewayToken } : {}) };
+    }),
+  };
 }
