@@ -337,7 +337,7 @@ describe('luat wire', () => {
 
 describe('dialect registry', () => {
   it('has onenet and luat, each with its machine, wire, rules and operations', () => {
-    expect(Object.keys(DIALECTS).sort()).toEqual(['luat', 'onenet']);
+    expect(Object.keys(DIALECTS).sort()).toEqual(['hawkbit', 'luat', 'onenet']);
     expect(getDialect('onenet').rules).toBe(onenetRules);
     expect(getDialect('luat').rules).toBe(luatRules);
     expect(getDialect('onenet').operations).toEqual(['reportVersion', 'check', 'tokenCheck', 'download', 'progress', 'result']);
