@@ -18,7 +18,9 @@
  *   `reconnectMs`; the md5 of the whole image is checked against the announced one (the engine
  *   digests md5; sha1 and sha256 are read and kept as evidence). A mismatch is reported closed /
  *   failure and ends `failed`. `maxStalledAttempts` answers without new bytes end `no-progress`.
- * - Progress is reported (`proceeding`, progress {cnt: percent, of: 100}) every `progressEvery` %.
+ * - Progress is reported (`proceeding`, progress {cnt: percent, of: 100}) every `progressEvery` %;
+ *   back on the link after a cut or a long sleep the device reports `resumed`; downloaded with the
+ *   update skipped it reports `scheduled` once; the cancel feedback is `canceled` / success.
  * - Statuses: 401/403 on a poll end `rejected`; 403 on a feedback (quota) stops progress reports
  *   (a closing one ends `gave-up`); 404/409/410 on an action's resource send the device back to
  *   polling, except 410 to its own closed/success feedback, which means the server recorded it
@@ -142,9 +144,12 @@ function transportOrStatus(pr: Progress, retry: Retry, a: HawkbitAnswer, p: Devi
   if (a.type === 'status' && a.status === 401) return finish(pr, 'rejected', 401, 'not authenticated');
   if (a.type === 'status' && a.status === 404 && req.op === 'poll') return finish(pr, 'rejected', 404, 'the target is unknown to the server');
   if (a.type === 'status' && (a.status === 404 || a.status === 409 || a.status === 410)) {
-    // The action is gone or changing (cancelled): poll to learn what the server wants now.
+    // The action is gone or changing (cancelled): poll to learn what the server wants now. A 410
+    // says it is closed: offered again later, it is stale.
     const { job: _dropped, ...rest } = pr;
-    return nextPoll({ ...rest, attempts: 0 }, now, 0);
+    const action = 'action' in req ? req.action : undefined;
+    const closed = a.status === 410 && action !== undefined && !pr.closed.includes(action) ? [...pr.closed, action] : pr.closed;
+    return nextPoll({ ...rest, attempts: 0, closed }, now, 0);
   }
   const code = a.type === 'status' || a.type === 'http' ? a.status : 0;
   return failedAttempt(pr, retry, code, s, now);
@@ -186,11 +191,9 @@ function onDeployment(pr0: Progress, a: Extract<HawkbitAnswer, { type: 'deployme
   const same = pr.job !== undefined && pr.job.action === a.action && pr.job.artifact.md5 === a.artifact.md5 && pr.job.artifact.size === a.artifact.size;
   const job: Job = same
     ? { ...(pr.job as Job), download: a.download, update: a.update }
-    : { action: a.action, deploymentPath: path, download: a.download, update: a.update, artifact: a.artifact, version: a.version, held: 0, best: 0, cuts: 0, slept: false, reported: 0, downloaded: false, quotaHit: false };
+    : { action: a.action, deploymentPath: path, download: a.download, update: a.update, artifact: a.artifact, version: a.version, held: 0, best: 0, cuts: 0, slept: false, reported: 0, downloaded: false, quotaHit: false, scheduled: false };
   const withJob = { ...pr, job };
-  if (job.downloaded) {
-    return job.update === 'skip' ? nextPoll(withJob, now) : install(withJob, s, now);
-  }
+  if (job.downloaded) return job.update === 'skip' ? waitForUpdate(withJob, p, now) : install(withJob, s, now);
   if (a.download === 'skip') return nextPoll(withJob, now);
   if (a.download === 'attempt' && p.battery < HAWKBIT_BATTERY_FLOOR) {
     return report(withJob, p, a.action, { execution: 'rejected', finished: 'none', details: [`battery ${p.battery}% below ${HAWKBIT_BATTERY_FLOOR}%`] }, { kind: 'end', final: 'gated', why: `declined an attempt with battery ${p.battery}%` });
@@ -276,6 +279,20 @@ function onBytes(pr0: Progress, held: number, md5: string | undefined, cut: bool
 
 // ---- install and feedback ------------------------------------------------------------------
 
+/** Downloaded, the update skipped (download-only, or outside the maintenance window): `scheduled` once, then poll. */
+function waitForUpdate(pr: Progress, p: DeviceProfile, now: number): HStep {
+  const job = pr.job as Job;
+  if (job.scheduled || job.quotaHit) return nextPoll(pr, now);
+  return report({ ...pr, job: { ...job, scheduled: true } }, p, job.action, { execution: 'scheduled', finished: 'none', details: ['update waits: the server says skip'] }, { kind: 'sleep' });
+}
+
+/** Back on the link after a cut (or a long sleep): `resumed`, then the download from the bytes held. */
+function resume(pr: Progress, p: DeviceProfile, s: DeviceSettings): HStep {
+  const job = pr.job as Job;
+  if (job.quotaHit) return download(pr, p, s);
+  return report(pr, p, job.action, { execution: 'resumed', finished: 'none', details: [`resuming from byte ${job.held}`] }, { kind: 'download' });
+}
+
 function install(pr: Progress, s: DeviceSettings, now: number): HStep {
   return sleep({ kind: 'installing', until: now + Math.max(0, s.rebootMs || 0), ...pr });
 }
@@ -293,10 +310,12 @@ function onReported(pr: Progress, then: AfterReport, p: DeviceProfile, s: Device
       return download(pr, p, s);
     case 'install': {
       const job = { ...(pr.job as Job), downloaded: true };
-      return job.update === 'skip' ? nextPoll({ ...pr, job }, now) : install({ ...pr, job }, s, now);
+      return job.update === 'skip' ? waitForUpdate({ ...pr, job }, p, now) : install({ ...pr, job }, s, now);
     }
     case 'poll':
       return nextPoll(pr, now, 0);
+    case 'sleep':
+      return nextPoll(pr, now);
     case 'end': {
       const action = pr.job?.action;
       return finish({ ...pr, closed: action === undefined ? pr.closed : [...pr.closed, action] }, then.final, 200, then.why);
@@ -342,7 +361,7 @@ function onAwaitingAnswer(st: Awaiting, a: HawkbitAnswer, p: DeviceProfile, s: D
     case 'cancelling':
       if (a.type === 'cancel') {
         const { job: _dropped, ...rest } = pr;
-        return report({ ...rest, attempts: 0, closed: [...pr.closed, a.action] }, p, a.action, { execution: 'closed', finished: 'success', details: ['cancelled as asked'] }, { kind: 'end', final: 'cancelled', why: `action ${a.action} cancelled by the server` }, true);
+        return report({ ...rest, attempts: 0, closed: [...pr.closed, a.action] }, p, a.action, { execution: 'canceled', finished: 'success', details: ['cancelled as asked'] }, { kind: 'end', final: 'cancelled', why: `action ${a.action} cancelled by the server` }, true);
       }
       return transportOrStatus(pr, retry, a, p, s, now);
     case 'reporting':
@@ -368,7 +387,7 @@ export const hawkbitMachine: DeviceMachine<S, HawkbitRequest, HawkbitAnswer> = {
         return st.retry.kind === 'downloading' ? download(pr, p, s) : send(pr, st.retry);
       case 'reconnecting':
       case 'dozing':
-        return download(pr, p, s);
+        return resume(pr, p, s);
       case 'installing':
         return afterInstall(pr, p);
       default:

@@ -92,6 +92,8 @@ export interface Job {
   readonly downloaded: boolean;
   /** Status reports refused by the quota (403): no more progress is sent. */
   readonly quotaHit: boolean;
+  /** `scheduled` reported (the update waits for the maintenance window). */
+  readonly scheduled: boolean;
 }
 
 /** What every non-final state knows. */
@@ -122,6 +124,8 @@ export type AfterReport =
   | { readonly kind: 'download' }
   | { readonly kind: 'install' }
   | { readonly kind: 'poll' }
+  /** Sleep until the next poll (the server's sleep). */
+  | { readonly kind: 'sleep' }
   | { readonly kind: 'end'; readonly final: HawkbitFinalKind; readonly why: string };
 
 export type HawkbitAwaiting =
