@@ -111,7 +111,7 @@ export const DEFAULT_HAWKBIT_TENANT = 'DEFAULT';
 export const DEFAULT_HAWKBIT_TOKEN_KEY = 'ota-swarm-hawkbit-demo-key-not-a-secret';
 export const DEFAULT_HAWKBIT_GATEWAY_TOKEN = 'ota-swarm-hawkbit-demo-gateway-token';
 
-/** The built-in tenant: 100,000 controllers `dev-0000000…`, one distribution set, a three-group rollout. */
+/** The built-in tenant: 100,000 controllers `dev-0000000…`, one distribution set, a forced three-group rollout of 5000 and a soft one. */
 export const DEFAULT_HAWKBIT_CATALOG: HawkbitCatalog = {
   maxReadPerSecond: 200,
   maxWritePerSecond: 50,
@@ -140,6 +140,18 @@ export const DEFAULT_HAWKBIT_CATALOG: HawkbitCatalog = {
           successThreshold: 80,
           successAction: 'nextgroup',
           errorThreshold: { percent: 20 },
+          start: true,
+        },
+        {
+          // Soft (attempt): a device may decline, as one low on battery does.
+          name: 'fw-2.0-soft',
+          distributionSet: 'fw-2.0',
+          targets: 'dev-{0010000..0019999}',
+          groups: [100],
+          actionType: 'soft',
+          successThreshold: 100,
+          successAction: 'nextgroup',
+          errorThreshold: {},
           start: true,
         },
       ],

@@ -537,6 +537,8 @@ type PickFile = string | number | { share?: string | number; count?: number };
 
 /** Behaviours only OneNET devices have (ranged downloads, step codes, tokens). */
 const ONENET_BEHAVIOURS = ['disconnect', 'batteryDies', 'storageFull', 'flashFails', 'longSleep'] as const;
+/** Dialects whose devices download in ranges and report failures, so the OneNET behaviours mean something to them. */
+const DOWNLOAD_FAULT_DIALECTS: ReadonlySet<string> = new Set(['onenet', 'hawkbit']);
 /** Behaviours only Luat devices have. */
 const LUAT_BEHAVIOURS = ['askAfterBan'] as const;
 
@@ -579,7 +581,7 @@ function resolveBehaviours(
   };
   if (b === undefined) return out;
   for (const name of ONENET_BEHAVIOURS) {
-    if (b[name] !== undefined && speech.dialect !== 'onenet') fail(`${path}.${name}`, `a OneNET behaviour; dialect "${speech.dialect}" has no use for it`);
+    if (b[name] !== undefined && !DOWNLOAD_FAULT_DIALECTS.has(speech.dialect)) fail(`${path}.${name}`, `a OneNET behaviour; dialect "${speech.dialect}" has no use for it`);
   }
   for (const name of LUAT_BEHAVIOURS) {
     if (b[name] !== undefined && speech.dialect !== 'luat') fail(`${path}.${name}`, `a Luat behaviour; dialect "${speech.dialect}" has no use for it`);

@@ -105,3 +105,19 @@ describe('scenarios/README.md', () => {
     expect(s.arrival).toEqual({ pattern: 'constant-rate', perSecond: 10 });
   });
 });
+
+describe('scenarios/rollout-hawkbit.yaml', () => {
+  const s = loadScenario(shipped('rollout-hawkbit.yaml'));
+  const tenant = DEFAULT_CATALOG.hawkbit?.tenants.find((t) => t.name === 'DEFAULT');
+
+  it('is 5000 targets, exactly those of the built-in three-group rollout with a success threshold', () => {
+    expect(s.dialect).toBe('hawkbit');
+    expect(s.fleet.devices).toBe(5000);
+    const rollout = tenant?.rollouts.find((r) => r.name === 'fw-2.0-rollout');
+    expect(rollout).toMatchObject({ groups: [10, 30, 60], successThreshold: 80, successAction: 'nextgroup', start: true });
+    const range = parseIdRange(rollout!.targets);
+    expect(rangeSize(range)).toBe(5000);
+    for (const cohort of s.fleet.cohorts) expect(idsWithin(cohort, range), cohort.name).toBe(true);
+    expect(s.expect.map((e) => e.text)).toEqual(expect.arrayContaining(['devices.succeeded >= 99%', 'transitions.violations == 0']));
+  });
+});
