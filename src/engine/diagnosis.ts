@@ -57,6 +57,16 @@ export function diagnoseProbe(scenario: Scenario, r: ProbeResult, keySource: str
     if (c === undefined) return { kind: 'go' };
     return { kind: 'refused', line: `${head(c)}: ${why[c.outcome]}` };
   }
+  if (scenario.dialect === 'hawkbit') {
+    const tenant = (scenario.target.block as { tenant?: string } | undefined)?.tenant ?? 'DEFAULT';
+    const why: Readonly<Record<string, string>> = {
+      'http:401': `the device's token is not the server's (tenant ${tenant}). Token from: ${keySource}`,
+      'http:404': `the server has no tenant ${tenant} (target.hawkbit.tenant in ${scenario.file}) or no target ${r.device} in it (cohort ${r.cohort}'s ids)`,
+    };
+    const c = r.calls.find((x) => x.op === 'poll' && Object.hasOwn(why, x.outcome));
+    if (c === undefined) return { kind: 'go' };
+    return { kind: 'refused', line: `${head(c)}: ${why[c.outcome]}` };
+  }
   return { kind: 'go' };
 }
 

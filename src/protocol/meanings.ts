@@ -5,6 +5,7 @@
  * the labels in histograms stay the short ones (`errno:1`); the meaning is added where shown.
  */
 import { LUAT_MESSAGES, type LuatCode } from './luat.js';
+import { DDI_STATUS_MEANINGS } from './hawkbit.js';
 
 type Table = Readonly<Record<number, string>>;
 
@@ -68,6 +69,10 @@ const LABEL = /^(errno|code|download-error):(\d{1,3})$/;
 
 /** The spec's meaning of an outcome label of `op`, or undefined when it has none (transport, http, bytes). */
 export function outcomeMeaning(dialect: string, op: string, label: string): string | undefined {
+  if (dialect === 'hawkbit') {
+    const h = /^http:(\d{3})$/.exec(label);
+    return h !== null && h[1] !== '200' ? DDI_STATUS_MEANINGS[Number(h[1])] : undefined;
+  }
   const m = LABEL.exec(label);
   if (m === null) return undefined;
   const n = Number(m[2]);
