@@ -63,7 +63,17 @@ const LUAT: Record<string, Expectation> = {
   'up-to-date': { describe: 'not banned', holds: (v) => v.banned !== true },
 };
 
-const RULES: Record<string, Record<string, Expectation>> = { onenet: ONENET, luat: LUAT };
+/** hawkBit: the device's action, as the admin API shows actions in task words (src/server/hawkbit/admin.ts). */
+const HAWKBIT: Record<string, Expectation> = {
+  succeeded: { describe: 'action finished', holds: (v) => latestTask(v) === 'succeeded' },
+  failed: { describe: 'action in error', holds: (v) => latestTask(v) === 'failed' },
+  'no-progress': { describe: 'action in error', holds: (v) => latestTask(v) === 'failed' },
+  cancelled: { describe: 'action cancelled', holds: (v) => latestTask(v) === 'cancelled' },
+  // Declining an attempt (`rejected`) leaves the action open.
+  gated: { describe: 'action open', holds: (v) => ACTIVE.has(latestTask(v)) },
+};
+
+const RULES: Record<string, Record<string, Expectation>> = { onenet: ONENET, luat: LUAT, hawkbit: HAWKBIT };
 
 export function serverStateOf(dialect: string, v: ServerDeviceView): string {
   if (dialect === 'luat') return v.banned ? 'banned' : `not banned, ${v.upgradesServed ?? 0} served`;

@@ -4,7 +4,7 @@ import { diagnoseProbe, type ProbeResult } from '../../src/engine/diagnosis.js';
 import { outcomeMeaning } from '../../src/protocol/meanings.js';
 import { parseScenario } from '../../src/scenario/load.js';
 
-const hawkbit = parseScenario('dialect: hawkbit\ntarget: { hawkbit: { tenant: acme } }\nfleet:\n  cohorts:\n    - { name: c, count: 2, ids: "dev-{0000000..0000009}", version: 1.0 }\n', 'h.yaml');
+const hawkbit = parseScenario('dialect: hawkbit\ntarget: { hawkbit: { tenant: acme } }\nfleet:\n  cohorts:\n    - { name: c, count: 2, ids: "dev-{0000000..0000009}", version: "1.0" }\n', 'h.yaml');
 const probe = (...outcomes: [string, string][]): ProbeResult => ({ device: 'D', cohort: 'c', calls: outcomes.map(([op, outcome]) => ({ op, outcome })) });
 
 describe('hawkBit probe', () => {

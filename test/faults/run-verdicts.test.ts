@@ -138,8 +138,8 @@ describe('the shipped fault scenarios', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
   const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object);
 
-  it('are eight, one per fault, each loading and matching the published schema', () => {
-    expect(files.sort()).toEqual(['ack-less-retransmit.yaml', 'diff-wait.yaml', 'disconnect-resume.yaml', 'gating.yaml', 'loop-ban.yaml', 'mismatches.yaml', 'stale-task.yaml', 'token-expiry.yaml']);
+  it("are nine, one per fault (hawkBit's in one file), each loading and matching the published schema", () => {
+    expect(files.sort()).toEqual(['ack-less-retransmit.yaml', 'diff-wait.yaml', 'disconnect-resume.yaml', 'gating.yaml', 'hawkbit-field.yaml', 'loop-ban.yaml', 'mismatches.yaml', 'stale-task.yaml', 'token-expiry.yaml']);
     for (const f of files) {
       const s = loadScenario(`${dir}${f}`);
       expect(s.expect.some((e) => e.metric === 'verdicts.violations'), f).toBe(true);

@@ -18,6 +18,7 @@ describe('a hawkBit rollout on the embedded server', () => {
     expect(poll?.byOutcome['http:200']).toBeGreaterThan(0);
     expect(report.operations['download']?.byOutcome).toEqual({ 'http:206': 600 });
     expect(report.operations['feedback']?.byOutcome).toEqual({ 'http:200': 1200 });
+    expect(report.transitions.serverAgreement).toMatchObject({ checked: 300, disagreements: 0 });
     expect(report.passed).toBe(true);
   });
 

@@ -360,6 +360,20 @@ describe('rollouts: groups, success and error thresholds', () => {
   });
 });
 
+describe('admin device views (what the verdicts compare final states with)', () => {
+  it('a target\'s actions as tasks in task words; an id never seen is known: false; an id in no tenant is an error', async () => {
+    const action = await actionOf('d066');
+    await close('d066', action, 'success');
+    const q = await s.admin('POST', '/admin/devices/query', { ids: ['d066', 'd090', 'zz'], dialect: 'hawkbit' });
+    expect(q.status).toBe(200);
+    expect(q.json.devices[0]).toMatchObject({ id: 'd066', dialect: 'hawkbit', known: true, installed: 'fw', tasks: [{ id: String(action), state: 'succeeded', action: 'finished', successes: 1 }] });
+    expect(q.json.devices[1]).toMatchObject({ id: 'd090', known: false, tasks: [] });
+    expect(q.json.devices[2]).toMatchObject({ id: 'zz', error: expect.any(String) });
+    const one = await s.admin('GET', '/admin/devices/d066?dialect=hawkbit');
+    expect(one.json.history.length).toBeGreaterThan(0);
+  });
+});
+
 describe('named bugs', () => {
   it('ignore-range: an artifact with a Range is answered 200 with the whole file', async () => {
     await actionOf('d021');

@@ -16,7 +16,7 @@ import { parseJsonObject } from '../http/body.js';
 import type { ServerState } from '../server-state.js';
 import type { OnenetTask, Store, TaskTemplate, TemplateState } from '../state/store.js';
 import { catalogView, countersView, deviceView, taskView, templateView } from './render.js';
-import { handleHawkbitAdmin } from '../hawkbit/admin.js';
+import { handleHawkbitAdmin, hawkbitDeviceView, queryHawkbitTargets } from '../hawkbit/admin.js';
 
 /** Ids per bulk query at most. */
 export const QUERY_LIMIT = 10_000;
@@ -68,11 +68,16 @@ function dispatch(state: ServerState, method: string, seg: string[], query: Reco
       return allow('GET') ?? ok({ virtualNow: now, iso: new Date(now).toISOString(), scale: Number.isFinite(state.clock.scale) ? state.clock.scale : 'max', day: dayIndex(now) });
     }
     case 'devices':
-      if (a === 'query' && seg.length === 2) return allow('POST') ?? queryDevices(store, readJson(body));
+      if (a === 'query' && seg.length === 2) {
+        const refused = allow('POST');
+        if (refused) return refused;
+        const q = readJson(body);
+        return q['dialect'] === 'hawkbit' ? queryHawkbitTargets(state.hawkbit, q) : queryDevices(store, q);
+      }
       if (a !== undefined && seg.length === 2) {
         const refused = allow('GET');
         if (refused) return refused;
-        const view = deviceView(store, a, true, query['dialect']);
+        const view = query['dialect'] === 'hawkbit' ? hawkbitDeviceView(state.hawkbit, a, true) : deviceView(store, a, true, query['dialect']);
         return view ? ok(view) : error(404, `device ${a} is in no device range`);
       }
       return error(404, 'not found');

@@ -2,6 +2,7 @@
  * The admin API's hawkBit part (under /admin/hawkbit/): rollouts and their groups, a target's
  * actions, cancelling an action, starting, pausing and resuming a rollout.
  */
+import { indexOf } from '../../catalog/id-range.js';
 import { json, type Answer } from '../http/answer.js';
 import type { HawkbitCalls } from './calls.js';
 import type { HawkbitCatalog } from '../../catalog/hawkbit.js';
@@ -89,4 +90,38 @@ export function hawkbitCatalogView(c: HawkbitCatalog, tenants: ReadonlyMap<strin
       return { ...rest, ...(rt?.tokenKey !== undefined ? { targetTokenKey: rt.tokenKey } : {}), ...(rt?.gatewayToken !== undefined ? { gatewayToken: rt.gatewayToken } : {}) };
     }),
   };
+}
+
+/** An action's state in the words the verdicts' server view reads for tasks (src/verdicts/server-agreement.ts). */
+const TASK_STATE: Readonly<Record<HawkbitAction['state'], string>> = {
+  scheduled: 'pending',
+  running: 'downloading',
+  downloaded: 'upgrading',
+  canceling: 'cancelling',
+  finished: 'succeeded',
+  error: 'failed',
+  canceled: 'cancelled',
+};
+
+/**
+ * A controller id as GET /admin/devices/{id}?dialect=hawkbit shows it: the first tenant whose
+ * ranges hold it, its actions as `tasks` (state in task words, `successes` the closings counted).
+ * A target that never made contact is shown `known: false` with no task; an id in no tenant: undefined.
+ */
+export function hawkbitDeviceView(calls: HawkbitCalls, id: string, withHistory: boolean): Record<string, unknown> | undefined {
+  for (const tenant of calls.state.tenants.values()) {
+    const t = calls.state.findTarget(tenant.name, id);
+    if (t === undefined && !tenant.ranges.some((r) => indexOf(r, id) >= 0)) continue;
+    const tasks = (t?.actions ?? []).map((a) => ({ id: String(a.id), state: TASK_STATE[a.state], action: a.state, package: a.set.id, successes: a.successCounts, createdAt: a.createdAt }));
+    return { id, dialect: 'hawkbit', tenant: tenant.name, known: t !== undefined, installed: t?.installed, tasks, ...(withHistory ? { history: t?.history?.list() ?? [] } : {}) };
+  }
+  return undefined;
+}
+
+/** POST /admin/devices/query with dialect hawkbit. */
+export function queryHawkbitTargets(calls: HawkbitCalls, body: Record<string, unknown>): Answer {
+  const ids = body['ids'];
+  if (!Array.isArray(ids) || ids.some((i) => typeof i !== 'string')) return error(400, 'ids: expected an array of strings');
+  if (ids.length > 10_000) return error(400, 'ids: at most 10000 per query');
+  return json(200, { devices: (ids as string[]).map((id) => hawkbitDeviceView(calls, id, false) ?? { id, error: 'in no tenant\'s target range' }) });
 }

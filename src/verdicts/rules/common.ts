@@ -11,7 +11,7 @@ import { at, hasServerView, NO_SERVER_VIEW_AT_ALL, perDevice, type Rule } from '
 export const finalStateAgreement: Rule = {
   name: 'final-state-agreement',
   description: "every device's final state is one the server's own view of it agrees with (succeeded ↔ task succeeded, failed/gated ↔ task failed, banned ↔ banned, ...)",
-  dialects: ['onenet', 'luat'],
+  dialects: ['onenet', 'luat', 'hawkbit'],
   evaluate: (devices, ctx) => {
     // Only the server can say what it recorded: without its view there is nothing to compare.
     if (!hasServerView(ctx)) return { checked: 0, violations: [], notJudged: NO_SERVER_VIEW_AT_ALL };
@@ -35,7 +35,10 @@ const sameRequest = (a: Exchange, b: Exchange): boolean =>
   a.facts.end === b.facts.end &&
   a.facts.step === b.facts.step &&
   a.facts.token === b.facts.token &&
-  a.facts.version === b.facts.version;
+  a.facts.version === b.facts.version &&
+  a.facts.action === b.facts.action &&
+  a.facts.execution === b.facts.execution &&
+  a.facts.finished === b.facts.finished;
 
 /** Relative slack for comparing virtual instants computed in floating point. */
 const EPS = 1e-6;
@@ -44,7 +47,7 @@ export const coapRetransmit: Rule = {
   name: 'coap-retransmit',
   description:
     'an unanswered request (answer lost, timeout, reset) is sent again after its timeout, uniform in [ACK_TIMEOUT, ACK_TIMEOUT × ACK_RANDOM_FACTOR] and doubled each time, at most MAX_RETRANSMIT times (RFC 7252 §4.2)',
-  dialects: ['onenet', 'luat'],
+  dialects: ['onenet', 'luat', 'hawkbit'],
   evaluate: perDevice(
     (d) => d.exchanges.some(isUnanswered),
     (d, ctx, count) => {
