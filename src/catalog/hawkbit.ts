@@ -4,12 +4,9 @@
  * (groups started one after another on a success threshold, stopped on an error threshold).
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { secretSchema } from '../config/fields.js';
+import { parseIdRange } from './id-range.js';
 
-const Secret = Type.Union([
-  Type.String({ minLength: 1 }),
-  Type.Object({ env: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-  Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-]);
 const Name = Type.String({ pattern: '^[A-Za-z0-9_.~-]{1,64}$' });
 const Sleep = Type.String({ pattern: '^\\d{2}:[0-5]\\d:[0-5]\\d$', description: 'HH:MM:SS' });
 const Percent = Type.Number({ minimum: 0, maximum: 100 });
@@ -76,10 +73,9 @@ export const HawkbitRolloutSchema = Type.Object(
 export const HawkbitTenantSchema = Type.Object(
   {
     name: Name,
-    /** Key the targets' security tokens are derived from (protocol/hawkbit.ts deriveTargetToken). */
-    targetTokenKey: Type.Optional(Secret),
-    /** The tenant's gateway token. */
-    gatewayToken: Type.Optional(Secret),
+    /** protocol/hawkbit.ts deriveTargetToken. */
+    targetTokenKey: Type.Optional(secretSchema('Key the targets\' security tokens are derived from.')),
+    gatewayToken: Type.Optional(secretSchema('The tenant\'s gateway token.')),
     /** Polling sleep the poll answer gives. */
     pollingSleep: Type.Optional(Sleep),
     targets: Type.Array(Type.Object({ ids: Type.String({ minLength: 1 }) }, { additionalProperties: false }), { default: [] }),
@@ -158,3 +154,40 @@ export const DEFAULT_HAWKBIT_CATALOG: HawkbitCatalog = {
     },
   ],
 };
+
+/**
+ * The checks beyond the schema, each failing through `fail(path, message)` (the loader adds the
+ * file, line and column): tenant names unique, ranges readable, rollouts naming a distribution set
+ * of their tenant, groups adding up to 100 %.
+ */
+export function checkHawkbitCatalog(c: HawkbitCatalog, fail: (path: string, message: string) => never): void {
+  const names = new Set<string>();
+  c.tenants.forEach((t, ti) => {
+    const at = (p: string): string => `tenants.${ti}.${p}`;
+    if (names.has(t.name)) fail(at('name'), `tenant ${t.name} twice`);
+    names.add(t.name);
+    const range = (p: string, text: string): void => {
+      try {
+        parseIdRange(text);
+      } catch (err) {
+        fail(at(p), (err as Error).message);
+      }
+    };
+    t.targets.forEach((r, i) => range(`targets.${i}.ids`, r.ids));
+    const sets = new Set<string>();
+    t.distributionSets.forEach((d, i) => {
+      if (sets.has(d.id)) fail(at(`distributionSets.${i}.id`), `distribution set ${d.id} twice`);
+      sets.add(d.id);
+    });
+    const rollouts = new Set<string>();
+    t.rollouts.forEach((r, i) => {
+      if (rollouts.has(r.name)) fail(at(`rollouts.${i}.name`), `rollout ${r.name} twice`);
+      rollouts.add(r.name);
+      if (!sets.has(r.distributionSet)) fail(at(`rollouts.${i}.distributionSet`), `no distribution set ${r.distributionSet} in tenant ${t.name}`);
+      const sum = r.groups.reduce((a, b) => a + b, 0);
+      if (Math.abs(sum - 100) > 1e-6) fail(at(`rollouts.${i}.groups`), `the groups' percentages add up to ${sum}, not 100`);
+      range(`rollouts.${i}.targets`, r.targets);
+      if (r.maintenanceWindow !== undefined && r.maintenanceWindow.duration > r.maintenanceWindow.every) fail(at(`rollouts.${i}.maintenanceWindow.duration`), 'longer than the period (every)');
+    });
+  });
+}

@@ -19,6 +19,7 @@ import { ConfigError, loadYamlFile, parseYaml } from '../config/load.js';
 import { resolveSecret } from '../config/secret.js';
 import { CatalogSchema, type Catalog } from './schema.js';
 import { parseIdRange, type IdRange } from './id-range.js';
+import { checkHawkbitCatalog } from './hawkbit.js';
 
 /** Names the place of a field path: `file:line:col` for files, `catalog` for objects. */
 export type Where = (path: string) => string;
@@ -86,6 +87,7 @@ export function checkCatalog(catalog: Catalog, where: Where): void {
   if (min > max) fail(where, 'luat.diffBuildMs', `min (${min}) is above max (${max})`);
   checkOnenet(catalog, where);
   checkLuat(catalog, where);
+  if (catalog.hawkbit !== undefined) checkHawkbitCatalog(catalog.hawkbit, (path, message) => fail(where, `hawkbit.${path}`, message));
 }
 
 function checkOnenet(catalog: Catalog, where: Where): void {
