@@ -117,3 +117,33 @@ describe('each named bug is caught by its rule', () => {
     expect(d.final.kind).not.toBe('cancelled');
   });
 });
+
+describe('per-client limits from one machine', () => {
+  it('each device sends its own X-Forwarded-For: over the limit it is answered 429, backs off 1–2 s and finishes; two devices are limited apart', async () => {
+    const { DEFAULT_CATALOG } = await import('../../src/catalog/default.js');
+    const catalog = structuredClone(DEFAULT_CATALOG);
+    catalog.hawkbit = { ...catalog.hawkbit!, maxReadPerSecond: 2, maxWritePerSecond: 1 };
+    const limited = await start({ catalog, clock: { virtualMs: T0, wallMs: Date.now(), scale: 'max' } });
+    try {
+      const [a, b] = [profile(), profile()];
+      const [da, db] = await Promise.all([drive(limited.url, a, settings, { start: T0 }), drive(limited.url, b, settings, { start: T0 })]);
+      for (const d of [da, db]) {
+        expect(d.final.kind).toBe('succeeded');
+        const throttled = d.evidence.exchanges.filter((e) => e.facts.status === 429);
+        expect(throttled.length).toBeGreaterThan(0);
+        expect(d.kinds).toContain('backing-off');
+        expect(illegalTransitions(d.kinds, hawkbitRules)).toEqual([]);
+      }
+      // A device never makes more than 2 GETs and 1 write in one virtual second that are answered.
+      const perSecond = new Map<string, number>();
+      for (const e of da.evidence.exchanges) {
+        if (e.facts.status === 429) continue;
+        const k = `${Math.floor(e.sent / 1000)}:${e.op === 'feedback' || e.op === 'config' ? 'w' : 'r'}`;
+        perSecond.set(k, (perSecond.get(k) ?? 0) + 1);
+      }
+      for (const [k, count] of perSecond) expect(count, k).toBeLessThanOrEqual(k.endsWith('w') ? 1 : 2);
+    } finally {
+      await limited.close();
+    }
+  });
+});
