@@ -190,6 +190,19 @@ describe('deployment and feedback', () => {
     expect(end.state).toMatchObject({ kind: 'gave-up', code: 403 });
   });
 
+  it('400 and 405 (a request the server does not take) are failed attempts: the same request again after retryDelay, then gave-up', () => {
+    for (const n of [400, 405]) {
+      const d = device().answer(offer).answer(deployment()).answer(status(n));
+      expect(d.state.kind).toBe('backing-off');
+      expect(d.sleepMs).toBe(SETTINGS.retryDelayMs);
+      d.wake();
+      expect(feedbacks(d)).toEqual(['proceeding/none', 'proceeding/none']);
+      d.answer(status(n)).wake().answer(status(n));
+      expect(d.state).toMatchObject({ kind: 'gave-up', code: n });
+      legal(d);
+    }
+  });
+
   it('429 to a feedback sends the same feedback again after the backoff', () => {
     const d = device().answer(offer).answer(deployment()).answer(status(429)).wake();
     expect(feedbacks(d)).toEqual(['proceeding/none', 'proceeding/none']);
