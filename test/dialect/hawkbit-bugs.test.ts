@@ -108,6 +108,10 @@ describe('each named bug is caught by its rule', () => {
     const d = await withBugs(['double-count-success'], () => drive(s.url, p, settings, { start: T0, lose: (r) => closing(r) && lost++ === 0 }));
     expect(violated(d)).toEqual(['ddi-closed-once']);
     expect((await s.admin('GET', `/admin/hawkbit/targets/DEFAULT/${p.id}`)).json.actions[0].successCounts).toBe(2);
+    // With the server's view the rule also reads the count itself.
+    const view = (await s.admin('POST', '/admin/devices/query', { ids: [p.id], dialect: 'hawkbit' })).json.devices[0];
+    const withView = HAWKBIT_RULES.find((r) => r.name === 'ddi-closed-once')!.evaluate([d.evidence], context({ dialect: 'hawkbit', views: { [p.id]: view } }));
+    expect(withView.violations[0]?.detail).toMatch(/the server counts action \d+ finished 2 times \(expected once\)/);
   });
 
   it('answer-cancelled-action → ddi-cancel-honoured', async () => {

@@ -74,11 +74,13 @@ export const ddiCancelHonoured: Rule = {
 
 export const ddiClosedOnce: Rule = {
   name: 'ddi-closed-once',
-  description: 'an action closes once: a closing feedback sent again (after a lost answer) is answered 410 (gone), never accepted and counted a second time',
+  description: 'an action closes once: a closing feedback sent again (after a lost answer) is answered 410 (gone), never accepted and counted a second time (and, where the server shows its view, it counts one success per action)',
   dialects: DIALECTS,
   evaluate: perDevice(
     (d) => d.exchanges.some(isClosingSuccess),
-    (d, _ctx, count) => {
+    (d, ctx, count) => {
+      const counted = (ctx.views.get(d.id)?.tasks ?? []).find((t) => (t.successes ?? 0) > 1);
+      if (counted !== undefined) return `the server counts action ${counted.id ?? '?'} finished ${counted.successes} times (expected once)`;
       const closed = new Map<number, Exchange>();
       for (const e of d.exchanges) {
         if (!isClosingSuccess(e) || e.facts.action === undefined) continue;
