@@ -9,13 +9,16 @@ import type { DeviceMachine, TransitionRules } from '../device/types.js';
 import type { EvidenceCodec } from '../verdicts/evidence.js';
 
 export interface HttpRequest {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT';
   /** Path with its query string. */
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
-  /** Set on firmware downloads: the engine assembles these bytes and digests them. */
-  readonly download?: { readonly total: number };
+  /**
+   * Set on firmware downloads: the engine assembles these bytes and digests them (md5, and with
+   * `hash` that algorithm too, reported as `digest`).
+   */
+  readonly download?: { readonly total: number; readonly hash?: 'md5' | 'sha1' | 'sha256' };
   /** Field faults the device brings to this request; the engine enacts them. */
   readonly fault?: RequestFault;
   /**
@@ -48,6 +51,8 @@ export type HttpResult =
       /** Downloads only: bytes the device now holds in order, and their md5 once all are held. */
       readonly held?: number;
       readonly md5?: string;
+      /** Downloads that asked for a `hash`: the hex digest of the bytes held, once all are held. */
+      readonly digest?: string;
       /** The link dropped before the whole body arrived (a `cutAfterBytes` fault): `body` is the part that did. */
       readonly cut?: boolean;
     }
@@ -65,6 +70,7 @@ export type HttpResult =
         readonly body: Uint8Array;
         readonly held?: number;
         readonly md5?: string;
+        readonly digest?: string;
       };
     };
 
