@@ -28,8 +28,11 @@ it('OneNET declared in YAML runs the OneNET rollout with the coded dialect\'s ou
   const text = readFileSync(ROLLOUT, 'utf8');
   // A few hundred devices compare exactly; a high time scale keeps the test short.
   const overrides = { devices: 120, timeScale: 50 };
-  const coded = await run(parseScenario(text, ROLLOUT, overrides), { workers: 1 });
-  const declared = await run(parseScenario(swapped(text), ROLLOUT, overrides), { workers: 1 });
+  // Side by side (each with its own embedded server): the two runs share nothing but the machine.
+  const [coded, declared] = await Promise.all([
+    run(parseScenario(text, ROLLOUT, overrides), { workers: 1 }),
+    run(parseScenario(swapped(text), ROLLOUT, overrides), { workers: 1 }),
+  ]);
   expect(declared.dialect).toBe('onenet-declared');
   expect(coded.devices.byFinalState).toEqual({ succeeded: 120 });
   expect(declared.devices.byFinalState).toEqual({ succeeded: 120 });

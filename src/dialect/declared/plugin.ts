@@ -11,8 +11,8 @@ import { secretSchema } from '../../config/fields.js';
 import { resolveSecret, secretSourceOf, type SecretRef } from '../../config/secret.js';
 import { UNANSWERED_CODES, withRetransmit, type TransmissionAdapter } from '../../device/retransmit.js';
 import type { StateCategory } from '../categories.js';
-import { registerDialect } from '../registry.js';
-import type { DialectPlugin, DialectTargetSpec, HttpRequest, HttpResult, RequestFault, TargetContext } from '../types.js';
+import { registerDialect, withLoss } from '../registry.js';
+import type { DialectPlugin, DialectTargetSpec, HttpRequest, HttpResult, TargetContext } from '../types.js';
 import { compileDialect, type CompiledDialect } from './compile.js';
 import { DECLARED_RULES, declaredMachine } from './machine.js';
 import { compileTemplate, valueAt } from './template.js';
@@ -40,14 +40,6 @@ const CATEGORIES = {
 } as const satisfies Record<DeclaredKind, StateCategory>;
 
 type Settings = NonNullable<DeclaredSpec['dialect']['settings']>;
-
-function withLoss(request: DeclaredRequest, lose: boolean): DeclaredRequest {
-  if (!lose && request.fault?.loseAnswer === undefined) return request;
-  const { fault, ...rest } = request;
-  const { loseAnswer: _l, ...others } = fault ?? ({} as RequestFault);
-  const next: RequestFault | undefined = lose ? { ...others, loseAnswer: true } : Object.keys(others).length > 0 ? others : undefined;
-  return next === undefined ? rest : { ...rest, fault: next };
-}
 
 const transmission = (d: CompiledDialect): TransmissionAdapter<DeclaredRequest, DeclaredAnswer> => ({
   opOf: (r) => (r.call === '#download' ? d.flow.download.operation : (d.calls.get(r.call)?.operation ?? r.call)),
