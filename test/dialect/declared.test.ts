@@ -10,7 +10,7 @@ import { parseDeclaredDialect } from '../../src/dialect/declared/load.js';
 import { declaredPlugin } from '../../src/dialect/declared/plugin.js';
 import { compileTemplate } from '../../src/dialect/declared/template.js';
 import { DOWNLOAD_CALL, type DeclaredAnswer, type DeclaredRequest } from '../../src/dialect/declared/types.js';
-import { DECLARED_RULES } from '../../src/dialect/declared/machine.js';
+import { DECLARED_RULES, MAX_WAITS } from '../../src/dialect/declared/machine.js';
 import type { DeclaredSettings } from '../../src/dialect/declared/wire.js';
 import type { HttpRequest, HttpResult } from '../../src/dialect/types.js';
 import { onenetWire } from '../../src/dialect/onenet/wire.js';
@@ -90,6 +90,8 @@ describe('the wire', () => {
     const data = { target: 'V2.0', token: 'tok', size: 3000, md5: 'AB'.repeat(16) };
     expect(onenet.wire.decode(check, json(200, { errno: 0, data }))).toEqual({ type: 'event', event: 'offer', outcome: 'errno:0', offer: { version: 'V2.0', size: 3000, hash: 'ab'.repeat(16), extra: { token: 'tok' } } });
     expect(onenet.wire.decode(check, json(200, { errno: 0, data: { ...data, size: -1 } }))).toEqual({ type: 'event', event: 'error', outcome: 'bad-check-offer' });
+    expect(onenet.wire.decode(check, json(200, { errno: 0, data: { ...data, size: 2 ** 40 } }))).toEqual({ type: 'event', event: 'error', outcome: 'bad-check-offer' });
+    expect(onenet.wire.decode(check, json(200, { errno: 0, data: { ...data, md5: 'not a hash' } }))).toEqual({ type: 'event', event: 'error', outcome: 'bad-check-offer' });
     expect(onenet.wire.decode(check, json(200, { errno: 11 }))).toMatchObject({ event: 'none', outcome: 'errno:11' });
     expect(onenet.wire.decode(check, json(200, { errno: 4 }))).toMatchObject({ event: 'refused', outcome: 'errno:4', reason: 'check answered errno 4' });
     expect(onenet.wire.decode(check, json(200, { errno: 'x y z\n' }))).toMatchObject({ event: 'refused', outcome: 'other' });
@@ -160,6 +162,14 @@ describe('the machine', () => {
     expect(req(s).call).toBe('update');
     expect(m.onAnswer(s.state, { type: 'event', event: 'none', outcome: 'up-to-date' }, p, SETTINGS, 2200).state.kind).toBe('up-to-date');
     expect(m.onAnswer(s.state, { type: 'event', event: 'refused', outcome: 'refused', reason: 'low' }, p, SETTINGS, 2200).state.kind).toBe('rejected');
+  });
+
+  it('a server that always says wait is given up on after MAX_WAITS waits', () => {
+    const p = profile();
+    const wait: DeclaredAnswer = { type: 'event', event: 'wait', outcome: 'busy', waitSec: 1 };
+    let s = m.start(p, SETTINGS, 0);
+    for (let i = 0; i < MAX_WAITS; i++) s = m.onTimer(m.onAnswer(s.state, wait, p, SETTINGS, i).state, p, SETTINGS, i);
+    expect(m.onAnswer(s.state, wait, p, SETTINGS, 0).state.kind).toBe('gave-up');
   });
 
   it('a failing check is retried retryDelay apart, maxAttempts times, then the device gives up', () => {

@@ -8,7 +8,8 @@
  * - A call answered `ok`, `none` or `offer` outside the check moves on; `wait` sleeps and sends it
  *   again; `refused` ends `rejected` before the download and `failed` after it; `error` (and no
  *   answer) is retried `maxAttempts` times `retryDelay` apart, then the device ends `gave-up`.
- * - The check: `none` ends `up-to-date`, `wait` sleeps N s and checks again, `refused` ends `rejected`.
+ * - The check: `none` ends `up-to-date`, `wait` sleeps N s and checks again (MAX_WAITS times in a
+ *   device's life, then `gave-up`), `refused` ends `rejected`.
  * - Downloads follow the OneNET machine's rules: chunks of `chunkSize` from the bytes held (the
  *   engine's word), a new high clears the failures, `maxStalledAttempts` answers without one end
  *   the download (failure reason `download`, `failed`); a chunk broken off mid-body resumes at once.
@@ -37,6 +38,8 @@ const PHASE_OF: Partial<Record<DeclaredKind, ListPhase>> = { starting: 'start', 
 
 const STOP = { type: 'stop' } as const;
 const DEFAULT_MAX_STALLED = 5;
+/** Waits a device takes in its life before it gives up (a bound on a server that always says wait). */
+export const MAX_WAITS = 100;
 
 const sameOffer = (a: DeclaredOffer | undefined, b: DeclaredOffer): boolean => a !== undefined && a.version === b.version && a.size === b.size && a.hash === b.hash;
 
@@ -150,7 +153,9 @@ export function declaredMachine(d: CompiledDialect): DeviceMachine<S, R, Declare
       case 'none':
         return finish(st, 'up-to-date');
       case 'wait':
-        return sleep({ ...st, attempts: 0 }, 'waiting', now + (a.waitSec ?? 60) * 1000);
+        // A server that says "wait" for ever is a finding, not a reason to ask for ever.
+        if (st.waits >= MAX_WAITS) return finish(st, 'gave-up', `told to wait ${MAX_WAITS} times`);
+        return sleep({ ...st, attempts: 0, waits: st.waits + 1 }, 'waiting', now + (a.waitSec ?? 60) * 1000);
       case 'refused':
         return finish(st, 'rejected', a.reason);
       case 'offer': {
@@ -165,7 +170,10 @@ export function declaredMachine(d: CompiledDialect): DeviceMachine<S, R, Declare
 
   function onListCall(st: S, phase: ListPhase, a: DeclaredAnswer, p: DeviceProfile, s: DeviceSettings, now: number): DStep {
     if (a.type === 'event' && (a.event === 'ok' || a.event === 'none' || a.event === 'offer')) return list(st, phase, st.index + 1, p, s, now);
-    if (a.type === 'event' && a.event === 'wait') return sleep({ ...st, back: st.kind }, 'retrying', now + (a.waitSec ?? 60) * 1000);
+    if (a.type === 'event' && a.event === 'wait') {
+      if (st.waits >= MAX_WAITS) return finish(st, 'gave-up', `told to wait ${MAX_WAITS} times`);
+      return sleep({ ...st, back: st.kind, waits: st.waits + 1 }, 'retrying', now + (a.waitSec ?? 60) * 1000);
+    }
     if (a.type === 'event' && a.event === 'refused') return phase === 'start' || phase === 'accept' ? finish(st, 'rejected', a.reason) : reportFailure(st, 'refused', 'failed', p);
     return retry(st, s, now, () => finish(st, 'gave-up', a.outcome));
   }
@@ -180,7 +188,7 @@ export function declaredMachine(d: CompiledDialect): DeviceMachine<S, R, Declare
 
   return {
     start(p, s, now) {
-      const st: S = { kind: 'starting', version: p.version, index: 0, held: 0, lastStep: 0, attempts: 0, runs: 0, cuts: 0, stalled: 0 };
+      const st: S = { kind: 'starting', version: p.version, index: 0, held: 0, lastStep: 0, attempts: 0, runs: 0, cuts: 0, stalled: 0, waits: 0 };
       return list(st, 'start', 0, p, s, now);
     },
     onTimer(st, p, s, now) {

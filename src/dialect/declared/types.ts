@@ -97,6 +97,8 @@ export interface DeclaredState {
   readonly runs: number;
   readonly cuts: number;
   readonly stalled: number;
+  /** `wait` answers taken so far. */
+  readonly waits: number;
   /** A sleep's end (virtual ms). */
   readonly until?: number;
   /** The request a retry sends again, and the kind it is sent in. */

@@ -8,6 +8,7 @@ import type { HttpRequest, HttpResult, Wire } from '../types.js';
 import { headerOf, isTransportError, jsonObject, netLabel } from '../decode.js';
 import { JSON_ANSWER_MAX_BYTES, downloadAnswerMaxBytes } from '../answer-limits.js';
 import { valueAt, type Values } from './template.js';
+import { MAX_FIRMWARE_BYTES } from '../../device/onenet/machine.js';
 import type { CompiledAnswer, CompiledCall, CompiledDialect } from './compile.js';
 import { DOWNLOAD_CALL, type DeclaredAnswer, type DeclaredOffer, type DeclaredRequest } from './types.js';
 
@@ -164,6 +165,7 @@ function matches(a: CompiledAnswer, result: HttpResult, status: number | undefin
 }
 
 const VERSION = /^[A-Za-z0-9._+-]{1,64}$/;
+const MAX_URL_CHARS = 2048;
 const HASH = /^[0-9a-fA-F]{32,128}$/;
 
 /** The offer a rule reads from an answer, or undefined when what the server sent cannot be one. */
@@ -173,9 +175,9 @@ function offerOf(rule: CompiledAnswer, values: Values): DeclaredOffer | undefine
   const version = o.version.render(values).trim();
   const size = Number(o.size.value(values));
   const hash = o.hash.render(values).trim().toLowerCase();
-  if (!VERSION.test(version) || !Number.isSafeInteger(size) || size < 1 || !HASH.test(hash)) return undefined;
+  if (!VERSION.test(version) || !Number.isSafeInteger(size) || size < 1 || size > MAX_FIRMWARE_BYTES || !HASH.test(hash)) return undefined;
   const extra: Record<string, string> = {};
   for (const [k, t] of o.extra) extra[k] = t.render(values).slice(0, 512);
-  const url = o.url?.render(values);
+  const url = o.url?.render(values).slice(0, MAX_URL_CHARS);
   return { version, size, hash, ...(url !== undefined && url !== '' ? { url } : {}), extra };
 }
