@@ -38,8 +38,8 @@ describe('the dialect file', () => {
   });
   it('errors name file:line and the field: schema, templates, calls a flow names, what an event needs', () => {
     expect(errorOf(() => parseDeclaredDialect(base.replace('method: GET', 'method: FETCH'), 'a.yaml'))).toMatch(/^a\.yaml:\d+:\d+: calls\.update\.method: must be one of "GET", "POST", "PUT"$/);
-    expect(errorOf(() => parseDeclaredDialect(base.replace('{{device.battery}}', '{{device.battery | round}}'), 'a.yaml'))).toMatch(/^a\.yaml:24:\d+: calls\.update\.url: "\{\{device\.battery \| round\}\}": unknown filter "round"/);
-    expect(errorOf(() => parseDeclaredDialect(base.replace('{{settings.channel | url}}', '{{setting.channel}}'), 'a.yaml'))).toMatch(/^a\.yaml:24:\d+: calls\.update\.url: \{\{setting\.channel\}\}: a template reads device, settings/);
+    expect(errorOf(() => parseDeclaredDialect(base.replace('{{device.battery}}', '{{device.battery | round}}'), 'a.yaml'))).toMatch(/^a\.yaml:26:\d+: calls\.update\.url: "\{\{device\.battery \| round\}\}": unknown filter "round"/);
+    expect(errorOf(() => parseDeclaredDialect(base.replace('{{settings.channel | url}}', '{{setting.channel}}'), 'a.yaml'))).toMatch(/^a\.yaml:26:\d+: calls\.update\.url: \{\{setting\.channel\}\}: a template reads device, settings/);
     expect(errorOf(() => parseDeclaredDialect(base.replace('installed: [installed]', 'installed: [install]'), 'a.yaml'))).toMatch(/^a\.yaml:\d+:\d+: flow\.installed\.0: no call named "install"/);
     expect(errorOf(() => parseDeclaredDialect(base.replace('event: wait, wait: "{{json.retryAfter | default:30}}",', 'event: wait,'), 'a.yaml'))).toMatch(/^a\.yaml:\d+:\d+: calls\.update\.answers\.1\.wait: a wait event needs wait: seconds$/);
     expect(errorOf(() => parseDeclaredDialect(base.replace('hash: sha256, range', 'hash: crc32, range'), 'a.yaml'))).toMatch(/^a\.yaml:\d+:\d+: flow\.download\.hash: must be one of "md5", "sha1", "sha256"$/);
@@ -235,5 +235,20 @@ describe('a scenario naming a dialect file', () => {
     expect(errorOf(() => parseScenario(scenario('dialect: acme\ndialectFile: acme.yaml\ntarget:\n  acme: { chanel: beta }'), file))).toBe(`${file}:4:19: target.acme.chanel: unknown field`);
     expect(errorOf(() => parseScenario(scenario('dialect: gadget\ndialectFile: acme.yaml'), file))).toBe(`${file}:1:10: dialect: "gadget", but acme.yaml declares the dialect "acme"`);
     expect(errorOf(() => parseScenario(scenario('dialect: acme\ndialectFile: nowhere.yaml'), file))).toMatch(/nowhere\.yaml: cannot read \(ENOENT\)$/);
+  });
+});
+
+describe('schema/dialect.schema.json', () => {
+  it('is what publish-schema generates, and accepts the shipped dialect files', async () => {
+    const { DIALECT_SCHEMA_FILE } = await import('../../src/scenario/publish-schema.js');
+    const { renderDialectSchema } = await import('../../src/dialect/declared/schema.js');
+    const { Ajv } = await import('ajv');
+    const { parse } = await import('yaml');
+    expect(DIALECT_SCHEMA_FILE).toBe(root('schema/dialect.schema.json'));
+    const text = readFileSync(DIALECT_SCHEMA_FILE, 'utf8');
+    expect(text).toBe(renderDialectSchema());
+    const validate = new Ajv({ strict: false }).compile(JSON.parse(text) as object);
+    for (const f of ['scenarios/dialects/onenet.yaml', 'test/fixtures/inhouse/acme.yaml']) expect(validate(parse(readFileSync(root(f), 'utf8'))), f).toBe(true);
+    expect(validate({ name: 'x', calls: {}, flow: { check: 'c', download: { hash: 'crc' } } })).toBe(false);
   });
 });

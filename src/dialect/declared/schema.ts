@@ -136,3 +136,9 @@ export const DeclaredDialectSchema = Type.Object(
 export type DeclaredDialectFile = Static<typeof DeclaredDialectSchema>;
 export type CallFile = DeclaredDialectFile['calls'][string];
 export type AnswerFile = NonNullable<CallFile['answers']>[number];
+
+/** The text of schema/dialect.schema.json (draft-07, for editors), from the schema the loader checks with. */
+export function renderDialectSchema(): string {
+  const plain = JSON.parse(JSON.stringify(DeclaredDialectSchema)) as Record<string, unknown>;
+  return `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...plain }, null, 2)}\n`;
+}
