@@ -94,8 +94,8 @@ export interface TargetLoadContext {
   readonly file: string;
   /** Throws a ConfigError `file:line:col: target.<dialect>.<path>: message` (an empty path names the block). */
   fail(path: string, message: string): never;
-  /** Values given on the command line that a dialect may take (`--product-id` is `productId`). */
-  readonly overrides: Readonly<{ productId?: string }>;
+  /** Values given on the command line that a dialect may take, by name (`--product-id` gives `productId`). */
+  readonly overrides: Readonly<Record<string, string>>;
 }
 
 /**
