@@ -9,7 +9,7 @@ import type { DeviceMachine, TransitionRules } from '../device/types.js';
 import type { EvidenceCodec } from '../verdicts/evidence.js';
 
 export interface HttpRequest {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT';
   /** Path with its query string. */
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -88,8 +88,8 @@ export interface TargetLoadContext {
   readonly file: string;
   /** Throws a ConfigError `file:line:col: target.<dialect>.<path>: message` (an empty path names the block). */
   fail(path: string, message: string): never;
-  /** Values given on the command line that a dialect may take (`--product-id` is `productId`). */
-  readonly overrides: Readonly<{ productId?: string }>;
+  /** Values given on the command line that a dialect may take, by name (`--product-id` gives `productId`). */
+  readonly overrides: Readonly<Record<string, string>>;
 }
 
 /**
