@@ -41,6 +41,18 @@ describe('a declared dialect for an in-house server', () => {
     expect(report.passed).toBe(true);
   });
 
+  it('wrong credentials: the probe meets the answer marked authFailed and stops the run in one line, the key not in it', async () => {
+    process.env['ACME_API_KEY'] = 'not-the-key';
+    try {
+      const err = await run(loadScenario(fixture('rollout.yaml'), { targetUrl: acme.url, allowClockSkew: true }), { workers: 1 }).then(() => undefined, (e: unknown) => e as Error);
+      expect(err?.name).toBe('ConfigError');
+      expect(err?.message).toMatch(/^probe: the target refused device 7000 \(cohort fleet\): update unauthorized: the server refused the credentials \(.*acme\.yaml marks this answer authFailed\)\. Key: ACME_API_KEY \(environment, named by target\.acme\.apiKey\)$/);
+      expect(err?.message).not.toContain('not-the-key');
+    } finally {
+      process.env['ACME_API_KEY'] = KEYS.apiKey;
+    }
+  });
+
   it('a link cut mid-download resumes with Range from the byte held, and the sha256 matches', async () => {
     const before = acme.log.blobStarts.length;
     const report = await run(loadScenario(fixture('disconnect-resume.yaml'), { targetUrl: acme.url, allowClockSkew: true }), { workers: 1 });

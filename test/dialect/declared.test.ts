@@ -43,6 +43,7 @@ describe('the dialect file', () => {
     expect(errorOf(() => parseDeclaredDialect(base.replace('installed: [installed]', 'installed: [install]'), 'a.yaml'))).toMatch(/^a\.yaml:\d+:\d+: flow\.installed\.0: no call named "install"/);
     expect(errorOf(() => parseDeclaredDialect(base.replace('event: wait, wait: "{{json.retryAfter | default:30}}",', 'event: wait,'), 'a.yaml'))).toMatch(/^a\.yaml:\d+:\d+: calls\.update\.answers\.1\.wait: a wait event needs wait: seconds$/);
     expect(errorOf(() => parseDeclaredDialect(base.replace('hash: sha256, range', 'hash: crc32, range'), 'a.yaml'))).toMatch(/^a\.yaml:\d+:\d+: flow\.download\.hash: must be one of "md5", "sha1", "sha256"$/);
+    expect(errorOf(() => parseDeclaredDialect(base.replace('outcome: unauthorized, authFailed', 'outcome: "{{status}}", authFailed'), 'a.yaml'))).toMatch(/^a\.yaml:\d+:\d+: calls\.update\.answers\.4\.outcome: an authFailed answer needs a fixed outcome/);
   });
 });
 

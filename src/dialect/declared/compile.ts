@@ -80,6 +80,7 @@ function headersOf(h: Readonly<Record<string, string>> | undefined, path: string
 function answerOf(a: AnswerFile, path: string, fail: Fail): CompiledAnswer {
   if (a.event === 'offer' && a.offer === undefined) fail(`${path}.offer`, 'an offer event needs offer: { version, size, hash }');
   if (a.event === 'wait' && a.wait === undefined) fail(`${path}.wait`, 'a wait event needs wait: seconds');
+  if (a.authFailed === true && (a.outcome === undefined || /\{\{/.test(a.outcome))) fail(`${path}.outcome`, 'an authFailed answer needs a fixed outcome (the probe recognises it by it)');
   let offer: CompiledAnswer['offer'];
   if (a.offer !== undefined) {
     const { version, size, hash, url, ...rest } = a.offer as Record<string, string> & { version: string; size: string; hash: string; url?: string };
@@ -177,4 +178,16 @@ export function compileDialect(d: DeclaredDialectFile, fail: Fail): CompiledDial
     },
     operations,
   };
+}
+
+/**
+ * The answers that refuse the credentials, as `operation outcome` pairs: a probe that meets one
+ * stops the run (engine/diagnosis.ts). Their outcomes are fixed text (checked above).
+ */
+export function authRefusals(d: DeclaredDialectFile): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const [name, c] of Object.entries(d.calls)) {
+    for (const a of c.answers ?? []) if (a.authFailed === true && a.outcome !== undefined) out.add(`${c.operation ?? name} ${a.outcome}`);
+  }
+  return out;
 }

@@ -45,6 +45,7 @@ const Answer = Type.Object(
     offer: Type.Optional(Offer),
     wait: Type.Optional(TemplateText('wait: seconds before asking again.')),
     reason: Type.Optional(TemplateText('refused: why, in the report.')),
+    authFailed: Type.Optional(Type.Boolean({ description: 'The answer refuses the credentials: a probe that gets it stops the run in one line (needs a fixed outcome).' })),
   },
   { additionalProperties: false },
 );
