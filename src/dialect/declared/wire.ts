@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { HttpRequest, HttpResult, Wire } from '../types.js';
-import { headerOf, isTransportError, jsonObject, netLabel } from '../decode.js';
+import { headerOf, jsonObject, netLabel } from '../decode.js';
 import { JSON_ANSWER_MAX_BYTES, downloadAnswerMaxBytes } from '../answer-limits.js';
 import { valueAt, type Values } from './template.js';
 import { MAX_FIRMWARE_BYTES } from '../../device/onenet/machine.js';
@@ -135,7 +135,7 @@ export function declaredWire(d: CompiledDialect): Wire<DeclaredRequest, Declared
     decode,
     operationOf: (req) => (req.call === DOWNLOAD_CALL ? d.flow.download.operation : callOf(req.call).operation),
     outcomeOf: (a) => a.outcome,
-    isError: (a) => a.type === 'net' || (a.type === 'event' && a.event === 'error') || isTransportError({ type: a.type }),
+    isError: (a) => a.type === 'net' || (a.type === 'event' && a.event === 'error'),
   };
 }
 
