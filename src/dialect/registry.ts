@@ -37,7 +37,8 @@ function faultWithLoss(fault: RequestFault | undefined, lose: boolean): RequestF
   return Object.keys(rest).length > 0 ? rest : undefined;
 }
 
-function withLoss<R extends { readonly fault?: RequestFault }>(request: R, lose: boolean): R {
+/** The request with a lost answer set or cleared (the transmission layer's `withLoss`; declared dialects reuse it). */
+export function withLoss<R extends { readonly fault?: RequestFault }>(request: R, lose: boolean): R {
   if (!lose && request.fault?.loseAnswer === undefined) return request;
   const fault = faultWithLoss(request.fault, lose);
   const { fault: _old, ...rest } = request;

@@ -14,8 +14,11 @@ export interface HttpRequest {
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
-  /** Set on firmware downloads: the engine assembles these bytes and digests them. */
-  readonly download?: { readonly total: number };
+  /**
+   * Set on firmware downloads: the engine assembles these bytes and digests them (md5, and with
+   * `hash` that algorithm too, reported as `digest`).
+   */
+  readonly download?: { readonly total: number; readonly hash?: 'md5' | 'sha1' | 'sha256' };
   /** Field faults the device brings to this request; the engine enacts them. */
   readonly fault?: RequestFault;
   /**
@@ -48,6 +51,8 @@ export type HttpResult =
       /** Downloads only: bytes the device now holds in order, and their md5 once all are held. */
       readonly held?: number;
       readonly md5?: string;
+      /** Downloads that asked for a `hash`: the hex digest of the bytes held, once all are held. */
+      readonly digest?: string;
       /** The link dropped before the whole body arrived (a `cutAfterBytes` fault): `body` is the part that did. */
       readonly cut?: boolean;
     }
@@ -65,6 +70,7 @@ export type HttpResult =
         readonly body: Uint8Array;
         readonly held?: number;
         readonly md5?: string;
+        readonly digest?: string;
       };
     };
 
@@ -88,8 +94,8 @@ export interface TargetLoadContext {
   readonly file: string;
   /** Throws a ConfigError `file:line:col: target.<dialect>.<path>: message` (an empty path names the block). */
   fail(path: string, message: string): never;
-  /** Values given on the command line that a dialect may take (`--product-id` is `productId`). */
-  readonly overrides: Readonly<{ productId?: string }>;
+  /** Values given on the command line that a dialect may take, by name (`--product-id` gives `productId`). */
+  readonly overrides: Readonly<Record<string, string>>;
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import type { Scenario } from '../scenario/types.js';
 import { withMeaning } from '../protocol/meanings.js';
+import { authRefusals } from '../dialect/declared/compile.js';
 import type { OnenetTargetBlock } from '../dialect/onenet/target.js';
 import type { LuatTargetBlock } from '../dialect/luat/target.js';
 
@@ -66,6 +67,12 @@ export function diagnoseProbe(scenario: Scenario, r: ProbeResult, keySource: str
     const c = r.calls.find((x) => x.op === 'poll' && Object.hasOwn(why, x.outcome));
     if (c === undefined) return { kind: 'go' };
     return { kind: 'refused', line: `${head(c)}: ${why[c.outcome]}` };
+  }
+  if (scenario.declared !== undefined) {
+    const refusals = authRefusals(scenario.declared.dialect);
+    const c = r.calls.find((call) => refusals.has(`${call.op} ${call.outcome}`));
+    if (c === undefined) return { kind: 'go' };
+    return { kind: 'refused', line: `${head(c)}: the server refused the credentials (${scenario.declared.file} marks this answer authFailed). Key: ${keySource}` };
   }
   return { kind: 'go' };
 }

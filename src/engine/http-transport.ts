@@ -64,11 +64,11 @@ export class HttpTransport implements Transport<HttpRequest, HttpResult> {
     if (raw.kind === 'error' && raw.partial && http.download) {
       // A reset mid-chunk: the bytes that arrived in order are held, so the device resumes after them.
       const { partial } = raw;
-      return { ...raw, partial: { ...partial, ...this.sink.accept(slot, partial.status, partial.headers['content-range'], partial.body, http.download.total) } };
+      return { ...raw, partial: { ...partial, ...this.sink.accept(slot, partial.status, partial.headers['content-range'], partial.body, http.download.total, http.download.hash) } };
     }
     if (raw.kind !== 'response' || !http.download || raw.status >= 300) return raw;
     if (isOneByteError(raw)) return raw;
-    const held = this.sink.accept(slot, raw.status, raw.headers['content-range'], raw.body, http.download.total);
+    const held = this.sink.accept(slot, raw.status, raw.headers['content-range'], raw.body, http.download.total, http.download.hash);
     return { ...raw, ...held };
   }
 }

@@ -63,7 +63,7 @@ export async function resolveTarget(o: TargetOptions): Promise<ResolvedTarget> {
   return o.scenario.target.url ? externalTarget(o) : embeddedTarget(o);
 }
 
-async function embeddedTarget({ scenario, clock }: TargetOptions): Promise<ResolvedTarget> {
+async function embeddedTarget({ scenario, clock, env = process.env }: TargetOptions): Promise<ResolvedTarget> {
   let catalog: Catalog | undefined;
   if (scenario.server.catalog) {
     catalog = loadCatalog(resolve(dirname(scenario.file), scenario.server.catalog));
@@ -88,7 +88,7 @@ async function embeddedTarget({ scenario, clock }: TargetOptions): Promise<Resol
       baseUrl: server.url,
       label: `embedded (${server.url})`,
       embedded: true,
-      dialect: withProfile(plugin, settingsFromCatalog(scenario, plugin, known, process.env), profile),
+      dialect: withProfile(plugin, settingsFromCatalog(scenario, plugin, known, env), profile),
       admin,
       profile,
       clock: { kind: 'shared', offsetMs: 0 },

@@ -4,6 +4,7 @@
  */
 import { getDialect } from '../dialect/registry.js';
 import { loadDialectPlugin } from '../dialect/plugins.js';
+import { registerDeclaredDialect } from '../dialect/declared/plugin.js';
 import { expandFleet } from '../scenario/fleet.js';
 import { arrivalTimeOf } from '../scenario/arrival.js';
 import { firstWakeMs } from '../radio/wake.js';
@@ -27,6 +28,7 @@ import { withTargetSettings } from './target-settings.js';
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
   for (const url of task.plugins) await loadDialectPlugin(url);
+  if (scenario.declared) registerDeclaredDialect(scenario.declared);
   const plugin = getDialect(scenario.dialect);
   const plan = withTargetSettings(expandFleet(scenario), plugin, task.target);
   const count = Math.max(0, Math.ceil((plan.total - workerIndex) / workers));

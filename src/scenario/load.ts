@@ -9,6 +9,9 @@ import { parseIdRange, rangeSize, sharedIds, type IdRange } from '../catalog/id-
 import { ConfigError, parseYaml, readYamlText, validateAt, type Located } from '../config/load.js';
 import type { DialectTargetSpec } from '../dialect/types.js';
 import { BUILT_IN_TARGETS } from '../dialect/targets.js';
+import { loadDeclaredDialect } from '../dialect/declared/load.js';
+import { registerDeclaredDialect } from '../dialect/declared/plugin.js';
+import type { DeclaredSpec } from '../dialect/declared/types.js';
 import { parseShare, parseSize, parseTimeScale } from '../config/units.js';
 import { durationMs } from '../config/fields.js';
 import type { TimeScale } from '../time/clock.js';
@@ -63,6 +66,16 @@ const dialectTargets = new Map<string, DialectTargetSpec<never>>(Object.entries(
 
 /** Fields of `target` that are no dialect's block. */
 const TARGET_FIELDS = new Set(['url', 'profile']);
+
+/** Reads the declared dialect a scenario names (relative to it), registers it, and checks the scenario's `dialect` is its name. */
+function declaredDialectOf(dialectFile: string, dialect: string, file: string, fail: Fail): DeclaredSpec {
+  const spec = loadDeclaredDialect(resolve(dirname(file), dialectFile));
+  if (spec.dialect.name !== dialect) fail('dialect', `"${dialect}", but ${dialectFile} declares the dialect "${spec.dialect.name}"`);
+  const plugin = registerDeclaredDialect(spec);
+  DECLARED_BEHAVIOURS.add(`${plugin.name}:disconnect`);
+  registerScenarioDialect(plugin.name, plugin.operations, plugin.rules.kinds, plugin.target as DialectTargetSpec<never>);
+  return spec;
+}
 
 /**
  * Lets a dialect plugin be named in scenarios; `operations` are its histogram names, `states` its
@@ -141,6 +154,7 @@ function resolveScenario(doc: Located<ScenarioFile>, file: string, overrides: Sc
   const fail: Fail = (path, message) => {
     throw new ConfigError(`${doc.where(path)}: ${path}: ${message}`);
   };
+  const declared = raw.dialectFile === undefined ? undefined : declaredDialectOf(raw.dialectFile, raw.dialect, file, fail);
   const operations = dialects.get(raw.dialect);
   if (!operations) return fail('dialect', `unknown dialect "${raw.dialect}" (known: ${knownDialects().map((d) => `"${d}"`).join(', ')})`);
   // Resolved in the order of the file, so the first error reported is the first in the file.
@@ -163,6 +177,7 @@ function resolveScenario(doc: Located<ScenarioFile>, file: string, overrides: Sc
     name: raw.name ?? basename(file, extname(file)),
     description: raw.description ?? '',
     dialect: raw.dialect,
+    ...(declared !== undefined ? { declared } : {}),
     seed: overrides.seed ?? raw.seed ?? DEFAULTS.seed,
     timeScale: overrides.timeScale ?? raw.timeScale ?? DEFAULTS.timeScale,
     target,
@@ -539,6 +554,9 @@ type PickFile = string | number | { share?: string | number; count?: number };
 const ONENET_BEHAVIOURS = ['disconnect', 'batteryDies', 'storageFull', 'flashFails', 'longSleep'] as const;
 /** Dialects whose devices download in ranges and report failures, so the OneNET behaviours mean something to them. */
 const DOWNLOAD_FAULT_DIALECTS: ReadonlySet<string> = new Set(['onenet', 'hawkbit']);
+/** `dialect:behaviour` of the OneNET behaviours a declared dialect's devices also have (the link cut mid-download). */
+const DECLARED_BEHAVIOURS = new Set<string>();
+
 /** Behaviours only Luat devices have. */
 const LUAT_BEHAVIOURS = ['askAfterBan'] as const;
 
@@ -581,7 +599,7 @@ function resolveBehaviours(
   };
   if (b === undefined) return out;
   for (const name of ONENET_BEHAVIOURS) {
-    if (b[name] !== undefined && !DOWNLOAD_FAULT_DIALECTS.has(speech.dialect)) fail(`${path}.${name}`, `a OneNET behaviour; dialect "${speech.dialect}" has no use for it`);
+    if (b[name] !== undefined && !DOWNLOAD_FAULT_DIALECTS.has(speech.dialect) && !DECLARED_BEHAVIOURS.has(`${speech.dialect}:${name}`)) fail(`${path}.${name}`, `a OneNET behaviour; dialect "${speech.dialect}" has no use for it`);
   }
   for (const name of LUAT_BEHAVIOURS) {
     if (b[name] !== undefined && speech.dialect !== 'luat') fail(`${path}.${name}`, `a Luat behaviour; dialect "${speech.dialect}" has no use for it`);

@@ -481,6 +481,9 @@ export function buildScenarioSchema(opts: SchemaOptions) {
       name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Name in reports (default: the file name).' })),
       description: Type.Optional(Type.String({ default: '', description: 'What the scenario is about.' })),
       dialect: Type.String({ minLength: 1, examples: [...DIALECT_EXAMPLES], description: 'Protocol the devices speak: onenet or luat (plugins may add more).' }),
+      dialectFile: Type.Optional(
+        Type.String({ minLength: 1, description: 'A declared dialect (docs/dialects.md), relative to this file: an HTTP server described in YAML; `dialect` names it.' }),
+      ),
       seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff, default: DEFAULTS.seed, description: 'Seed of every random draw (--seed overrides).' })),
       timeScale: Type.Optional(
         Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), Type.Literal('max')], {

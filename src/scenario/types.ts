@@ -6,6 +6,7 @@ import type { Distribution } from '../random/distribution.js';
 import type { CutPoint, RetransmitSettings } from '../device/types.js';
 import type { WakePattern } from '../radio/wake.js';
 import type { TimeScale } from '../time/clock.js';
+import type { DeclaredSpec } from '../dialect/declared/types.js';
 
 export type DialectName = 'onenet' | 'luat' | (string & {});
 
@@ -110,6 +111,8 @@ export interface Scenario {
   name: string;
   description: string;
   dialect: DialectName;
+  /** The declared dialect the file names (`dialectFile`), as checked: it travels to the workers, which register it. */
+  declared?: DeclaredSpec;
   seed: number;
   /** Virtual ms per real ms, or `max` (no wall clock; see time/frontier.ts). */
   timeScale: TimeScale;

@@ -56,9 +56,10 @@ export const onenetTarget: DialectTargetSpec<OnenetSettings> = {
     const o = raw as Static<typeof OnenetTargetSchema>;
     const ttlMs = durationMs(o.tokenTtl ?? DEFAULT_TOKEN_TTL, 'tokenTtl', fail);
     if (ttlMs < 1000) fail('tokenTtl', 'must be at least 1s');
+    const given = overrides['productId'];
     const block: OnenetTargetBlock = {
-      productId: overrides.productId ?? o.productId,
-      ...(overrides.productId !== undefined ? { productIdFrom: '--product-id' as const } : {}),
+      productId: given ?? o.productId,
+      ...(given !== undefined ? { productIdFrom: '--product-id' as const } : {}),
       ...(o.accessKey !== undefined ? { accessKey: o.accessKey } : {}),
       signMethod: o.signMethod ?? DEFAULT_SIGN_METHOD,
       tokenTtlSec: Math.round(ttlMs / 1000),
