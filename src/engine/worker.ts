@@ -23,14 +23,17 @@ import { armTestFault } from './test-fault.js';
 import { EvidenceSpill } from '../verdicts/spill.js';
 import { join } from 'node:path';
 import { withTargetSettings } from './target-settings.js';
+import { fleetIndexOf, sliceSize, WHOLE_FLEET } from './fleet-slice.js';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
   for (const url of task.plugins) await loadDialectPlugin(url);
   const plugin = getDialect(scenario.dialect);
   const plan = withTargetSettings(expandFleet(scenario), task.target);
-  const count = Math.max(0, Math.ceil((plan.total - workerIndex) / workers));
-  const globalIndex = (slot: number): number => workerIndex + slot * workers;
+  const slice = task.slice ?? WHOLE_FLEET;
+  // This worker's stripe of this process's slice: the slice's devices workerIndex, +workers, ...
+  const count = Math.max(0, Math.ceil((sliceSize(plan.total, slice) - workerIndex) / workers));
+  const globalIndex = (slot: number): number => fleetIndexOf(slice, workerIndex + slot * workers);
   const timing: ShardTiming = task.frontier ? { kind: 'frontier', frontier: new Frontier(task.frontier), index: workerIndex } : { kind: 'clock', clock: new ScaledClock(task.clock) };
   const network = new Network({ origin: task.baseUrl, connections: scenario.engine.connectionsPerWorker, maxBodyBytes: 300 * 1024 * 1024 });
   const recorder = new OperationRecorder();
@@ -89,8 +92,8 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     const finals: { id: string; state: string }[] = [];
     // A sample for comparing final states with the server: every device that did not succeed
     // (up to the cap), then every k-th of the rest.
-    const cap = task.agreementSampleSize;
-    const stride = Math.max(1, Math.ceil(count / Math.max(1, cap)));
+    const cap = task.allFinals === true ? count : task.agreementSampleSize;
+    const stride = task.allFinals === true ? 1 : Math.max(1, Math.ceil(count / Math.max(1, cap)));
     for (let slot = 0; slot < count && finals.length < cap; slot++) {
       const state = runner.finalKind(slot);
       if (state === undefined) continue;

@@ -1,0 +1,168 @@
+/**
+ * `ota-swarm merge DIR... --out DIR`: the shard reports of a fleet spread over machines into one
+ * run folder (report.json, report.html, junit.xml, violations.jsonl, finals.jsonl), merged by
+ * report/merge.ts. Each DIR is a run folder, a report.json, or a folder holding one run folder
+ * (a shard's `--out`). `--wait` polls, bounded, until every shard's report is there (a merge pod
+ * that starts with the shards). Exit 0 when the merged run passed, 1 when it failed (a shard
+ * missing or failed included), 2 when the inputs cannot be merged.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { parseDuration } from '../config/units.js';
+import { mergeShardReports, MergeInputError, type ShardInput } from '../report/merge.js';
+import { readReport } from '../report/render-run.js';
+import { REPORT_FILE } from '../report/write.js';
+import { prepareOutDir, makeDirs } from '../report/out-dir.js';
+import { saveRun } from '../report/save-run.js';
+import { formatSummary } from '../report/console.js';
+import { DEVICES_FILE } from '../report/devices-file.js';
+import type { Report } from '../report/types.js';
+
+export const MERGE_EXIT = { passed: 0, failed: 1, badInput: 2 } as const;
+/** How often `--wait` looks again. */
+const POLL_MS = 2000;
+
+export interface MergeArgs {
+  dirs: string[];
+  out: string;
+  shards?: number;
+  wait?: string;
+}
+
+interface Found extends ShardInput {
+  /** The folder the report and its violations.jsonl are in. */
+  folder?: string;
+}
+
+/** report.json of a shard's folder: the folder's own, or that of the one run folder inside it. */
+async function locate(source: string): Promise<{ file: string } | { problem: string }> {
+  let info;
+  try {
+    info = await stat(source);
+  } catch {
+    return { problem: 'no such file or folder' };
+  }
+  if (!info.isDirectory()) return { file: source };
+  const direct = join(source, REPORT_FILE);
+  if (await exists(direct)) return { file: direct };
+  const entries = await readdir(source, { withFileTypes: true }).catch(() => []);
+  const inside: string[] = [];
+  for (const e of entries) if (e.isDirectory() && (await exists(join(source, e.name, REPORT_FILE)))) inside.push(join(source, e.name, REPORT_FILE));
+  if (inside.length === 1) return { file: inside[0] as string };
+  if (inside.length === 0) return { problem: `no ${REPORT_FILE} in it, nor in a run folder inside it` };
+  return { problem: `${inside.length} run folders with a ${REPORT_FILE} inside it: name the one to merge` };
+}
+
+const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
+
+async function findAll(dirs: readonly string[]): Promise<Found[]> {
+  return Promise.all(
+    dirs.map(async (source): Promise<Found> => {
+      const where = await locate(source);
+      if ('problem' in where) return { source, problem: where.problem };
+      try {
+        return { source, report: await readReport(where.file), folder: dirname(where.file) };
+      } catch (err) {
+        return { source, problem: err instanceof Error ? err.message : String(err) };
+      }
+    }),
+  );
+}
+
+/** Shard indices found, and how many shards there are (the flag's, else the reports'). */
+function complete(found: readonly Found[], shards: number | undefined): boolean {
+  const n = shards ?? found.find((f) => f.report?.fleetSlice)?.report?.fleetSlice?.count;
+  if (n === undefined) return false;
+  const indices = new Set(found.flatMap((f) => (f.report?.fleetSlice ? [f.report.fleetSlice.index] : [])));
+  return indices.size >= n;
+}
+
+/** Appends each shard's copy of `name` (violations.jsonl) to the merged folder's. */
+async function concatenate(found: readonly Found[], name: string, outDir: string): Promise<void> {
+  const target = join(outDir, name);
+  await writeFile(target, '');
+  for (const f of found) {
+    if (f.folder === undefined) continue;
+    const src = join(f.folder, name);
+    if (!(await exists(src))) continue;
+    await pipeline(createReadStream(src), createWriteStream(target, { flags: 'a' }));
+  }
+}
+
+/** finals.jsonl of every shard as one file sorted by device, like a single run's. */
+async function mergeFinals(found: readonly Found[], outDir: string): Promise<boolean> {
+  const lines: string[] = [];
+  for (const f of found) {
+    if (f.folder === undefined || f.report?.devicesFile === undefined) return false;
+    const text = await readFile(join(f.folder, f.report.devicesFile), 'utf8');
+    for (const line of text.split('\n')) if (line !== '') lines.push(line);
+  }
+  const key = (line: string): string => (JSON.parse(line) as { device: string }).device;
+  const keyed = lines.map((line) => ({ k: key(line), line }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  await writeFile(join(outDir, DEVICES_FILE), keyed.map((x) => `${x.line}\n`).join(''), 'utf8');
+  return true;
+}
+
+function shardTable(report: Report): string {
+  const m = report.merged;
+  if (m === undefined) return '';
+  const lines = m.slices.map((s) => `  shard ${s.index}: ${s.status}${s.source ? ` ${s.source}` : ''}${s.reason ? ` (${s.reason})` : ''}`);
+  return `merged ${m.slices.filter((s) => s.status !== 'missing').length} of ${m.shards} shards:\n${lines.join('\n')}\n`;
+}
+
+export async function runMerge(a: MergeArgs, io = { out: (t: string) => void process.stdout.write(t), err: (t: string) => void process.stderr.write(t) }): Promise<number> {
+  const bad = (why: string): number => {
+    io.err(`ota-swarm merge: ${why}\n`);
+    return MERGE_EXIT.badInput;
+  };
+  if (a.shards !== undefined && (!Number.isInteger(a.shards) || a.shards < 1)) return bad('--shards: must be a positive integer');
+  const waitMs = a.wait === undefined ? 0 : parseDuration(a.wait);
+  if (waitMs === undefined) return bad(`--wait: "${a.wait}" is not a duration (e.g. 90s, 30m)`);
+  const outDir = resolve(a.out);
+  try {
+    await prepareOutDir(dirname(outDir));
+  } catch (err) {
+    return bad(err instanceof Error ? err.message : String(err));
+  }
+  const until = Date.now() + waitMs;
+  let found = await findAll(a.dirs);
+  while (!complete(found, a.shards) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, until - Date.now()))));
+    found = await findAll(a.dirs);
+  }
+  let report: Report;
+  try {
+    report = mergeShardReports(found, a.shards !== undefined ? { shards: a.shards } : {});
+  } catch (err) {
+    if (err instanceof MergeInputError) return bad(err.message);
+    throw err;
+  }
+  const present = found.filter((f) => f.report !== undefined);
+  await makeDirs(outDir);
+  if (report.violationsFile !== undefined) await concatenate(present, report.violationsFile, outDir);
+  if (await mergeFinals(present, outDir)) report.devicesFile = DEVICES_FILE;
+  const saved = await saveRun(report, dirname(outDir), basename(outDir));
+  io.out(shardTable(report));
+  io.out(`${formatSummary(report, { color: false })}\n`);
+  io.out(`report: ${saved.file} (and report.html, junit.xml beside it)\n`);
+  if (saved.fallback) io.err(`ota-swarm merge: --out: cannot write ${saved.fallback.wanted} (${saved.fallback.reason}); the reports are in ${saved.dir} instead\n`);
+  return report.passed && !saved.fallback ? MERGE_EXIT.passed : MERGE_EXIT.failed;
+}
+
+export const mergeCommand: CommandModule<object, MergeArgs> = {
+  command: 'merge <dirs..>',
+  describe: 'merge the shard reports of a fleet run over several machines (--shard i/N) into one run folder',
+  builder: (y: Argv<object>) =>
+    y
+      .positional('dirs', { type: 'string', array: true, demandOption: true, describe: "shards' run folders (or their --out folders, or report.json files)" })
+      .option('out', { type: 'string', demandOption: true, describe: 'the merged run folder (report.json, report.html, junit.xml, violations.jsonl)' })
+      .option('shards', { type: 'number', describe: 'how many shards the run had (default: what the reports say); a missing one fails the merge' })
+      .option('wait', { type: 'string', describe: "wait up to this long (e.g. 30m) for every shard's report to appear" }) as unknown as Argv<MergeArgs>,
+  handler: async (argv: ArgumentsCamelCase<MergeArgs>) => {
+    process.exitCode = await runMerge(argv);
+  },
+};
