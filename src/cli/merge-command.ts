@@ -1,7 +1,7 @@
 /**
  * `ota-swarm merge DIR... --out DIR`: the shard reports of a fleet spread over machines into one
  * run folder (report.json, report.html, junit.xml, violations.jsonl, finals.jsonl), merged by
- * report/merge.ts. Each DIR is a run folder, a report.json, or a folder holding one run folder
+ * engine/merge-shards.ts. Each DIR is a run folder, a report.json, or a folder holding one run folder
  * (a shard's `--out`). `--wait` polls, bounded, until every shard's report is there (a merge pod
  * that starts with the shards). Exit 0 when the merged run passed, 1 when it failed (a shard
  * missing or failed included), 2 when the inputs cannot be merged.
@@ -12,7 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { parseDuration } from '../config/units.js';
-import { mergeShardReports, MergeInputError, type ShardInput } from '../report/merge.js';
+import { mergeShardReports, MergeInputError, type ShardInput } from '../engine/merge-shards.js';
 import { readReport } from '../report/render-run.js';
 import { REPORT_FILE } from '../report/write.js';
 import { prepareOutDir, makeDirs } from '../report/out-dir.js';

@@ -4,16 +4,18 @@
  * time series aligned by bucket, transition and verdict results combined (a rule not judged on a
  * shard stays visible), expectations evaluated again on the merged figures. A shard that is
  * missing, unreadable or failed makes the merged report say so, by index, and fail. Pure: the
- * files are found and written by cli/merge-command.ts.
+ * files are found and written by cli/merge-command.ts. It lives beside run.ts: both make a run's
+ * report from its parts (workers there, machines here).
  */
 import { LatencyHistogram } from '../metrics/histogram.js';
 import { mergeSnapshots, operationsReport, type MetricsSnapshot } from '../metrics/recorder.js';
 import { judgeHarness } from '../metrics/harness-rule.js';
 import { evaluateExpectations, parseExpectation } from '../scenario/expectations.js';
-import { sliceSize } from '../engine/fleet-slice.js';
+import { sliceSize } from './fleet-slice.js';
+import { startNotes } from './start-barrier.js';
 import type { Expectation } from '../scenario/types.js';
-import type { ExpectationResult, HarnessReport, MergedFrom, Report, StateSeries, TimeSeries, TransitionsReport, VerdictReport, VerdictStatus } from './types.js';
-import { verdictStatus } from './types.js';
+import type { ExpectationResult, HarnessReport, MergedFrom, Report, StateSeries, TimeSeries, TransitionsReport, VerdictReport, VerdictStatus } from '../report/types.js';
+import { verdictStatus } from '../report/types.js';
 
 /** Traces kept per rule and for the transitions, as a single run keeps. */
 const MAX_SAMPLES = 5;
@@ -115,7 +117,7 @@ export function mergeShardReports(inputs: readonly ShardInput[], opts: { shards?
   const report: Report = {
     format: 1,
     scenario: base.scenario,
-    target: distinct(reports.map((r) => r.target)).join(', '),
+    target: targetsOf(reports),
     dialect: base.dialect,
     seed: base.seed,
     timeScale: base.timeScale,
@@ -199,7 +201,7 @@ function mergeTransitions(slots: readonly Slot[]): TransitionsReport {
     const statuses = agreements.map((x) => ({ index: x.index, status: x.a?.status ?? (x.a ? 'judged' : 'not-judged'), reason: x.a?.reason ?? (x.a ? undefined : 'no server agreement in this shard') }));
     const combined = combineStatus(statuses);
     out.serverAgreement = {
-      ...(combined.status !== 'judged' ? { status: combined.status } : {}),
+      status: combined.status,
       ...(combined.reason !== undefined ? { reason: combined.reason } : {}),
       checked: sum(present.map((x) => x.a.checked)),
       disagreements: sum(present.map((x) => x.a.disagreements)),
@@ -216,12 +218,19 @@ function mergeTransitions(slots: readonly Slot[]): TransitionsReport {
 export function combineStatus(list: readonly { index: number; status: VerdictStatus; reason?: string | undefined }[], extra: readonly string[] = []): { status: VerdictStatus; reason?: string } {
   const short = list.filter((x) => x.status !== 'judged');
   if (short.length === 0 && extra.length === 0) return { status: 'judged' };
-  const reasons = [...short.map((x) => `shard ${x.index} ${x.status === 'not-judged' ? 'not judged' : 'partly judged'}${x.reason ? ` (${x.reason})` : ''}`), ...extra];
-  const none = list.length > 0 && list.every((x) => x.status === 'not-judged');
-  if (none) {
-    const why = distinct(list.map((x) => x.reason ?? 'no reason given'));
-    return { status: 'not-judged', reason: why.length === 1 ? (why[0] as string) : reasons.join('; ') };
+  // Shards that fell short alike are named together: "shards 0, 2 not judged (why)".
+  const groups = new Map<string, number[]>();
+  for (const x of short) {
+    const key = `${x.status === 'not-judged' ? 'not judged' : 'partly judged'}${x.reason ? ` (${x.reason})` : ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), x.index]);
   }
+  const whole = short.length === list.length && groups.size === 1;
+  const reasons = [...[...groups].map(([why, shards]) => (whole ? `on every shard: ${why}` : `${shards.length === 1 ? 'shard' : 'shards'} ${shards.join(', ')} ${why}`)), ...extra];
+  const none = list.length > 0 && list.every((x) => x.status === 'not-judged') && extra.length === 0;
+  if (none && groups.size === 1) return { status: 'not-judged', reason: list[0]?.reason !== undefined ? `on every shard: ${list[0].reason}` : 'on every shard' };
+  if (none) return { status: 'not-judged', reason: reasons.join('; ') };
+  // Every shard partly judged for one reason: the fleet is partly judged for that reason.
+  if (whole && extra.length === 0 && short[0]?.status === 'partly-judged') return { status: 'partly-judged', ...(short[0].reason !== undefined ? { reason: short[0].reason } : {}) };
   return { status: 'partly-judged', reason: reasons.join('; ') };
 }
 
@@ -274,8 +283,15 @@ function mergeHarness(slots: readonly Slot[], operations: Report['operations']):
   const utilizations = harnesses.flatMap((h) => (h.eventLoopUtilization !== undefined ? [h.eventLoopUtilization] : []));
   const busiest = utilizations.length > 0 ? Math.max(...utilizations) : undefined;
   const judged = judgeHarness({ eventLoopLagMs, scheduleLagMs, operations, ...(busiest !== undefined ? { eventLoopUtilization: busiest } : {}) });
-  const shardNotes = slots.flatMap((s) => s.report.harness.notes.map((note) => `shard ${s.index}: ${note}`));
-  const notes = [...judged.notes, ...shardNotes];
+  // The bottleneck is judged again on the merged figures; of the shards' own notes, those every
+  // shard wrote are kept once, a shard's late start and clock skew by shard, and a shard that was
+  // its own bottleneck is named (its report has the detail).
+  const common = harnesses[0]!.notes.filter((note) => harnesses.every((h) => h.notes.includes(note)) && !judged.notes.includes(note));
+  const byShard = slots.flatMap((s) => [
+    ...(s.report.harness.start ? startNotes(s.report.harness.start).map((note) => `shard ${s.index}: ${note}`) : []),
+    ...(s.report.harness.bottleneck ? [`shard ${s.index}: the harness was its own bottleneck (see that shard's report)`] : []),
+  ]);
+  const notes = [...judged.notes, ...common, ...byShard];
   if (!lossless) notes.push('some shard reports carry no lag histograms (an older ota-swarm): the lag figures are the worst shard\'s, not merged');
   const out: HarnessReport = {
     workers: sum(harnesses.map((h) => h.workers)),
@@ -352,6 +368,14 @@ function sumRecords<K extends string>(list: readonly Partial<Record<K, number>>[
   const acc = new Map<string, number>();
   for (const rec of list) for (const [k, v] of Object.entries(rec) as [string, number][]) acc.set(k, (acc.get(k) ?? 0) + v);
   return Object.fromEntries(acc);
+}
+
+/** One target, or each shard's own embedded server. */
+function targetsOf(reports: readonly Report[]): string {
+  const all = distinct(reports.map((r) => r.target));
+  if (all.length === 1) return all[0] as string;
+  if (all.every((t) => t.startsWith('embedded'))) return `embedded (one per shard, ${all.length})`;
+  return all.join(', ');
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
