@@ -79,6 +79,17 @@ export function fleetIndexOf(slice: FleetSlice, local: number): number {
   return slice.index + local * slice.count;
 }
 
+/**
+ * One worker thread's stripe of the slice (./shard.ts runs it): the slice's devices workerIndex,
+ * workerIndex + workers, ... as a count and each slot's fleet index.
+ */
+export function workerStripe(total: number, slice: FleetSlice, workerIndex: number, workers: number): { count: number; fleetIndex(slot: number): number } {
+  return {
+    count: Math.max(0, Math.ceil((sliceSize(total, slice) - workerIndex) / workers)),
+    fleetIndex: (slot) => fleetIndexOf(slice, workerIndex + slot * workers),
+  };
+}
+
 export const isWholeFleet = (slice: FleetSlice): boolean => slice.count === 1;
 
 /** `shard 2/4`, as reports and errors name a slice (0-based, as JOB_COMPLETION_INDEX is). */

@@ -23,17 +23,14 @@ import { armTestFault } from './test-fault.js';
 import { EvidenceSpill } from '../verdicts/spill.js';
 import { join } from 'node:path';
 import { withTargetSettings } from './target-settings.js';
-import { fleetIndexOf, sliceSize, WHOLE_FLEET } from './fleet-slice.js';
+import { WHOLE_FLEET, workerStripe } from './fleet-slice.js';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
   for (const url of task.plugins) await loadDialectPlugin(url);
   const plugin = getDialect(scenario.dialect);
   const plan = withTargetSettings(expandFleet(scenario), task.target);
-  const slice = task.slice ?? WHOLE_FLEET;
-  // This worker's stripe of this process's slice: the slice's devices workerIndex, +workers, ...
-  const count = Math.max(0, Math.ceil((sliceSize(plan.total, slice) - workerIndex) / workers));
-  const globalIndex = (slot: number): number => fleetIndexOf(slice, workerIndex + slot * workers);
+  const { count, fleetIndex: globalIndex } = workerStripe(plan.total, task.slice ?? WHOLE_FLEET, workerIndex, workers);
   const timing: ShardTiming = task.frontier ? { kind: 'frontier', frontier: new Frontier(task.frontier), index: workerIndex } : { kind: 'clock', clock: new ScaledClock(task.clock) };
   const network = new Network({ origin: task.baseUrl, connections: scenario.engine.connectionsPerWorker, maxBodyBytes: 300 * 1024 * 1024 });
   const recorder = new OperationRecorder();
