@@ -11,6 +11,12 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+
+/** Where a command writes (the terminal, or a test's strings). */
+export interface CommandOutput {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
 import { parseDuration } from '../config/units.js';
 import { mergeShardReports, MergeInputError, type ShardInput } from '../engine/merge-shards.js';
 import { readReport } from '../report/render-run.js';
@@ -114,7 +120,7 @@ function shardTable(report: Report): string {
   return `merged ${m.slices.filter((s) => s.status !== 'missing').length} of ${m.shards} shards:\n${lines.join('\n')}\n`;
 }
 
-export async function runMerge(a: MergeArgs, io = { out: (t: string) => void process.stdout.write(t), err: (t: string) => void process.stderr.write(t) }): Promise<number> {
+export async function runMerge(a: MergeArgs, io: CommandOutput = { out: (t: string) => void process.stdout.write(t), err: (t: string) => void process.stderr.write(t) }): Promise<number> {
   const bad = (why: string): number => {
     io.err(`ota-swarm merge: ${why}\n`);
     return MERGE_EXIT.badInput;
