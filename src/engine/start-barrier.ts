@@ -104,7 +104,7 @@ export function judgeStart(f: StartFacts): StartReport {
 /** One line each for the harness notes: a late start and a clock that disagrees with the target's. */
 export function startNotes(s: StartReport): string[] {
   const notes: string[] = [];
-  if (s.lateByMs > 0) notes.push(`this shard started ${s.lateByMs} ms after the agreed start (${s.at}): its first devices were late by as much (schedule lag shows each)`);
+  if (s.lateByMs > 0) notes.push(`this shard started ${s.lateByMs} ms after the agreed start (${s.at}): its first devices were late by as much`);
   if (s.clockSkew && 'ms' in s.clockSkew && Math.abs(s.clockSkew.ms) > SKEW_NOTE_MS) {
     notes.push(`this machine's clock is ${Math.abs(s.clockSkew.ms)} ms ${s.clockSkew.ms > 0 ? 'behind' : 'ahead of'} the target's Date header (±1 s): the shards' shared start is only as good as their clocks`);
   }

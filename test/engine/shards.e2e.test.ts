@@ -32,12 +32,16 @@ describe('a fleet over 4 shards, merged, against the same fleet in one process',
   let shards: Report[];
   let mergeRun: CliResult;
   let failedRun: CliResult;
+  let startAt: string;
 
   beforeAll(async () => {
     const args = (out: string): string[] => ['run', SCENARIO, '--out', out, '--quiet', '--workers', '1', '--device-finals'];
+    // The shards' agreed start: soon enough not to slow the test, late enough that most are ready.
+    startAt = new Date(Math.ceil((Date.now() + 2000) / 1000) * 1000).toISOString();
+    const shardEnv = (i: number): NodeJS.ProcessEnv => ({ JOB_COMPLETION_INDEX: String(i), OTA_SWARM_SHARDS: String(SHARDS), OTA_SWARM_START_AT: startAt });
     const runs = await Promise.all([
       cli(args(wholeOut)),
-      ...Array.from({ length: SHARDS }, (_, i) => cli(args(shardOut(i)), { env: { JOB_COMPLETION_INDEX: String(i), OTA_SWARM_SHARDS: String(SHARDS) } })),
+      ...Array.from({ length: SHARDS }, (_, i) => cli(args(shardOut(i)), { env: shardEnv(i) })),
       // The same shard 2 again, its worker killed early: a shard that failed.
       cli(args(failedOut), { env: { JOB_COMPLETION_INDEX: '2', OTA_SWARM_SHARDS: String(SHARDS), OTA_SWARM_TEST_WORKER_FAULT: 'throw@0+50' } }),
     ]);
@@ -54,6 +58,18 @@ describe('a fleet over 4 shards, merged, against the same fleet in one process',
     expect(whole.fleetSlice).toBeUndefined();
     expect(mergeRun.code, mergeRun.stderr).toBe(0);
     expect(merged.merged?.slices.map((s) => s.status)).toEqual(['merged', 'merged', 'merged', 'merged']);
+  });
+
+  it('starts every shard\'s virtual time at the agreed instant, each saying how late it really started', () => {
+    for (const s of shards) {
+      expect(s.virtualStartMs).toBe(Date.parse(startAt));
+      expect(s.harness.start).toMatchObject({ at: startAt, clockSkew: { notJudged: expect.stringMatching(/embedded server/) } });
+      expect(s.harness.start!.lateByMs).toBeGreaterThanOrEqual(0);
+      // Late means after the start: a shard cannot have started its devices before it was spawned.
+      expect(Date.parse(s.startedAt)).toBeGreaterThanOrEqual(Date.parse(startAt) - 1000);
+      if (s.harness.start!.lateByMs > 0) expect(s.harness.notes.join('\n')).toContain(`started ${s.harness.start!.lateByMs} ms after the agreed start`);
+    }
+    expect(merged.harness.start).toEqual({ at: startAt, lateByMs: Math.max(...shards.map((s) => s.harness.start!.lateByMs)) });
   });
 
   it('has the same devices in the same final states', () => {
