@@ -7,7 +7,9 @@
  * missing or failed included), 2 when the inputs cannot be merged.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
@@ -98,19 +100,82 @@ async function concatenate(found: readonly Found[], name: string, outDir: string
   }
 }
 
-/** finals.jsonl of every shard as one file sorted by device, like a single run's. */
+/**
+ * finals.jsonl of every shard as one file sorted by device, like a single run's: each shard's file
+ * is sorted already, so they are merged a line at a time (memory: one line per shard, whatever the
+ * fleet). False when a shard has none.
+ */
 async function mergeFinals(found: readonly Found[], outDir: string): Promise<boolean> {
-  const lines: string[] = [];
+  const files: string[] = [];
   for (const f of found) {
     if (f.folder === undefined || f.report?.devicesFile === undefined) return false;
-    const text = await readFile(join(f.folder, f.report.devicesFile), 'utf8');
-    for (const line of text.split('\n')) if (line !== '') lines.push(line);
+    files.push(join(f.folder, f.report.devicesFile));
   }
-  const key = (line: string): string => (JSON.parse(line) as { device: string }).device;
-  const keyed = lines.map((line) => ({ k: key(line), line }));
-  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-  await writeFile(join(outDir, DEVICES_FILE), keyed.map((x) => `${x.line}\n`).join(''), 'utf8');
+  const out = createWriteStream(join(outDir, DEVICES_FILE), { encoding: 'utf8' });
+  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  failed.catch(() => {});
+  const readers = files.map((file) => createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity })[Symbol.asyncIterator]());
+  const heads = new SortedHeads();
+  const advance = async (k: number): Promise<void> => {
+    for (;;) {
+      const next = await (readers[k] as AsyncIterator<string>).next();
+      if (next.done === true) return;
+      if (next.value === '') continue;
+      heads.push({ key: (JSON.parse(next.value) as { device: string }).device, line: next.value, reader: k });
+      return;
+    }
+  };
+  await Promise.all(readers.map((_, k) => advance(k)));
+  for (let head = heads.pop(); head !== undefined; head = heads.pop()) {
+    if (!out.write(`${head.line}\n`)) await Promise.race([once(out, 'drain'), failed]);
+    await advance(head.reader);
+  }
+  out.end();
+  await Promise.race([once(out, 'finish'), failed]);
   return true;
+}
+
+interface Head {
+  key: string;
+  line: string;
+  reader: number;
+}
+
+/** A binary min-heap of the shards' current lines, by device id. */
+class SortedHeads {
+  private readonly items: Head[] = [];
+  private less(a: Head, b: Head): boolean {
+    return a.key < b.key || (a.key === b.key && a.reader < b.reader);
+  }
+  push(h: Head): void {
+    const xs = this.items;
+    xs.push(h);
+    for (let i = xs.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(xs[i] as Head, xs[parent] as Head)) break;
+      [xs[i], xs[parent]] = [xs[parent] as Head, xs[i] as Head];
+      i = parent;
+    }
+  }
+  pop(): Head | undefined {
+    const xs = this.items;
+    const top = xs[0];
+    const last = xs.pop();
+    if (xs.length > 0 && last !== undefined) {
+      xs[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < xs.length && this.less(xs[l] as Head, xs[m] as Head)) m = l;
+        if (r < xs.length && this.less(xs[r] as Head, xs[m] as Head)) m = r;
+        if (m === i) break;
+        [xs[i], xs[m]] = [xs[m] as Head, xs[i] as Head];
+        i = m;
+      }
+    }
+    return top;
+  }
 }
 
 function shardTable(report: Report): string {
