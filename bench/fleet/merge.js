@@ -9,13 +9,13 @@
 // read, merge, write report.json, HTML, JUnit, violations.jsonl and finals.jsonl) is timed, and its
 // memory sampled every 20 ms.
 //
-//   node --expose-gc bench/fleet/merge.js [--shards 100] [--devices 100000] [--result FILE]
+//   node --expose-gc bench/fleet/merge.js [--shards 100] [--devices 100000] [--finals 1|0] [--result FILE]
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import * as hdr from 'hdr-histogram-js';
-import { figure, mib, numberFlag, printTable, requireDist, round, saveResult, scratchDir, ROOT } from './lib/common.js';
+import { figure, flag, mib, numberFlag, printTable, requireDist, round, saveResult, scratchDir, ROOT } from './lib/common.js';
 
 const NAME = 'merge';
 /** Distinct histogram sets: shards cycle through them (real shards differ; the merge work does not depend on which). */
@@ -72,7 +72,7 @@ const series = (devices) => {
 
 const RULES = ['final-state-agreement', 'coap-retransmit', 'one-success-per-task', 'own-token', 'resume-from-held', 'restart-on-republish', 'gating', 'failure-codes', 'token-renewal', 'expected-failures', 'stale-task'];
 
-function shardReport(index, shards, devices, variantOps) {
+function shardReport(index, shards, devices, variantOps, finals) {
   const lag = histogram(360_000, 1, 99);
   return {
     format: 1,
@@ -90,7 +90,7 @@ function shardReport(index, shards, devices, variantOps) {
     transitions: { checked: devices, violations: 0, byRule: {}, unfinished: 0, samples: [], serverAgreement: { status: 'judged', checked: 2000, disagreements: 0, samples: [] } },
     verdicts: RULES.map((rule, r) => ({ rule, description: rule, status: r % 4 === 1 ? 'not-judged' : 'judged', ...(r % 4 === 1 ? { reason: 'none of the devices judged is one it applies to' } : {}), checked: r % 4 === 1 ? 0 : devices, violations: rule === 'one-success-per-task' ? Math.floor(devices / 10_000) : 0, counts: { seen: devices }, samples: [] })),
     violationsFile: 'violations.jsonl',
-    devicesFile: 'finals.jsonl',
+    ...(finals ? { devicesFile: 'finals.jsonl' } : {}),
     expectations: [
       { name: 'check.p99 < 500ms', passed: true, detail: '' },
       { name: 'devices.succeeded >= 99%', passed: true, detail: '' },
@@ -106,12 +106,13 @@ function shardReport(index, shards, devices, variantOps) {
   };
 }
 
-async function writeShard(dir, index, shards, devices, variantOps) {
+async function writeShard(dir, index, shards, devices, variantOps, finals) {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'report.json'), JSON.stringify(shardReport(index, shards, devices, variantOps)));
+  writeFileSync(join(dir, 'report.json'), JSON.stringify(shardReport(index, shards, devices, variantOps, finals)));
   const violations = [];
   for (let k = 0; k < Math.floor(devices / 10_000); k++) violations.push(`${JSON.stringify({ device: String(522700000 + index + k * 10_000 * shards), rule: 'one-success-per-task', reason: 'two 201 results', trace: [] })}\n`);
   writeFileSync(join(dir, 'violations.jsonl'), violations.join(''));
+  if (!finals) return;
   // finals.jsonl: the slice's devices (fleet index index + k·shards), sorted by id as a shard writes it.
   const ids = Array.from({ length: devices }, (_, k) => String(522700000 + index + k * shards)).sort();
   const out = createWriteStream(join(dir, 'finals.jsonl'));
@@ -124,6 +125,7 @@ export async function mergeBench(argv) {
   requireDist();
   const shards = numberFlag(argv, 'shards', 100, { integer: true });
   const devices = numberFlag(argv, 'devices', 100_000, { integer: true });
+  const finals = flag(argv, 'finals', '1') !== '0';
   const { runMerge } = await import(pathToFileURL(join(ROOT, 'dist', 'cli', 'merge-command.js')).href);
   const scratch = scratchDir('merge');
   try {
@@ -132,11 +134,12 @@ export async function mergeBench(argv) {
     const dirs = [];
     for (let i = 0; i < shards; i++) {
       const dir = join(scratch, `shard-${i}`);
-      await writeShard(dir, i, shards, devices, variants[i % variants.length]);
+      await writeShard(dir, i, shards, devices, variants[i % variants.length], finals);
       dirs.push(dir);
     }
     const generateMs = performance.now() - t0;
-    const inputBytes = dirs.reduce((n, d) => n + statSync(join(d, 'report.json')).size + statSync(join(d, 'finals.jsonl')).size + statSync(join(d, 'violations.jsonl')).size, 0);
+    const size = (f) => { try { return statSync(f).size; } catch { return 0; } };
+    const inputBytes = dirs.reduce((n, d) => n + size(join(d, 'report.json')) + size(join(d, 'finals.jsonl')) + size(join(d, 'violations.jsonl')), 0);
     variants.length = 0;
     global.gc?.();
     const base = process.memoryUsage();
@@ -156,12 +159,12 @@ export async function mergeBench(argv) {
     clearInterval(sampler);
     sample();
     const merged = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    const finalsLines = statSync(join(out, 'finals.jsonl')).size / `{"device":"522700000","state":"succeeded"}\n`.length;
+    const finalsLines = finals ? statSync(join(out, 'finals.jsonl')).size / `{"device":"522700000","state":"succeeded"}\n`.length : 0;
     const check = merged.operations.check;
     const figures = [
       figure('(m) merge', `shards × devices merged`, `${shards} × ${devices.toLocaleString('en-US')} = ${merged.devices.total.toLocaleString('en-US')}`, `= ${(shards * devices).toLocaleString('en-US')}`, merged.devices.total === shards * devices && merged.merged.slices.every((s) => s.status === 'merged')),
       figure('(m) merge', 'check requests in the merged histogram', `${check.count.toLocaleString('en-US')}`, `= ${(shards * devices).toLocaleString('en-US')}`, check.count === shards * devices),
-      figure('(m) merge', 'finals.jsonl lines (merged, sorted)', `${Math.round(finalsLines).toLocaleString('en-US')}`),
+      figure('(m) merge', 'finals.jsonl lines (merged, sorted)', finals ? `${Math.round(finalsLines).toLocaleString('en-US')}` : 'none (--finals 0)'),
       figure('(m) merge', 'merge time (read, merge, write all outputs)', `${round(mergeMs / 1000, 1)} s`),
       figure('(m) merge', 'peak heap / RSS above baseline', `${mib(peakHeap - base.heapUsed)} / ${mib(peakRss - base.rss)}`),
       figure('(m) merge', 'input read (reports, finals, violations)', mib(inputBytes)),
