@@ -4,6 +4,8 @@
  * schemas cannot say: only fields Kubernetes 1.28 has, names and labels Kubernetes accepts, one
  * Service per pod selecting that pod, and every shard's folder merged.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ConfigMap, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
@@ -141,5 +143,23 @@ describe('ota-swarm k8s', () => {
     expect(capture(args({ 'start-at': '2026-12-01T12:00:00' })).err).toMatch(/--start-at: .* has no time zone/);
     expect(capture(args({ 'start-in': 'soon' })).err).toMatch(/--start-in: "soon" is not a duration/);
     expect(capture(args({ scenario: 'nope.yaml' })).code).toBe(2);
+  });
+});
+
+describe('the Dockerfile', () => {
+  const root = new URL('../../', import.meta.url).pathname;
+  const text = readFileSync(join(root, 'Dockerfile'), 'utf8');
+
+  it('copies only what exists, runs the launcher, and builds on the Node the project supports', () => {
+    for (const m of text.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) for (const src of (m[1] as string).split(/\s+/)) expect(existsSync(join(root, src)), src).toBe(true);
+    expect(text).toMatch(/^ENTRYPOINT \["node", "\/app\/bin\/ota-swarm\.js"\]$/m);
+    const engines = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    const min = /(\d+)\.(\d+)/.exec(engines)!;
+    for (const m of text.matchAll(/^FROM node:(\d+)\.(\d+)/gm)) {
+      expect(Number(m[1])).toBe(Number(min[1]));
+      expect(Number(m[2])).toBeGreaterThanOrEqual(Number(min[2]));
+    }
+    // No src/ in the final image: the launcher must not try to build in a pod.
+    expect(text.split(/^FROM /m).at(-1)).not.toMatch(/COPY .*\bsrc\b/);
   });
 });
