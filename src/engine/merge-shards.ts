@@ -10,11 +10,12 @@
 import { LatencyHistogram } from '../metrics/histogram.js';
 import { mergeSnapshots, operationsReport, type MetricsSnapshot } from '../metrics/recorder.js';
 import { judgeHarness } from '../metrics/harness-rule.js';
+import { toSeries } from '../metrics/series.js';
 import { evaluateExpectations, parseExpectation } from '../scenario/expectations.js';
 import { sliceSize } from './fleet-slice.js';
 import { startNotes } from './start-barrier.js';
 import type { Expectation } from '../scenario/types.js';
-import type { ExpectationResult, HarnessReport, MergedFrom, Report, StateSeries, TimeSeries, TransitionsReport, VerdictReport, VerdictStatus } from '../report/types.js';
+import type { ExpectationResult, HarnessReport, MergedFrom, Report, StateSeries, TransitionsReport, VerdictReport, VerdictStatus } from '../report/types.js';
 import { verdictStatus } from '../report/types.js';
 
 /** Traces kept per rule and for the transitions, as a single run keeps. */
@@ -318,32 +319,10 @@ function mergeTimeseries(reports: readonly Report[]): Report['timeseries'] | und
   const v0 = Math.min(...withSeries.map((r) => r.virtualStartMs));
   const w0 = Math.min(...withSeries.map((r) => Date.parse(r.startedAt)));
   const vBucket = withSeries[0]!.timeseries!.virtual.bucketSeconds;
-  const real = sumSeries(1, withSeries.map((r) => ({ s: r.timeseries!.real, shift: Math.round((Date.parse(r.startedAt) - w0) / 1000) })));
-  const virtual = sumSeries(vBucket, withSeries.map((r) => ({ s: r.timeseries!.virtual, shift: Math.round((r.virtualStartMs - v0) / (vBucket * 1000)) })));
+  const real = toSeries(1, withSeries.map((r) => ({ ...r.timeseries!.real, shift: Math.round((Date.parse(r.startedAt) - w0) / 1000) })));
+  const virtual = toSeries(vBucket, withSeries.map((r) => ({ ...r.timeseries!.virtual, shift: Math.round((r.virtualStartMs - v0) / (vBucket * 1000)) })));
   const states = sumStates(withSeries.map((r) => ({ s: r.timeseries!.states, shift: Math.round((Date.parse(r.startedAt) - w0) / 1000) })));
   return { real, virtual, states };
-}
-
-function addShifted(into: number[], add: readonly number[], shift: number): void {
-  for (let i = 0; i < add.length; i++) {
-    const at = i + shift;
-    while (into.length <= at) into.push(0);
-    into[at] = (into[at] as number) + (add[i] as number);
-  }
-}
-
-function sumSeries(bucketSeconds: number, parts: readonly { s: TimeSeries; shift: number }[]): TimeSeries {
-  const requests: number[] = [];
-  const errors: number[] = [];
-  const arrivals: number[] = [];
-  for (const { s, shift } of parts) {
-    addShifted(requests, s.requests, shift);
-    addShifted(errors, s.errors, shift);
-    addShifted(arrivals, s.arrivals, shift);
-  }
-  const n = Math.max(requests.length, errors.length, arrivals.length);
-  const pad = (a: number[]): number[] => a.concat(new Array<number>(n - a.length).fill(0));
-  return { bucketSeconds, t: Array.from({ length: n }, (_, i) => i * bucketSeconds), requests: pad(requests), errors: pad(errors), arrivals: pad(arrivals) };
 }
 
 /** Devices by category per real second; a shard before its first sample counts as its first, after its last as its last. */

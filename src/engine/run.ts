@@ -108,6 +108,10 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const slice = opts.slice ?? WHOLE_FLEET;
   // The devices this process runs: the whole fleet, or its slice of it.
   const total = sliceSize(scenario.fleet.devices, slice);
+  // Every shard would do the scenario's server events on a target they share: N republishes, not one.
+  if (!isWholeFleet(slice) && scenario.target.url !== undefined && (scenario.server.events?.length ?? 0) > 0) {
+    throw new ConfigError(`${scenario.file}: server.events: a sharded run against a shared --target would do each event once per shard; run the events from one place (the admin API) or run unsharded`);
+  }
   const capacity = planRun({ ...scenario, fleet: { ...scenario.fleet, devices: total } }, opts.workers ?? defaultWorkers(), 'workers', machineFacts());
   if (capacity.refusal) throw new ConfigError(`${scenario.file}: fleet.devices: ${capacity.refusal}`);
   if (capacity.warning) log(capacity.warning);
