@@ -73,3 +73,13 @@ describe('fleet slices', () => {
     for (const s of slices) for (const [sec, n] of perSecond(s)) expect(Math.abs(n - (fleet.get(sec) ?? 0) / 4)).toBeLessThanOrEqual(slack);
   });
 });
+
+describe('a sharded run', () => {
+  it('refuses server events against a shared target: every shard would do them', async () => {
+    const { runScenario } = await import('../../src/engine/run.js');
+    const { loadScenario } = await import('../../src/scenario/load.js');
+    const base = loadScenario('scenarios/rollout-onenet.yaml', { targetUrl: 'http://127.0.0.1:9' });
+    const scenario = { ...base, server: { ...base.server, events: [{ atMs: 60_000, action: 'lift-bans' as const }] } };
+    await expect(runScenario({ scenario, slice: { index: 1, count: 4 }, workers: 1 })).rejects.toThrow(/server\.events: a sharded run against a shared --target would do each event once per shard/);
+  });
+});
