@@ -4,6 +4,7 @@ import { LagRecorder, OperationRecorder, harnessReport, operationsReport } from 
 import { LatencyHistogram } from '../../src/metrics/histogram.js';
 import type { Report, VerdictReport } from '../../src/report/types.js';
 import { sampleReport } from '../report/fixture.js';
+import { formatSummary } from '../../src/report/console.js';
 
 /** Shard i of n: its own latencies (i ms more each), succeeded/failed counts and verdicts. */
 function shard(i: number, n: number, over: Partial<Report> = {}): Report {
@@ -116,6 +117,10 @@ describe('merging shard reports', () => {
     expect(m.devices.byFinalState).toEqual({ succeeded: 48, failed: 2, [MISSING_SHARD_STATE]: 50 });
     expect(m.devices.total).toBe(100);
     expect(m.verdicts?.find((v) => v.rule === 'own-token')).toMatchObject({ status: 'partly-judged', reason: 'shard 2 missing: its devices were not judged; shard 3 missing: its devices were not judged' });
+    const text = formatSummary(m);
+    expect(text).toContain('shards    1 of 4 merged (1 failed, 2 missing, 3 missing)');
+    expect(text).toContain('FAILED');
+    expect(formatSummary(shard(1, 4))).toContain('shard     1/4: 25 of 100 devices (the fleet\'s verdict: ota-swarm merge)');
   });
 
   it('refuses inputs that are not shards of one run', () => {
