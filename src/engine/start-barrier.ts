@@ -18,10 +18,10 @@ export class StartAtError extends Error {}
 
 /** An ISO 8601 instant with a zone → epoch ms; throws StartAtError naming where it came from. */
 export function parseStartAt(text: string, where: string, nowMs: number): number {
+  const ms = Date.parse(text.trim());
+  if (!Number.isFinite(ms) || !/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(text.trim())) throw new StartAtError(`${where}: "${text}" is not an ISO 8601 instant (e.g. 2026-12-01T12:00:00Z)`);
   // A time without a zone would be read in the machine's own zone: machines disagree on it.
   if (!/(Z|[+-]\d\d:?\d\d)$/i.test(text.trim())) throw new StartAtError(`${where}: "${text}" has no time zone (write e.g. 2026-12-01T12:00:00Z)`);
-  const ms = Date.parse(text.trim());
-  if (!Number.isFinite(ms)) throw new StartAtError(`${where}: "${text}" is not an ISO 8601 instant (e.g. 2026-12-01T12:00:00Z)`);
   if (ms - nowMs > MAX_WAIT_MS) throw new StartAtError(`${where}: ${text} is more than 24 h ahead`);
   return ms;
 }

@@ -10,6 +10,8 @@ describe('the agreed start', () => {
     expect(parseStartAt('2026-12-01T13:05:00+01:00', '--start-at', NOW)).toBe(NOW + 300_000);
     expect(() => parseStartAt('2026-12-01T12:05:00', '--start-at', NOW)).toThrow(/--start-at: .* has no time zone/);
     expect(() => parseStartAt('soonZ', 'OTA_SWARM_START_AT', NOW)).toThrow(/OTA_SWARM_START_AT: "soonZ" is not an ISO 8601 instant/);
+    expect(() => parseStartAt('tomorrow', '--start-at', NOW)).toThrow(/--start-at: "tomorrow" is not an ISO 8601 instant/);
+    expect(() => parseStartAt('Tue, 01 Dec 2026 12:05:00 GMT', '--start-at', NOW)).toThrow(/not an ISO 8601 instant/);
     expect(() => parseStartAt('2026-12-03T12:00:00Z', '--start-at', NOW)).toThrow(/more than 24 h ahead/);
     expect(resolveStartAt(undefined, { OTA_SWARM_START_AT: '2026-12-01T12:00:10Z' }, NOW)).toBe(NOW + 10_000);
     expect(resolveStartAt('2026-12-01T12:00:20Z', { OTA_SWARM_START_AT: '2026-12-01T12:00:10Z' }, NOW)).toBe(NOW + 20_000);
