@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import type { CommandOutput } from './merge-command.js';
+import { STDIO, type Output } from './report-commands.js';
 import { loadScenario, type ScenarioOverrides } from '../scenario/load.js';
 import { parseDuration, parseTimeScale } from '../config/units.js';
 import { dnsName, k8sManifests } from '../deploy/k8s.js';
@@ -33,7 +33,7 @@ export interface K8sArgs {
 }
 
 /** The command's work; returns the exit status. */
-export function runK8s(a: K8sArgs, io: CommandOutput = { out: (t: string) => void process.stdout.write(t), err: (t: string) => void process.stderr.write(t) }): number {
+export function runK8s(a: K8sArgs, io: Output = STDIO): number {
   const bad = (why: string): number => {
     io.err(`ota-swarm k8s: ${why}\n`);
     return 2;

@@ -13,12 +13,7 @@ import { createInterface } from 'node:readline';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-
-/** Where a command writes (the terminal, or a test's strings). */
-export interface CommandOutput {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
+import { STDIO, type Output } from './report-commands.js';
 import { parseDuration } from '../config/units.js';
 import { mergeShardReports, MergeInputError, type ShardInput } from '../engine/merge-shards.js';
 import { readReport } from '../report/render-run.js';
@@ -185,7 +180,7 @@ function shardTable(report: Report): string {
   return `merged ${m.slices.filter((s) => s.status !== 'missing').length} of ${m.shards} shards:\n${lines.join('\n')}\n`;
 }
 
-export async function runMerge(a: MergeArgs, io: CommandOutput = { out: (t: string) => void process.stdout.write(t), err: (t: string) => void process.stderr.write(t) }): Promise<number> {
+export async function runMerge(a: MergeArgs, io: Output = STDIO): Promise<number> {
   const bad = (why: string): number => {
     io.err(`ota-swarm merge: ${why}\n`);
     return MERGE_EXIT.badInput;
