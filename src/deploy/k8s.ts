@@ -19,6 +19,7 @@ const INDEX_LABEL = 'batch.kubernetes.io/job-completion-index';
 /** Grace for the merge Job beyond the run's own cap: pods to be scheduled and images pulled. */
 const MERGE_GRACE_MS = 15 * 60_000;
 const MiB = 1024 * 1024;
+const POD_SECURITY = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 };
 
 export interface K8sPlan {
   /** Name of every object (a DNS label: lower case, digits, '-'). */
@@ -105,6 +106,8 @@ function shardJob(p: K8sPlan): Obj {
         metadata: { labels: { 'app.kubernetes.io/name': 'ota-swarm', 'app.kubernetes.io/instance': p.name, 'app.kubernetes.io/component': 'shard' } },
         spec: {
           restartPolicy: 'Never',
+          // The image runs as user node (1000): the reports volume must be writable by it.
+          securityContext: POD_SECURITY,
           containers: [
             {
               name: 'shard',
@@ -159,6 +162,8 @@ function mergeJob(p: K8sPlan): Obj {
         metadata: { labels: { 'app.kubernetes.io/name': 'ota-swarm', 'app.kubernetes.io/instance': p.name, 'app.kubernetes.io/component': 'merge' } },
         spec: {
           restartPolicy: 'Never',
+          // The image runs as user node (1000): the reports volume must be writable by it.
+          securityContext: POD_SECURITY,
           containers: [
             {
               name: 'merge',

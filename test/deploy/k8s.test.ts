@@ -80,6 +80,8 @@ describe('Kubernetes manifests', () => {
     expect(c.args.slice(0, 4)).toEqual(['run', '/scenario/scenario.yaml', '--out', '/reports/shard-$(JOB_COMPLETION_INDEX)']);
     expect(c.args).toEqual(expect.arrayContaining(['--metrics-port', '9464', '--metrics-host', '0.0.0.0', '--target', 'http://ota.example.svc:8080', '--allow-remote', '--seed', '7', '--workers', '3']));
     expect(job['spec'].template.spec.restartPolicy).toBe('Never');
+    // The Dockerfile's USER node (1000) can write the reports volume.
+    expect(job['spec'].template.spec.securityContext).toMatchObject({ runAsUser: 1000, fsGroup: 1000 });
   });
 
   it('sizes each pod\'s memory from its slice (devices per shard × bytes per device, the run\'s own estimate)', () => {
