@@ -30,6 +30,7 @@ export interface K8sArgs {
   seed?: number;
   devices?: number;
   'time-scale'?: string;
+  reports: string;
 }
 
 /** The command's work; returns the exit status. */
@@ -41,6 +42,7 @@ export function runK8s(a: K8sArgs, io: Output = STDIO): number {
   if (!Number.isInteger(a.shards) || a.shards < 1 || a.shards > MAX_SLICES) return bad(`--shards: must be an integer 1..${MAX_SLICES}`);
   if (!Number.isInteger(a.cpu) || a.cpu < 1) return bad('--cpu: must be a positive integer (cores per pod)');
   if (a.image.trim() === '') return bad('--image: name the image built from the Dockerfile');
+  if (a.reports !== 'volume' && a.reports !== 'logs') return bad(`--reports: "${a.reports}" is not volume or logs`);
   const overrides: ScenarioOverrides = {};
   const runArgs: string[] = [];
   if (a.seed !== undefined) {
@@ -92,6 +94,7 @@ export function runK8s(a: K8sArgs, io: Output = STDIO): number {
     ...(a.namespace !== undefined ? { namespace: a.namespace } : {}),
     ...(a['storage-class'] !== undefined ? { storageClass: a['storage-class'] } : {}),
     runArgs,
+    reports: a.reports,
   });
   io.out(`# ota-swarm k8s: ${scenario.name}, ${scenario.fleet.devices} devices over ${a.shards} shards, agreed start ${startAt}\n`);
   io.out(manifests.map((m) => stringify(m, { lineWidth: 0 })).join('---\n'));
@@ -117,7 +120,8 @@ export const k8sCommand: CommandModule<object, K8sArgs> = {
       .option('storage-class', { type: 'string', describe: 'storage class of the ReadWriteMany claim the reports go to' })
       .option('seed', { type: 'number', describe: 'seed of every random draw (the same on every shard)' })
       .option('devices', { type: 'number', describe: 'fleet size (the whole fleet, split over the shards)' })
-      .option('time-scale', { type: 'string', describe: 'virtual seconds per real second, or max' }) as unknown as Argv<K8sArgs>,
+      .option('time-scale', { type: 'string', describe: 'virtual seconds per real second, or max' })
+      .option('reports', { type: 'string', default: 'volume', describe: 'where shard reports go: volume (a ReadWriteMany claim and a merge Job) or logs (framed on stdout: save kubectl logs, then ota-swarm merge them)' }) as unknown as Argv<K8sArgs>,
   handler: (argv: ArgumentsCamelCase<K8sArgs>) => {
     process.exitCode = runK8s(argv);
   },

@@ -31,6 +31,7 @@ import { resolveStartAt, StartAtError } from '../engine/start-barrier.js';
 import { DEVICES_FILE } from '../report/devices-file.js';
 import { mergeCommand } from './merge-command.js';
 import { k8sCommand } from './k8s-command.js';
+import { framedRunFolder } from './framed.js';
 
 export const EXIT = { passed: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
@@ -73,6 +74,7 @@ interface RunArgs {
   'start-at'?: string;
   'device-finals'?: boolean;
   'metrics-host'?: string;
+  'report-stdout'?: boolean;
 }
 
 function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration' | 'product-id' | 'profile' | 'allow-clock-skew'>): ScenarioOverrides {
@@ -172,6 +174,7 @@ async function runCommand(a: RunArgs): Promise<number> {
     await appendStepSummary(report);
     process.stdout.write(`${formatSummary(report, { color: Boolean(process.stdout.isTTY) })}\n`);
     process.stdout.write(`report: ${saved.file} (and report.html, junit.xml${report.violationsFile !== undefined ? `, ${report.violationsFile}` : ''} beside it)\n`);
+    if (a['report-stdout'] === true) process.stdout.write(await framedRunFolder(saved.dir));
     if (saved.fallback) process.stderr.write(`ota-swarm: --out: cannot write ${saved.fallback.wanted} (${saved.fallback.reason}); the reports are in ${saved.dir} instead\n`);
     if (report.interrupted) return EXIT.interrupted;
     if (slice) {
@@ -246,6 +249,7 @@ export function buildCli(argv: string[]): Argv {
           .option('shard', { type: 'string', describe: 'run slice i of N of the fleet (0-based, e.g. 0/4; also JOB_COMPLETION_INDEX with OTA_SWARM_SHARDS); merge the slices with ota-swarm merge' })
           .option('start-at', { type: 'string', describe: 'ISO instant (with zone) every shard starts its virtual time at (also OTA_SWARM_START_AT)' })
           .option('device-finals', { type: 'boolean', default: false, describe: `write every started device's final state to ${DEVICES_FILE} beside report.json` })
+          .option('report-stdout', { type: 'boolean', default: false, describe: 'also print the run folder (report.json, violations.jsonl, finals.jsonl) framed on stdout, for kubectl logs; ota-swarm merge reads the saved logs' })
           .option('metrics-host', { type: 'string', describe: 'address --metrics-port listens on (default 127.0.0.1; 0.0.0.0 in a pod, for its Service)' })
           .option('probe', { type: 'boolean', default: true, describe: 'with --target, send one device through its first calls before the fleet and stop (exit 2) when the target refuses it for authentication; --no-probe skips it' })
           .epilogue(ENV_HELP),

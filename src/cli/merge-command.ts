@@ -7,7 +7,8 @@
  * missing or failed included), 2 when the inputs cannot be merged.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { isLogFile, unpackLog } from './framed.js';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -61,18 +62,29 @@ async function locate(source: string): Promise<{ file: string } | { problem: str
 
 const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
 
-async function findAll(dirs: readonly string[]): Promise<Found[]> {
-  return Promise.all(
-    dirs.map(async (source): Promise<Found> => {
-      const where = await locate(source);
-      if ('problem' in where) return { source, problem: where.problem };
-      try {
-        return { source, report: await readReport(where.file), folder: dirname(where.file) };
-      } catch (err) {
-        return { source, problem: err instanceof Error ? err.message : String(err) };
+async function readFound(source: string, file: string): Promise<Found> {
+  try {
+    return { source, report: await readReport(file), folder: dirname(file) };
+  } catch (err) {
+    return { source, problem: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Each source's report: a folder's, or each frame's of a saved log (`run --report-stdout`). */
+async function findAll(dirs: readonly string[], unpacked: string[]): Promise<Found[]> {
+  const found = await Promise.all(
+    dirs.map(async (source): Promise<Found[]> => {
+      if (await isLogFile(source)) {
+        const frames = await unpackLog(source);
+        unpacked.push(...frames.flatMap((f) => ('dir' in f ? [f.dir] : [])));
+        return Promise.all(frames.map((f) => ('dir' in f ? readFound(f.source, join(f.dir, REPORT_FILE)) : { source: f.source, problem: f.problem })));
       }
+      const where = await locate(source);
+      if ('problem' in where) return [{ source, problem: where.problem }];
+      return [await readFound(source, where.file)];
     }),
   );
+  return found.flat();
 }
 
 /** Shard indices found, and how many shards there are (the flag's, else the reports'). */
@@ -195,11 +207,25 @@ export async function runMerge(a: MergeArgs, io: Output = STDIO): Promise<number
     return bad(err instanceof Error ? err.message : String(err));
   }
   const until = Date.now() + waitMs;
-  let found = await findAll(a.dirs);
-  while (!complete(found, a.shards) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, until - Date.now()))));
-    found = await findAll(a.dirs);
+  const unpacked: string[] = [];
+  try {
+    let found = await findAll(a.dirs, unpacked);
+    while (!complete(found, a.shards) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, until - Date.now()))));
+      await removeAll(unpacked);
+      found = await findAll(a.dirs, unpacked);
+    }
+    return await mergeFound(found, a, outDir, io, bad);
+  } finally {
+    await removeAll(unpacked);
   }
+}
+
+async function removeAll(dirs: string[]): Promise<void> {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+}
+
+async function mergeFound(found: Found[], a: MergeArgs, outDir: string, io: Output, bad: (why: string) => number): Promise<number> {
   let report: Report;
   try {
     report = mergeShardReports(found, a.shards !== undefined ? { shards: a.shards } : {});
@@ -224,7 +250,7 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
   describe: 'merge the shard reports of a fleet run over several machines (--shard i/N) into one run folder',
   builder: (y: Argv<object>) =>
     y
-      .positional('dirs', { type: 'string', array: true, demandOption: true, describe: "shards' run folders (or their --out folders, or report.json files)" })
+      .positional('dirs', { type: 'string', array: true, demandOption: true, describe: "shards' run folders (or their --out folders, report.json files, or saved logs of runs with --report-stdout)" })
       .option('out', { type: 'string', demandOption: true, describe: 'the merged run folder (report.json, report.html, junit.xml, violations.jsonl)' })
       .option('shards', { type: 'number', describe: 'how many shards the run had (default: what the reports say); a missing one fails the merge' })
       .option('wait', { type: 'string', describe: "wait up to this long (e.g. 30m) for every shard's report to appear" }) as unknown as Argv<MergeArgs>,

@@ -45,6 +45,12 @@ export interface K8sPlan {
   storageClass?: string;
   /** Extra `run` arguments for every shard (e.g. --seed 7, --time-scale 60). */
   runArgs: string[];
+  /**
+   * Where the shard reports go: a ReadWriteMany `volume` that a merge Job reads, or the pods'
+   * `logs` (framed on stdout; `kubectl logs` saves them, `ota-swarm merge` reads them): no shared
+   * volume and no merge Job then. Default: volume.
+   */
+  reports?: 'volume' | 'logs';
 }
 
 type Obj = Record<string, unknown>;
@@ -75,7 +81,7 @@ function metadata(p: K8sPlan, name: string, extra: Obj = {}): Obj {
 
 const volumes = (p: K8sPlan): Obj[] => [
   { name: 'scenario', configMap: { name: `${p.name}-scenario` } },
-  { name: 'reports', persistentVolumeClaim: { claimName: `${p.name}-reports` } },
+  p.reports === 'logs' ? { name: 'reports', emptyDir: {} } : { name: 'reports', persistentVolumeClaim: { claimName: `${p.name}-reports` } },
 ];
 
 function shardJob(p: K8sPlan): Obj {
@@ -89,6 +95,7 @@ function shardJob(p: K8sPlan): Obj {
     '--metrics-port', String(METRICS_PORT), '--metrics-host', '0.0.0.0',
     ...(p.target !== undefined ? ['--target', p.target] : []),
     ...(p.allowRemote ? ['--allow-remote'] : []),
+    ...(p.reports === 'logs' ? ['--report-stdout'] : []),
     ...p.runArgs,
   ];
   return {
@@ -182,8 +189,11 @@ function mergeJob(p: K8sPlan): Obj {
 
 /** Every manifest, in the order `kubectl apply -f` should create them. */
 export function k8sManifests(p: K8sPlan): Obj[] {
+  const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata(p, `${p.name}-scenario`), data: { [SCENARIO_KEY]: p.scenarioText } };
+  const services = Array.from({ length: p.shards }, (_, i) => metricsService(p, i));
+  if (p.reports === 'logs') return [configMap, shardJob(p), ...services];
   return [
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata(p, `${p.name}-scenario`), data: { [SCENARIO_KEY]: p.scenarioText } },
+    configMap,
     {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
@@ -195,7 +205,7 @@ export function k8sManifests(p: K8sPlan): Obj[] {
       },
     },
     shardJob(p),
-    ...Array.from({ length: p.shards }, (_, i) => metricsService(p, i)),
+    ...services,
     mergeJob(p),
   ];
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runMerge, type MergeArgs } from '../../src/cli/merge-command.js';
 import type { Report } from '../../src/report/types.js';
 import { sampleReport } from '../report/fixture.js';
+import { frameRun } from '../../src/report/frame.js';
 
 const shard = (index: number, count: number, over: Partial<Report> = {}): Report =>
   sampleReport({ fleetSlice: { index, count, devices: 500, fleetDevices: 500 * count }, devices: { total: 500, byFinalState: { succeeded: 490, failed: 10 }, started: 500 }, expectations: [{ name: 'devices.succeeded >= 95%', passed: true, detail: '' }], ...over });
@@ -74,5 +75,27 @@ describe('ota-swarm merge (the command)', () => {
     expect(other).toMatchObject({ code: 2, err: expect.stringMatching(/^ota-swarm merge: .* are not shards of one run: scenario "rollout-onenet" vs "other"\n$/) });
     expect((await merge({ dirs: [b], out: join(root, 'm'), shards: 0 })).err).toBe('ota-swarm merge: --shards: must be a positive integer\n');
     expect((await merge({ dirs: [b], out: join(root, 'm'), wait: 'later' })).err).toBe('ota-swarm merge: --wait: "later" is not a duration (e.g. 90s, 30m)\n');
+  });
+
+  it('reads the shards from saved logs of runs with --report-stdout, and names a log cut short', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'merge-cmd-'));
+    const frame = (r: Report, finals: string[]): string => frameRun({ 'report.json': JSON.stringify({ ...r, devicesFile: 'finals.jsonl' }), 'finals.jsonl': finals.map((id) => `{"device":"${id}","state":"succeeded"}\n`).join('') });
+    const log = join(root, 'shards.log');
+    writeFileSync(log, `ota-swarm · shard 0\n${frame(shard(0, 2), ['1', '3'])}ota-swarm · shard 1\n${frame(shard(1, 2), ['2'])}`);
+    const r = await merge({ dirs: [log], out: join(root, 'merged') });
+    expect(r.code, r.err + r.out).toBe(0);
+    expect(r.out).toContain(`shard 0: merged ${log}#1`);
+    expect(readFileSync(join(root, 'merged', 'finals.jsonl'), 'utf8')).toBe(['1', '2', '3'].map((id) => `{"device":"${id}","state":"succeeded"}\n`).join(''));
+    const cut = join(root, 'cut.log');
+    writeFileSync(cut, frame(shard(1, 2), ['2']).split('\n').slice(0, 2).join('\n'));
+    const broken = await merge({ dirs: [log.replace('shards.log', 'none.log'), cut], out: join(root, 'merged-2'), shards: 2 });
+    expect(broken.code).toBe(2);
+    expect(broken.err).toMatch(/no shard report was found/);
+    const half = join(root, 'half.log');
+    writeFileSync(half, frame(shard(0, 2), ['1']) + frame(shard(1, 2), ['2']).split('\n').slice(0, 2).join('\n'));
+    const partly = await merge({ dirs: [half], out: join(root, 'merged-3') });
+    expect(partly.code).toBe(1);
+    expect(partly.out).toMatch(/half\.log#2: frame at line \d+: no end marker \(the log was cut short\)/);
+    expect(partly.out).toMatch(/shard 1: missing/);
   });
 });

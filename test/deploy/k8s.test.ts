@@ -113,6 +113,15 @@ describe('Kubernetes manifests', () => {
     expect(wait).toBeLessThanOrEqual(60 * 60 + 15 * 60 + 61);
   });
 
+  it('without a shared volume, frames each shard\'s report on its log instead, with no claim and no merge Job', () => {
+    const objs = k8sManifests(plan({ reports: 'logs' })) as Obj[];
+    expect(objs.map((o) => o['kind'])).toEqual(['ConfigMap', 'Job', ...Array<string>(10).fill('Service')]);
+    validateAll(objs);
+    const pod = objs[1]!['spec'].template.spec;
+    expect(pod.containers[0].args).toContain('--report-stdout');
+    expect(pod.volumes).toContainEqual({ name: 'reports', emptyDir: {} });
+  });
+
   it('makes names Kubernetes accepts', () => {
     expect(dnsName('Rollout ONENET (EU)')).toBe('rollout-onenet-eu');
     expect(dnsName('42-fleet')).toBe('r-42-fleet');
@@ -122,7 +131,7 @@ describe('Kubernetes manifests', () => {
 });
 
 describe('ota-swarm k8s', () => {
-  const args = (over: Partial<K8sArgs> = {}): K8sArgs => ({ scenario: 'scenarios/rollout-onenet.yaml', shards: 10, image: 'ota-swarm:dev', 'allow-remote': false, 'start-in': '5m', cpu: 2, ...over });
+  const args = (over: Partial<K8sArgs> = {}): K8sArgs => ({ scenario: 'scenarios/rollout-onenet.yaml', shards: 10, image: 'ota-swarm:dev', 'allow-remote': false, 'start-in': '5m', cpu: 2, reports: 'volume', ...over });
   const capture = (a: K8sArgs): { code: number; out: string; err: string } => {
     let out = '';
     let err = '';
@@ -145,6 +154,7 @@ describe('ota-swarm k8s', () => {
     expect(capture(args({ 'start-at': '2026-12-01T12:00:00' })).err).toMatch(/--start-at: .* has no time zone/);
     expect(capture(args({ 'start-in': 'soon' })).err).toMatch(/--start-in: "soon" is not a duration/);
     expect(capture(args({ scenario: 'nope.yaml' })).code).toBe(2);
+    expect(capture(args({ reports: 'bucket' })).err).toBe('ota-swarm k8s: --reports: "bucket" is not volume or logs\n');
   });
 });
 

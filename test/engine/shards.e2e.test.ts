@@ -5,7 +5,7 @@
  * the machine's own measured noise. And a merge with a failed shard and a missing one fails,
  * naming both.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, fixture, tempDir, type CliResult } from '../e2e/helpers.js';
@@ -41,12 +41,14 @@ describe('a fleet over 4 shards, merged, against the same fleet in one process',
     const shardEnv = (i: number): NodeJS.ProcessEnv => ({ JOB_COMPLETION_INDEX: String(i), OTA_SWARM_SHARDS: String(SHARDS), OTA_SWARM_START_AT: startAt });
     const runs = await Promise.all([
       cli(args(wholeOut)),
-      ...Array.from({ length: SHARDS }, (_, i) => cli(args(shardOut(i)), { env: shardEnv(i) })),
+      ...Array.from({ length: SHARDS }, (_, i) => cli([...args(shardOut(i)), '--report-stdout'], { env: shardEnv(i) })),
       // The same shard 2 again, its worker killed early: a shard that failed.
       cli(args(failedOut), { env: { JOB_COMPLETION_INDEX: '2', OTA_SWARM_SHARDS: String(SHARDS), OTA_SWARM_TEST_WORKER_FAULT: 'throw@0+50' } }),
     ]);
     for (const r of runs.slice(0, SHARDS + 1)) expect(r.code, r.stderr).toBe(0);
     failedRun = runs[SHARDS + 1] as CliResult;
+    // What `kubectl logs` of every shard pod would hold, saved to one file.
+    writeFileSync(join(root, 'shards.log'), runs.slice(1, SHARDS + 1).map((r) => r.stdout).join(''));
     whole = readJson(runFolder(wholeOut));
     shards = Array.from({ length: SHARDS }, (_, i) => readJson(runFolder(shardOut(i))));
     mergeRun = await cli(['merge', ...Array.from({ length: SHARDS }, (_, i) => shardOut(i)), '--out', join(root, 'merged')]);
@@ -120,6 +122,16 @@ describe('a fleet over 4 shards, merged, against the same fleet in one process',
     expect(merged.expectations.map((e) => [e.name, e.passed])).toEqual(whole.expectations.map((e) => [e.name, e.passed]));
     expect(merged.expectations.find((e) => e.name === 'devices.succeeded >= 70%')?.detail).toContain('of 120');
     expect(merged.passed).toBe(true);
+  });
+
+  it('merges the same from the shards\' logs (run --report-stdout) as from their folders', async () => {
+    const out = join(root, 'merged-from-logs');
+    const r = await cli(['merge', join(root, 'shards.log'), '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const fromLogs = readJson(out);
+    expect(fromLogs.operations).toEqual(merged.operations);
+    expect(fromLogs.devices).toEqual(merged.devices);
+    expect(readFileSync(join(out, 'finals.jsonl'), 'utf8')).toBe(readFileSync(join(root, 'merged', 'finals.jsonl'), 'utf8'));
   });
 
   it('fails a merge with a failed shard and a missing one, naming both', async () => {
