@@ -5,6 +5,7 @@
  */
 import { profileLine } from './profile.js';
 import { formatMs } from '../config/units.js';
+import { shardRows } from './shard-rows.js';
 import { verdictStatus, type HarnessReport, type OperationReport, type Report, type TransitionStep, type TransitionsReport, type VerdictReport, type VerdictTraceLine } from './types.js';
 import { cmp, count, num, percent } from './format.js';
 import { withMeaning } from '../protocol/meanings.js';
@@ -80,19 +81,6 @@ function header(r: Report, p: Palette): string[] {
     ...shardRows(r),
   ];
   return [p.bold(`ota-swarm · ${scrub(r.scenario)}`), ...rows.map(([k, v]) => `  ${p.dim(k.padEnd(9))} ${v}`)];
-}
-
-/** Which slice of a sharded fleet this is, or which shards a merged report holds; and the agreed start. */
-function shardRows(r: Report): [string, string][] {
-  const rows: [string, string][] = [];
-  if (r.fleetSlice) rows.push(['shard', `${r.fleetSlice.index}/${r.fleetSlice.count}: ${count(r.fleetSlice.devices)} of ${count(r.fleetSlice.fleetDevices)} devices (the fleet's verdict: ota-swarm merge)`]);
-  if (r.merged) {
-    const short = r.merged.slices.filter((s) => s.status !== 'merged').map((s) => `${s.index} ${s.status}`);
-    rows.push(['shards', `${r.merged.slices.filter((s) => s.status === 'merged').length} of ${r.merged.shards} merged${short.length > 0 ? ` (${short.join(', ')})` : ''}`]);
-  }
-  const start = r.harness.start;
-  if (start) rows.push(['start', `agreed ${start.at}${start.lateByMs > 0 ? `, ${r.merged ? 'latest shard ' : ''}late by ${formatMs(start.lateByMs)}` : ', on time'}`]);
-  return rows;
 }
 
 function operations(ops: Record<string, OperationReport>, p: Palette, dialect: string): string[] {

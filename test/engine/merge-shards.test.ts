@@ -5,6 +5,7 @@ import { LatencyHistogram } from '../../src/metrics/histogram.js';
 import type { Report, VerdictReport } from '../../src/report/types.js';
 import { sampleReport } from '../report/fixture.js';
 import { formatSummary } from '../../src/report/console.js';
+import { renderHtml } from '../../src/report/html.js';
 
 /** Shard i of n: its own latencies (i ms more each), succeeded/failed counts and verdicts. */
 function shard(i: number, n: number, over: Partial<Report> = {}): Report {
@@ -121,6 +122,7 @@ describe('merging shard reports', () => {
     expect(text).toContain('shards    1 of 4 merged (1 failed, 2 missing, 3 missing)');
     expect(text).toContain('FAILED');
     expect(formatSummary(shard(1, 4))).toContain('shard     1/4: 25 of 100 devices (the fleet\'s verdict: ota-swarm merge)');
+    expect(renderHtml(m)).toContain('shards: <b>1 of 4 merged (1 failed, 2 missing, 3 missing)</b>');
   });
 
   it('refuses inputs that are not shards of one run', () => {
