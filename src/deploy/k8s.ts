@@ -5,7 +5,7 @@
  * a Service per pod for scraping its --metrics-port, and a merge Job that waits (bounded) for every
  * shard's report and writes the merged run folder. Only fields of Kubernetes 1.28 are used (the
  * per-pod Service selects on the `batch.kubernetes.io/job-completion-index` pod label, 1.28+).
- * Pure: objects in, objects out; the command prints them as YAML.
+ * Pure (the instant they are printed is given): objects in, objects out; the command prints them as YAML.
  */
 import { estimateRunBytes } from '../engine/capacity.js';
 import { sliceSize } from '../engine/fleet-slice.js';
@@ -154,8 +154,8 @@ function metricsService(p: K8sPlan, index: number): Obj {
   };
 }
 
-function mergeJob(p: K8sPlan): Obj {
-  const startIn = Math.max(0, Date.parse(p.startAt) - Date.now());
+function mergeJob(p: K8sPlan, nowMs: number): Obj {
+  const startIn = Math.max(0, Date.parse(p.startAt) - nowMs);
   const waitS = Math.ceil((startIn + p.maxDurationMs + MERGE_GRACE_MS) / 1000);
   const folders = Array.from({ length: p.shards }, (_, i) => shardFolder(i));
   return {
@@ -187,8 +187,8 @@ function mergeJob(p: K8sPlan): Obj {
   };
 }
 
-/** Every manifest, in the order `kubectl apply -f` should create them. */
-export function k8sManifests(p: K8sPlan): Obj[] {
+/** Every manifest, in the order `kubectl apply -f` should create them; `nowMs`: when they are printed. */
+export function k8sManifests(p: K8sPlan, nowMs: number = Date.now()): Obj[] {
   const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata(p, `${p.name}-scenario`), data: { [SCENARIO_KEY]: p.scenarioText } };
   const services = Array.from({ length: p.shards }, (_, i) => metricsService(p, i));
   if (p.reports === 'logs') return [configMap, shardJob(p), ...services];
@@ -206,6 +206,6 @@ export function k8sManifests(p: K8sPlan): Obj[] {
     },
     shardJob(p),
     ...services,
-    mergeJob(p),
+    mergeJob(p, nowMs),
   ];
 }
