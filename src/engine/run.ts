@@ -34,7 +34,7 @@ import { rerunHints } from '../report/hints.js';
 import { planRun } from './capacity.js';
 import { machineFacts } from './machine.js';
 import { ConfigError } from '../config/load.js';
-import { isWholeFleet, sliceSize, WHOLE_FLEET, type FleetSlice } from './fleet-slice.js';
+import { fleetIndexOf, isWholeFleet, sliceSize, WHOLE_FLEET, type FleetSlice } from './fleet-slice.js';
 import { judgeStart, readDateHeader, sleepUntilStart, startNotes, waitBeforeStart } from './start-barrier.js';
 import { writeDevicesFile } from '../report/devices-file.js';
 import type { StartReport } from '../report/types.js';
@@ -129,9 +129,9 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false, clockDeclared: opts.clock !== undefined, ...(opts.names ? { names: opts.names } : {}) });
   // A target of the user's: one device's first calls first, so a refused key stops the run here.
   const probe =
-    target.embedded || opts.probe === false
+    target.embedded || opts.probe === false || total === 0
       ? undefined
-      : await probeOrRefuse({ scenario, plugin: getDialect(scenario.dialect), target: target.dialect, baseUrl: target.baseUrl, now: virtualNowOf(clock), env: process.env });
+      : await probeOrRefuse({ scenario, plugin: getDialect(scenario.dialect), target: target.dialect, baseUrl: target.baseUrl, now: virtualNowOf(clock), env: process.env, deviceIndex: fleetIndexOf(slice, 0) });
   if (probe) log(`ota-swarm: ${probe.report.note}`);
   const leadMs = clock.scale === 'max' ? 0 : startLeadMs(Math.ceil(total / workers));
   let start: StartReport | undefined;
