@@ -195,8 +195,8 @@ async function runCommand(a: RunArgs): Promise<number> {
 
 function sliceOrUsage(flag: string | undefined): FleetSlice | undefined {
   try {
-    const slice = resolveSlice(flag, process.env);
-    return slice && slice.count > 1 ? slice : undefined;
+    // Kept even as 1/1: a one-pod Job's report must still be a shard report for its merge Job.
+    return resolveSlice(flag, process.env);
   } catch (err) {
     if (err instanceof SliceError) throw new UsageError(err.message);
     throw err;

@@ -232,6 +232,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     const report = await buildReport({
       scenario,
       slice,
+      sliced: opts.slice !== undefined,
       total,
       start,
       virtualStartMs: runStartVirtual,
@@ -285,6 +286,8 @@ const lostNotes = (lost: readonly LostShard[]): string[] => {
 interface BuildInput {
   scenario: Scenario;
   slice: FleetSlice;
+  /** The run was given a slice (even 1/1): its report is a shard report. */
+  sliced: boolean;
   /** Devices this process ran (its slice's). */
   total: number;
   start: StartReport | undefined;
@@ -359,7 +362,7 @@ async function buildReport(b: BuildInput): Promise<Report> {
     profile: profileEntries(b.target.profile, scenario.dialect),
     passed: false,
   };
-  if (!isWholeFleet(b.slice)) report.fleetSlice = { index: b.slice.index, count: b.slice.count, devices: b.total, fleetDevices: scenario.fleet.devices };
+  if (b.sliced) report.fleetSlice = { index: b.slice.index, count: b.slice.count, devices: b.total, fleetDevices: scenario.fleet.devices };
   report.transitions.serverAgreement = await serverAgreementOf(scenario.dialect, results.flatMap((r) => r.finals), b.target.admin, b.endedBy, b.log);
   // Judged also when interrupted: the devices that stopped left their evidence, and
   // violations.jsonl streams what was judged.
