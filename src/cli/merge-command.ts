@@ -116,6 +116,8 @@ async function mergeFinals(found: readonly Found[], outDir: string): Promise<boo
   const files: string[] = [];
   for (const f of found) {
     if (f.folder === undefined || f.report?.devicesFile === undefined) return false;
+    // A shard whose finals file is gone (its reports fell back elsewhere): no merged file, rather than half of one.
+    if (!(await exists(join(f.folder, f.report.devicesFile)))) return false;
     files.push(join(f.folder, f.report.devicesFile));
   }
   const out = createWriteStream(join(outDir, DEVICES_FILE), { encoding: 'utf8' });
