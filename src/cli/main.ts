@@ -26,6 +26,12 @@ import { appendStepSummary } from '../report/render-run.js';
 import { createLiveDisplay } from '../outputs/live-display.js';
 import { serveMetrics, type MetricsEndpoint } from '../outputs/prometheus.js';
 import type { LiveView } from '../engine/live.js';
+import { resolveSlice, SliceError, sliceLabel, sliceSize, type FleetSlice } from '../engine/fleet-slice.js';
+import { resolveStartAt, StartAtError } from '../engine/start-barrier.js';
+import { DEVICES_FILE } from '../report/devices-file.js';
+import { mergeCommand } from './merge-command.js';
+import { k8sCommand } from './k8s-command.js';
+import { framedRunFolder } from './framed.js';
 
 export const EXIT = { passed: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
@@ -40,6 +46,9 @@ export const ENV_HELP = [
   '                               run reads keys, catalog and device states with it',
   '  OTA_SWARM_DEBUG              set: print the stack of an unexpected error',
   '  GITHUB_STEP_SUMMARY          set (GitHub Actions): append the summary to it',
+  '  JOB_COMPLETION_INDEX         with OTA_SWARM_SHARDS: run that slice of the fleet',
+  '  OTA_SWARM_SHARDS             how many slices (a Kubernetes Indexed Job\'s completions)',
+  '  OTA_SWARM_START_AT           the agreed start of every shard (as --start-at)',
 ].join('\n');
 
 class UsageError extends Error {}
@@ -61,6 +70,11 @@ interface RunArgs {
   probe: boolean;
   profile?: string[];
   'allow-clock-skew'?: boolean;
+  shard?: string;
+  'start-at'?: string;
+  'device-finals'?: boolean;
+  'metrics-host'?: string;
+  'report-stdout'?: boolean;
 }
 
 function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration' | 'product-id' | 'profile' | 'allow-clock-skew'>): ScenarioOverrides {
@@ -98,8 +112,11 @@ async function runCommand(a: RunArgs): Promise<number> {
   if (a.workers !== undefined && (!Number.isInteger(a.workers) || a.workers < 1)) throw new UsageError('--workers: must be a positive integer');
   for (const p of a.plugin ?? []) await loadDialectPlugin(p);
   const scenario = loadScenario(a.scenario, overridesFrom(a));
+  const slice = sliceOrUsage(a.shard);
+  const startAtMs = startAtOrUsage(a['start-at']);
+  const devices = slice ? sliceSize(scenario.fleet.devices, slice) : scenario.fleet.devices;
   // Before anything starts: more threads than cores, or a fleet the memory cannot hold.
-  const capacity = planRun(scenario, a.workers ?? defaultWorkers(), '--workers', machineFacts());
+  const capacity = planRun({ ...scenario, fleet: { ...scenario.fleet, devices } }, a.workers ?? defaultWorkers(), '--workers', machineFacts());
   if (capacity.refusal) throw new UsageError(`${a.devices !== undefined ? '--devices' : `${a.scenario}: fleet.devices`}: ${capacity.refusal}`);
   if (capacity.warning) process.stderr.write(`ota-swarm: ${capacity.warning}\n`);
   const workers = capacity.workers;
@@ -120,13 +137,13 @@ async function runCommand(a: RunArgs): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  say(`ota-swarm: ${scenario.name}: ${scenario.fleet.devices} ${scenario.dialect} devices, ${workers} worker${workers === 1 ? '' : 's'}, ${scenario.target.url ?? 'embedded server'}`);
+  say(`ota-swarm: ${scenario.name}: ${slice ? `${sliceLabel(slice)}: ${devices} of ` : ''}${scenario.fleet.devices} ${scenario.dialect} devices, ${workers} worker${workers === 1 ? '' : 's'}, ${scenario.target.url ?? 'embedded server'}`);
   const port = a['metrics-port'];
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError('--metrics-port: must be a port number (0-65535)');
   let latest: LiveView = { operations: {}, states: {} };
   let metrics: MetricsEndpoint | undefined;
   if (port !== undefined) {
-    metrics = await serveMetrics(port, () => latest);
+    metrics = await serveMetrics(port, () => latest, a['metrics-host'] ?? '127.0.0.1', slice ? { shard: String(slice.index), shards: String(slice.count) } : {});
     say(`ota-swarm: Prometheus metrics at ${metrics.url}`);
   }
   const display = a.quiet ? undefined : createLiveDisplay(scenario.dialect, process.stderr);
@@ -148,14 +165,24 @@ async function runCommand(a: RunArgs): Promise<number> {
       },
       progressEveryMs: process.stderr.isTTY ? 500 : 5000,
       violationsFile: join(dir, VIOLATIONS_FILE),
+      ...(slice ? { slice } : {}),
+      ...(startAtMs !== undefined ? { startAtMs } : {}),
+      ...(a['device-finals'] === true ? { devicesFile: join(dir, DEVICES_FILE) } : {}),
     });
     display?.stop();
     const saved = await saveRun(report, a.out, runName);
     await appendStepSummary(report);
     process.stdout.write(`${formatSummary(report, { color: Boolean(process.stdout.isTTY) })}\n`);
     process.stdout.write(`report: ${saved.file} (and report.html, junit.xml${report.violationsFile !== undefined ? `, ${report.violationsFile}` : ''} beside it)\n`);
+    if (a['report-stdout'] === true) process.stdout.write(await framedRunFolder(saved.dir));
     if (saved.fallback) process.stderr.write(`ota-swarm: --out: cannot write ${saved.fallback.wanted} (${saved.fallback.reason}); the reports are in ${saved.dir} instead\n`);
     if (report.interrupted) return EXIT.interrupted;
+    if (slice) {
+      // A shard's figures are a part of the fleet's: the fleet's verdict is the merge's. The shard
+      // fails only when it could not run its part (an Indexed Job must not give up on the others).
+      process.stdout.write(`${sliceLabel(slice)}: the fleet's verdict comes from ota-swarm merge over every shard's folder\n`);
+      return report.errors.length === 0 && !saved.fallback ? EXIT.passed : EXIT.failed;
+    }
     // Reports not where CI looks for them are a failure even when every expectation held.
     return report.passed && !saved.fallback ? EXIT.passed : EXIT.failed;
   } finally {
@@ -163,6 +190,25 @@ async function runCommand(a: RunArgs): Promise<number> {
     await metrics?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+function sliceOrUsage(flag: string | undefined): FleetSlice | undefined {
+  try {
+    // Kept even as 1/1: a one-pod Job's report must still be a shard report for its merge Job.
+    return resolveSlice(flag, process.env);
+  } catch (err) {
+    if (err instanceof SliceError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+function startAtOrUsage(flag: string | undefined): number | undefined {
+  try {
+    return resolveStartAt(flag, process.env, Date.now());
+  } catch (err) {
+    if (err instanceof StartAtError) throw new UsageError(err.message);
+    throw err;
   }
 }
 
@@ -200,6 +246,11 @@ export function buildCli(argv: string[]): Argv {
           .option('plugin', { type: 'string', array: true, describe: 'a dialect plugin module (repeatable); see docs/plugins.md' })
           .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics on 127.0.0.1:P/metrics while the run goes' })
           .option('product-id', { type: 'string', describe: 'OneNET product id (pid) the tokens are signed for; overrides target.onenet.productId' })
+          .option('shard', { type: 'string', describe: 'run slice i of N of the fleet (0-based, e.g. 0/4; also JOB_COMPLETION_INDEX with OTA_SWARM_SHARDS); merge the slices with ota-swarm merge' })
+          .option('start-at', { type: 'string', describe: 'ISO instant (with zone) every shard starts its virtual time at (also OTA_SWARM_START_AT)' })
+          .option('device-finals', { type: 'boolean', default: false, describe: `write every started device's final state to ${DEVICES_FILE} beside report.json` })
+          .option('report-stdout', { type: 'boolean', default: false, describe: 'also print the run folder (report.json, violations.jsonl, finals.jsonl) framed on stdout, for kubectl logs; ota-swarm merge reads the saved logs' })
+          .option('metrics-host', { type: 'string', describe: 'address --metrics-port listens on (default 127.0.0.1; 0.0.0.0 in a pod, for its Service)' })
           .option('probe', { type: 'boolean', default: true, describe: 'with --target, send one device through its first calls before the fleet and stop (exit 2) when the target refuses it for authentication; --no-probe skips it' })
           .epilogue(ENV_HELP),
       async (a) => {
@@ -220,7 +271,9 @@ export function buildCli(argv: string[]): Argv {
     .command(serveCommand)
     .command(compareCommand)
     .command(reportCommand)
-    .demandCommand(1, 'name a command: run, validate, serve, compare or report')
+    .command(mergeCommand)
+    .command(k8sCommand)
+    .demandCommand(1, 'name a command: run, validate, serve, compare, report, merge or k8s')
     .epilogue(ENV_HELP)
     .strict()
     .help()

@@ -27,12 +27,13 @@ export interface ReportArgs {
   runDir: string;
 }
 
-interface Output {
+/** Where a command writes: the terminal, or a test's strings. */
+export interface Output {
   out: (text: string) => void;
   err: (text: string) => void;
 }
 
-const STDIO: Output = {
+export const STDIO: Output = {
   out: (t) => void process.stdout.write(t),
   err: (t) => void process.stderr.write(t),
 };

@@ -32,6 +32,11 @@ export interface ProbeOptions {
   baseUrl: string;
   /** The virtual clock (signs the OneNET Authorization, times the exchanges). */
   now: () => number;
+  /**
+   * Fleet index of the device to probe (default 0). A fleet slice probes its own first device, so
+   * N shards against one target never send one device's first calls N times.
+   */
+  deviceIndex?: number;
 }
 
 /** What the probe did, for the verdicts: its exchanges, at absolute virtual instants. */
@@ -43,8 +48,9 @@ export interface ProbeRun extends ProbeResult {
 export async function probeTarget(o: ProbeOptions): Promise<ProbeRun> {
   // As the workers see the fleet: the target's settings (the profile's versionConfirm, ...) applied.
   const plan = withTargetSettings(expandFleet(o.scenario), o.plugin, o.target);
-  const profile = plan.profileOf(0);
-  const settings = plan.settingsOf(plan.cohortOf(0));
+  const index = o.deviceIndex ?? 0;
+  const profile = plan.profileOf(index);
+  const settings = plan.settingsOf(plan.cohortOf(index));
   const { machine, wire } = o.plugin;
   const transport = makeTransport(o.plugin.transport, { baseUrl: o.baseUrl, connections: 1, maxBodyBytes: PROBE_MAX_BODY });
   const calls: ProbeCall[] = [];

@@ -34,6 +34,10 @@ import { rerunHints } from '../report/hints.js';
 import { planRun } from './capacity.js';
 import { machineFacts } from './machine.js';
 import { ConfigError } from '../config/load.js';
+import { fleetIndexOf, isWholeFleet, sliceSize, WHOLE_FLEET, type FleetSlice } from './fleet-slice.js';
+import { judgeStart, readDateHeader, sleepUntilStart, startNotes, waitBeforeStart } from './start-barrier.js';
+import { writeDevicesFile } from '../report/devices-file.js';
+import type { StartReport } from '../report/types.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -63,6 +67,12 @@ export interface RunOptions {
   probe?: boolean;
   /** How errors name the caller's options (the CLI's flags by default; the API its option paths). */
   names?: OptionNames;
+  /** Run only this machine's slice of the fleet (./fleet-slice.ts); default: the whole fleet. */
+  slice?: FleetSlice;
+  /** Wall-clock ms (epoch) every slice starts its virtual time at (./start-barrier.ts). */
+  startAtMs?: number;
+  /** Write every started device's final state here, one JSON line each (report/devices-file.ts). */
+  devicesFile?: string;
 }
 
 /**
@@ -95,13 +105,22 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   for (const url of plugins) await loadDialectPlugin(url);
   getDialect(scenario.dialect); // fails fast, before any thread or server starts, on an unknown dialect
   expandFleet(scenario); // and on a fleet that would run one device twice (a scenario built in code)
-  const capacity = planRun(scenario, opts.workers ?? defaultWorkers(), 'workers', machineFacts());
+  const slice = opts.slice ?? WHOLE_FLEET;
+  // The devices this process runs: the whole fleet, or its slice of it.
+  const total = sliceSize(scenario.fleet.devices, slice);
+  // Every shard would do the scenario's server events on a target they share: N republishes, not one.
+  if (!isWholeFleet(slice) && scenario.target.url !== undefined && (scenario.server.events?.length ?? 0) > 0) {
+    throw new ConfigError(`${scenario.file}: server.events: a sharded run against a shared --target would do each event once per shard; run the events from one place (the admin API) or run unsharded`);
+  }
+  const capacity = planRun({ ...scenario, fleet: { ...scenario.fleet, devices: total } }, opts.workers ?? defaultWorkers(), 'workers', machineFacts());
   if (capacity.refusal) throw new ConfigError(`${scenario.file}: fleet.devices: ${capacity.refusal}`);
   if (capacity.warning) log(capacity.warning);
-  const workers = Math.max(1, Math.min(capacity.workers, scenario.fleet.devices));
-  const startedAt = new Date();
-  const t0 = performance.now();
-  const clock: ClockOrigin = opts.clock ?? originNow(scenario.timeScale);
+  const workers = Math.max(1, Math.min(capacity.workers, total));
+  let startedAt = new Date();
+  let t0 = performance.now();
+  if (opts.startAtMs !== undefined && opts.clock !== undefined) throw new RangeError('a run is given either an agreed start or a clock origin, not both');
+  // An agreed start: virtual time reads the start instant at that wall instant, on every slice.
+  const clock: ClockOrigin = opts.clock ?? (opts.startAtMs !== undefined ? { virtualMs: opts.startAtMs, wallMs: opts.startAtMs, scale: scenario.timeScale } : originNow(scenario.timeScale));
   if (clock.scale !== scenario.timeScale) throw new RangeError(`the clock runs at ×${clock.scale} but the scenario at ×${scenario.timeScale}`);
   const errors: string[] = [];
   // Before anything starts that would need stopping: the compiled worker must be there.
@@ -110,10 +129,23 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false, clockDeclared: opts.clock !== undefined, ...(opts.names ? { names: opts.names } : {}) });
   // A target of the user's: one device's first calls first, so a refused key stops the run here.
   const probe =
-    target.embedded || opts.probe === false
+    target.embedded || opts.probe === false || total === 0
       ? undefined
-      : await probeOrRefuse({ scenario, plugin: getDialect(scenario.dialect), target: target.dialect, baseUrl: target.baseUrl, now: virtualNowOf(clock), env: process.env });
+      : await probeOrRefuse({ scenario, plugin: getDialect(scenario.dialect), target: target.dialect, baseUrl: target.baseUrl, now: virtualNowOf(clock), env: process.env, deviceIndex: fleetIndexOf(slice, 0) });
   if (probe) log(`ota-swarm: ${probe.report.note}`);
+  const leadMs = clock.scale === 'max' ? 0 : startLeadMs(Math.ceil(total / workers));
+  let start: StartReport | undefined;
+  if (opts.startAtMs !== undefined) {
+    const skew = target.embedded ? undefined : await readDateHeader(target.baseUrl);
+    const waitMs = waitBeforeStart(opts.startAtMs, Date.now(), leadMs);
+    if (waitMs > 0) log(`ota-swarm: waiting ${Math.round(waitMs / 1000)} s for the agreed start ${new Date(opts.startAtMs).toISOString()}`);
+    await sleepUntilStart(waitMs, opts.signal);
+    start = judgeStart({ startAtMs: opts.startAtMs, startedWallMs: Date.now(), leadMs, skew });
+    if (start.lateByMs > 0) log(`ota-swarm: started ${start.lateByMs} ms after the agreed start`);
+    // The run's own figures (duration, real time) count from the start, not from the wait.
+    startedAt = new Date();
+    t0 = performance.now();
+  }
   const spill = await evidenceFolder(opts.violationsFile !== undefined ? dirname(opts.violationsFile) : undefined);
   const stopBuffer = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stopBuffer);
@@ -141,13 +173,13 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const ticker = opts.onProgress
     ? setInterval(() => {
         const elapsedMs = performance.now() - t0;
-        opts.onProgress?.({ ...readProgress(progress, workers), elapsedMs, total: scenario.fleet.devices, capLeftMs: Math.max(0, scenario.stop.maxDurationMs - elapsedMs), live: feed.view() });
+        opts.onProgress?.({ ...readProgress(progress, workers), elapsedMs, total, capLeftMs: Math.max(0, scenario.stop.maxDurationMs - elapsedMs), live: feed.view() });
       }, opts.progressEveryMs ?? 2000)
     : undefined;
 
   const results: ShardResult[] = [];
   // Under max nothing is due at a wall-clock instant, so no start lead is needed.
-  const runStartVirtual = clock.scale === 'max' ? clock.virtualMs : new ScaledClock(clock).now() + startLeadMs(Math.ceil(scenario.fleet.devices / workers)) * clock.scale;
+  const runStartVirtual = opts.startAtMs !== undefined || clock.scale === 'max' ? clock.virtualMs : new ScaledClock(clock).now() + leadMs * clock.scale;
   const frontier = clock.scale === 'max' ? Frontier.share(workers, runStartVirtual, scenario.engine.lookaheadMs) : undefined;
   const frontierView = frontier ? new Frontier(frontier) : undefined;
   let virtualEnd = runStartVirtual;
@@ -163,6 +195,8 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       ...(frontier ? { frontier } : {}),
       workerIndex,
       workers,
+      ...(isWholeFleet(slice) ? {} : { slice }),
+      ...(opts.devicesFile !== undefined ? { allFinals: true } : {}),
       stop: stopBuffer,
       progress: progressBuffer,
       plugins,
@@ -188,7 +222,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       { stopFlag, graceMs: STOP_GRACE_MS, silentMs: opts.watchdogMs ?? DEFAULT_WATCHDOG_MS },
     );
     for (const s of settled) if (s.status === 'fulfilled') results.push(s.value);
-    const lost = lostShards(settled, watch, progress, scenario.fleet.devices, workers);
+    const lost = lostShards(settled, watch, progress, total, workers);
     errors.push(...lost.map(describeLoss));
     virtualEnd = frontier ? Math.max(runStartVirtual, ...results.map((r) => r.outcome.virtualEnd)) : new ScaledClock(clock).now();
     const applied = await serverEvents.settle();
@@ -197,6 +231,10 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
 
     const report = await buildReport({
       scenario,
+      slice,
+      sliced: opts.slice !== undefined,
+      total,
+      start,
       virtualStartMs: runStartVirtual,
       target,
       results,
@@ -213,6 +251,10 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       probe: probe?.evidence,
     });
     if (probe) report.probe = probe.report;
+    if (opts.devicesFile !== undefined) {
+      const written = await writeDevicesFile(opts.devicesFile, results.flatMap((r) => r.finals), log);
+      if (written !== undefined) report.devicesFile = written;
+    }
     const hints = rerunHints(report, target.embedded);
     if (hints.length > 0) report.hints = hints;
     return report;
@@ -243,6 +285,12 @@ const lostNotes = (lost: readonly LostShard[]): string[] => {
 
 interface BuildInput {
   scenario: Scenario;
+  slice: FleetSlice;
+  /** The run was given a slice (even 1/1): its report is a shard report. */
+  sliced: boolean;
+  /** Devices this process ran (its slice's). */
+  total: number;
+  start: StartReport | undefined;
   virtualStartMs: number;
   target: ResolvedTarget;
   results: ShardResult[];
@@ -271,11 +319,17 @@ async function buildReport(b: BuildInput): Promise<Report> {
   const started = results.reduce((n, r) => n + r.outcome.started, 0) + b.lost.reduce((n, l) => n + l.started, 0);
   const lostDevices = b.lost.reduce((n, l) => n + l.devices, 0);
   if (lostDevices > 0) byFinalState[LOST_WITH_WORKER] = lostDevices;
-  const notStarted = scenario.fleet.devices - lostDevices - results.reduce((n, r) => n + r.outcome.started, 0);
+  const notStarted = b.total - lostDevices - results.reduce((n, r) => n + r.outcome.started, 0);
   if (notStarted > 0) byFinalState['not-started'] = notStarted;
   const backpressureWaits = results.reduce((n, r) => n + r.outcome.backpressureWaits, 0);
   const queuedSends = results.reduce((n, r) => n + r.outcome.queuedSends, 0);
-  const harness = harnessReport(mergeLagSnapshots(results.map((r) => r.lag)), b.workers, operations, { maxInFlightHits: queuedSends });
+  const lag = mergeLagSnapshots(results.map((r) => r.lag));
+  const harness = harnessReport(lag, b.workers, operations, { maxInFlightHits: queuedSends });
+  harness.lagHistograms = { eventLoop: lag.eventLoop, schedule: lag.schedule };
+  if (b.start !== undefined) {
+    harness.start = b.start;
+    harness.notes.push(...startNotes(b.start));
+  }
   if (scenario.timeScale === 'max') {
     harness.notes.push('time scale max: devices act as soon as the harness can take them, so no schedule lag is measured and the wait in the harness is part of every latency from intent');
   }
@@ -293,7 +347,7 @@ async function buildReport(b: BuildInput): Promise<Report> {
     virtualStartMs: Math.round(b.virtualStartMs),
     durationMs: Math.round(b.durationMs),
     virtualDurationMs: Math.round(b.virtualDurationMs),
-    devices: { total: scenario.fleet.devices, byFinalState, started },
+    devices: { total: b.total, byFinalState, started },
     operations,
     transitions: transitionsReport(transitions),
     expectations: [],
@@ -308,6 +362,7 @@ async function buildReport(b: BuildInput): Promise<Report> {
     profile: profileEntries(b.target.profile, scenario.dialect),
     passed: false,
   };
+  if (b.sliced) report.fleetSlice = { index: b.slice.index, count: b.slice.count, devices: b.total, fleetDevices: scenario.fleet.devices };
   report.transitions.serverAgreement = await serverAgreementOf(scenario.dialect, results.flatMap((r) => r.finals), b.target.admin, b.endedBy, b.log);
   // Judged also when interrupted: the devices that stopped left their evidence, and
   // violations.jsonl streams what was judged.

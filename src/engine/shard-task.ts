@@ -8,6 +8,7 @@ import type { ShardOutcome } from './shard.js';
 import type { FrontierShare } from '../time/frontier.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { EvidenceBatch } from '../verdicts/evidence.js';
+import type { FleetSlice } from './fleet-slice.js';
 
 export interface ShardTask {
   scenario: Scenario;
@@ -20,6 +21,10 @@ export interface ShardTask {
   frontier?: FrontierShare;
   workerIndex: number;
   workers: number;
+  /** This process's slice of the fleet (./fleet-slice.ts); the workers stripe it. Absent: the whole fleet. */
+  slice?: FleetSlice;
+  /** Return every started device's final state, not only the server-agreement sample (--device-finals). */
+  allFinals?: boolean;
   /** Int32Array[1]: non-zero tells every worker to stop. */
   stop: SharedArrayBuffer;
   /** Int32Array[workers × PROGRESS_FIELDS]: live counters. */

@@ -24,6 +24,7 @@ import { armTestFault } from './test-fault.js';
 import { EvidenceSpill } from '../verdicts/spill.js';
 import { join } from 'node:path';
 import { withTargetSettings } from './target-settings.js';
+import { WHOLE_FLEET, workerStripe } from './fleet-slice.js';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
@@ -31,8 +32,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   if (scenario.declared) registerDeclaredDialect(scenario.declared);
   const plugin = getDialect(scenario.dialect);
   const plan = withTargetSettings(expandFleet(scenario), plugin, task.target);
-  const count = Math.max(0, Math.ceil((plan.total - workerIndex) / workers));
-  const globalIndex = (slot: number): number => workerIndex + slot * workers;
+  const { count, fleetIndex: globalIndex } = workerStripe(plan.total, task.slice ?? WHOLE_FLEET, workerIndex, workers);
   const timing: ShardTiming = task.frontier ? { kind: 'frontier', frontier: new Frontier(task.frontier), index: workerIndex } : { kind: 'clock', clock: new ScaledClock(task.clock) };
   const transport = makeTransport(plugin.transport, { baseUrl: task.baseUrl, connections: scenario.engine.connectionsPerWorker, maxBodyBytes: 300 * 1024 * 1024 });
   const recorder = new OperationRecorder();
@@ -90,8 +90,8 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     const finals: { id: string; state: string }[] = [];
     // A sample for comparing final states with the server: every device that did not succeed
     // (up to the cap), then every k-th of the rest.
-    const cap = task.agreementSampleSize;
-    const stride = Math.max(1, Math.ceil(count / Math.max(1, cap)));
+    const cap = task.allFinals === true ? count : task.agreementSampleSize;
+    const stride = task.allFinals === true ? 1 : Math.max(1, Math.ceil(count / Math.max(1, cap)));
     for (let slot = 0; slot < count && finals.length < cap; slot++) {
       const state = runner.finalKind(slot);
       if (state === undefined) continue;

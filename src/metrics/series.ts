@@ -115,19 +115,24 @@ export class SeriesRecorder {
   }
 }
 
-function sumInto(into: number[], add: readonly number[]): void {
-  while (into.length < add.length) into.push(0);
-  for (let i = 0; i < add.length; i++) into[i] = (into[i] as number) + (add[i] as number);
+/** Adds `add` into `into` bucket by bucket, `shift` buckets later. */
+function sumInto(into: number[], add: readonly number[], shift = 0): void {
+  while (into.length < add.length + shift) into.push(0);
+  for (let i = 0; i < add.length; i++) into[i + shift] = (into[i + shift] as number) + (add[i] as number);
 }
 
-function toSeries(bucketSeconds: number, parts: { requests: number[]; errors: number[]; arrivals: number[] }[]): TimeSeries {
+/**
+ * Series summed bucket by bucket; a part's `shift` (buckets) places its first bucket later, for
+ * parts that started later than the first (the shards of a merged run, engine/merge-shards.ts).
+ */
+export function toSeries(bucketSeconds: number, parts: readonly { requests: readonly number[]; errors: readonly number[]; arrivals: readonly number[]; shift?: number }[]): TimeSeries {
   const requests: number[] = [];
   const errors: number[] = [];
   const arrivals: number[] = [];
   for (const p of parts) {
-    sumInto(requests, p.requests);
-    sumInto(errors, p.errors);
-    sumInto(arrivals, p.arrivals);
+    sumInto(requests, p.requests, p.shift);
+    sumInto(errors, p.errors, p.shift);
+    sumInto(arrivals, p.arrivals, p.shift);
   }
   const n = Math.max(requests.length, errors.length, arrivals.length);
   const pad = (a: number[]): number[] => a.concat(new Array<number>(n - a.length).fill(0));

@@ -42,8 +42,13 @@ export function histogramValues(name: string, view: LiveView): Value[] {
   return values;
 }
 
-export function buildRegistry(view: () => LiveView): Registry {
+/**
+ * `labels` go on every series (a fleet slice's `shard` and `shards`, so one Prometheus scraping
+ * every slice sums them: docs/scale-out.md has the PromQL).
+ */
+export function buildRegistry(view: () => LiveView, labels: Record<string, string> = {}): Registry {
   const registry = new Registry();
+  if (Object.keys(labels).length > 0) registry.setDefaultLabels(labels);
   const metrics = [
     new ComputedMetric('ota_swarm_requests', 'Requests answered or failed, by operation and outcome', 'counter', () =>
       Object.entries(view().operations).flatMap(([operation, op]) =>
@@ -69,9 +74,9 @@ export interface MetricsEndpoint {
   close(): Promise<void>;
 }
 
-/** Serves `/metrics` on loopback. */
-export async function serveMetrics(port: number, view: () => LiveView, host = '127.0.0.1'): Promise<MetricsEndpoint> {
-  const registry = buildRegistry(view);
+/** Serves `/metrics` on loopback (or `host`: a pod's 0.0.0.0, for its Service). */
+export async function serveMetrics(port: number, view: () => LiveView, host = '127.0.0.1', labels: Record<string, string> = {}): Promise<MetricsEndpoint> {
+  const registry = buildRegistry(view, labels);
   const server: Server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();

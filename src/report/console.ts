@@ -5,6 +5,7 @@
  */
 import { profileLine } from './profile.js';
 import { formatMs } from '../config/units.js';
+import { shardRows } from './shard-rows.js';
 import { verdictStatus, type HarnessReport, type OperationReport, type Report, type TransitionStep, type TransitionsReport, type VerdictReport, type VerdictTraceLine } from './types.js';
 import { cmp, count, num, percent } from './format.js';
 import { withMeaning } from '../protocol/meanings.js';
@@ -77,6 +78,7 @@ function header(r: Report, p: Palette): string[] {
     ['started', r.startedAt],
     ...(r.probe ? [['probe', scrub(r.probe.note)] as [string, string]] : []),
     ...(r.profile !== undefined && r.profile.length > 0 ? [['profile', profileLine(r.profile)] as [string, string]] : []),
+    ...shardRows(r),
   ];
   return [p.bold(`ota-swarm · ${scrub(r.scenario)}`), ...rows.map(([k, v]) => `  ${p.dim(k.padEnd(9))} ${v}`)];
 }

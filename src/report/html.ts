@@ -21,6 +21,7 @@ import { plural, transitionRules, verdictOf } from './html/verdict.js';
 import { verdictStatus, type HarnessReport, type OperationReport, type Report, type TransitionStep, type TransitionViolation, type VerdictReport } from './types.js';
 import { cmp, count, num, percent } from './format.js';
 import { outcomeMeaning } from '../protocol/meanings.js';
+import { shardRows } from './shard-rows.js';
 
 /** Outcome labels listed per operation. */
 const TOP_OUTCOMES = 4;
@@ -92,6 +93,7 @@ function header(r: Report): string {
     ['ended by', r.endedBy],
     ['started', r.startedAt],
     ...(r.profile !== undefined && r.profile.length > 0 ? [['target profile', profileLine(r.profile)] as [string, string]] : []),
+    ...shardRows(r),
   ];
   return `<header>
 <h1>ota-swarm · ${text(r.scenario)}</h1>

@@ -42,8 +42,9 @@ export async function saveRun(report: Report, outRoot: string, runName: string, 
     const dir = fallbackDir(name, fallbackRoot);
     try {
       const file = await writeAll(report, dir);
-      // violations.jsonl was streamed to the wanted folder during the run: keep it beside the report.
+      // violations.jsonl (and finals.jsonl) went to the wanted folder during the run: keep them beside the report.
       if (report.violationsFile !== undefined) await copyFile(join(wanted, report.violationsFile), join(dir, report.violationsFile)).catch(() => {});
+      if (report.devicesFile !== undefined) await copyFile(join(wanted, report.devicesFile), join(dir, report.devicesFile)).catch(() => {});
       return { dir, file, fallback: { wanted, reason } };
     } catch (again) {
       throw new Error(`report not written: ${wanted} (${reason}), nor ${dir} (${fsErrorCode(again)})`);

@@ -157,6 +157,37 @@ export interface HarnessReport {
   /** Whether the harness was the bottleneck of this run, and why. */
   bottleneck: boolean;
   notes: string[];
+  /** The encoded lag histograms (HdrHistogram, µs), so shard reports merge without loss; absent in older reports. */
+  lagHistograms?: { eventLoop: string; schedule: string };
+  /** A run given an agreed start (`--start-at`): how late it started, and its clock against the target's. */
+  start?: StartReport;
+}
+
+/** The start barrier's figures (engine/start-barrier.ts). */
+export interface StartReport {
+  /** The agreed start, ISO 8601. */
+  at: string;
+  /** Real ms after the agreed start that this run's devices could first act (0: on time). */
+  lateByMs: number;
+  /** This machine's clock against the target's Date header (positive: the target is ahead), or why not measured. */
+  clockSkew?: { ms: number; resolutionMs: number } | { notJudged: string };
+}
+
+/** Which slice of a fleet spread over machines a report covers (engine/fleet-slice.ts). */
+export interface FleetSliceReport {
+  /** 0-based, as JOB_COMPLETION_INDEX. */
+  index: number;
+  count: number;
+  /** Devices in this slice (`devices.total` is the same figure). */
+  devices: number;
+  /** Devices in the whole fleet. */
+  fleetDevices: number;
+}
+
+/** A report merged from shard reports (`ota-swarm merge`): each shard, and whether it counted. */
+export interface MergedFrom {
+  shards: number;
+  slices: { index: number; source: string; status: 'merged' | 'failed' | 'missing'; reason?: string }[];
 }
 
 /**
@@ -218,6 +249,12 @@ export interface Report {
   probe?: ProbeReport;
   /** Why the run shows what it shows and what to do about it (e.g. a fleet already upgraded), one line each. */
   hints?: string[];
+  /** This run is one slice of a fleet spread over machines (`--shard i/N`). */
+  fleetSlice?: FleetSliceReport;
+  /** This report was merged from shard reports. */
+  merged?: MergedFrom;
+  /** Every started device's final state, one JSON line each, beside report.json (`--device-finals`). */
+  devicesFile?: string;
   passed: boolean;
 }
 

@@ -63,3 +63,16 @@ describe('Prometheus exposition', () => {
     await expect(serveMetrics(port, view)).rejects.toThrow(`--metrics-port: cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
   });
 });
+
+describe('Prometheus exposition of a fleet slice', () => {
+  it('labels every series with the shard, so one Prometheus sums the shards', async () => {
+    const text = await buildRegistry(view, { shard: '2', shards: '4' }).metrics();
+    expect(line(text, 'ota_swarm_requests{operation="check",outcome="errno:0",shard="2",shards="4"}')).toBe(97);
+    expect(line(text, 'ota_swarm_latency_seconds_bucket{operation="check",le="0.01",shard="2",shards="4"}')).toBe(10);
+    expect(line(text, 'ota_swarm_devices{state="asleep",shard="2",shards="4"}')).toBe(5);
+    // Every sample line carries them.
+    const samples = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(samples.length).toBeGreaterThan(10);
+    for (const s of samples) expect(s).toContain('shard="2",shards="4"');
+  });
+});

@@ -75,6 +75,14 @@ const ReportShape = Type.Object({
     eventLoopUtilization: Type.Optional(Num),
     bottleneck: Type.Boolean(),
     notes: Type.Array(Str),
+    lagHistograms: Type.Optional(Type.Object({ eventLoop: Str, schedule: Str })),
+    start: Type.Optional(
+      Type.Object({
+        at: Str,
+        lateByMs: Num,
+        clockSkew: Type.Optional(Type.Union([Type.Object({ ms: Num, resolutionMs: Num }), Type.Object({ notJudged: Str })])),
+      }),
+    ),
   }),
   timeseries: Type.Optional(
     Type.Object({
@@ -86,6 +94,21 @@ const ReportShape = Type.Object({
   interrupted: Type.Boolean(),
   endedBy: Type.Union([Type.Literal('completed'), Type.Literal('duration'), Type.Literal('interrupted'), Type.Literal('error')]),
   errors: Type.Array(Str),
+  fleetSlice: Type.Optional(Type.Object({ index: Num, count: Num, devices: Num, fleetDevices: Num })),
+  merged: Type.Optional(
+    Type.Object({
+      shards: Num,
+      slices: Type.Array(
+        Type.Object({
+          index: Num,
+          source: Str,
+          status: Type.Union([Type.Literal('merged'), Type.Literal('failed'), Type.Literal('missing')]),
+          reason: Type.Optional(Str),
+        }),
+      ),
+    }),
+  ),
+  devicesFile: Type.Optional(Str),
   passed: Type.Boolean(),
 });
 
