@@ -19,7 +19,7 @@ describe('the probe of a fleet slice', () => {
 
   it('sends its first calls as the slice\'s first device, not the fleet\'s', async () => {
     const scenario = loadScenario('scenarios/rollout-onenet.yaml', { targetUrl: server.url });
-    const target = { onenet: { productId: DEFAULT_ONENET_PRODUCT, accessKey: DEFAULT_ONENET_ACCESS_KEY, signMethod: 'sha1' as const, tokenTtlSec: 3600 } };
+    const target = { productId: DEFAULT_ONENET_PRODUCT, accessKey: DEFAULT_ONENET_ACCESS_KEY, signMethod: 'sha1' as const, tokenTtlSec: 3600 };
     const plan = expandFleet(scenario);
     const slice = { index: 3, count: 4 };
     const run = await probeTarget({ scenario, plugin: getDialect('onenet') as never, target, baseUrl: server.url, now: () => Date.now(), deviceIndex: fleetIndexOf(slice, 0) });
