@@ -23,6 +23,14 @@ export const BUG_NAMES = [
   'no-diff-wait',
   /** OneNET: check offers the task again after its success; Luat: a device on the newest version is sent the file again. */
   'stale-task-after-success',
+  /** AIOT: every 10th result push is never sent. */
+  'push-lost',
+  /** AIOT: every 10th push answered 200 in time is sent again. */
+  'push-duplicated',
+  /** AIOT: a failed push is retried after a sixth of the policy's interval. */
+  'push-retry-early',
+  /** AIOT: a failing push is retried forever (no give-up, no cache expiry, the URL never marked invalid). */
+  'push-no-give-up',
 ] as const;
 
 export type BugName = (typeof BUG_NAMES)[number];
@@ -36,6 +44,10 @@ export const BUG_DESCRIPTIONS: Readonly<Record<BugName, string>> = {
   'stale-md5': 'check returns the md5 of the previous package bytes after a republish',
   'accept-expired-auth': 'an Authorization whose et is in the past is accepted',
   'no-diff-wait': 'Luat: never answers 43 (diff packages are ready at once)',
+  'push-lost': 'AIOT: every 10th result push is never sent',
+  'push-duplicated': 'AIOT: every 10th push answered 200 in time is sent again',
+  'push-retry-early': "AIOT: a failed push is retried after a sixth of the policy's interval",
+  'push-no-give-up': 'AIOT: a failing push is retried forever (never given up, the URL never marked invalid)',
   'stale-task-after-success': 'OneNET: check offers the succeeded task again (same token and target); Luat: a device already on the newest version is sent the file again',
 };
 

@@ -50,7 +50,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const adminToken = options.adminToken ?? randomBytes(18).toString('base64url');
   if (!/^[\x21-\x7e]{8,256}$/.test(adminToken)) throw new ConfigError('admin token: expected 8–256 printable characters without spaces');
 
-  const state = new ServerState(catalog, clock, seed, faults, bugs);
+  if (options.aiot && requestClock) throw new ConfigError('aiot: pushes need a clock that runs (a number time scale, not max)');
+  const state = new ServerState(catalog, clock, seed, faults, bugs, options.aiot);
   const core = createHttpCore(() => state, {
     adminToken,
     allowRemoteAdmin: options.allowRemoteAdmin ?? false,
@@ -76,6 +77,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     url: `http://${hostText}:${address.port}`,
     adminToken,
     clock,
-    close: () => (closed ??= core.close()),
+    close: () => (closed ??= (state.aiot?.close(), core.close())),
   };
 }

@@ -10,6 +10,7 @@ import { FaultDice } from './faults/dice.js';
 import { LuatCalls } from './luat/calls.js';
 import { OnenetCalls } from './onenet/calls.js';
 import { Store } from './state/store.js';
+import { AiotSide, type AiotServerOptions } from './aiot/side.js';
 
 export class ServerState {
   store: Store;
@@ -20,6 +21,8 @@ export class ServerState {
   resolved: Readonly<Record<EndpointName, EndpointFaults | undefined>> = resolveFaults({});
   /** Shared with every store, so a change applies at once. */
   readonly bugs: Set<BugName>;
+  /** The AIOT north-bound API and pushes, when configured (ServerOptions.aiot). */
+  aiot: AiotSide | undefined;
   private ipPort = '127.0.0.1:0';
 
   constructor(
@@ -28,9 +31,11 @@ export class ServerState {
     readonly seed: number,
     faults: FaultConfig,
     bugs: readonly BugName[],
+    aiot?: AiotServerOptions,
   ) {
     this.bugs = new Set(bugs);
     this.store = new Store(catalog, clock, seed, this.bugs);
+    this.aiot = aiot === undefined ? undefined : AiotSide.create(this.store, aiot, clock, this.bugs);
     this.onenet = new OnenetCalls(this.store);
     this.luat = new LuatCalls(this.store);
     this.dice = new FaultDice(seed);
@@ -57,6 +62,7 @@ export class ServerState {
     const banLimit = this.store.banLimit;
     this.store = new Store(this.catalog, this.clock, this.seed, this.bugs);
     this.store.banLimit = banLimit;
+    this.aiot = this.aiot?.rebind(this.store);
     this.onenet = new OnenetCalls(this.store);
     this.onenet.ipPort = this.ipPort;
     this.luat = new LuatCalls(this.store);

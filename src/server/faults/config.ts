@@ -22,7 +22,7 @@ import { DistributionSchema, type Distribution } from '../../random/distribution
 import { CheckErrno, DownloadError, ReportErrno, TokenErrno } from '../../protocol/onenet.js';
 import { LuatCode } from '../../protocol/luat.js';
 
-export const ENDPOINT_NAMES = ['check', 'tokenCheck', 'download', 'progress', 'report', 'reportVersion', 'queryVersion', 'luat'] as const;
+export const ENDPOINT_NAMES = ['check', 'tokenCheck', 'download', 'progress', 'report', 'reportVersion', 'queryVersion', 'luat', 'aiot'] as const;
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
 export type FaultTarget = EndpointName | '*';
 
@@ -79,6 +79,8 @@ export const DOCUMENTED_CODES: Readonly<Record<EndpointName, ReadonlySet<number>
   reportVersion: new Set([0, 1, 2, 7, 27]),
   queryVersion: new Set([0, 1, 2, 7]),
   luat: new Set(Object.values(LuatCode).filter((c) => c !== 0)),
+  // AIOT answers its codes inside a 200; a fault there is an HTTP status (errorStatus).
+  aiot: new Set(),
 };
 
 const isTarget = (s: string): s is FaultTarget => s === '*' || (ENDPOINT_NAMES as readonly string[]).includes(s);

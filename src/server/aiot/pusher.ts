@@ -1,0 +1,100 @@
+/**
+ * Sends the AIOT pushes the schedule (./push-schedule.ts) decides, to the configured URL with the
+ * `Appid` / `Appkey` headers, on the server's virtual clock: a timer wakes at the schedule's next
+ * instant, an attempt that gets no answer within answerWithinMs (virtual) is aborted and counted
+ * failed. A backend that misbehaves is only ever a failed attempt: nothing here throws.
+ */
+import type { Clock } from '../../time/clock.js';
+import type { PushMessage, PushRetryPolicy } from '../../protocol/aiot.js';
+import { PushSchedule, type Attempt, type PushCounts } from './push-schedule.js';
+
+export interface PusherOptions {
+  url: string;
+  appId: string;
+  appKey: string;
+  policy: PushRetryPolicy;
+  clock: Clock;
+  bugs: ReadonlySet<string>;
+}
+
+export class Pusher {
+  private readonly schedule: PushSchedule;
+  private timer: NodeJS.Timeout | undefined;
+  private wakeAt: number | undefined;
+  private closed = false;
+  private readonly inFlight = new Set<AbortController>();
+
+  constructor(private readonly o: PusherOptions) {
+    this.schedule = new PushSchedule(o.policy, o.bugs);
+  }
+
+  get counts(): PushCounts {
+    return this.schedule.counts;
+  }
+
+  get pending(): number {
+    return this.schedule.pending;
+  }
+
+  push(msg: PushMessage): void {
+    if (this.closed) return;
+    this.schedule.make(msg, this.o.clock.now());
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    const now = this.o.clock.now();
+    for (const a of this.schedule.due(now)) void this.send(a.msg, now).then((ok) => this.ended(a, ok, now));
+    this.arm();
+  }
+
+  private ended(a: Attempt, ok: boolean, startedAt: number): void {
+    const again = this.schedule.ended(a.id, ok, startedAt, this.o.clock.now());
+    if (again) void this.send(again, this.o.clock.now());
+    this.pump();
+  }
+
+  private arm(): void {
+    const at = this.schedule.nextWakeAt();
+    if (at === undefined || (this.wakeAt !== undefined && this.wakeAt <= at && this.timer)) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.wakeAt = at;
+    const realMs = Math.max(0, (at - this.o.clock.now()) / this.o.clock.scale);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.wakeAt = undefined;
+      this.pump();
+    }, Math.ceil(realMs));
+    this.timer.unref();
+  }
+
+  /** One attempt: true for a 200 within the answer time. */
+  private async send(msg: PushMessage, startedAt: number): Promise<boolean> {
+    const abort = new AbortController();
+    this.inFlight.add(abort);
+    const limitReal = this.o.policy.answerWithinMs / this.o.clock.scale;
+    const timer = setTimeout(() => abort.abort(), Math.ceil(limitReal));
+    try {
+      const res = await fetch(this.o.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', Appid: this.o.appId, Appkey: this.o.appKey },
+        body: JSON.stringify(msg),
+        signal: abort.signal,
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      return res.status === 200 && this.o.clock.now() - startedAt <= this.o.policy.answerWithinMs;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(abort);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const a of this.inFlight) a.abort();
+  }
+}
