@@ -34,6 +34,7 @@ import { rerunHints } from '../report/hints.js';
 import { planRun } from './capacity.js';
 import { machineFacts } from './machine.js';
 import { ConfigError } from '../config/load.js';
+import { prepareApplication } from './application.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -107,7 +108,24 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   // Before anything starts that would need stopping: the compiled worker must be there.
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
-  const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false, clockDeclared: opts.clock !== undefined, ...(opts.names ? { names: opts.names } : {}) });
+  // The push receiver listens before the target starts: the embedded server is told its URL.
+  const application = await prepareApplication(scenario, clock);
+  let target: ResolvedTarget;
+  try {
+    target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false, clockDeclared: opts.clock !== undefined, ...(opts.names ? { names: opts.names } : {}), ...(application ? { aiot: application.serverOptions } : {}) });
+  } catch (err) {
+    await application?.close();
+    throw err;
+  }
+  if (application) {
+    log(`ota-swarm: push receiver at ${application.receiverUrl}`);
+    const started = await application.northbound(target.baseUrl, opts.signal);
+    if (!started.ok) {
+      await target.close().catch(() => {});
+      await application.close();
+      throw new Error(`${scenario.file}: ${started.error}`);
+    }
+  }
   // A target of the user's: one device's first calls first, so a refused key stops the run here.
   const probe =
     target.embedded || opts.probe === false
@@ -151,6 +169,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const frontier = clock.scale === 'max' ? Frontier.share(workers, runStartVirtual, scenario.engine.lookaheadMs) : undefined;
   const frontierView = frontier ? new Frontier(frontier) : undefined;
   let virtualEnd = runStartVirtual;
+  application?.setRunStart(runStartVirtual);
   const eventTiming: EventTiming = frontierView ? { kind: 'frontier', frontier: frontierView } : { kind: 'clock', clock: new ScaledClock(clock) };
   const serverEvents = scheduleServerEvents(scenario.server.events ?? [], target.admin, eventTiming, runStartVirtual, log);
   try {
@@ -213,6 +232,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       probe: probe?.evidence,
     });
     if (probe) report.probe = probe.report;
+    await application?.finish(report, results.flatMap((r) => (r.evidence ? [r.evidence] : [])), lost.reduce((n, l) => n + l.devices, 0), target.profile, opts.signal);
     const hints = rerunHints(report, target.embedded);
     if (hints.length > 0) report.hints = hints;
     return report;
@@ -223,6 +243,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     opts.signal?.removeEventListener('abort', onAbort);
     await pool.destroy().catch(() => {});
     await target.close().catch(() => {});
+    await application?.close();
     await spill.remove();
   }
 }

@@ -16,7 +16,8 @@
  * virtual clock (the retry policy's own), in ms.
  */
 import { LatencyHistogram } from '../metrics/histogram.js';
-import type { LatencySummary, VerdictReport, VerdictTraceLine } from '../report/types.js';
+import type { VerdictReport, VerdictTraceLine } from '../report/types.js';
+import type { HistogramFigure, PushFigures } from '../report/application-types.js';
 import type { PushRetryPolicy, PushType } from '../protocol/aiot.js';
 import type { Arrival } from './server.js';
 
@@ -33,6 +34,11 @@ export interface PushJudgeInput {
   readonly policy: PushRetryPolicy;
   /** Virtual ms a measured interval may fall short of the policy's (timers, loopback, threads). */
   readonly toleranceMs: number;
+  /**
+   * Virtual ms before the answer time from which a 200 counts as possibly late: the platform
+   * measures the answer on its side, after the loopback and its own event loop.
+   */
+  readonly answerSlackMs: number;
   readonly devices: ReadonlyMap<string, DeviceTrail>;
   /** Devices the run had but whose evidence is missing (lost with a worker, capped). */
   readonly devicesUnknown: number;
@@ -40,39 +46,6 @@ export interface PushJudgeInput {
   readonly malformed: number;
   readonly firstMalformed?: string;
   readonly maxSamples: number;
-}
-
-export interface HistogramFigure {
-  count: number;
-  summary: LatencySummary;
-  /** HdrHistogram (µs), compressed base64. */
-  histogram: string;
-}
-
-export interface PushFigures {
-  /** Arrivals by message type (every attempt). */
-  received: Record<PushType, number>;
-  /** Distinct messages delivered at least once with a 200 in time. */
-  delivered: number;
-  messages: number;
-  retries: number;
-  duplicatesWithoutCause: number;
-  /** Messages whose last attempt failed: the platform gave up on them (or the run ended first). */
-  givenUp: number;
-  /** Attempts per message: "1" → messages sent once, "2" → twice, ... */
-  attemptsPerMessage: Record<string, number>;
-  /** Device action → first arrival, virtual ms, per type. */
-  latencyMs: Partial<Record<PushType, HistogramFigure>>;
-  /** Between a failed attempt and the next of the same message, virtual ms. */
-  retryIntervalMs: HistogramFigure;
-  /** From a given-up message's first attempt to its last, virtual ms. */
-  giveUpAfterMs: HistogramFigure;
-  /** Pushes whose device action was not found in the evidence. */
-  unmatched: number;
-  refusedAuth: number;
-  malformed: number;
-  /** Arrivals past the receiver's cap, not judged. */
-  dropped: number;
 }
 
 interface Violation {
@@ -93,7 +66,7 @@ const answerText = (a: Arrival): string =>
 export function judgePushes(input: PushJudgeInput): { verdicts: VerdictReport[]; figures: PushFigures } {
   const { policy, toleranceMs } = input;
   // A 200 that took this long may have crossed the platform's limit on its way: it excuses a retry.
-  const lateAfter = policy.answerWithinMs - toleranceMs;
+  const lateAfter = policy.answerWithinMs - input.answerSlackMs;
   const byKey = new Map<string, Arrival[]>();
   const byDid = new Map<string, Arrival[]>();
   let refusedAuth = 0;
@@ -109,6 +82,7 @@ export function judgePushes(input: PushJudgeInput): { verdicts: VerdictReport[];
     d.push(a);
   }
 
+  const retriedDevices = new Set<string>();
   const duplicates: Violation[] = [];
   const early: Violation[] = [];
   const noGiveUp: Violation[] = [];
@@ -132,6 +106,7 @@ export function judgePushes(input: PushJudgeInput): { verdicts: VerdictReport[];
         duplicates.push({ did: cur.push.did, detail: `${requestText(cur)} again at ${Math.round(cur.at)} ms, ${Math.round(cur.at - prev.at)} ms after a 200 in ${Math.round(prev.answerMs)} ms` });
       } else {
         retries++;
+        retriedDevices.add(cur.push.did);
         const gap = cur.at - prev.at;
         retryHist.record(gap);
         if (gap < policy.retryEveryMs - toleranceMs) {
@@ -222,10 +197,10 @@ export function judgePushes(input: PushJudgeInput): { verdicts: VerdictReport[];
   const verdicts: VerdictReport[] = [
     rule('push-result', 'every device whose end the platform accepted gets one result push saying so', ended, results, { ended, resultPushes: received.ota_upgrade_result }, ended === 0 ? 'no device reached an end the platform accepted' : undefined),
     rule('push-progress-order', "a device's progress pushes never decrease and never follow its result", byDid.size, order, undefined, noPushes),
-    rule('push-duplicate', 'a message comes again only after the receiver answered late or failed', messages, duplicates, { duplicatesWithoutCause: duplicates.length }, noPushes),
-    rule('push-retry-interval', `a failed push is retried no sooner than the policy's ${policy.retryEveryMs} ms`, retries, early, { retries }, noPushes ?? (retries === 0 ? noFailure ?? 'no push was retried' : undefined)),
-    rule('push-give-up', `a failing push is given up after ${policy.maxFailures} failed retries or ${policy.cacheMs} ms`, retries, noGiveUp, { givenUp }, noPushes ?? (retries === 0 ? noFailure ?? 'no push was retried' : undefined)),
-    rule('push-headers', 'every push carries the registered Appid and Appkey', input.arrivals.length, auth, { refusedAuth }, noPushes),
+    rule('push-duplicate', 'a message comes again only after the receiver answered late or failed', byDid.size, duplicates, { messages, duplicatesWithoutCause: duplicates.length }, noPushes),
+    rule('push-retry-interval', `a failed push is retried no sooner than the policy's ${policy.retryEveryMs} ms`, retriedDevices.size, early, { retries }, noPushes ?? (retries === 0 ? noFailure ?? 'no push was retried' : undefined)),
+    rule('push-give-up', `a failing push is given up after ${policy.maxFailures} failed retries or ${policy.cacheMs} ms`, retriedDevices.size, noGiveUp, { givenUp }, noPushes ?? (retries === 0 ? noFailure ?? 'no push was retried' : undefined)),
+    rule('push-headers', 'every push carries the registered Appid and Appkey', byDid.size, auth, { pushes: input.arrivals.length, refusedAuth }, noPushes),
   ];
   if (input.malformed > 0) {
     verdicts.push({

@@ -218,6 +218,8 @@ export interface Report {
   probe?: ProbeReport;
   /** Why the run shows what it shows and what to do about it (e.g. a fleet already upgraded), one line each. */
   hints?: string[];
+  /** The application side: north-bound steps and the pushes received (docs/application-side.md). */
+  application?: import('./application-types.js').ApplicationReport;
   passed: boolean;
 }
 

@@ -22,6 +22,7 @@ const input = (arrivals: Arrival[], devices: [string, DeviceTrail][], over: Part
   arrivals,
   policy: P,
   toleranceMs: 1000,
+  answerSlackMs: 1000,
   devices: new Map(devices),
   devicesUnknown: 0,
   dropped: 0,
