@@ -55,4 +55,6 @@ export interface ApplicationReport {
   pushes: PushFigures;
   /** Virtual ms the run waited for pushes after the fleet, and why it stopped waiting. */
   settle: { virtualMs: number; endedBy: 'quiet' | 'settle-time' | 'interrupted' };
+  /** What limits the figures (e.g. a time scale that leaves the platform little real time to get an answer). */
+  notes?: string[];
 }
