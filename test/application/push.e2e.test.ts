@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { cli, readOnlyReport, tempDir } from '../e2e/helpers.js';
 import type { Report } from '../../src/report/types.js';
 
-const CATALOG = join(new URL('../..', import.meta.url).pathname, 'scenarios/aiot-catalog.yaml');
+const CATALOG = join(new URL('../..', import.meta.url).pathname, 'scenarios/catalogs/aiot.yaml');
 
 function scenario(o: { devices: number; bugs?: string[]; receiver?: string; profile?: string; settle?: string }): string {
   const dir = tempDir();
