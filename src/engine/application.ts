@@ -150,6 +150,14 @@ export async function prepareApplication(scenario: Scenario, clock: ClockOrigin,
   };
 }
 
+/** Whether the wait for pushes is over, and why (pure). */
+export function settleState(o: { aborted: boolean; allDelivered: boolean; quietForMs: number; quietMs: number; pastCap: boolean }): ApplicationReport['settle']['endedBy'] | undefined {
+  if (o.aborted) return 'interrupted';
+  if (o.allDelivered && o.quietForMs >= o.quietMs) return 'quiet';
+  if (o.pastCap) return 'settle-time';
+  return undefined;
+}
+
 /** Real ms of the platform's answer window below which its own lag may read as a late answer. */
 const TIGHT_WINDOW_REAL_MS = 1000;
 
@@ -190,9 +198,8 @@ async function settlePushes(
       if (a.push.msgType === 'ota_upgrade_result' && a.outcome === 'ok' && a.answerMs <= policy.answerWithinMs) delivered.add(a.push.did);
     }
     const now = virtual.now();
-    if (signal?.aborted) return { virtualMs: Math.round(now - start), endedBy: 'interrupted' };
-    if (owed.every((id) => delivered.has(id)) && now - lastArrivalAt >= quietMs) return { virtualMs: Math.round(now - start), endedBy: 'quiet' };
-    if (performance.now() >= realCap) return { virtualMs: Math.round(now - start), endedBy: 'settle-time' };
+    const ended = settleState({ aborted: signal?.aborted === true, allDelivered: owed.every((id) => delivered.has(id)), quietForMs: now - lastArrivalAt, quietMs, pastCap: performance.now() >= realCap });
+    if (ended !== undefined) return { virtualMs: Math.round(now - start), endedBy: ended };
     await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
   }
 }

@@ -130,7 +130,10 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const probe =
     target.embedded || opts.probe === false
       ? undefined
-      : await probeOrRefuse({ scenario, plugin: getDialect(scenario.dialect), target: target.dialect, baseUrl: target.baseUrl, now: virtualNowOf(clock), env: process.env });
+      : await probeOrRefuse({ scenario, plugin: getDialect(scenario.dialect), target: target.dialect, baseUrl: target.baseUrl, now: virtualNowOf(clock), env: process.env }).catch(async (err: unknown) => {
+          await application?.close();
+          throw err;
+        });
   if (probe) log(`ota-swarm: ${probe.report.note}`);
   const spill = await evidenceFolder(opts.violationsFile !== undefined ? dirname(opts.violationsFile) : undefined);
   const stopBuffer = new SharedArrayBuffer(4);
