@@ -92,5 +92,13 @@ export interface PushRetryPolicy {
 
 export const HUAWEI_PUSH_POLICY: PushRetryPolicy = { answerWithinMs: 15_000, cacheMs: 600_000, maxFailures: 10, retryEveryMs: 60_000 };
 
+/**
+ * Not AIOT's: the reference server stamps each push attempt with the virtual instant it sent it
+ * (ms since the epoch), so the receiver measures its retry intervals at the source rather than
+ * at arrival, where one attempt's slow way in would distort them. Absent from other platforms'
+ * pushes: their intervals are measured at arrival, with a tolerance.
+ */
+export const PUSH_SENT_HEADER = 'x-ota-swarm-sent-ms';
+
 /** HTTP statuses the spec counts as a failed push (besides no answer in time). */
 export const isFailedPushStatus = (status: number): boolean => status !== 200;

@@ -56,6 +56,8 @@ interface Violation {
 const figure = (h: LatencyHistogram): HistogramFigure => ({ count: h.count, summary: h.summary(), histogram: h.encode() });
 
 const failed = (a: Arrival, lateAfter: number): boolean => a.outcome !== 'ok' || a.answerMs > lateAfter;
+/** When an attempt left the platform: its own stamp when it gives one, else its arrival. */
+const sentOf = (a: Arrival): number => a.sentAt ?? a.at;
 
 /** The message as a trace line's request. */
 const requestText = (a: Arrival): string =>
@@ -107,16 +109,17 @@ export function judgePushes(input: PushJudgeInput): { verdicts: VerdictReport[];
       } else {
         retries++;
         retriedDevices.add(cur.push.did);
-        const gap = cur.at - prev.at;
+        // Both stamped by the platform: measured at the source; else at arrival (with the tolerance).
+        const gap = cur.sentAt !== undefined && prev.sentAt !== undefined ? cur.sentAt - prev.sentAt : cur.at - prev.at;
         retryHist.record(gap);
         if (gap < policy.retryEveryMs - toleranceMs) {
           early.push({ did: cur.push.did, detail: `${requestText(cur)} retried ${Math.round(gap)} ms after a failed attempt (policy: every ${policy.retryEveryMs} ms)` });
         }
         const overCount = failedRetries >= policy.maxFailures;
-        const overTime = cur.at - first.at > policy.cacheMs + toleranceMs;
+        const overTime = sentOf(cur) - sentOf(first) > policy.cacheMs + toleranceMs;
         if (!everOk && !flagged && (overCount || overTime)) {
           flagged = true;
-          noGiveUp.push({ did: cur.push.did, detail: `${requestText(cur)} sent again ${Math.round(cur.at - first.at)} ms after its first attempt, after ${failedRetries} failed retries (policy: give up after ${policy.maxFailures} or ${policy.cacheMs} ms)` });
+          noGiveUp.push({ did: cur.push.did, detail: `${requestText(cur)} sent again ${Math.round(sentOf(cur) - sentOf(first))} ms after its first attempt, after ${failedRetries} failed retries (policy: give up after ${policy.maxFailures} or ${policy.cacheMs} ms)` });
         }
       }
       if (failed(cur, lateAfter)) failedRetries++;
@@ -126,7 +129,7 @@ export function judgePushes(input: PushJudgeInput): { verdicts: VerdictReport[];
     const last = list[list.length - 1] as Arrival;
     if (failed(last, lateAfter) && !list.some((a) => !failed(a, lateAfter))) {
       givenUp++;
-      giveUpHist.record(last.at - first.at);
+      giveUpHist.record(sentOf(last) - sentOf(first));
     }
   }
 

@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { AIOT_HEADERS, parsePush, pushKey, type PushMessage } from '../protocol/aiot.js';
+import { AIOT_HEADERS, parsePush, PUSH_SENT_HEADER, pushKey, type PushMessage } from '../protocol/aiot.js';
 import { Rng } from '../random/rng.js';
 import { readBody } from '../server/http/body.js';
 import { decide, type ReceiverBehaviour } from './behaviour.js';
@@ -24,6 +24,8 @@ export interface Arrival {
   readonly status?: number;
   /** Virtual ms from arrival to the answer's write; Infinity when none was written. */
   readonly answerMs: number;
+  /** When the platform says it sent it (PUSH_SENT_HEADER), virtual ms since the run's start. */
+  readonly sentAt?: number;
 }
 
 export interface ReceiverOptions {
@@ -94,23 +96,25 @@ export async function startReceiver(o: ReceiverOptions): Promise<RunningReceiver
     }
     const push = parsed.push;
     const key = pushKey(push);
+    const stamp = Number(req.headers[PUSH_SENT_HEADER]);
+    const sent = Number.isFinite(stamp) && stamp > 0 ? { sentAt: stamp - o.startAt() } : {};
     if (req.headers[AIOT_HEADERS.appId] !== o.appId || req.headers[AIOT_HEADERS.appKey] !== o.appKey) {
-      keep({ at, key, push, outcome: 'refused', status: 401, answerMs: 0 });
+      keep({ at, key, push, outcome: 'refused', status: 401, answerMs: 0, ...sent });
       return write(res, 401, '{"error":"Appid or Appkey refused"}');
     }
     const action = decide(o.behaviour, at, () => rng.next());
     if (action.kind === 'reset') {
-      keep({ at, key, push, outcome: 'reset', answerMs: Infinity });
+      keep({ at, key, push, outcome: 'reset', answerMs: Infinity, ...sent });
       req.socket.destroy();
       return;
     }
     if (action.kind === 'hang') {
-      keep({ at, key, push, outcome: 'hang', answerMs: Infinity });
+      keep({ at, key, push, outcome: 'hang', answerMs: Infinity, ...sent });
       return;
     }
     const outcome: ArrivalOutcome = action.status === 200 ? 'ok' : 'error';
     const answer = (): void => {
-      keep({ at, key, push, outcome, status: action.status, answerMs: o.now() - o.startAt() - at });
+      keep({ at, key, push, outcome, status: action.status, answerMs: o.now() - o.startAt() - at, ...sent });
       write(res, action.status, action.status === 200 ? '{"code":0}' : '{"error":"backend struggling (on purpose)"}');
     };
     if (action.afterMs <= 0) return answer();

@@ -11,6 +11,7 @@ import { LuatCalls } from './luat/calls.js';
 import { OnenetCalls } from './onenet/calls.js';
 import { Store } from './state/store.js';
 import { AiotSide, type AiotServerOptions } from './aiot/side.js';
+import type { PushSink } from './aiot/pusher-thread.js';
 
 export class ServerState {
   store: Store;
@@ -32,10 +33,11 @@ export class ServerState {
     faults: FaultConfig,
     bugs: readonly BugName[],
     aiot?: AiotServerOptions,
+    pushSink?: PushSink,
   ) {
     this.bugs = new Set(bugs);
     this.store = new Store(catalog, clock, seed, this.bugs);
-    this.aiot = aiot === undefined ? undefined : AiotSide.create(this.store, aiot, clock, this.bugs);
+    this.aiot = aiot === undefined ? undefined : AiotSide.create(this.store, aiot, pushSink);
     this.onenet = new OnenetCalls(this.store);
     this.luat = new LuatCalls(this.store);
     this.dice = new FaultDice(seed);

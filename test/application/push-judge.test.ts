@@ -85,6 +85,16 @@ describe('push rules', () => {
     expect(verdict(input(onTime, [['a', trail({ ok: true, at: 0 })]]), 'push-retry-interval').violations).toBe(0);
   });
 
+  it('push-retry-interval: measured between the platform\'s own send stamps when both attempts carry one', () => {
+    // The first attempt took 30 s on its way in; the platform sent the two 60 s apart.
+    const stamped = [{ ...arrival(30_000, result('a'), 'error'), sentAt: 0 }, { ...arrival(60_100, result('a')), sentAt: 60_000 }];
+    const r = judgePushes(input(stamped, [['a', trail({ ok: true, at: 0 })]]));
+    expect(r.verdicts.find((v) => v.rule === 'push-retry-interval')?.violations).toBe(0);
+    expect(r.figures.retryIntervalMs.summary.max).toBeCloseTo(60_000, -2);
+    const early = [{ ...arrival(0, result('a'), 'error'), sentAt: 0 }, { ...arrival(60_000, result('a')), sentAt: 10_000 }];
+    expect(verdict(input(early, [['a', trail({ ok: true, at: 0 })]]), 'push-retry-interval').violations).toBe(1);
+  });
+
   it('push-give-up: an 11th retry, or a retry past the cache time, is caught; 10 failed retries then a give-up is not', () => {
     const attempts = (n: number, every: number): Arrival[] => Array.from({ length: n }, (_, i) => arrival(i * every, result('a'), 'error'));
     const ok = judgePushes(input(attempts(1 + P.maxFailures, 60_000), [['a', trail({ ok: true, at: 0 })]]));

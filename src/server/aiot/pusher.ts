@@ -5,7 +5,7 @@
  * failed. A backend that misbehaves is only ever a failed attempt: nothing here throws.
  */
 import type { Clock } from '../../time/clock.js';
-import type { PushMessage, PushRetryPolicy } from '../../protocol/aiot.js';
+import { PUSH_SENT_HEADER, type PushMessage, type PushRetryPolicy } from '../../protocol/aiot.js';
 import { PushSchedule, type Attempt, type PushCounts } from './push-schedule.js';
 
 /**
@@ -86,7 +86,7 @@ export class Pusher {
     try {
       const res = await fetch(this.o.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', Appid: this.o.appId, Appkey: this.o.appKey },
+        headers: { 'content-type': 'application/json', Appid: this.o.appId, Appkey: this.o.appKey, [PUSH_SENT_HEADER]: String(Math.round(this.o.clock.now())) },
         body: JSON.stringify(msg),
         signal: abort.signal,
       });

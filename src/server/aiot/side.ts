@@ -4,12 +4,11 @@
  * task ends (`ota_upgrade_result`: "1" on success, "0" with the cause on failure), sent by
  * ./pusher.ts to the configured URL.
  */
-import { HUAWEI_PUSH_POLICY, type PushRetryPolicy } from '../../protocol/aiot.js';
+import type { PushRetryPolicy } from '../../protocol/aiot.js';
 import { ResultCode, type TaskState } from '../../protocol/onenet.js';
-import type { Clock } from '../../time/clock.js';
 import type { OnenetTask, Store, TaskObserver } from '../state/store.js';
 import { AiotNorthbound, type AiotKeys } from './northbound.js';
-import { Pusher } from './pusher.js';
+import type { PushSink } from './pusher-thread.js';
 
 /** `ServerOptions.aiot`: plain data (it crosses into the server's thread). */
 export interface AiotServerOptions extends AiotKeys {
@@ -28,7 +27,7 @@ export class AiotSide {
   constructor(
     store: Store,
     private readonly options: AiotServerOptions,
-    private readonly pusher: Pusher | undefined,
+    private readonly pusher: PushSink | undefined,
   ) {
     this.calls = new AiotNorthbound(store, options, options.productId);
     const ours = (task: OnenetTask): boolean => task.templateId !== undefined && this.calls.templates.has(task.templateId);
@@ -56,17 +55,13 @@ export class AiotSide {
     return new AiotSide(store, this.options, this.pusher);
   }
 
-  static create(store: Store, options: AiotServerOptions, clock: Clock, bugs: ReadonlySet<string>): AiotSide {
-    const pusher = options.pushUrl === undefined ? undefined : new Pusher({ url: options.pushUrl, appId: options.appId, appKey: options.appKey, policy: options.policy ?? HUAWEI_PUSH_POLICY, clock, bugs });
-    return new AiotSide(store, options, pusher);
+  /** `sink`: where pushes go (./pusher-thread.ts), absent without a push URL. */
+  static create(store: Store, options: AiotServerOptions, sink: PushSink | undefined): AiotSide {
+    return new AiotSide(store, options, sink);
   }
 
-  close(): void {
-    this.pusher?.close();
-  }
-
-  get pushCounts(): Pusher['counts'] | undefined {
-    return this.pusher?.counts;
+  close(): Promise<void> | void {
+    return this.pusher?.close();
   }
 }
 
