@@ -157,16 +157,37 @@ export function judgePushes(input: PushJudgeInput): { verdicts: VerdictReport[];
     }
   }
 
-  // A result push for every accepted end, matching it; none for an end that did not happen.
+  // A result push for every accepted end, matching it; none for an end that did not happen. A
+  // missing one is excused when the receiver failed pushes and answered none in time for the whole
+  // cache time after the end: the platform may then have given it up unsent (URL invalid, expired).
+  const sortedAt = (keep: (a: Arrival) => boolean): number[] => input.arrivals.filter(keep).map((a) => a.at).sort((x, y) => x - y);
+  const okTimes = sortedAt((a) => !failed(a, lateAfter));
+  const failTimes = sortedAt((a) => failed(a, lateAfter));
+  const anyWithin = (times: readonly number[], from: number, to: number): boolean => {
+    let lo = 0;
+    let hi = times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((times[mid] as number) < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < times.length && (times[lo] as number) <= to;
+  };
+  const receiverDown = (from: number, to: number): boolean => anyWithin(failTimes, from, to) && !anyWithin(okTimes, from, to);
   const results: Violation[] = [];
   let ended = 0;
+  let exactlyOnce = 0;
+  let excused = 0;
   for (const [did, trail] of input.devices) {
     if (!trail.end) continue;
     ended++;
     const want = trail.end.ok ? '1' : '0';
     const got = (byDid.get(did) ?? []).filter((a) => a.push.msgType === 'ota_upgrade_result');
-    if (got.length === 0) results.push({ did, detail: `no result push for its accepted ${trail.end.code} (sent at ${Math.round(trail.end.at)} ms)` });
-    else if (got.some((a) => a.push.msgType === 'ota_upgrade_result' && a.push.upgradeResult !== want)) results.push({ did, detail: `a result push says upgradeResult ${want === '1' ? '0' : '1'}, but the device's ${trail.end.code} was accepted` });
+    if (got.length === 1) exactlyOnce++;
+    if (got.length === 0) {
+      if (receiverDown(trail.end.at, trail.end.at + policy.cacheMs + toleranceMs)) excused++;
+      else results.push({ did, detail: `no result push for its accepted ${trail.end.code} (sent at ${Math.round(trail.end.at)} ms)` });
+    } else if (got.some((a) => a.push.msgType === 'ota_upgrade_result' && a.push.upgradeResult !== want)) results.push({ did, detail: `a result push says upgradeResult ${want === '1' ? '0' : '1'}, but the device's ${trail.end.code} was accepted` });
   }
   for (const [did, list] of byDid) {
     const trail = input.devices.get(did);
@@ -198,7 +219,7 @@ export function judgePushes(input: PushJudgeInput): { verdicts: VerdictReport[];
   const noPushes = messages === 0 ? 'no push arrived at the receiver' : undefined;
   const noFailure = input.arrivals.some((a) => failed(a, lateAfter)) ? undefined : 'the receiver never failed a push, so no retry was owed';
   const verdicts: VerdictReport[] = [
-    rule('push-result', 'every device whose end the platform accepted gets one result push saying so', ended, results, { ended, resultPushes: received.ota_upgrade_result }, ended === 0 ? 'no device reached an end the platform accepted' : undefined),
+    rule('push-result', 'every device whose end the platform accepted gets one result push saying so', ended, results, { ended, exactlyOnce, resultPushes: received.ota_upgrade_result, ...(excused > 0 ? { missingWhileReceiverDown: excused } : {}) }, ended === 0 ? 'no device reached an end the platform accepted' : undefined),
     rule('push-progress-order', "a device's progress pushes never decrease and never follow its result", byDid.size, order, undefined, noPushes),
     rule('push-duplicate', 'a message comes again only after the receiver answered late or failed', byDid.size, duplicates, { messages, duplicatesWithoutCause: duplicates.length }, noPushes),
     rule('push-retry-interval', `a failed push is retried no sooner than the policy's ${policy.retryEveryMs} ms`, retriedDevices.size, early, { retries }, noPushes ?? (retries === 0 ? noFailure ?? 'no push was retried' : undefined)),

@@ -54,6 +54,14 @@ describe('push rules', () => {
     expect(v.samples.map((s) => s.device).sort()).toEqual(['a', 'b']);
   });
 
+  it('push-result: a missing result is excused only when the receiver answered nothing in time for the whole cache time after the end', () => {
+    const down = [arrival(10, progress('a', 50), 'reset'), arrival(400_000, progress('b', 50), 'reset')];
+    const r = judgePushes(input(down, [['a', trail({ ok: true, at: 5 })]]));
+    expect(r.verdicts.find((v) => v.rule === 'push-result')).toMatchObject({ violations: 0, counts: { ended: 1, exactlyOnce: 0, missingWhileReceiverDown: 1 } });
+    const upLater = [...down, arrival(500_000, progress('b', 100))];
+    expect(verdict(input(upLater, [['a', trail({ ok: true, at: 5 })]]), 'push-result').violations).toBe(1);
+  });
+
   it('push-result: a result push for a device whose end was never accepted', () => {
     expect(verdict(input([arrival(40, result('a'))], [['a', trail()]]), 'push-result').violations).toBe(1);
   });
