@@ -82,6 +82,19 @@ describe('push schedule (spec §3.3 retry policy)', () => {
     expect(s.pending).toBe(0);
   });
 
+  it('starts at most maxInFlight attempts at once, oldest first, and retries in the order they fall due', () => {
+    const s = new PushSchedule(P, new Set(), 2);
+    for (let i = 0; i < 5; i++) s.make(progress(`d${i}`, 10), i);
+    const first = s.due(10);
+    expect(first.map((a) => a.msg.did)).toEqual(['d0', 'd1']);
+    expect(s.due(10)).toEqual([]);
+    s.ended(first[1]!.id, false, 10, 11);
+    s.ended(first[0]!.id, false, 5, 12);
+    expect(s.due(12).map((a) => a.msg.did)).toEqual(['d2', 'd3']);
+    expect(s.nextWakeAt()).toBe(60_005);
+    expect(s.pending).toBe(5);
+  });
+
   it('bug push-lost: every 10th result push is never sent', () => {
     const s = new PushSchedule(P, new Set(['push-lost']));
     for (let i = 0; i < 2 * BUG_EVERY; i++) s.make(result(`d${i}`), 0);

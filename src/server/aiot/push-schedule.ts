@@ -9,7 +9,11 @@
  *   URL marked invalid.
  * - While the URL is invalid, nothing is sent but one probe (the oldest cached message) every
  *   `retryEveryMs`; its success makes the URL valid again and the cache is sent. Messages still
- *   expire `cacheMs` after they were made.
+ *   expire `cacheMs` after they were made (dropped when their turn comes).
+ * - At most `maxInFlight` attempts at once; the others wait their turn, oldest first.
+ *
+ * Queues, so a push costs O(log n) however many wait: messages to send now (FIFO), retries by
+ * their instant (a heap), and those held while the URL is invalid (FIFO).
  */
 import type { PushMessage, PushRetryPolicy } from '../../protocol/aiot.js';
 
@@ -27,7 +31,6 @@ interface Cached {
   attempts: number;
   failures: number;
   nextAt: number;
-  inFlight: boolean;
 }
 
 export interface Attempt {
@@ -50,8 +53,81 @@ export interface PushCounts {
   urlInvalidTimes: number;
 }
 
+/** Attempts at once, by default. */
+export const DEFAULT_MAX_IN_FLIGHT = 256;
+
+/** A FIFO with O(1) shift. */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+  push(x: T): void {
+    this.items.push(x);
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const x = this.items[this.head++] as T;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+  get size(): number {
+    return this.items.length - this.head;
+  }
+  drainInto(other: Fifo<T>): void {
+    for (let x = this.shift(); x !== undefined; x = this.shift()) other.push(x);
+  }
+}
+
+/** A binary min-heap of messages by `nextAt` (ties: older message first). */
+class RetryHeap {
+  private readonly a: Cached[] = [];
+  private less = (x: Cached, y: Cached): boolean => x.nextAt < y.nextAt || (x.nextAt === y.nextAt && x.id < y.id);
+  get size(): number {
+    return this.a.length;
+  }
+  peek(): Cached | undefined {
+    return this.a[0];
+  }
+  push(c: Cached): void {
+    const a = this.a;
+    a.push(c);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(a[i] as Cached, a[p] as Cached)) break;
+      [a[i], a[p]] = [a[p] as Cached, a[i] as Cached];
+      i = p;
+    }
+  }
+  pop(): Cached | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.less(a[l] as Cached, a[m] as Cached)) m = l;
+        if (r < a.length && this.less(a[r] as Cached, a[m] as Cached)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m] as Cached, a[i] as Cached];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
 export class PushSchedule {
-  private readonly cache = new Map<number, Cached>();
+  private readonly ready = new Fifo<Cached>();
+  private readonly held = new Fifo<Cached>();
+  private readonly retries = new RetryHeap();
+  private readonly inFlight = new Map<number, Cached>();
   private seq = 0;
   private resultSeq = 0;
   private deliveredSeq = 0;
@@ -63,6 +139,7 @@ export class PushSchedule {
   constructor(
     private readonly policy: PushRetryPolicy,
     private readonly bugs: ReadonlySet<string>,
+    private readonly maxInFlight = DEFAULT_MAX_IN_FLIGHT,
   ) {}
 
   get valid(): boolean {
@@ -76,29 +153,42 @@ export class PushSchedule {
       this.counts.lostByBug++;
       return;
     }
-    const id = ++this.seq;
-    this.cache.set(id, { id, msg, madeAt: now, attempts: 0, failures: 0, nextAt: now, inFlight: false });
+    const c: Cached = { id: ++this.seq, msg, madeAt: now, attempts: 0, failures: 0, nextAt: now };
+    (this.urlValid ? this.ready : this.held).push(c);
+  }
+
+  private expired(c: Cached, now: number): boolean {
+    if (this.bugs.has('push-no-give-up') || now <= c.madeAt + this.policy.cacheMs) return false;
+    this.counts.expired++;
+    return true;
   }
 
   /** The attempts to start now, oldest message first. */
   due(now: number): Attempt[] {
-    this.expire(now);
     const out: Attempt[] = [];
+    const target = this.urlValid ? this.ready : this.held;
+    for (let top = this.retries.peek(); top !== undefined && top.nextAt <= now; top = this.retries.peek()) target.push(this.retries.pop() as Cached);
     if (!this.urlValid) {
       if (this.probing !== undefined || now < this.nextProbeAt) return out;
-      const oldest = this.cache.values().next();
-      if (oldest.done) return out;
-      const c = oldest.value;
-      this.probing = c.id;
-      this.nextProbeAt = now + this.policy.retryEveryMs;
-      return [this.start(c, true)];
+      for (let c = this.held.shift(); c !== undefined; c = this.held.shift()) {
+        if (this.expired(c, now)) continue;
+        this.probing = c.id;
+        this.nextProbeAt = now + this.policy.retryEveryMs;
+        return [this.start(c, true)];
+      }
+      return out;
     }
-    for (const c of this.cache.values()) if (!c.inFlight && c.nextAt <= now) out.push(this.start(c, false));
+    while (this.inFlight.size < this.maxInFlight) {
+      const c = this.ready.shift();
+      if (c === undefined) break;
+      if (this.expired(c, now)) continue;
+      out.push(this.start(c, false));
+    }
     return out;
   }
 
   private start(c: Cached, probe: boolean): Attempt {
-    c.inFlight = true;
+    this.inFlight.set(c.id, c);
     c.attempts++;
     this.counts.sent++;
     return { id: c.id, msg: c.msg, attempt: c.attempts, probe };
@@ -110,17 +200,16 @@ export class PushSchedule {
    * duplicated bug), if any.
    */
   ended(id: number, ok: boolean, startedAt: number, now: number): PushMessage | undefined {
-    const c = this.cache.get(id);
+    const c = this.inFlight.get(id);
     if (!c) return undefined;
-    c.inFlight = false;
+    this.inFlight.delete(id);
     const wasProbe = this.probing === id;
     if (wasProbe) this.probing = undefined;
     if (ok) {
-      this.cache.delete(id);
       this.counts.delivered++;
-      if (wasProbe || !this.urlValid) {
+      if (!this.urlValid) {
         this.urlValid = true;
-        for (const other of this.cache.values()) if (!other.inFlight) other.nextAt = Math.min(other.nextAt, now);
+        this.held.drainInto(this.ready);
       }
       if (this.bugs.has('push-duplicated') && ++this.deliveredSeq % BUG_EVERY === 0) {
         this.counts.duplicatedByBug++;
@@ -135,44 +224,34 @@ export class PushSchedule {
     const next = startedAt + interval;
     const spent = c.failures >= this.policy.maxFailures || next > c.madeAt + this.policy.cacheMs;
     if (spent && !noGiveUp) {
-      this.cache.delete(id);
       this.counts.givenUp++;
       if (this.urlValid) {
         this.urlValid = false;
         this.counts.urlInvalidTimes++;
         this.nextProbeAt = next;
+        this.ready.drainInto(this.held);
       }
       return undefined;
     }
     c.nextAt = Math.max(next, now);
     if (!this.urlValid) this.nextProbeAt = Math.max(this.nextProbeAt, c.nextAt);
+    this.retries.push(c);
     return undefined;
   }
 
-  /** Messages older than the cache time that are not being sent are dropped. */
-  private expire(now: number): void {
-    if (this.bugs.has('push-no-give-up')) return;
-    for (const c of this.cache.values()) {
-      if (!c.inFlight && now > c.madeAt + this.policy.cacheMs) {
-        this.cache.delete(c.id);
-        this.counts.expired++;
-      }
-    }
-  }
-
-  /** The next instant something may be due, or undefined when nothing waits. */
+  /** The next instant something may be due (`now` or earlier: at once), or undefined when nothing waits on time. */
   nextWakeAt(): number | undefined {
-    let at: number | undefined;
-    for (const c of this.cache.values()) {
-      if (c.inFlight) continue;
-      const t = this.urlValid ? c.nextAt : Math.max(this.nextProbeAt, c.nextAt);
-      if (at === undefined || t < at) at = t;
+    const retry = this.retries.peek()?.nextAt;
+    if (this.urlValid) {
+      if (this.ready.size > 0 && this.inFlight.size < this.maxInFlight) return -Infinity;
+      return retry;
     }
-    return at;
+    if (this.probing !== undefined || (this.held.size === 0 && retry === undefined)) return undefined;
+    return Math.max(this.nextProbeAt, this.held.size > 0 ? -Infinity : (retry as number));
   }
 
   /** Messages cached (waiting or in flight). */
   get pending(): number {
-    return this.cache.size;
+    return this.ready.size + this.held.size + this.retries.size + this.inFlight.size;
   }
 }
