@@ -22,6 +22,7 @@ import { NorthboundClient } from '../northbound/client.js';
 import type { AiotServerOptions } from '../server/aiot/side.js';
 import { ScaledClock, type ClockOrigin } from '../time/clock.js';
 import type { EvidenceBatch } from '../verdicts/evidence.js';
+import { isLoopbackUrl } from './target.js';
 
 export const ENV_AIOT_APP_KEY = 'OTA_SWARM_AIOT_APP_KEY';
 export const ENV_AIOT_ACCESS_TOKEN = 'OTA_SWARM_AIOT_ACCESS_TOKEN';
@@ -68,10 +69,13 @@ export const describeBehaviour = (b: ReceiverBehaviour): string => {
   return parts.length === 0 ? 'healthy (200 at once)' : parts.join(', ');
 };
 
-export async function prepareApplication(scenario: Scenario, clock: ClockOrigin, env: NodeJS.ProcessEnv = process.env): Promise<ApplicationSide | undefined> {
+export async function prepareApplication(scenario: Scenario, clock: ClockOrigin, allowRemote: boolean, env: NodeJS.ProcessEnv = process.env): Promise<ApplicationSide | undefined> {
   const app = scenario.application;
   if (app === undefined) return undefined;
   const where = `${scenario.file}: application`;
+  if (!allowRemote && !isLoopbackUrl(`http://${app.receiver.host.includes(':') ? `[${app.receiver.host}]` : app.receiver.host}/`)) {
+    throw new ConfigError(`${where}.receiver.host: ${app.receiver.host} is not a loopback address; pass --allow-remote to listen on it`);
+  }
   if (clock.scale === 'max') throw new ConfigError(`${where}: pushes need a time scale that is a number (not max): the platform's retry timers run on the clock`);
   if (scenario.dialect !== 'onenet') throw new ConfigError(`${where}: the AIOT side pushes for OneNET devices (progress steps and results); dialect is ${scenario.dialect}`);
   const embedded = scenario.target.url === undefined;

@@ -109,7 +109,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
   // The push receiver listens before the target starts: the embedded server is told its URL.
-  const application = await prepareApplication(scenario, clock);
+  const application = await prepareApplication(scenario, clock, opts.allowRemote ?? false);
   let target: ResolvedTarget;
   try {
     target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false, clockDeclared: opts.clock !== undefined, ...(opts.names ? { names: opts.names } : {}), ...(application ? { aiot: application.serverOptions } : {}) });

@@ -37,9 +37,7 @@ interface RawApplication {
   settle?: string | number;
 }
 
-const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
-
-export function resolveApplication(raw: RawApplication, fail: Fail, allowRemote = false): ApplicationSpec {
+export function resolveApplication(raw: RawApplication, fail: Fail): ApplicationSpec {
   const ms = (v: string | number, path: string): number => {
     const d = parseDuration(v);
     if (d === undefined || d < 0) return fail(path, `${JSON.stringify(v)} is not a duration (e.g. 500ms, 30s, 5m)`);
@@ -59,7 +57,6 @@ export function resolveApplication(raw: RawApplication, fail: Fail, allowRemote 
   });
   const r = raw.receiver ?? {};
   const host = r.host ?? '127.0.0.1';
-  if (!allowRemote && !LOOPBACK.test(host)) fail('application.receiver.host', `${host} is not a loopback address; pass --allow-remote to listen elsewhere`);
   const errorRate = r.errorRate === undefined ? 0 : parseShare(r.errorRate);
   if (errorRate === undefined || errorRate < 0 || errorRate > 1) return fail('application.receiver.errorRate', `${JSON.stringify(r.errorRate)} is not a share 0–100%`);
   const down = (r.down ?? []).map((w, i) => {
