@@ -84,6 +84,13 @@ describe('push rules', () => {
     }
   });
 
+  it('push-duplicate: a 200 written fast but more than the answer time after the platform\'s stamped send excuses the retry', () => {
+    const slowWayIn = [{ ...arrival(20_000, result('a')), sentAt: 0 }, { ...arrival(60_000, result('a')), sentAt: 60_000 }];
+    expect(verdict(input(slowWayIn, [['a', trail({ ok: true, at: 0 })]]), 'push-duplicate').violations).toBe(0);
+    const fastWayIn = [{ ...arrival(100, result('a')), sentAt: 0 }, { ...arrival(60_000, result('a')), sentAt: 60_000 }];
+    expect(verdict(input(fastWayIn, [['a', trail({ ok: true, at: 0 })]]), 'push-duplicate').violations).toBe(1);
+  });
+
   it('push-retry-interval: a retry sooner than the interval (less the tolerance) is caught, and intervals are measured', () => {
     const early = [arrival(0, result('a'), 'error'), arrival(10_000, result('a'))];
     const r = judgePushes(input(early, [['a', trail({ ok: true, at: 0 })]]));
