@@ -9,7 +9,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { AIOT_HEADERS, parsePush, PUSH_SENT_HEADER, pushKey, type PushMessage } from '../protocol/aiot.js';
 import { Rng } from '../random/rng.js';
-import { readBody } from '../server/http/body.js';
 import { decide, type ReceiverBehaviour } from './behaviour.js';
 
 export type ArrivalOutcome = 'ok' | 'error' | 'hang' | 'reset' | 'refused';
@@ -60,6 +59,26 @@ export interface RunningReceiver {
 }
 
 const DEFAULT_MAX_ARRIVALS = 2_000_000;
+/** Spec §3.3: a message is at most 4 KB; a little more is read before a body is refused. */
+const MAX_PUSH_BYTES = 8 * 1024;
+
+/** The request's body, or why there is none: past the limit the connection is cut. */
+function pushBody(req: IncomingMessage): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_PUSH_BYTES) {
+        resolve('too-large');
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', () => resolve('aborted'));
+    req.once('close', () => resolve(req.complete ? Buffer.concat(chunks) : 'aborted'));
+  });
+}
 const RNG_STREAM = 0x9e5;
 
 export async function startReceiver(o: ReceiverOptions): Promise<RunningReceiver> {
@@ -79,10 +98,14 @@ export async function startReceiver(o: ReceiverOptions): Promise<RunningReceiver
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const body = await readBody(req);
+    const body = await pushBody(req);
     const at = o.now() - o.startAt();
     if (body === 'aborted') return;
-    if (body === 'too-large') return write(res, 413, '{"error":"a push is at most 4 KB"}');
+    if (body === 'too-large') {
+      log.malformed++;
+      log.firstMalformed ??= `body: over ${MAX_PUSH_BYTES} bytes (a push is at most 4 KB)`;
+      return;
+    }
     let parsed: ReturnType<typeof parsePush>;
     try {
       parsed = parsePush(JSON.parse(body.toString('utf8')));
