@@ -54,7 +54,7 @@ export interface PushCounts {
 }
 
 /** Attempts at once, by default. */
-export const DEFAULT_MAX_IN_FLIGHT = 256;
+export const DEFAULT_MAX_IN_FLIGHT = 64;
 
 /** A FIFO with O(1) shift. */
 class Fifo<T> {

@@ -8,8 +8,6 @@ const port = parentPort;
 if (!port) throw new Error('pusher-worker.js runs inside a worker thread only');
 const data = workerData as PusherThreadData;
 const pusher = new Pusher({ url: data.url, appId: data.appId, appKey: data.appKey, policy: data.policy, clock: new ScaledClock(data.origin), bugs: new Set(data.bugs) });
-// fetch loads its HTTP client on first use (a few hundred ms on a busy machine): before the first push, not during it.
-void fetch('data:,').catch(() => undefined);
 port.on('message', (m: ToPusher) => {
   if (m.type === 'push') pusher.push(m.msg);
   else pusher.close();
