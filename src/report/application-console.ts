@@ -18,12 +18,12 @@ export function applicationLines(a: ApplicationReport | undefined): string[] {
     `application side (${a.platform})  receiver ${a.receiverUrl} · ${a.receiver}`,
     ...a.northbound.map((s) => `  ${s.ok ? '✓' : '✗'} ${s.step}: ${s.detail}`),
     `  policy: a 200 within ${dur(pol.answerWithinMs)}, retry every ${dur(pol.retryEveryMs)}, give up after ${pol.maxFailures} failed retries or ${dur(pol.cacheMs)} (virtual time)`,
-    `  pushes: ${p.received.ota_upgrade_progress} progress + ${p.received.ota_upgrade_result} result arrived · ${p.messages} messages, ${p.delivered} delivered · ${p.retries} retries · ${p.duplicatesWithoutCause} duplicates without cause · ${p.givenUp} given up`,
+    `  pushes: ${p.received.ota_upgrade_progress} progress + ${p.received.ota_upgrade_result} result arrived · ${p.messages} messages, ${p.delivered} delivered · ${p.retries} retries · ${p.duplicatesWithoutCause} duplicates without cause · ${p.givenUp} never answered in time (given up, or still owed at the end)`,
     `  attempts per message: ${Object.entries(p.attemptsPerMessage).sort(([x], [y]) => Number(x) - Number(y)).map(([n, c]) => `${n}×: ${c}`).join(' · ') || 'none'}`,
   ];
   for (const [type, f] of Object.entries(p.latencyMs)) if (f) lines.push(`  ${type} latency from the device's action (virtual): ${spread(f)}`);
   lines.push(`  retry intervals (virtual): ${spread(p.retryIntervalMs)}`);
-  if (p.giveUpAfterMs.count > 0) lines.push(`  given up after (first to last attempt, virtual): ${spread(p.giveUpAfterMs)}`);
+  if (p.giveUpAfterMs.count > 0) lines.push(`  never answered in time: first to last attempt (virtual): ${spread(p.giveUpAfterMs)}`);
   const odd = [p.unmatched > 0 ? `${p.unmatched} push(es) matched no device action` : '', p.malformed > 0 ? `${p.malformed} malformed` : '', p.dropped > 0 ? `${p.dropped} past the receiver's cap` : ''].filter((s) => s !== '');
   if (odd.length > 0) lines.push(`  ${odd.join(' · ')}`);
   lines.push(`  settled ${dur(a.settle.virtualMs)} after the fleet (${a.settle.endedBy})`);
