@@ -44,6 +44,8 @@ export const ENV_HELP = [
   '                               (unless target.luat.projectKey names another)',
   '  OTA_SWARM_ADMIN_TOKEN        a reference server\'s admin token: serve uses it;',
   '                               run reads keys, catalog and device states with it',
+  '  OTA_SWARM_AIOT_APP_KEY       AIOT Appkey (pushes carry it), for run\'s application',
+  '  OTA_SWARM_AIOT_ACCESS_TOKEN  AIOT north-bound Access-Token; both also for serve --aiot',
   '  OTA_SWARM_DEBUG              set: print the stack of an unexpected error',
   '  GITHUB_STEP_SUMMARY          set (GitHub Actions): append the summary to it',
   '  JOB_COMPLETION_INDEX         with OTA_SWARM_SHARDS: run that slice of the fleet',

@@ -25,11 +25,12 @@ import { buildAuthorization, productResource } from '../protocol/token.js';
 import { mergeFaults, parseFaultFlag, type FaultConfig } from '../server/faults/config.js';
 import { parseBugs } from '../server/bugs.js';
 import { startServer } from '../server/index.js';
+import { aiotBanner, aiotFromArgs, type ServeAiotArgs } from './serve-aiot.js';
 import type { ServerOptions } from '../server/types.js';
 
 export const ENV_ADMIN_TOKEN = 'OTA_SWARM_ADMIN_TOKEN';
 
-export interface ServeArgs {
+export interface ServeArgs extends ServeAiotArgs {
   port: number;
   host: string;
   catalog?: string;
@@ -54,7 +55,7 @@ const LOOPBACK_HOST = /^(127(?:\.\d{1,3}){3}|localhost|::1|\[::1\])$/i;
 export type TokenSource = 'flag' | 'env' | 'random';
 
 /** Flags → server options; throws a one-line ConfigError naming the flag. Pure but for reading --catalog. */
-export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = process.env): { options: ServerOptions & { port: number; host: string }; tokenSource: TokenSource; catalogLabel: string; warnings: string[] } {
+export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = process.env): { options: ServerOptions & { port: number; host: string }; tokenSource: TokenSource; catalogLabel: string; warnings: string[]; aiotKeysFrom?: 'env' | 'random' } {
   if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new ConfigError(`--port: expected 0–65535, got ${String(a.port)}`);
   const host = a.host.trim();
   const loopback = LOOPBACK_HOST.test(host);
@@ -78,6 +79,7 @@ export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = proc
   const fromEnv = env[ENV_ADMIN_TOKEN]?.trim();
   const adminToken = fromFlag ?? (fromEnv ? fromEnv : undefined);
   const tokenSource: TokenSource = fromFlag !== undefined ? 'flag' : fromEnv ? 'env' : 'random';
+  const aiot = aiotFromArgs(a, env);
   const options: ServerOptions & { port: number; host: string } = {
     host: host.replace(/^\[(.*)\]$/, '$1'),
     port: a.port,
@@ -89,8 +91,9 @@ export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = proc
     ...(adminToken !== undefined ? { adminToken } : {}),
     ...(a.seed !== undefined ? { seed: a.seed } : {}),
     ...(scale !== undefined ? { timeScale: scale } : {}),
+    ...(aiot ? { aiot: aiot.aiot } : {}),
   };
-  return { options, tokenSource, catalogLabel: a.catalog ?? 'built-in default', warnings };
+  return { options, tokenSource, catalogLabel: a.catalog ?? 'built-in default', warnings, ...(aiot ? { aiotKeysFrom: aiot.keysFrom } : {}) };
 }
 
 /** What listening off loopback exposes, said before the server starts. */
@@ -190,7 +193,7 @@ function waitForSignal(): Promise<NodeJS.Signals> {
 export async function runServe(a: ServeArgs, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   try {
-    const { options, tokenSource, catalogLabel, warnings } = serveOptionsFromArgs(a, env);
+    const { options, tokenSource, catalogLabel, warnings, aiotKeysFrom } = serveOptionsFromArgs(a, env);
     for (const w of warnings) process.stderr.write(`${w}\n`);
     const server = await startServer(options);
     const catalog = options.catalog as Catalog;
@@ -209,6 +212,7 @@ export async function runServe(a: ServeArgs, env: NodeJS.ProcessEnv = process.en
     });
     // --quiet keeps what is needed to use the server: where, and the token when it was drawn.
     for (const line of a.quiet ? banner.slice(0, 2) : banner) say(line);
+    if (options.aiot && aiotKeysFrom && !a.quiet) for (const line of aiotBanner(options.aiot, aiotKeysFrom, a['print-keys'] === true)) say(line);
     const sig = await waitForSignal();
     if (!a.quiet) process.stderr.write(`ota-swarm serve: ${sig}: closing\n`);
     await server.close();
@@ -237,7 +241,12 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('quiet', { type: 'boolean', default: false, describe: 'print only where it listens and the token' })
       .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --host (the device APIs answer remote clients; the admin API stays loopback-only)' })
       .option('admin-remote', { type: 'boolean', default: false, describe: 'with --allow-remote: let the admin API (which hands out every key) answer remote clients too, over plain HTTP (warns)' })
-      .option('print-keys', { type: 'boolean', default: false, describe: "print the catalog's access and project keys in the banner" }) as unknown as Argv<ServeArgs>,
+      .option('print-keys', { type: 'boolean', default: false, describe: "print the catalog's access and project keys in the banner" })
+      .option('aiot', { type: 'boolean', default: false, describe: 'answer the AIOT open API (north-bound OTA calls) for the OneNET devices; keys from OTA_SWARM_AIOT_APP_KEY and OTA_SWARM_AIOT_ACCESS_TOKEN (docs/application-side.md)' })
+      .option('aiot-push-url', { type: 'string', describe: 'with --aiot: where progress and result pushes go (loopback unless --allow-remote)' })
+      .option('aiot-app-id', { type: 'string', describe: 'with --aiot: the application\'s Appid (default ota-swarm)' })
+      .option('aiot-product', { type: 'string', describe: 'with --aiot: the OneNET product the API speaks for (default the catalog\'s first)' })
+      .option('aiot-push', { type: 'string', array: true, describe: 'with --aiot: push retry policy, KEY=VALUE repeatable: answerWithin=15s, retryEvery=1m, cacheFor=10m, maxFailures=10' }) as unknown as Argv<ServeArgs>,
   handler: async (argv: ArgumentsCamelCase<ServeArgs>) => {
     process.exitCode = await runServe(argv);
   },

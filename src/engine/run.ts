@@ -38,6 +38,7 @@ import { fleetIndexOf, isWholeFleet, sliceSize, WHOLE_FLEET, type FleetSlice } f
 import { judgeStart, readDateHeader, sleepUntilStart, startNotes, waitBeforeStart } from './start-barrier.js';
 import { writeDevicesFile } from '../report/devices-file.js';
 import type { StartReport } from '../report/types.js';
+import { prepareApplication } from './application.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -126,12 +127,32 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   // Before anything starts that would need stopping: the compiled worker must be there.
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
-  const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false, clockDeclared: opts.clock !== undefined, ...(opts.names ? { names: opts.names } : {}) });
+  // The push receiver listens before the target starts: the embedded server is told its URL.
+  const application = await prepareApplication(scenario, clock, opts.allowRemote ?? false);
+  let target: ResolvedTarget;
+  try {
+    target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false, clockDeclared: opts.clock !== undefined, ...(opts.names ? { names: opts.names } : {}), ...(application ? { aiot: application.serverOptions } : {}) });
+  } catch (err) {
+    await application?.close();
+    throw err;
+  }
+  if (application) {
+    log(`ota-swarm: push receiver at ${application.receiverUrl}`);
+    const started = await application.northbound(target.baseUrl, opts.signal);
+    if (!started.ok) {
+      await target.close().catch(() => {});
+      await application.close();
+      throw new Error(`${scenario.file}: ${started.error}`);
+    }
+  }
   // A target of the user's: one device's first calls first, so a refused key stops the run here.
   const probe =
     target.embedded || opts.probe === false || total === 0
       ? undefined
-      : await probeOrRefuse({ scenario, plugin: getDialect(scenario.dialect), target: target.dialect, baseUrl: target.baseUrl, now: virtualNowOf(clock), env: process.env, deviceIndex: fleetIndexOf(slice, 0) });
+      : await probeOrRefuse({ scenario, plugin: getDialect(scenario.dialect), target: target.dialect, baseUrl: target.baseUrl, now: virtualNowOf(clock), env: process.env, deviceIndex: fleetIndexOf(slice, 0) }).catch(async (err: unknown) => {
+          await application?.close();
+          throw err;
+        });
   if (probe) log(`ota-swarm: ${probe.report.note}`);
   const leadMs = clock.scale === 'max' ? 0 : startLeadMs(Math.ceil(total / workers));
   let start: StartReport | undefined;
@@ -183,6 +204,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const frontier = clock.scale === 'max' ? Frontier.share(workers, runStartVirtual, scenario.engine.lookaheadMs) : undefined;
   const frontierView = frontier ? new Frontier(frontier) : undefined;
   let virtualEnd = runStartVirtual;
+  application?.setRunStart(runStartVirtual);
   const eventTiming: EventTiming = frontierView ? { kind: 'frontier', frontier: frontierView } : { kind: 'clock', clock: new ScaledClock(clock) };
   const serverEvents = scheduleServerEvents(scenario.server.events ?? [], target.admin, eventTiming, runStartVirtual, log);
   try {
@@ -255,6 +277,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       const written = await writeDevicesFile(opts.devicesFile, results.flatMap((r) => r.finals), log);
       if (written !== undefined) report.devicesFile = written;
     }
+    await application?.finish(report, results.flatMap((r) => (r.evidence ? [r.evidence] : [])), lost.reduce((n, l) => n + l.devices, 0), target.profile, opts.signal);
     const hints = rerunHints(report, target.embedded);
     if (hints.length > 0) report.hints = hints;
     return report;
@@ -265,6 +288,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     opts.signal?.removeEventListener('abort', onAbort);
     await pool.destroy().catch(() => {});
     await target.close().catch(() => {});
+    await application?.close();
     await spill.remove();
   }
 }

@@ -17,6 +17,7 @@ import { profileFromCatalog, resolveProfile, type ResolvedProfile } from '../pro
 import { ScaledClock } from '../time/clock.js';
 import type { TargetClock } from '../time/target-clock.js';
 import { decideTargetClock } from './clock-check.js';
+import type { AiotServerOptions } from '../server/aiot/side.js';
 
 export interface ResolvedTarget {
   baseUrl: string;
@@ -57,13 +58,15 @@ export interface TargetOptions {
   names?: OptionNames;
   /** The caller gave the clock as the target's own (RunOptions.clock): the two share it. */
   clockDeclared?: boolean;
+  /** The embedded server's AIOT side (src/engine/application.ts); ignored with a target of the user's. */
+  aiot?: AiotServerOptions;
 }
 
 export async function resolveTarget(o: TargetOptions): Promise<ResolvedTarget> {
   return o.scenario.target.url ? externalTarget(o) : embeddedTarget(o);
 }
 
-async function embeddedTarget({ scenario, clock, env = process.env }: TargetOptions): Promise<ResolvedTarget> {
+async function embeddedTarget({ scenario, clock, aiot, env = process.env }: TargetOptions): Promise<ResolvedTarget> {
   let catalog: Catalog | undefined;
   if (scenario.server.catalog) {
     catalog = loadCatalog(resolve(dirname(scenario.file), scenario.server.catalog));
@@ -78,6 +81,7 @@ async function embeddedTarget({ scenario, clock, env = process.env }: TargetOpti
     faults: scenario.server.faults as never,
     bugs: scenario.server.bugs as never,
     quiet: true,
+    ...(aiot ? { aiot } : {}),
   });
   try {
     const admin = new AdminClient(server.url, server.adminToken);

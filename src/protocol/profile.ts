@@ -12,6 +12,7 @@
 import { parseDuration } from '../config/units.js';
 import { DEFAULT_BAN_LIMIT_PER_DAY, DEFAULT_DIFF_BUILD_MS } from './luat.js';
 import { TOKEN_VALIDITY_MS } from './onenet.js';
+import { HUAWEI_PUSH_POLICY, type PushRetryPolicy } from './aiot.js';
 
 /**
  * How a Luat device learns that the version it flashed is the one the server serves:
@@ -53,6 +54,8 @@ export interface OnenetProfile {
 export interface TargetProfile {
   readonly luat: LuatProfile;
   readonly onenet: OnenetProfile;
+  /** How the platform retries pushes to the application side (spec §3.3; src/receiver/ judges it). */
+  readonly push: PushRetryPolicy;
 }
 
 /** The documented platform values (spec §1.2 and §2; the reference server's defaults). */
@@ -67,6 +70,7 @@ export const DOCUMENTED_PROFILE: TargetProfile = {
     versionConfirm: 're-ask',
   },
   onenet: { tokenTtlMs: TOKEN_VALIDITY_MS },
+  push: HUAWEI_PUSH_POLICY,
 };
 
 export const PROFILE_KEYS = [
@@ -78,6 +82,10 @@ export const PROFILE_KEYS = [
   'luat.versionConfirm',
   'luat.firmwareVersion',
   'onenet.tokenTtl',
+  'push.answerWithin',
+  'push.cacheFor',
+  'push.maxFailures',
+  'push.retryEvery',
 ] as const;
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
@@ -95,6 +103,10 @@ type ValueOf = {
   'luat.versionConfirm': VersionConfirm;
   'luat.firmwareVersion': string;
   'onenet.tokenTtl': number;
+  'push.answerWithin': number;
+  'push.cacheFor': number;
+  'push.maxFailures': number;
+  'push.retryEvery': number;
 };
 export type ProfileValue<K extends ProfileKey> = ValueOf[K];
 
@@ -145,6 +157,16 @@ export function parseProfileValue<K extends ProfileKey>(key: K, v: unknown): { v
     case 'onenet.tokenTtl': {
       const ms = parseDuration(v);
       return ms !== undefined && ms >= 1000 ? ok(ms) : { error: `${JSON.stringify(v)} is not a duration of 1s or more (e.g. 2d, 36h)` };
+    }
+    case 'push.answerWithin':
+    case 'push.cacheFor':
+    case 'push.retryEvery': {
+      const ms = parseDuration(v);
+      return ms !== undefined && ms >= 1 ? ok(ms) : { error: `${JSON.stringify(v)} is not a duration (e.g. 15s, 10m)` };
+    }
+    case 'push.maxFailures': {
+      const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
+      return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? ok(n) : { error: `${JSON.stringify(v)} is not a whole number of failed retries, 0 or more` };
     }
   }
   return { error: `unknown key ${String(key)}` };
@@ -242,6 +264,14 @@ function documentedValue(key: ProfileKey): unknown {
       return d.luat.firmwareVersion;
     case 'onenet.tokenTtl':
       return d.onenet.tokenTtlMs;
+    case 'push.answerWithin':
+      return d.push.answerWithinMs;
+    case 'push.cacheFor':
+      return d.push.cacheMs;
+    case 'push.maxFailures':
+      return d.push.maxFailures;
+    case 'push.retryEvery':
+      return d.push.retryEveryMs;
   }
 }
 
@@ -269,7 +299,8 @@ export function resolveProfile(layers: { flag?: ProfileLayer; scenario?: Profile
     versionConfirm: v['luat.versionConfirm'],
     ...(v['luat.firmwareVersion'] !== undefined ? { firmwareVersion: v['luat.firmwareVersion'] } : {}),
   };
-  return { profile: { luat, onenet: { tokenTtlMs: v['onenet.tokenTtl'] } }, sources };
+  const push: PushRetryPolicy = { answerWithinMs: v['push.answerWithin'], cacheMs: v['push.cacheFor'], maxFailures: v['push.maxFailures'], retryEveryMs: v['push.retryEvery'] };
+  return { profile: { luat, onenet: { tokenTtlMs: v['onenet.tokenTtl'] }, push }, sources };
 }
 
 export const DOCUMENTED: ResolvedProfile = resolveProfile({});
@@ -302,6 +333,14 @@ export function profileValueText(key: ProfileKey, p: TargetProfile): string {
       return p.luat.firmwareVersion ?? '(unknown)';
     case 'onenet.tokenTtl':
       return dur(p.onenet.tokenTtlMs);
+    case 'push.answerWithin':
+      return dur(p.push.answerWithinMs);
+    case 'push.cacheFor':
+      return dur(p.push.cacheMs);
+    case 'push.maxFailures':
+      return String(p.push.maxFailures);
+    case 'push.retryEvery':
+      return dur(p.push.retryEveryMs);
   }
 }
 

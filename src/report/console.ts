@@ -6,6 +6,7 @@
 import { profileLine } from './profile.js';
 import { formatMs } from '../config/units.js';
 import { shardRows } from './shard-rows.js';
+import { applicationLines } from './application-console.js';
 import { verdictStatus, type HarnessReport, type OperationReport, type Report, type TransitionStep, type TransitionsReport, type VerdictReport, type VerdictTraceLine } from './types.js';
 import { cmp, count, num, percent } from './format.js';
 import { withMeaning } from '../protocol/meanings.js';
@@ -48,6 +49,7 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
     devices(report.devices, p),
     transitions(report.transitions, p, report.devices.total),
     verdicts(report.verdicts, p, report.violationsFile, report.devices.total),
+    applicationLines(report.application),
     harness(report.harness, p, report.timeScale === 'max'),
     expectations(report, p),
     errors(report.errors, p),

@@ -8,6 +8,7 @@
  * escaped (device ids, outcome labels and error lines come from the server under test) and
  * scrubbed of credential-looking text.
  */
+import { applicationLines } from './application-console.js';
 import { bottleneckVerdict } from './bottleneck.js';
 import { profileLine } from './profile.js';
 import { formatMs } from '../config/units.js';
@@ -50,6 +51,7 @@ export function renderHtmlWith(report: Report, lib: ChartLibrary): string {
     finalStatesSection(report),
     transitionsSection(report),
     verdictsSection(report),
+    applicationSection(report),
     harnessSection(report.harness, report.timeScale === 'max'),
     errorsSection(report.errors),
     notesSection(report),
@@ -321,6 +323,12 @@ function notesSection(r: Report): string {
   const items = [...(r.probe ? [r.probe.note] : []), ...(r.hints ?? [])];
   if (items.length === 0) return '';
   return `<section id="notes"><h2>Probe and hints</h2><ul>${items.map((e) => `<li>${text(e)}</li>`).join('')}</ul></section>`;
+}
+
+/** The application side (pushes, retries, north-bound steps) as the console shows it. */
+function applicationSection(r: Report): string {
+  const lines = applicationLines(r.application);
+  return lines.length === 0 ? '' : `<section id="application"><h2>Application side</h2><pre>${text(lines.join('\n'))}</pre></section>`;
 }
 
 function errorsSection(errors: readonly string[]): string {

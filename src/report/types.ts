@@ -255,6 +255,8 @@ export interface Report {
   merged?: MergedFrom;
   /** Every started device's final state, one JSON line each, beside report.json (`--device-finals`). */
   devicesFile?: string;
+  /** The application side: north-bound steps and the pushes received (docs/application-side.md). */
+  application?: import('./application-types.js').ApplicationReport;
   passed: boolean;
 }
 

@@ -28,6 +28,7 @@ import type { ArrivalSpec, BehaviourShares, CohortSpec, Expectation, RadioMode, 
 import type { CutPoint } from '../device/types.js';
 import { CLI_FLAGS, type OptionNames, type RunOptionField } from './option-names.js';
 import { resolveProfileLayer } from './profile.js';
+import { resolveApplication } from './application.js';
 import type { ProfileLayer } from '../protocol/profile.js';
 import { HAWKBIT_OPERATIONS } from '../device/hawkbit/types.js';
 import { hawkbitRules } from '../dialect/hawkbit/rules.js';
@@ -166,6 +167,7 @@ function resolveScenario(doc: Located<ScenarioFile>, file: string, overrides: Sc
     bugs: rawServer.bugs ?? [],
     ...(rawServer.events !== undefined && rawServer.events.length > 0 ? { events: resolveEvents(rawServer.events, fail) } : {}),
   };
+  const application = raw.application === undefined ? undefined : resolveApplication(raw.application as Parameters<typeof resolveApplication>[0], fail);
   const fleet = resolveFleet(raw.fleet, overrides.devices, { dialect: raw.dialect, operations }, fail, (path) => doc.where(path));
   const arrival = resolveArrival(raw.arrival ?? { pattern: 'all-at-once' }, fail);
   const wake = raw.wake === undefined ? undefined : resolveWake(raw.wake, fail);
@@ -182,6 +184,7 @@ function resolveScenario(doc: Located<ScenarioFile>, file: string, overrides: Sc
     timeScale: overrides.timeScale ?? raw.timeScale ?? DEFAULTS.timeScale,
     target,
     server,
+    ...(application !== undefined ? { application } : {}),
     fleet,
     arrival,
     ...(wake !== undefined ? { wake } : {}),

@@ -7,7 +7,7 @@ import { parseProfileValue, setLayer, type ProfileKey, type ProfileLayer } from 
 type Fail = (path: string, message: string) => never;
 
 /** The file's keys and the profile key each one sets. */
-const FIELDS: readonly [section: 'luat' | 'onenet', field: string, key: ProfileKey][] = [
+const FIELDS: readonly [section: 'luat' | 'onenet' | 'push', field: string, key: ProfileKey][] = [
   ['luat', 'banLimitPerDay', 'luat.banLimitPerDay'],
   ['luat', 'banDayStartUtc', 'luat.banDayStartUtc'],
   ['luat', 'banCountsWaits', 'luat.banCountsWaits'],
@@ -16,9 +16,13 @@ const FIELDS: readonly [section: 'luat' | 'onenet', field: string, key: ProfileK
   ['luat', 'versionConfirm', 'luat.versionConfirm'],
   ['luat', 'firmwareVersion', 'luat.firmwareVersion'],
   ['onenet', 'tokenTtl', 'onenet.tokenTtl'],
+  ['push', 'answerWithin', 'push.answerWithin'],
+  ['push', 'cacheFor', 'push.cacheFor'],
+  ['push', 'maxFailures', 'push.maxFailures'],
+  ['push', 'retryEvery', 'push.retryEvery'],
 ];
 
-export function resolveProfileLayer(raw: { luat?: Record<string, unknown>; onenet?: Record<string, unknown> }, fail: Fail): ProfileLayer {
+export function resolveProfileLayer(raw: { luat?: Record<string, unknown>; onenet?: Record<string, unknown>; push?: Record<string, unknown> }, fail: Fail): ProfileLayer {
   const layer: ProfileLayer = {};
   for (const [section, field, key] of FIELDS) {
     const v = raw[section]?.[field];

@@ -13,6 +13,8 @@
 import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import { DEFAULT_DEVICE_SETTINGS } from '../device/types.js';
 import { BUILT_IN_TARGETS } from '../dialect/targets.js';
+import { ApplicationSchema, PushPolicySchema } from './application-schema.js';
+import { secretSchema } from '../config/fields.js';
 
 export interface SchemaOptions {
   /** Check the text of units with patterns (the published schema); the loader checks them itself. */
@@ -91,7 +93,7 @@ function Enum<T extends string | number>(values: readonly T[], options: Record<s
 /** Unit text or a plain number; the loader turns either into ms, bytes, a fraction or a rate. */
 type UnitValue = TUnsafe<string | number>;
 
-interface UnitKinds {
+export interface UnitKinds {
   Duration(description: string, extra?: Record<string, unknown>): UnitValue;
   Size(description: string, extra?: Record<string, unknown>): UnitValue;
   Share(description: string, extra?: Record<string, unknown>): UnitValue;
@@ -197,6 +199,7 @@ function TargetProfileSchema(U: UnitKinds) {
       onenet: Type.Optional(
         Type.Object({ tokenTtl: Type.Optional(U.Duration('Life of a task token from check (documented: 2d).')) }, { additionalProperties: false }),
       ),
+      push: Type.Optional(PushPolicySchema(U)),
     },
     { additionalProperties: false, description: 'What the server under test promises (flags --profile key=value override; see scenarios/README.md).' },
   );
@@ -493,6 +496,7 @@ export function buildScenarioSchema(opts: SchemaOptions) {
       ),
       target: Type.Optional(Target),
       server: Type.Optional(Server),
+      application: Type.Optional(ApplicationSchema(U, secretSchema)),
       fleet: Type.Object(
         {
           devices: Type.Optional(

@@ -133,6 +133,8 @@ export interface Scenario {
   };
   /** Settings for the embedded server (ignored with a target). */
   server: { catalog?: string; faults?: unknown; bugs: string[]; events?: ServerEvent[] };
+  /** The application side: north-bound steps and the push receiver (src/scenario/application.ts). */
+  application?: import('./application.js').ApplicationSpec;
   fleet: { devices: number; cohorts: CohortSpec[] };
   arrival: ArrivalSpec;
   /**

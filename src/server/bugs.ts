@@ -27,6 +27,14 @@ export const BUG_NAMES = [
   'answer-cancelled-action',
   /** hawkBit: a deployment's announced hashes are those of other bytes. */
   'wrong-hash',
+  /** AIOT: every 10th result push is never sent. */
+  'push-lost',
+  /** AIOT: every 10th push answered 200 in time is sent again. */
+  'push-duplicated',
+  /** AIOT: a failed push is retried after a sixth of the policy's interval. */
+  'push-retry-early',
+  /** AIOT: a failing push is retried forever (no give-up, no cache expiry, the URL never marked invalid). */
+  'push-no-give-up',
 ] as const;
 
 export type BugName = (typeof BUG_NAMES)[number];
@@ -42,6 +50,10 @@ export const BUG_DESCRIPTIONS: Readonly<Record<BugName, string>> = {
   'no-diff-wait': 'Luat: never answers 43 (diff packages are ready at once)',
   'answer-cancelled-action': 'hawkBit: the poll offers, and deploymentBase answers, an action being cancelled or cancelled',
   'wrong-hash': "hawkBit: deploymentBase announces the hashes (sha1, md5, sha256) of other bytes than the artifact's",
+  'push-lost': 'AIOT: every 10th result push is never sent',
+  'push-duplicated': 'AIOT: every 10th push answered 200 in time is sent again',
+  'push-retry-early': "AIOT: a failed push is retried after a sixth of the policy's interval",
+  'push-no-give-up': 'AIOT: a failing push is retried forever (never given up, the URL never marked invalid)',
   'stale-task-after-success': 'OneNET: check offers the succeeded task again (same token and target); Luat: a device already on the newest version is sent the file again',
 };
 

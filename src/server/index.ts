@@ -13,6 +13,8 @@ import { parseBugs } from './bugs.js';
 import { parseFaultConfig } from './faults/config.js';
 import { createHttpCore } from './http/core.js';
 import { ServerState } from './server-state.js';
+import { PusherThread } from './aiot/pusher-thread.js';
+import { HUAWEI_PUSH_POLICY } from '../protocol/aiot.js';
 import type { RunningServer, ServerOptions } from './types.js';
 
 export type { ServerOptions, RunningServer } from './types.js';
@@ -50,7 +52,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const adminToken = options.adminToken ?? randomBytes(18).toString('base64url');
   if (!/^[\x21-\x7e]{8,256}$/.test(adminToken)) throw new ConfigError('admin token: expected 8–256 printable characters without spaces');
 
-  const state = new ServerState(catalog, clock, seed, faults, bugs);
+  if (options.aiot && requestClock) throw new ConfigError('aiot: pushes need a clock that runs (a number time scale, not max)');
+  const aiot = options.aiot;
+  const pushSink =
+    aiot?.pushUrl === undefined || origin.scale === 'max'
+      ? undefined
+      : new PusherThread({ url: aiot.pushUrl, appId: aiot.appId, appKey: aiot.appKey, policy: aiot.policy ?? HUAWEI_PUSH_POLICY, origin, bugs: [...bugs] });
+  const state = new ServerState(catalog, clock, seed, faults, bugs, aiot, pushSink);
   const core = createHttpCore(() => state, {
     adminToken,
     allowRemoteAdmin: options.allowRemoteAdmin ?? false,
@@ -76,6 +84,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     url: `http://${hostText}:${address.port}`,
     adminToken,
     clock,
-    close: () => (closed ??= core.close()),
+    close: () => (closed ??= Promise.all([state.aiot?.close(), core.close()]).then(() => undefined)),
   };
 }

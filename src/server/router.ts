@@ -5,6 +5,8 @@
 import { LUAT_PATH } from '../protocol/luat.js';
 import { ONENET_PATHS } from '../protocol/onenet.js';
 import { DDI_ROUTES, matchDdi } from './hawkbit/routes.js';
+import { AIOT_PATHS } from '../protocol/aiot.js';
+import { json } from './http/answer.js';
 import type { Outcome, RequestContext } from './http/answer.js';
 import type { EndpointName } from './faults/config.js';
 import type { ServerState } from './server-state.js';
@@ -31,6 +33,8 @@ const REPORT = route('report', true, (s, c) => s.onenet.report(c));
 const REPORT_VERSION = route('reportVersion', true, (s, c) => s.onenet.reportVersion(c));
 const QUERY_VERSION = route('queryVersion', false, (s, c) => s.onenet.queryVersion(c));
 const LUAT = route('luat', false, (s, c) => s.luat.upgrade(c));
+const AIOT_OFF = { answer: json(404, { error: 'the AIOT open API is not enabled on this server (serve --aiot-push-url / ServerOptions.aiot)' }) };
+const aiot = (call: 'queryAll' | 'querySelected' | 'upgradeAll' | 'upgradeSelected'): Route => route('aiot', true, (s, c) => (s.aiot ? s.aiot.calls[call](c) : AIOT_OFF));
 
 /** path → method → route */
 const EXACT = new Map<string, Readonly<Record<string, Route>>>([
@@ -38,6 +42,10 @@ const EXACT = new Map<string, Readonly<Record<string, Route>>>([
   [ONENET_PATHS.reportVersion, { POST: REPORT_VERSION, GET: QUERY_VERSION }],
   [ONENET_PATHS.report, { POST: REPORT }],
   [LUAT_PATH, { GET: LUAT }],
+  [AIOT_PATHS.queryAll, { POST: aiot('queryAll') }],
+  [AIOT_PATHS.querySelected, { POST: aiot('querySelected') }],
+  [AIOT_PATHS.upgradeAll, { POST: aiot('upgradeAll') }],
+  [AIOT_PATHS.upgradeSelected, { POST: aiot('upgradeSelected') }],
 ]);
 
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;

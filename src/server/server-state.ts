@@ -12,6 +12,8 @@ import { OnenetCalls } from './onenet/calls.js';
 import { Store } from './state/store.js';
 import { HawkbitCalls } from './hawkbit/calls.js';
 import { buildTenants, HawkbitState, type TenantRuntime } from './hawkbit/state.js';
+import { AiotSide, type AiotServerOptions } from './aiot/side.js';
+import type { PushSink } from './aiot/pusher-thread.js';
 
 export class ServerState {
   store: Store;
@@ -25,6 +27,8 @@ export class ServerState {
   resolved: Readonly<Record<EndpointName, EndpointFaults | undefined>> = resolveFaults({});
   /** Shared with every store, so a change applies at once. */
   readonly bugs: Set<BugName>;
+  /** The AIOT north-bound API and pushes, when configured (ServerOptions.aiot). */
+  aiot: AiotSide | undefined;
   private ipPort = '127.0.0.1:0';
 
   constructor(
@@ -33,9 +37,12 @@ export class ServerState {
     readonly seed: number,
     faults: FaultConfig,
     bugs: readonly BugName[],
+    aiot?: AiotServerOptions,
+    pushSink?: PushSink,
   ) {
     this.bugs = new Set(bugs);
     this.store = new Store(catalog, clock, seed, this.bugs);
+    this.aiot = aiot === undefined ? undefined : AiotSide.create(this.store, aiot, pushSink);
     this.onenet = new OnenetCalls(this.store);
     this.luat = new LuatCalls(this.store);
     this.hawkbitTenants = () => buildTenants(catalog.hawkbit, seed);
@@ -64,6 +71,7 @@ export class ServerState {
     const banLimit = this.store.banLimit;
     this.store = new Store(this.catalog, this.clock, this.seed, this.bugs);
     this.store.banLimit = banLimit;
+    this.aiot = this.aiot?.rebind(this.store);
     this.onenet = new OnenetCalls(this.store);
     this.onenet.ipPort = this.ipPort;
     this.luat = new LuatCalls(this.store);

@@ -25,8 +25,8 @@ export type FromWorker = { type: 'ready'; url: string; adminToken: string } | { 
 const CLOSE_GRACE_MS = 5_000;
 
 /** The compiled worker: the .js sibling, under dist/ when this module runs from src/*.ts. */
-export function workerFileUrl(here = import.meta.url): URL {
-  const sibling = new URL('./thread-worker.js', here);
+export function workerFileUrl(here = import.meta.url, name = './thread-worker.js'): URL {
+  const sibling = new URL(name, here);
   if (!here.endsWith('.ts')) return sibling;
   const path = fileURLToPath(sibling);
   const at = path.lastIndexOf('/src/');

@@ -3,6 +3,7 @@ import type { Catalog } from '../catalog/schema.js';
 import type { Clock, ClockOrigin, TimeScale } from '../time/clock.js';
 import type { BugName } from './bugs.js';
 import type { FaultConfig } from './faults/config.js';
+import type { AiotServerOptions } from './aiot/side.js';
 
 export interface ServerOptions {
   /** Default 127.0.0.1. */
@@ -28,6 +29,8 @@ export interface ServerOptions {
   quiet?: boolean;
   /** Answer /admin/ to clients that are not on loopback (off: admin is loopback-only). */
   allowRemoteAdmin?: boolean;
+  /** The AIOT open API (north-bound calls, pushes to a URL); off when absent. docs/application-side.md. */
+  aiot?: AiotServerOptions;
 }
 
 export interface RunningServer {

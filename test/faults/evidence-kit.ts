@@ -74,7 +74,7 @@ export function context(
     dialect: over.dialect ?? 'onenet',
     originVirtual: over.origin ?? 0,
     server,
-    profile: { luat: { ...DOCUMENTED_PROFILE.luat, ...over.luat }, onenet: { tokenTtlMs: over.tokenTtlMs ?? DOCUMENTED_PROFILE.onenet.tokenTtlMs } },
+    profile: { luat: { ...DOCUMENTED_PROFILE.luat, ...over.luat }, onenet: { tokenTtlMs: over.tokenTtlMs ?? DOCUMENTED_PROFILE.onenet.tokenTtlMs }, push: DOCUMENTED_PROFILE.push },
     profileSources: sources,
     targetClock: over.clock ?? SHARED_CLOCK,
     views: new Map(Object.entries(over.views ?? {})),

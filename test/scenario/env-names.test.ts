@@ -9,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ENV_LUAT_PROJECT_KEY, ENV_ONENET_KEY } from '../../src/engine/target.js';
 import { ENV_ADMIN_TOKEN } from '../../src/cli/serve.js';
+import { ENV_AIOT_ACCESS_TOKEN, ENV_AIOT_APP_KEY } from '../../src/engine/application.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const READ = new Set([ENV_ONENET_KEY, ENV_LUAT_PROJECT_KEY, ENV_ADMIN_TOKEN]);
+const READ = new Set([ENV_ONENET_KEY, ENV_LUAT_PROJECT_KEY, ENV_ADMIN_TOKEN, ENV_AIOT_APP_KEY, ENV_AIOT_ACCESS_TOKEN]);
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? yamlFiles(join(dir, e.name)) : e.name.endsWith('.yaml') ? [join(dir, e.name)] : []));

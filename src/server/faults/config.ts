@@ -23,7 +23,7 @@ import { CheckErrno, DownloadError, ReportErrno, TokenErrno } from '../../protoc
 import { LuatCode } from '../../protocol/luat.js';
 import { DDI_ENDPOINTS } from '../hawkbit/endpoints.js';
 
-export const ENDPOINT_NAMES = ['check', 'tokenCheck', 'download', 'progress', 'report', 'reportVersion', 'queryVersion', 'luat', ...DDI_ENDPOINTS] as const;
+export const ENDPOINT_NAMES = ['check', 'tokenCheck', 'download', 'progress', 'report', 'reportVersion', 'queryVersion', 'luat', ...DDI_ENDPOINTS, 'aiot'] as const;
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
 export type FaultTarget = EndpointName | '*';
 
@@ -87,6 +87,8 @@ export const DOCUMENTED_CODES: Readonly<Record<EndpointName, ReadonlySet<number>
   ddiCancel: new Set(),
   ddiConfig: new Set(),
   ddiDownload: new Set(),
+  // AIOT answers its codes inside a 200; a fault there is an HTTP status (errorStatus).
+  aiot: new Set(),
 };
 
 const isTarget = (s: string): s is FaultTarget => s === '*' || (ENDPOINT_NAMES as readonly string[]).includes(s);

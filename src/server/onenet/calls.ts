@@ -226,6 +226,7 @@ export class OnenetCalls {
       return out(verdict.errno);
     }
     this.finishStep(task, verdict.next, step);
+    if (isProgressStep(step)) this.store.observer?.progress(task, step);
     return out(0);
   }
 
@@ -251,7 +252,7 @@ export class OnenetCalls {
   }
 
   private finishStep(task: OnenetTask, next: OnenetTask['state'], step: number): void {
-    this.store.setTaskState(task, next);
+    this.store.setTaskState(task, next, step);
     if (step === ResultCode.UPGRADED) {
       task.successes++;
       if (task.type === 1) task.device.fVersion = task.target;

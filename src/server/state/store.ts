@@ -119,8 +119,17 @@ export interface DiffBuild {
 const TOKEN_STREAM = 0x70c3;
 const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/** Told of task changes (the AIOT pushes, src/server/aiot/); never decides anything. */
+export interface TaskObserver {
+  /** An accepted progress step 0–100. */
+  progress(task: OnenetTask, step: number): void;
+  /** A new state; `cause` is the step or result code that moved it, when one did. */
+  state(task: OnenetTask, next: TaskState, cause: number | undefined): void;
+}
+
 export class Store {
   readonly runtime: CatalogRuntime;
+  observer: TaskObserver | undefined;
   readonly counters = new Counters();
   readonly onenetDevices = new Map<string, OnenetDevice>();
   readonly luatDevices = new Map<string, LuatDevice>();
@@ -261,7 +270,7 @@ export class Store {
     return task;
   }
 
-  setTaskState(task: OnenetTask, next: TaskState): void {
+  setTaskState(task: OnenetTask, next: TaskState, cause?: number): void {
     if (task.state === next) return;
     if (task.device.known) {
       this.taskCounts[task.state]--;
@@ -269,6 +278,7 @@ export class Store {
     }
     task.state = next;
     task.updatedAt = this.now();
+    this.observer?.state(task, next, cause);
   }
 
   /** A fresh token for the task, valid TOKEN_VALIDITY_MS from now; the old one stays known (expired). */
