@@ -134,6 +134,30 @@ export const LuatProjectSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The `lwm2m` section: packages of the CoAP repository of `serve` and Object 5 campaigns (docs/server.md). */
+export const Lwm2mCampaignSchema = Type.Object(
+  {
+    /** Endpoint names: PREFIX{FIRST..LAST} (e.g. lwm2m-{000000..009999}), FIRST..LAST or one name. */
+    endpoints: IdRangeText,
+    package: Id,
+    /** Observe /5/0/3 and /5/0/5 (default), or Read them on each wake. */
+    observe: Type.Boolean({ default: true }),
+  },
+  { additionalProperties: false },
+);
+
+export const Lwm2mSectionSchema = Type.Object(
+  {
+    /** Retransmit schedule of the server's CONs (DOWNLINK_SCHEDULES in src/protocol/lwm2m.ts). */
+    schedule: Type.Union([Type.Literal('huawei'), Type.Literal('rfc7252')], { default: 'huawei' }),
+    /** A command held PENDING longer than this (virtual s) becomes EXPIRED. */
+    commandTtlSec: Type.Integer({ minimum: 1, maximum: 30 * 86400, default: 172_800 }),
+    packages: Type.Array(PackageSchema, { default: [] }),
+    campaigns: Type.Array(Lwm2mCampaignSchema, { default: [] }),
+  },
+  { additionalProperties: false },
+);
+
 export const CatalogSchema = Type.Object(
   {
     /** Seed of package bytes and of the server's random draws. */
@@ -157,6 +181,8 @@ export const CatalogSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Absent: the built-in LwM2M package and campaign (src/server/lwm2m/catalog.ts). */
+    lwm2m: Type.Optional(Lwm2mSectionSchema),
   },
   { additionalProperties: false },
 );
@@ -170,4 +196,6 @@ export type OnenetAutoAdd = Static<typeof OnenetAutoAddSchema>;
 export type LuatProject = Static<typeof LuatProjectSchema>;
 export type LuatFirmware = Static<typeof LuatFirmwareSchema>;
 export type LuatDeviceRange = Static<typeof LuatDeviceRangeSchema>;
+export type Lwm2mSection = Static<typeof Lwm2mSectionSchema>;
+export type Lwm2mCampaign = Static<typeof Lwm2mCampaignSchema>;
 export type SecretRef = Static<typeof Secret>;

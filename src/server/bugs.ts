@@ -23,6 +23,14 @@ export const BUG_NAMES = [
   'no-diff-wait',
   /** OneNET: check offers the task again after its success; Luat: a device on the newest version is sent the file again. */
   'stale-task-after-success',
+  /** LwM2M: downlink for a sleeping queue-mode device is sent at once (not held until it wakes), and a command lost so is never issued again. */
+  'lwm2m-no-queue',
+  /** LwM2M: each retransmission of a CON comes at half its scheduled delay (before the profile's window). */
+  'lwm2m-retransmit-early',
+  /** LwM2M: a CON is given up (TIMEOUT) at half the profile's earliest give-up time. */
+  'lwm2m-give-up-early',
+  /** CoAP repository: every Block2 block after the first starts one byte early. */
+  'block2-off-by-one',
 ] as const;
 
 export type BugName = (typeof BUG_NAMES)[number];
@@ -37,6 +45,10 @@ export const BUG_DESCRIPTIONS: Readonly<Record<BugName, string>> = {
   'accept-expired-auth': 'an Authorization whose et is in the past is accepted',
   'no-diff-wait': 'Luat: never answers 43 (diff packages are ready at once)',
   'stale-task-after-success': 'OneNET: check offers the succeeded task again (same token and target); Luat: a device already on the newest version is sent the file again',
+  'lwm2m-no-queue': 'LwM2M: sends downlink to a sleeping queue-mode device at once instead of holding it until its Register / Update, and never re-issues what was lost',
+  'lwm2m-retransmit-early': "LwM2M: retransmits a CON at half the profile's delays (too early)",
+  'lwm2m-give-up-early': "LwM2M: gives up a CON (TIMEOUT) at half the profile's earliest give-up time",
+  'block2-off-by-one': 'CoAP repository: Block2 blocks after the first start one byte early (the image is corrupt)',
 };
 
 export const isBugName = (s: string): s is BugName => (BUG_NAMES as readonly string[]).includes(s);

@@ -10,6 +10,9 @@ import { FaultDice } from './faults/dice.js';
 import { LuatCalls } from './luat/calls.js';
 import { OnenetCalls } from './onenet/calls.js';
 import { Store } from './state/store.js';
+import { buildLwm2m, DETACHED, type Lwm2mTransport } from './lwm2m/index.js';
+import type { Lwm2mServer } from './lwm2m/server.js';
+import type { CoapCounters } from './coap/endpoint.js';
 
 export class ServerState {
   store: Store;
@@ -20,6 +23,11 @@ export class ServerState {
   resolved: Readonly<Record<EndpointName, EndpointFaults | undefined>> = resolveFaults({});
   /** Shared with every store, so a change applies at once. */
   readonly bugs: Set<BugName>;
+  /** The LwM2M server (registrations, downlink queue, campaigns); its transport is the CoAP socket once it listens. */
+  lwm2m: Lwm2mServer;
+  coapTransport: Lwm2mTransport = DETACHED;
+  /** The CoAP socket's datagram counts, once it listens. */
+  coapCounters: CoapCounters | undefined;
   private ipPort = '127.0.0.1:0';
 
   constructor(
@@ -34,6 +42,7 @@ export class ServerState {
     this.onenet = new OnenetCalls(this.store);
     this.luat = new LuatCalls(this.store);
     this.dice = new FaultDice(seed);
+    this.lwm2m = buildLwm2m(catalog, clock, seed, this.bugs, () => this.coapTransport);
     this.setFaults(faults);
   }
 
@@ -61,5 +70,7 @@ export class ServerState {
     this.onenet.ipPort = this.ipPort;
     this.luat = new LuatCalls(this.store);
     this.dice = new FaultDice(this.seed);
+    this.lwm2m.close();
+    this.lwm2m = buildLwm2m(this.catalog, this.clock, this.seed, this.bugs, () => this.coapTransport);
   }
 }

@@ -28,11 +28,15 @@ export interface ServerOptions {
   quiet?: boolean;
   /** Answer /admin/ to clients that are not on loopback (off: admin is loopback-only). */
   allowRemoteAdmin?: boolean;
+  /** UDP port of the CoAP endpoint (LwM2M server, firmware repository); absent: none. 0: any free port. */
+  coapPort?: number;
 }
 
 export interface RunningServer {
   /** `http://127.0.0.1:PORT` */
   url: string;
+  /** `coap://127.0.0.1:PORT` when a CoAP port was asked for. */
+  coapUrl?: string;
   adminToken: string;
   clock: Clock;
   close(): Promise<void>;
