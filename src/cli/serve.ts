@@ -43,6 +43,7 @@ export interface ServeArgs {
   'allow-remote': boolean;
   'admin-remote'?: boolean;
   'print-keys'?: boolean;
+  'coap-port'?: number;
 }
 
 /** Lifetime, in real time, of the Authorization in the banner's example check. */
@@ -74,6 +75,9 @@ export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = proc
   let faults: FaultConfig = {};
   for (const flag of a.fault ?? []) faults = mergeFaults(faults, parseFaultFlag(String(flag)) as Record<string, Record<string, unknown>>);
   const bugs = parseBugs((a.bug ?? []).map(String), '--bug');
+  const coapPort = a['coap-port'];
+  if (coapPort !== undefined && (!Number.isInteger(coapPort) || coapPort < 0 || coapPort > 65535)) throw new ConfigError(`--coap-port: expected 0–65535, got ${String(coapPort)}`);
+  if (coapPort !== undefined && scale === 'max') throw new ConfigError('--coap-port: needs a finite --time-scale (CoAP carries no virtual-time header, so max has no clock for its retransmit timers)');
   const fromFlag = a['admin-token'];
   const fromEnv = env[ENV_ADMIN_TOKEN]?.trim();
   const adminToken = fromFlag ?? (fromEnv ? fromEnv : undefined);
@@ -89,6 +93,7 @@ export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = proc
     ...(adminToken !== undefined ? { adminToken } : {}),
     ...(a.seed !== undefined ? { seed: a.seed } : {}),
     ...(scale !== undefined ? { timeScale: scale } : {}),
+    ...(coapPort !== undefined ? { coapPort } : {}),
   };
   return { options, tokenSource, catalogLabel: a.catalog ?? 'built-in default', warnings };
 }
@@ -208,7 +213,8 @@ export async function runServe(a: ServeArgs, env: NodeJS.ProcessEnv = process.en
       printKeys: a['print-keys'] === true,
     });
     // --quiet keeps what is needed to use the server: where, and the token when it was drawn.
-    for (const line of a.quiet ? banner.slice(0, 2) : banner) say(line);
+    if (server.coapUrl) banner.splice(1, 0, `ota-swarm serve: CoAP on ${server.coapUrl} (LwM2M registration /rd, firmware repository /fw/{package}; GET /admin/lwm2m)`);
+    for (const line of a.quiet ? banner.slice(0, server.coapUrl ? 3 : 2) : banner) say(line);
     const sig = await waitForSignal();
     if (!a.quiet) process.stderr.write(`ota-swarm serve: ${sig}: closing\n`);
     await server.close();
@@ -237,6 +243,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('quiet', { type: 'boolean', default: false, describe: 'print only where it listens and the token' })
       .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --host (the device APIs answer remote clients; the admin API stays loopback-only)' })
       .option('admin-remote', { type: 'boolean', default: false, describe: 'with --allow-remote: let the admin API (which hands out every key) answer remote clients too, over plain HTTP (warns)' })
+      .option('coap-port', { type: 'number', describe: 'also listen on this UDP port for CoAP: the LwM2M server and the block-wise firmware repository (0: any free port; see docs/server.md)' })
       .option('print-keys', { type: 'boolean', default: false, describe: "print the catalog's access and project keys in the banner" }) as unknown as Argv<ServeArgs>,
   handler: async (argv: ArgumentsCamelCase<ServeArgs>) => {
     process.exitCode = await runServe(argv);

@@ -24,6 +24,8 @@ export interface ResolvedTarget {
   /** For the report: the URL, or `embedded (URL)`. */
   label: string;
   embedded: boolean;
+  /** The embedded server's CoAP endpoint (`coap://127.0.0.1:PORT`), started for the lwm2m dialect. */
+  coapUrl?: string;
   dialect: DialectTarget;
   /** Present when the target has the admin API and we hold its token. */
   admin?: AdminClient;
@@ -78,6 +80,8 @@ async function embeddedTarget({ scenario, clock }: TargetOptions): Promise<Resol
     faults: scenario.server.faults as never,
     bugs: scenario.server.bugs as never,
     quiet: true,
+    // The LwM2M dialect talks CoAP: the embedded server opens its UDP endpoint only then.
+    ...((scenario.dialect as string) === 'lwm2m' ? { coapPort: 0 } : {}),
   });
   try {
     const admin = new AdminClient(server.url, server.adminToken);
@@ -87,6 +91,7 @@ async function embeddedTarget({ scenario, clock }: TargetOptions): Promise<Resol
       baseUrl: server.url,
       label: `embedded (${server.url})`,
       embedded: true,
+      ...(server.coapUrl ? { coapUrl: server.coapUrl } : {}),
       dialect: withProfile(dialectTargetFromCatalog(scenario, known), profile),
       admin,
       profile,

@@ -16,6 +16,7 @@ import { parseJsonObject } from '../http/body.js';
 import type { ServerState } from '../server-state.js';
 import type { OnenetTask, Store, TaskTemplate, TemplateState } from '../state/store.js';
 import { catalogView, countersView, deviceView, taskView, templateView } from './render.js';
+import { lwm2mAdmin } from '../lwm2m/admin.js';
 
 /** Ids per bulk query at most. */
 export const QUERY_LIMIT = 10_000;
@@ -101,6 +102,8 @@ function dispatch(state: ServerState, method: string, seg: string[], query: Reco
       if (method === 'GET') return ok(faultsView(state));
       if (method === 'PUT' || method === 'PATCH') return setFaults(state, method, readJson(body));
       return error(405, 'use GET, PUT or PATCH');
+    case 'lwm2m':
+      return lwm2mAdmin(state, method, seg, () => readJson(body));
     case 'bugs':
       if (seg.length !== 1) return error(404, 'not found');
       if (method === 'GET') return ok({ bugs: [...state.bugs] });

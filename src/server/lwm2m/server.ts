@@ -108,6 +108,8 @@ export class Lwm2mServer {
     for (const spec of section.campaigns) this.addCampaign(spec);
   }
 
+  now = (): number => this.ports.now();
+
   nextMessageId = (): number => (this.messageId = (this.messageId + 1) & 0xffff);
 
   // ---- campaigns -------------------------------------------------------------------------------

@@ -1,0 +1,136 @@
+/**
+ * The LwM2M part of the admin API, under /admin/lwm2m (docs/server.md): the server's own view of
+ * registrations, downlink commands and each device's Object 5, so a harness can compare what the
+ * devices reported with what the server believes.
+ */
+import { parseIdRange } from '../../catalog/id-range.js';
+import { json, type Answer } from '../http/answer.js';
+import type { ServerState } from '../server-state.js';
+import { isReachable, isRegistered } from './registry.js';
+import type { Command, Lwm2mDevice } from './model.js';
+import type { Lwm2mServer } from './server.js';
+
+/** Ids per bulk query at most (as POST /admin/devices/query). */
+const QUERY_LIMIT = 10_000;
+
+const error = (status: number, message: string): Answer => json(status, { error: message });
+
+export function lwm2mAdmin(state: ServerState, method: string, seg: readonly string[], readBody: () => Record<string, unknown>): Answer {
+  const server = state.lwm2m;
+  const [, a, b] = seg;
+  if (seg.length === 1) return method === 'GET' ? json(200, summary(state)) : error(405, 'use GET');
+  if (a === 'devices' && b === 'query' && seg.length === 3) return method === 'POST' ? query(server, readBody()) : error(405, 'use POST');
+  if (a === 'devices' && b !== undefined && seg.length === 3) {
+    if (method !== 'GET') return error(405, 'use GET');
+    const device = server.registry.byEp.get(b);
+    return device ? json(200, deviceView(server, device)) : error(404, `endpoint ${b} never registered`);
+  }
+  if (a === 'campaigns' && seg.length === 2) {
+    if (method === 'GET') return json(200, { campaigns: server.campaigns.map((c) => ({ index: c.index, ...c.spec, version: c.pkg.version })) });
+    if (method !== 'POST') return error(405, 'use GET or POST');
+    return addCampaign(server, readBody());
+  }
+  return error(404, 'not found');
+}
+
+function summary(state: ServerState): Record<string, unknown> {
+  const server = state.lwm2m;
+  const now = Math.floor(state.clock.now());
+  const campaign = { devices: 0, succeeded: 0, failed: 0, inProgress: 0 };
+  const updateResults: Record<string, number> = {};
+  let awake = 0;
+  for (const d of server.registry.byEp.values()) {
+    if (isReachable(d, now)) awake++;
+    const f = d.firmware;
+    if (f.updateResult !== undefined) updateResults[f.updateResult] = (updateResults[f.updateResult] ?? 0) + 1;
+    if (f.campaign < 0) continue;
+    campaign.devices++;
+    if (f.phase === 'succeeded') campaign.succeeded++;
+    else if (f.phase === 'failed') campaign.failed++;
+    else campaign.inProgress++;
+  }
+  return {
+    coapUrl: state.coapTransport.url,
+    schedule: server.schedule,
+    commandTtlSec: server.commandTtlMs / 1000,
+    registrations: server.registry.count(now),
+    endpointsSeen: server.registry.byEp.size,
+    reachable: awake,
+    commands: server.commandCounts(),
+    campaign,
+    updateResults,
+    packages: [...server.packages.values()].map((p) => ({ id: p.id, version: p.version, size: p.size, md5: p.md5, uri: server.packageUri(p) })),
+    counters: { ...server.counters, ...(state.coapCounters ?? {}) },
+  };
+}
+
+const commandView = (c: Command): Record<string, unknown> => ({
+  id: c.id,
+  kind: c.kind,
+  path: c.path,
+  state: c.state,
+  createdAt: c.createdAt,
+  transmissions: c.transmissions,
+  ...(c.deliveredAt !== undefined ? { deliveredAt: c.deliveredAt } : {}),
+  ...(c.finishedAt !== undefined ? { finishedAt: c.finishedAt } : {}),
+  ...(c.code !== undefined ? { code: c.code } : {}),
+  ...(c.payload !== undefined && c.kind === 'write' ? { payload: c.payload.toString('utf8') } : {}),
+});
+
+export function deviceView(server: Lwm2mServer, d: Lwm2mDevice): Record<string, unknown> {
+  const now = Math.floor(server.now());
+  server.expirePending(d, now);
+  const f = d.firmware;
+  return {
+    ep: d.ep,
+    registered: isRegistered(d, now),
+    ...(d.regId !== undefined ? { regId: d.regId } : {}),
+    binding: d.binding,
+    lifetime: d.lifetimeSec,
+    lwm2m: d.version,
+    peer: `${d.peer.address}:${d.peer.port}`,
+    registeredAt: d.registeredAt,
+    lastHeard: d.lastHeard,
+    awake: isReachable(d, now),
+    registrations: d.registrations,
+    updates: d.updates,
+    expiries: d.expiries,
+    firmware: {
+      campaign: f.campaign,
+      phase: f.phase,
+      ...(f.state !== undefined ? { state: f.state } : {}),
+      ...(f.updateResult !== undefined ? { updateResult: f.updateResult } : {}),
+      ...(f.packageUri !== undefined ? { packageUri: f.packageUri } : {}),
+    },
+    commands: d.commands.map(commandView),
+  };
+}
+
+function query(server: Lwm2mServer, body: Record<string, unknown>): Answer {
+  const ids = body['ids'];
+  if (!Array.isArray(ids) || ids.some((i) => typeof i !== 'string')) return error(400, 'ids: expected an array of strings');
+  if (ids.length > QUERY_LIMIT) return error(400, `ids: at most ${QUERY_LIMIT} per query`);
+  return json(200, {
+    devices: (ids as string[]).map((ep) => {
+      const d = server.registry.byEp.get(ep);
+      return d ? deviceView(server, d) : { ep, error: 'never registered' };
+    }),
+  });
+}
+
+function addCampaign(server: Lwm2mServer, body: Record<string, unknown>): Answer {
+  const endpoints = body['endpoints'];
+  const pkg = body['package'];
+  const observe = body['observe'] ?? true;
+  if (typeof endpoints !== 'string' || endpoints.length === 0) return error(400, 'endpoints: expected an endpoint range (lwm2m-{000000..000099})');
+  if (typeof pkg !== 'string') return error(400, 'package: expected a package id');
+  if (typeof observe !== 'boolean') return error(400, 'observe: expected true or false');
+  try {
+    parseIdRange(endpoints);
+  } catch (err) {
+    return error(400, `endpoints: ${(err as Error).message}`);
+  }
+  if (!server.packages.has(pkg)) return error(404, `no LwM2M package ${pkg}`);
+  const c = server.addCampaign({ endpoints, package: pkg, observe });
+  return json(201, { index: c.index, endpoints, package: pkg, observe, uri: server.packageUri(c.pkg) });
+}
