@@ -32,26 +32,23 @@ const FINAL_PHASES: ReadonlySet<CampaignPhase> = new Set(['succeeded', 'failed']
 
 export const newView = (campaign: number): FirmwareView => ({ campaign, phase: 'none', state: undefined, updateResult: undefined, packageUri: undefined, registersAfterExecute: 0 });
 
-/** Commands since the last Register: observations end with a new registration. */
-const sinceRegister = (commands: readonly Command[], registeredAt: number): Command[] => commands.filter((c) => c.createdAt >= registeredAt);
-
 /** Whether a command for (kind, path) is live, or (for `observe`) established since the last Register. */
-function covered(commands: readonly Command[], kind: CommandKind, path: string, registeredAt: number): boolean {
-  return sinceRegister(commands, registeredAt).some((c) => c.kind === kind && c.path === path && (LIVE.has(c.state) || (kind === 'observe' && c.state === 'SUCCESSFUL')));
+function covered(commands: readonly Command[], kind: CommandKind, path: string, registration: number): boolean {
+  return commands.some((c) => c.kind === kind && c.path === path && (LIVE.has(c.state) || (kind === 'observe' && c.state === 'SUCCESSFUL' && c.registration === registration)));
 }
 
 const liveAny = (commands: readonly Command[], kind: CommandKind, path: string): boolean => commands.some((c) => c.kind === kind && c.path === path && LIVE.has(c.state));
 
 /**
  * What the device needs on this wake. `uri`: the Package URI of its campaign; `observe`: observe
- * rather than read; `registeredAt`: when its current registration began.
+ * rather than read; `registration`: the count of its current registration.
  */
-export function commandsOnWake(view: FirmwareView, commands: readonly Command[], o: { uri: string; observe: boolean; registeredAt: number; reissue: boolean }): CommandSpec[] {
+export function commandsOnWake(view: FirmwareView, commands: readonly Command[], o: { uri: string; observe: boolean; registration: number; reissue: boolean }): CommandSpec[] {
   if (view.campaign < 0 || FINAL_PHASES.has(view.phase)) return [];
   const out: CommandSpec[] = [];
   const lost = (kind: CommandKind, path: string): boolean => commands.some((c) => c.kind === kind && c.path === path && (c.state === 'TIMEOUT' || c.state === 'EXPIRED'));
   const want = (kind: CommandKind, path: string, payload?: Buffer): void => {
-    if (kind === 'observe' ? covered(commands, kind, path, o.registeredAt) : liveAny(commands, kind, path)) return;
+    if (kind === 'observe' ? covered(commands, kind, path, o.registration) : liveAny(commands, kind, path)) return;
     if (!o.reissue && lost(kind, path)) return;
     out.push(payload === undefined ? { kind, path } : { kind, path, payload });
   };

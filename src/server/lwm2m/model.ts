@@ -16,6 +16,8 @@ export interface Command {
   readonly payload: Buffer | undefined;
   state: CommandState;
   readonly createdAt: number;
+  /** The device's registration count when it was made (observations end with a new Register). */
+  readonly registration: number;
   /** Virtual ms of every transmission, first included. */
   readonly transmissions: number[];
   deliveredAt: number | undefined;
@@ -68,6 +70,8 @@ export interface Lwm2mDevice {
   /** Lifetime expiries the server noticed. */
   expiries: number;
   commands: Command[];
+  /** A CON of it timed out: nothing more is sent until it speaks again. */
+  silent: boolean;
   /** The confirmable downlink awaiting its ACK (NSTART 1). */
   outstanding: Command | undefined;
   firmware: FirmwareView;

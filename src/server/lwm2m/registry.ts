@@ -71,6 +71,7 @@ export class Registry {
     device.registeredAt = now;
     device.refreshedAt = now;
     device.lastHeard = now;
+    device.silent = false;
     device.registrations++;
     this.registrations++;
     return { device, renewed };
@@ -94,6 +95,7 @@ export class Registry {
     device.peer = peer;
     device.refreshedAt = now;
     device.lastHeard = now;
+    device.silent = false;
     device.updates++;
   }
 

@@ -102,6 +102,7 @@ export class Lwm2mServer {
       updates: 0,
       expiries: 0,
       commands: [],
+      silent: false,
       outstanding: undefined,
       firmware: newView(this.campaignOf(ep)?.index ?? -1),
     }));
@@ -187,6 +188,11 @@ export class Lwm2mServer {
     return { answer: { code: COAP_CODE.METHOD_NOT_ALLOWED } };
   }
 
+  private heard(device: Lwm2mDevice, now: number): void {
+    device.lastHeard = Math.max(device.lastHeard, now);
+    device.silent = false;
+  }
+
   private onRegistered(device: Lwm2mDevice): void {
     if (device.firmware.phase === 'executed') device.firmware = { ...device.firmware, registersAfterExecute: device.firmware.registersAfterExecute + 1 };
     // A new registration ends the observations of the old one.
@@ -205,7 +211,7 @@ export class Lwm2mServer {
     }
     const { device, command } = entry;
     const now = this.ports.now();
-    device.lastHeard = Math.max(device.lastHeard, now);
+    this.heard(device, now);
     this.byMessageId.delete(msg.messageId);
     command.cancelTimer?.();
     command.cancelTimer = undefined;
@@ -233,8 +239,8 @@ export class Lwm2mServer {
       return msg.confirmable ? reset(msg.messageId) : undefined;
     }
     const now = this.ports.now();
-    entry.device.lastHeard = Math.max(entry.device.lastHeard, now);
     const { device, command } = entry;
+    this.heard(device, now);
     if (command.state === 'SUCCESSFUL' && command.kind === 'observe') this.notification(device, command, msg);
     else if (command.state === 'DELIVERED' || command.state === 'SENT') {
       if (command.state === 'SENT') {
@@ -304,7 +310,7 @@ export class Lwm2mServer {
       const specs = commandsOnWake(device.firmware, device.commands, {
         uri: this.packageUri(campaign.pkg),
         observe: campaign.spec.observe,
-        registeredAt: device.registeredAt,
+        registration: device.registrations,
         // The buggy server forgets a lost command; only a fresh wake of a healthy one re-issues it.
         reissue: spoke && !this.ports.bugs.has('lwm2m-no-queue'),
       });
@@ -321,6 +327,7 @@ export class Lwm2mServer {
       payload: spec.payload,
       state: 'PENDING',
       createdAt: this.ports.now(),
+      registration: device.registrations,
       transmissions: [],
       deliveredAt: undefined,
       finishedAt: undefined,
@@ -349,7 +356,7 @@ export class Lwm2mServer {
     const now = this.ports.now();
     if (device.outstanding || !isRegistered(device, now)) return;
     // The `lwm2m-no-queue` bug sends to a sleeping device as if it were awake.
-    if (!isReachable(device, now) && !this.ports.bugs.has('lwm2m-no-queue')) return;
+    if ((device.silent || !isReachable(device, now)) && !this.ports.bugs.has('lwm2m-no-queue')) return;
     const next = device.commands.find((c) => c.state === 'PENDING');
     if (next) this.transmit(device, next, now);
   }
@@ -404,6 +411,8 @@ export class Lwm2mServer {
       if (this.gaveUp.size > 4096) this.gaveUp.delete(this.gaveUp.values().next().value as number);
       if (device.outstanding === command) device.outstanding = undefined;
       this.finish(device, command, 'TIMEOUT', undefined, this.ports.now());
+      // No answer by the give-up: the device is taken to be asleep until it speaks again.
+      device.silent = true;
       this.pump(device);
     });
   }
