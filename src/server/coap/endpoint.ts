@@ -60,13 +60,16 @@ export interface CoapEndpoint {
   close(): Promise<void>;
 }
 
+/** Asked of the kernel for the socket's buffers (Linux caps it at net.core.rmem_max / wmem_max). */
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** How long a reordered datagram is held back, real ms. */
 const REORDER_HOLD = { dist: 'uniform', min: 1, max: 50 } as const;
 
 export async function startCoapEndpoint(o: CoapEndpointOptions): Promise<CoapEndpoint> {
   const scale = o.clock.scale;
   if (!Number.isFinite(scale) || scale <= 0) throw new Error('the CoAP port needs a finite time scale (its retransmit timers run on the clock; --time-scale max has no clock)');
-  const socket: Socket = createSocket({ type: o.host.includes(':') ? 'udp6' : 'udp4' });
+  // A large receive buffer: a fleet's bursts of Registers queue in the kernel instead of being dropped.
+  const socket: Socket = createSocket({ type: o.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: RECEIVE_BUFFER_BYTES, sendBufferSize: RECEIVE_BUFFER_BYTES });
   const dedup = new DedupCache(derivedTimes().exchangeLifetimeMs);
   const timers = new Set<NodeJS.Timeout>();
   const counters: CoapCounters = { datagramsIn: 0, datagramsOut: 0, duplicatesAnswered: 0, garbage: 0, lost: 0, duplicated: 0, reordered: 0, lateAcks: 0 };

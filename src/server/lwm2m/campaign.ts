@@ -40,10 +40,11 @@ function covered(commands: readonly Command[], kind: CommandKind, path: string, 
 const liveAny = (commands: readonly Command[], kind: CommandKind, path: string): boolean => commands.some((c) => c.kind === kind && c.path === path && LIVE.has(c.state));
 
 /**
- * What the device needs on this wake. `uri`: the Package URI of its campaign; `observe`: observe
+ * What the device needs on this wake. `uri`: the Package URI of its campaign (one Buffer shared by
+ * every device of the campaign: 100,000 held Writes do not hold 100,000 copies); `observe`: observe
  * rather than read; `registration`: the count of its current registration.
  */
-export function commandsOnWake(view: FirmwareView, commands: readonly Command[], o: { uri: string; observe: boolean; registration: number; reissue: boolean }): CommandSpec[] {
+export function commandsOnWake(view: FirmwareView, commands: readonly Command[], o: { uri: Buffer; observe: boolean; registration: number; reissue: boolean }): CommandSpec[] {
   if (view.campaign < 0 || FINAL_PHASES.has(view.phase)) return [];
   const out: CommandSpec[] = [];
   const lost = (kind: CommandKind, path: string): boolean => commands.some((c) => c.kind === kind && c.path === path && (c.state === 'TIMEOUT' || c.state === 'EXPIRED'));
@@ -56,7 +57,7 @@ export function commandsOnWake(view: FirmwareView, commands: readonly Command[],
     if (o.observe) want('observe', path);
     else if (view.phase !== 'none' && !liveAny(commands, 'read', path)) out.push({ kind: 'read', path });
   }
-  if (view.phase === 'none') want('write', URI_PATH, Buffer.from(o.uri, 'utf8'));
+  if (view.phase === 'none') want('write', URI_PATH, o.uri);
   if (view.phase === 'downloaded') want('execute', UPDATE_PATH);
   return out;
 }

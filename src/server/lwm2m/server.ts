@@ -133,6 +133,16 @@ export class Lwm2mServer {
     return this.campaigns.find((c) => indexOf(c.range, ep) >= 0);
   }
 
+  private readonly uriBytes = new Map<string, Buffer>();
+
+  /** The Package URI as bytes, one Buffer per URI. */
+  packageUriBytes(pkg: PackageRuntime): Buffer {
+    const uri = this.packageUri(pkg);
+    let bytes = this.uriBytes.get(uri);
+    if (!bytes) this.uriBytes.set(uri, (bytes = Buffer.from(uri, 'utf8')));
+    return bytes;
+  }
+
   packageUri(pkg: PackageRuntime): string {
     return `${this.ports.coapBase()}/${REPOSITORY_PATH}/${encodeURIComponent(pkg.id)}`;
   }
@@ -308,7 +318,7 @@ export class Lwm2mServer {
     const campaign = device.firmware.campaign >= 0 ? this.campaigns[device.firmware.campaign] : undefined;
     if (campaign) {
       const specs = commandsOnWake(device.firmware, device.commands, {
-        uri: this.packageUri(campaign.pkg),
+        uri: this.packageUriBytes(campaign.pkg),
         observe: campaign.spec.observe,
         registration: device.registrations,
         // The buggy server forgets a lost command; only a fresh wake of a healthy one re-issues it.
