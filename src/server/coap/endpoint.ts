@@ -14,12 +14,12 @@
  * - A datagram that is no CoAP message is ignored (counted), never answered.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { derivedTimes } from '../../protocol/coap.js';
+import { COAP_CODE, derivedTimes, RFC7252 } from '../../protocol/coap.js';
 import type { Clock } from '../../time/clock.js';
 import type { EndpointFaults } from '../faults/config.js';
 import type { FaultDice } from '../faults/dice.js';
 import { DedupCache } from './dedup.js';
-import { isRequestCode, peerKey, piggybacked, reset, tryParse, type ParsedPacket, type Peer, type ResponseParts } from './packet.js';
+import { emptyAck, generate, isRequestCode, peerKey, piggybacked, reset, tryParse, type ParsedPacket, type Peer, type ResponseParts } from './packet.js';
 
 /** What the endpoint calls; implemented by the LwM2M server. */
 export interface CoapHandler {
@@ -49,6 +49,9 @@ export interface CoapCounters {
   duplicated: number;
   reordered: number;
   lateAcks: number;
+  separateResponses: number;
+  separateRetransmissions: number;
+  separateGivenUp: number;
 }
 
 export interface CoapEndpoint {
@@ -72,7 +75,9 @@ export async function startCoapEndpoint(o: CoapEndpointOptions): Promise<CoapEnd
   const socket: Socket = createSocket({ type: o.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: RECEIVE_BUFFER_BYTES, sendBufferSize: RECEIVE_BUFFER_BYTES });
   const dedup = new DedupCache(derivedTimes().exchangeLifetimeMs);
   const timers = new Set<NodeJS.Timeout>();
-  const counters: CoapCounters = { datagramsIn: 0, datagramsOut: 0, duplicatesAnswered: 0, garbage: 0, lost: 0, duplicated: 0, reordered: 0, lateAcks: 0 };
+  const counters: CoapCounters = { datagramsIn: 0, datagramsOut: 0, duplicatesAnswered: 0, garbage: 0, lost: 0, duplicated: 0, reordered: 0, lateAcks: 0, separateResponses: 0, separateRetransmissions: 0, separateGivenUp: 0 };
+  /** The server's separate responses awaiting their ACK, by message id. */
+  const separate = new Map<number, () => void>();
   let closing = false;
 
   const afterReal = (ms: number, fn: () => void): (() => void) => {
@@ -121,6 +126,35 @@ export async function startCoapEndpoint(o: CoapEndpointOptions): Promise<CoapEnd
     out();
   };
 
+  /**
+   * A separate response (RFC 7252 §5.2.2): an empty ACK now, the response later as a CON of its
+   * own, retransmitted on RFC 7252's timers (first timeout 2–3 s, doubling, 4 times) until
+   * acknowledged.
+   */
+  const answerSeparately = (req: ParsedPacket, answer: ResponseParts, peer: Peer, f: EndpointFaults, handler: CoapHandler, remember: (b: Buffer) => void): void => {
+    const ack = emptyAck(req.messageId);
+    remember(ack);
+    send(ack, peer, false);
+    const dice = o.dice();
+    const messageId = handler.nextMessageId();
+    const bytes = generate({ code: answer.code, confirmable: true, messageId, token: req.token, options: answer.options ?? [], payload: answer.payload ?? Buffer.alloc(0) });
+    const firstTimeout = dice.latency('coap', { dist: 'uniform', min: RFC7252.ackTimeoutMs, max: RFC7252.ackTimeoutMs * RFC7252.ackRandomFactor });
+    let cancel = (): void => {};
+    const transmit = (k: number): void => {
+      send(bytes, peer, false);
+      if (k > 0) counters.separateRetransmissions++;
+      cancel = after(firstTimeout * 2 ** k, () => {
+        if (k < RFC7252.maxRetransmit) return transmit(k + 1);
+        separate.delete(messageId);
+        counters.separateGivenUp++;
+      });
+    };
+    counters.separateResponses++;
+    separate.set(messageId, () => cancel());
+    const delay = f.lateAck === undefined ? 0 : dice.latency('coap', f.lateAck);
+    cancel = after(delay, () => transmit(0));
+  };
+
   const onMessage = (bytes: Buffer, peer: Peer): void => {
     counters.datagramsIn++;
     const f = o.faults();
@@ -134,7 +168,13 @@ export async function startCoapEndpoint(o: CoapEndpointOptions): Promise<CoapEnd
       return;
     }
     const handler = o.handler();
-    if (msg.ack || msg.reset) return handler.onAckOrReset(msg);
+    if (msg.ack || msg.reset) {
+      const stop = separate.get(msg.messageId);
+      if (!stop) return handler.onAckOrReset(msg);
+      stop();
+      separate.delete(msg.messageId);
+      return;
+    }
     const now = o.clock.now();
     const key = peerKey(peer);
     const seen = dedup.lookup(key, msg.messageId, now);
@@ -145,6 +185,11 @@ export async function startCoapEndpoint(o: CoapEndpointOptions): Promise<CoapEnd
     }
     if (isRequestCode(msg.code)) {
       const { answer, then } = handler.onRequest(msg, peer);
+      if (msg.confirmable && f?.separateRate !== undefined && answer.code !== COAP_CODE.EMPTY && o.dice().chance('coap', 'separate', f.separateRate)) {
+        answerSeparately(msg, answer, peer, f, handler, (b) => dedup.remember(key, msg.messageId, now, b));
+        then?.();
+        return;
+      }
       const out = piggybacked(msg, answer, handler.nextMessageId);
       dedup.remember(key, msg.messageId, now, out);
       send(out, peer, msg.confirmable);

@@ -20,6 +20,8 @@
  *   duplicate=0.05       share of outbound datagrams sent twice
  *   reorder=0.05         share of outbound datagrams held back 1–50 real ms (later ones overtake)
  *   lateAck=3s | DIST    the server's ACKs (piggybacked answers included) go out this late (virtual)
+ *   separate=0.2         share of CON requests answered separately: an empty ACK at once, the
+ *                        response later (after lateAck, if set) as a CON, retransmitted (RFC 7252)
  */
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from '../../config/load.js';
@@ -57,11 +59,13 @@ export interface EndpointFaults {
   reorderRate?: number;
   /** coap: delay of the server's ACKs, virtual ms. */
   lateAck?: Distribution;
+  /** coap: share of CON requests answered by a separate response. */
+  separateRate?: number;
 }
 
 export type FaultConfig = Partial<Record<FaultTarget, EndpointFaults>>;
 
-const KNOBS = ['latency', 'errorRate', 'errorStatus', 'errorCode', 'resetAfterBytes', 'stallRate', 'bytesPerSecond', 'dropRate', 'lossRate', 'duplicateRate', 'reorderRate', 'lateAck'] as const;
+const KNOBS = ['latency', 'errorRate', 'errorStatus', 'errorCode', 'resetAfterBytes', 'stallRate', 'bytesPerSecond', 'dropRate', 'lossRate', 'duplicateRate', 'reorderRate', 'lateAck', 'separateRate'] as const;
 type Knob = (typeof KNOBS)[number];
 
 /** Short names accepted in flags. */
@@ -88,6 +92,8 @@ const KNOB_ALIASES: Readonly<Record<string, Knob>> = {
   reorder: 'reorderRate',
   reorderRate: 'reorderRate',
   lateAck: 'lateAck',
+  separate: 'separateRate',
+  separateRate: 'separateRate',
 };
 
 /** Codes each endpoint documents, for `errorCode`. */
@@ -170,6 +176,7 @@ function parseKnob(knob: Knob, raw: unknown, where: string): EndpointFaults[Knob
     case 'lossRate':
     case 'duplicateRate':
     case 'reorderRate':
+    case 'separateRate':
       return parseShare(typeof raw === 'string' && !raw.includes('%') ? Number(raw) : raw) ?? bad('expected a share between 0 and 1 (or 0%–100%)');
     case 'errorStatus': {
       const n = Number(raw);

@@ -19,7 +19,7 @@ describe('LwM2M configuration: flags, faults, bugs, catalog', () => {
   it('the coap fault knobs parse from flags and data, with one-line errors', () => {
     expect(parseFaultFlag('coap.loss=5%')).toEqual({ coap: { lossRate: 0.05 } });
     expect(parseFaultFlag('coap.lateAck=3s')).toEqual({ coap: { lateAck: { dist: 'fixed', value: 3000 } } });
-    expect(parseFaultConfig({ coap: { duplicate: 0.1, reorder: '10%' } })).toEqual({ coap: { duplicateRate: 0.1, reorderRate: 0.1 } });
+    expect(parseFaultConfig({ coap: { duplicate: 0.1, reorder: '10%', separate: 0.5 } })).toEqual({ coap: { duplicateRate: 0.1, reorderRate: 0.1, separateRate: 0.5 } });
     expect(errorOf(() => parseFaultConfig({ coap: { loss: 2 } }))).toMatch(/^faults\.coap\.loss: expected a share/);
     expect(resolveFaults({ coap: { lossRate: 0.2 } }).coap).toEqual({ lossRate: 0.2 });
   });

@@ -99,6 +99,28 @@ describe("serve's CoAP endpoint over UDP", () => {
     expect((await s.admin('GET', '/admin/lwm2m')).json.counters.lateAcks).toBeGreaterThan(0);
   });
 
+  it('separate responses: an empty ACK, then the response as a CON, retransmitted until acknowledged', async () => {
+    // ×10: resends 200–300 ms apart and more, so the ACK below lands well before the next one.
+    const { s, c } = await open({ timeScale: 10 });
+    await s.admin('PATCH', '/admin/faults', { coap: { separate: 1 } });
+    const req = c.build(['rd'], { code: '0.02', query: ['ep=sep-1'] });
+    c.sendRaw(req.bytes);
+    const ack = await c.waitFor((m) => m.ack && m.messageId === req.messageId);
+    expect(ack.code).toBe('0.00');
+    const response = await c.waitFor((m) => m.confirmable && m.token.equals(req.token));
+    expect(response.code).toBe('2.01');
+    // Not acknowledged: the same message comes again (2–3 s virtual).
+    await c.waitFor((m) => m.confirmable && m.token.equals(req.token) && m !== response);
+    c.ack(response);
+    const counters = async () => (await s.admin('GET', '/admin/lwm2m')).json.counters;
+    await expect.poll(async () => (await counters()).separateRetransmissions).toBeGreaterThan(0);
+    const after = c.received.length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.received.slice(after).filter((m) => m.token.equals(req.token))).toHaveLength(0);
+    expect((await counters()).separateResponses).toBe(1);
+    expect((await counters()).separateGivenUp).toBe(0);
+  });
+
   it('ignores garbage datagrams and survives them', async () => {
     const { s, c } = await open();
     c.sendRaw(Buffer.from([0xff, 0x00, 0x01]));
