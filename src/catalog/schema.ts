@@ -140,6 +140,8 @@ export const Lwm2mCampaignSchema = Type.Object(
     /** Endpoint names: PREFIX{FIRST..LAST} (e.g. lwm2m-{000000..009999}), FIRST..LAST or one name. */
     endpoints: IdRangeText,
     package: Id,
+    /** The Package URI written to /5/0/1: the CoAP repository (default) or the HTTP one (`/lwm2m/fw/{package}`). */
+    delivery: Type.Union([Type.Literal('coap'), Type.Literal('http')], { default: 'coap' }),
     /** Observe /5/0/3 and /5/0/5 (default), or Read them on each wake. */
     observe: Type.Boolean({ default: true }),
   },

@@ -30,6 +30,9 @@ const REPORT = route('report', true, (s, c) => s.onenet.report(c));
 const REPORT_VERSION = route('reportVersion', true, (s, c) => s.onenet.reportVersion(c));
 const QUERY_VERSION = route('queryVersion', false, (s, c) => s.onenet.queryVersion(c));
 const LUAT = route('luat', false, (s, c) => s.luat.upgrade(c));
+const LWM2M_DOWNLOAD = route('lwm2mDownload', false, (s, c) => s.lwm2mHttp.download(c));
+/** LwM2M packages over HTTP (a campaign with `delivery: http`); see src/server/lwm2m/http.ts. */
+const LWM2M_FW_PREFIX = '/lwm2m/fw/';
 
 /** path → method → route */
 const EXACT = new Map<string, Readonly<Record<string, Route>>>([
@@ -63,6 +66,10 @@ export function matchRoute(method: string, path: string): Match {
   if (path.startsWith(ONENET_PATHS.progressPrefix) && path.endsWith(PROGRESS_SUFFIX)) {
     const token = path.slice(ONENET_PATHS.progressPrefix.length, -PROGRESS_SUFFIX.length);
     return token.length > 0 && token.indexOf('/') < 0 ? byMethod(method, { POST: PROGRESS }, token) : { kind: 'not-found' };
+  }
+  if (path.startsWith(LWM2M_FW_PREFIX)) {
+    const id = path.slice(LWM2M_FW_PREFIX.length);
+    return id.length > 0 && id.indexOf('/') < 0 ? byMethod(method, { GET: LWM2M_DOWNLOAD }, id) : { kind: 'not-found' };
   }
   if (path === '/admin' || path.startsWith('/admin/')) return { kind: 'admin', param: path.slice('/admin/'.length) };
   return { kind: 'not-found' };

@@ -13,6 +13,7 @@ import { Store } from './state/store.js';
 import { buildLwm2m, DETACHED, type Lwm2mTransport } from './lwm2m/index.js';
 import type { Lwm2mServer } from './lwm2m/server.js';
 import type { CoapCounters } from './coap/endpoint.js';
+import { Lwm2mHttpCalls } from './lwm2m/http.js';
 
 export class ServerState {
   store: Store;
@@ -26,6 +27,7 @@ export class ServerState {
   /** The LwM2M server (registrations, downlink queue, campaigns); its transport is the CoAP socket once it listens. */
   lwm2m: Lwm2mServer;
   coapTransport: Lwm2mTransport = DETACHED;
+  readonly lwm2mHttp = new Lwm2mHttpCalls(() => this.lwm2m);
   /** The CoAP socket's datagram counts, once it listens. */
   coapCounters: CoapCounters | undefined;
   private ipPort = '127.0.0.1:0';
@@ -42,7 +44,7 @@ export class ServerState {
     this.onenet = new OnenetCalls(this.store);
     this.luat = new LuatCalls(this.store);
     this.dice = new FaultDice(seed);
-    this.lwm2m = buildLwm2m(catalog, clock, seed, this.bugs, () => this.coapTransport);
+    this.lwm2m = buildLwm2m(catalog, clock, seed, this.bugs, () => this.coapTransport, () => `http://${this.ipPort}`);
     this.setFaults(faults);
   }
 
@@ -71,6 +73,6 @@ export class ServerState {
     this.luat = new LuatCalls(this.store);
     this.dice = new FaultDice(this.seed);
     this.lwm2m.close();
-    this.lwm2m = buildLwm2m(this.catalog, this.clock, this.seed, this.bugs, () => this.coapTransport);
+    this.lwm2m = buildLwm2m(this.catalog, this.clock, this.seed, this.bugs, () => this.coapTransport, () => `http://${this.ipPort}`);
   }
 }

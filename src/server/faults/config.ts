@@ -30,7 +30,7 @@ import { DistributionSchema, type Distribution } from '../../random/distribution
 import { CheckErrno, DownloadError, ReportErrno, TokenErrno } from '../../protocol/onenet.js';
 import { LuatCode } from '../../protocol/luat.js';
 
-export const ENDPOINT_NAMES = ['check', 'tokenCheck', 'download', 'progress', 'report', 'reportVersion', 'queryVersion', 'luat', 'coap'] as const;
+export const ENDPOINT_NAMES = ['check', 'tokenCheck', 'download', 'progress', 'report', 'reportVersion', 'queryVersion', 'luat', 'coap', 'lwm2mDownload'] as const;
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
 export type FaultTarget = EndpointName | '*';
 
@@ -107,6 +107,7 @@ export const DOCUMENTED_CODES: Readonly<Record<EndpointName, ReadonlySet<number>
   queryVersion: new Set([0, 1, 2, 7]),
   luat: new Set(Object.values(LuatCode).filter((c) => c !== 0)),
   coap: new Set<number>(),
+  lwm2mDownload: new Set<number>(),
 };
 
 const isTarget = (s: string): s is FaultTarget => s === '*' || (ENDPOINT_NAMES as readonly string[]).includes(s);

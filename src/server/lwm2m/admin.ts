@@ -122,15 +122,17 @@ function addCampaign(server: Lwm2mServer, body: Record<string, unknown>): Answer
   const endpoints = body['endpoints'];
   const pkg = body['package'];
   const observe = body['observe'] ?? true;
+  const delivery = body['delivery'] ?? 'coap';
   if (typeof endpoints !== 'string' || endpoints.length === 0) return error(400, 'endpoints: expected an endpoint range (lwm2m-{000000..000099})');
   if (typeof pkg !== 'string') return error(400, 'package: expected a package id');
   if (typeof observe !== 'boolean') return error(400, 'observe: expected true or false');
+  if (delivery !== 'coap' && delivery !== 'http') return error(400, 'delivery: expected coap or http');
   try {
     parseIdRange(endpoints);
   } catch (err) {
     return error(400, `endpoints: ${(err as Error).message}`);
   }
   if (!server.packages.has(pkg)) return error(404, `no LwM2M package ${pkg}`);
-  const c = server.addCampaign({ endpoints, package: pkg, observe });
-  return json(201, { index: c.index, endpoints, package: pkg, observe, uri: server.packageUri(c.pkg) });
+  const c = server.addCampaign({ endpoints, package: pkg, observe, delivery });
+  return json(201, { index: c.index, endpoints, package: pkg, observe, delivery, uri: server.packageUri(c.pkg, delivery) });
 }

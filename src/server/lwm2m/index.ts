@@ -16,7 +16,7 @@ export const DEFAULT_LWM2M: Lwm2mSection = {
   schedule: 'huawei',
   commandTtlSec: 172_800,
   packages: [{ id: 'lwm2m-fw-2', version: '2.0.0', size: 64 * 1024, seed: 31, kind: 'full', fileName: 'nb_fw_2.0.0.bin' }],
-  campaigns: [{ endpoints: 'lwm2m-{000000..999999}', package: 'lwm2m-fw-2', observe: true }],
+  campaigns: [{ endpoints: 'lwm2m-{000000..999999}', package: 'lwm2m-fw-2', delivery: 'coap', observe: true }],
 };
 
 /** Where the LwM2M server's datagrams and timers go; a no-op until the socket listens. */
@@ -31,7 +31,7 @@ export const DETACHED: Lwm2mTransport = { send: () => {}, after: () => () => {},
 /** Stream id of the server's retransmission draws. */
 const LWM2M_STREAM = 0x1a2a;
 
-export function buildLwm2m(catalog: Catalog, clock: Clock, seed: number, bugs: ReadonlySet<BugName>, transport: () => Lwm2mTransport): Lwm2mServer {
+export function buildLwm2m(catalog: Catalog, clock: Clock, seed: number, bugs: ReadonlySet<BugName>, transport: () => Lwm2mTransport, httpBase: () => string): Lwm2mServer {
   const section = catalog.lwm2m ?? DEFAULT_LWM2M;
   const packages = new Map<string, PackageRuntime>();
   for (const spec of section.packages) packages.set(spec.id, new PackageRuntime(spec, 'lwm2m', catalog.seed));
@@ -43,5 +43,6 @@ export function buildLwm2m(catalog: Catalog, clock: Clock, seed: number, bugs: R
     random: () => rng.next(),
     bugs,
     coapBase: () => transport().url,
+    httpBase,
   });
 }

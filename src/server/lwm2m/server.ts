@@ -25,6 +25,7 @@ import { commandsOnWake, newView, onAnswer, onValue, parseResourceValue, UPDATE_
 import type { Command, Lwm2mDevice } from './model.js';
 import { DEFAULT_LIFETIME_SEC, isReachable, isRegistered, parseRegisterQuery, Registry } from './registry.js';
 import { blockAnswer, REPOSITORY_PATH } from './repository.js';
+import { LWM2M_HTTP_PREFIX } from './http.js';
 import { planTransmissions, resendOffsets } from './schedule.js';
 
 export interface Lwm2mPorts {
@@ -39,6 +40,8 @@ export interface Lwm2mPorts {
   readonly bugs: ReadonlySet<BugName>;
   /** `coap://host:port`, for the Package URI. */
   coapBase(): string;
+  /** `http://host:port`, for a Package URI of a campaign with `delivery: http`. */
+  httpBase(): string;
 }
 
 export interface CampaignRuntime {
@@ -136,14 +139,15 @@ export class Lwm2mServer {
   private readonly uriBytes = new Map<string, Buffer>();
 
   /** The Package URI as bytes, one Buffer per URI. */
-  packageUriBytes(pkg: PackageRuntime): Buffer {
-    const uri = this.packageUri(pkg);
+  packageUriBytes(pkg: PackageRuntime, delivery: Lwm2mCampaign['delivery'] = 'coap'): Buffer {
+    const uri = this.packageUri(pkg, delivery);
     let bytes = this.uriBytes.get(uri);
     if (!bytes) this.uriBytes.set(uri, (bytes = Buffer.from(uri, 'utf8')));
     return bytes;
   }
 
-  packageUri(pkg: PackageRuntime): string {
+  packageUri(pkg: PackageRuntime, delivery: Lwm2mCampaign['delivery'] = 'coap'): string {
+    if (delivery === 'http') return `${this.ports.httpBase()}${LWM2M_HTTP_PREFIX}${encodeURIComponent(pkg.id)}`;
     return `${this.ports.coapBase()}/${REPOSITORY_PATH}/${encodeURIComponent(pkg.id)}`;
   }
 
@@ -318,7 +322,7 @@ export class Lwm2mServer {
     const campaign = device.firmware.campaign >= 0 ? this.campaigns[device.firmware.campaign] : undefined;
     if (campaign) {
       const specs = commandsOnWake(device.firmware, device.commands, {
-        uri: this.packageUriBytes(campaign.pkg),
+        uri: this.packageUriBytes(campaign.pkg, campaign.spec.delivery),
         observe: campaign.spec.observe,
         registration: device.registrations,
         // The buggy server forgets a lost command; only a fresh wake of a healthy one re-issues it.

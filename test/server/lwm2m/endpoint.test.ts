@@ -129,6 +129,25 @@ describe("serve's CoAP endpoint over UDP", () => {
     expect((await s.admin('GET', '/admin/lwm2m')).json.counters.garbage).toBeGreaterThan(0);
   });
 
+  it('delivery: http writes an HTTP Package URI, served with Range and the md5 as ETag', async () => {
+    const { s, c } = await open();
+    const made = await s.admin('POST', '/admin/lwm2m/campaigns', { endpoints: 'http-ep', package: 'lwm2m-fw-2', delivery: 'http' });
+    expect(made.json.uri).toBe(`${s.url}/lwm2m/fw/lwm2m-fw-2`);
+    await c.request(['rd'], { code: '0.02', query: ['ep=http-ep', 'b=U'] });
+    for (const path of ['/5/0/3', '/5/0/5']) c.ack(await c.waitFor((m) => m.confirmable && pathOf(m) === path), '2.05', '0', 1);
+    const write = await c.waitFor((m) => m.confirmable && pathOf(m) === '/5/0/1');
+    expect(write.payload.toString()).toBe(`${s.url}/lwm2m/fw/lwm2m-fw-2`);
+    const pkg = (await s.admin('GET', '/admin/lwm2m')).json.packages[0];
+    const whole = await s.get('/lwm2m/fw/lwm2m-fw-2');
+    expect(whole.status).toBe(200);
+    expect(createHash('md5').update(whole.body).digest('hex')).toBe(pkg.md5);
+    expect(whole.headers['etag']).toBe(`"${pkg.md5}"`);
+    const part = await s.get('/lwm2m/fw/lwm2m-fw-2', { range: 'bytes=100-199' });
+    expect(part.status).toBe(206);
+    expect(part.body).toEqual(whole.body.subarray(100, 200));
+    expect((await s.get('/lwm2m/fw/nope')).status).toBe(404);
+  });
+
   it('the admin API adds a campaign and refuses a bad one in one line', async () => {
     const { s } = await open();
     const ok = await s.admin('POST', '/admin/lwm2m/campaigns', { endpoints: 'x-{00..09}', package: 'lwm2m-fw-2' });

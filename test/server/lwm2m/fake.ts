@@ -46,6 +46,7 @@ export class FakeWorld {
       random: () => u,
       bugs: new Set(o.bugs ?? []),
       coapBase: () => 'coap://127.0.0.1:5683',
+      httpBase: () => 'http://127.0.0.1:8080',
     });
   }
 

@@ -78,7 +78,7 @@ describe('the downlink queue and the retransmit schedule (fake clock)', () => {
     const id = w.register(EP, 'UQ');
     expect(w.sent).toHaveLength(0);
     w.advance(100_000); // past the 93 s awake window
-    w.server.addCampaign({ endpoints: 'lwm2m-{000000..000009}', package: 'lwm2m-fw-2', observe: true });
+    w.server.addCampaign({ endpoints: 'lwm2m-{000000..000009}', package: 'lwm2m-fw-2', delivery: 'coap', observe: true });
     expect(w.sent).toHaveLength(0);
     expect(w.device(EP).commands.map((c) => c.state)).toEqual(['PENDING', 'PENDING', 'PENDING']);
     w.advance(3_600_000);
@@ -92,7 +92,7 @@ describe('the downlink queue and the retransmit schedule (fake clock)', () => {
     const w = new FakeWorld({ section: { campaigns: [] } });
     w.register(EP, 'U');
     w.advance(1_000_000);
-    w.server.addCampaign({ endpoints: EP, package: 'lwm2m-fw-2', observe: true });
+    w.server.addCampaign({ endpoints: EP, package: 'lwm2m-fw-2', delivery: 'coap', observe: true });
     expect(w.sent).toHaveLength(1);
   });
 
@@ -100,7 +100,7 @@ describe('the downlink queue and the retransmit schedule (fake clock)', () => {
     const w = new FakeWorld({ section: { campaigns: [] }, bugs: ['lwm2m-no-queue'] });
     const id = w.register(EP, 'UQ');
     w.advance(100_000);
-    w.server.addCampaign({ endpoints: EP, package: 'lwm2m-fw-2', observe: true });
+    w.server.addCampaign({ endpoints: EP, package: 'lwm2m-fw-2', delivery: 'coap', observe: true });
     expect(w.sent).toHaveLength(1);
     w.advance(400_000);
     // All three commands went out to the sleeper and timed out.
@@ -147,7 +147,7 @@ describe('the downlink queue and the retransmit schedule (fake clock)', () => {
     const w = new FakeWorld({ section: { campaigns: [], commandTtlSec: 3600 } });
     const id = w.register(EP, 'UQ');
     w.advance(100_000);
-    w.server.addCampaign({ endpoints: EP, package: 'lwm2m-fw-2', observe: true });
+    w.server.addCampaign({ endpoints: EP, package: 'lwm2m-fw-2', delivery: 'coap', observe: true });
     w.advance(3_600_001);
     w.request('0.02', ['rd', id]);
     const states = w.device(EP).commands.map((c) => c.state);
@@ -217,7 +217,7 @@ describe('command states and the Object 5 campaign', () => {
   });
 
   it('FAILED on an error answer; a failure result (5) fails the campaign for the device', () => {
-    const w = new FakeWorld({ section: { campaigns: [{ endpoints: EP, package: 'lwm2m-fw-2', observe: false }] } });
+    const w = new FakeWorld({ section: { campaigns: [{ endpoints: EP, package: 'lwm2m-fw-2', delivery: 'coap', observe: false }] } });
     w.register(EP, 'U');
     const write = w.lastSent();
     expect(pathOf(write)).toBe('/5/0/1');
