@@ -32,9 +32,12 @@ const FINAL_PHASES: ReadonlySet<CampaignPhase> = new Set(['succeeded', 'failed']
 
 export const newView = (campaign: number): FirmwareView => ({ campaign, phase: 'none', state: undefined, updateResult: undefined, packageUri: undefined, registersAfterExecute: 0 });
 
-/** Whether a command for (kind, path) is live, or (for `observe`) established since the last Register. */
+/**
+ * Whether a command for (kind, path) is live, or (for `observe`) established since the last
+ * Register. An Observe answered without the Observe option was a plain read: asked again next wake.
+ */
 function covered(commands: readonly Command[], kind: CommandKind, path: string, registration: number): boolean {
-  return commands.some((c) => c.kind === kind && c.path === path && (LIVE.has(c.state) || (kind === 'observe' && c.state === 'SUCCESSFUL' && c.registration === registration)));
+  return commands.some((c) => c.kind === kind && c.path === path && (LIVE.has(c.state) || (kind === 'observe' && c.observing && c.registration === registration)));
 }
 
 const liveAny = (commands: readonly Command[], kind: CommandKind, path: string): boolean => commands.some((c) => c.kind === kind && c.path === path && LIVE.has(c.state));

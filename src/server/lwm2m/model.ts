@@ -28,6 +28,8 @@ export interface Command {
   token: Buffer | undefined;
   bytes: Buffer | undefined;
   plan: TransmissionPlan | undefined;
+  /** An Observe the device accepted (its answer carried Observe) and has not ended: notifications come. */
+  observing: boolean;
   /** Cancels the pending resend / give-up timer. */
   cancelTimer: (() => void) | undefined;
 }

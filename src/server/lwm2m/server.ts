@@ -211,7 +211,10 @@ export class Lwm2mServer {
     if (device.firmware.phase === 'executed') device.firmware = { ...device.firmware, registersAfterExecute: device.firmware.registersAfterExecute + 1 };
     // A new registration ends the observations of the old one.
     for (const c of device.commands) {
-      if (c.kind === 'observe' && c.token && c.state === 'SUCCESSFUL') this.byToken.delete(c.token.toString('hex'));
+      if (c.kind === 'observe' && c.token && c.observing) {
+        this.byToken.delete(c.token.toString('hex'));
+        c.observing = false;
+      }
     }
   }
 
@@ -255,7 +258,7 @@ export class Lwm2mServer {
     const now = this.ports.now();
     const { device, command } = entry;
     this.heard(device, now);
-    if (command.state === 'SUCCESSFUL' && command.kind === 'observe') this.notification(device, command, msg);
+    if (command.observing) this.notification(device, command, msg);
     else if (command.state === 'DELIVERED' || command.state === 'SENT') {
       if (command.state === 'SENT') {
         // The response overtook its ACK (or the ACK was lost): it acknowledges the request too.
@@ -276,6 +279,7 @@ export class Lwm2mServer {
     this.finish(device, command, ok ? 'SUCCESSFUL' : 'FAILED', msg.code, now);
     if (command.kind === 'observe' && ok && hasOption(msg, 'Observe')) {
       // The token stays for the notifications.
+      command.observing = true;
       this.byToken.set((command.token as Buffer).toString('hex'), { device, command });
     }
     if ((command.kind === 'observe' || command.kind === 'read') && ok) this.value(device, command.path, msg);
@@ -284,7 +288,9 @@ export class Lwm2mServer {
 
   private notification(device: Lwm2mDevice, command: Command, msg: ParsedPacket): void {
     if (!msg.code.startsWith('2.')) {
+      // An error notification ends the observation (RFC 7641 §3.2).
       this.byToken.delete((command.token as Buffer).toString('hex'));
+      command.observing = false;
       return;
     }
     this.value(device, command.path, msg);
@@ -306,7 +312,7 @@ export class Lwm2mServer {
     command.code = code;
     command.finishedAt = now;
     command.bytes = undefined;
-    if (command.token && !(command.kind === 'observe' && state === 'SUCCESSFUL')) this.byToken.delete(command.token.toString('hex'));
+    if (command.token && !command.observing) this.byToken.delete(command.token.toString('hex'));
     void device;
   }
 
@@ -350,6 +356,7 @@ export class Lwm2mServer {
       token: undefined,
       bytes: undefined,
       plan: undefined,
+      observing: false,
       cancelTimer: undefined,
     };
     device.commands.push(command);

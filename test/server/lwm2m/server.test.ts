@@ -240,6 +240,22 @@ describe('command states and the Object 5 campaign', () => {
     expect(d.firmware.phase).toBe('failed');
   });
 
+  it('an Observe answered without the Observe option was a read: the server asks again on the next wake', () => {
+    const w = new FakeWorld();
+    const id = w.register(EP, 'UQ');
+    w.ack(w.lastSent(), '2.05', '0');
+    w.ack(w.lastSent(), '2.05', '0');
+    w.ack(w.lastSent(), '2.04');
+    const d = w.device(EP);
+    expect(d.firmware.phase).toBe('uri-written');
+    expect(d.commands.every((c) => !c.observing)).toBe(true);
+    const before = w.sent.length;
+    w.request('0.02', ['rd', id]);
+    expect(pathOf(w.sent[before]!.msg)).toBe('/5/0/3');
+    w.ack(w.lastSent(), '2.05', '2');
+    expect(d.firmware.phase).toBe('downloaded');
+  });
+
   it('a RST fails the command; an unknown notification token is answered RST', () => {
     const w = new FakeWorld();
     w.register(EP);
