@@ -16,7 +16,7 @@ import { parseJsonObject } from '../http/body.js';
 import type { ServerState } from '../server-state.js';
 import type { OnenetTask, Store, TaskTemplate, TemplateState } from '../state/store.js';
 import { catalogView, countersView, deviceView, taskView, templateView } from './render.js';
-import { lwm2mAdmin } from '../lwm2m/admin.js';
+import { lwm2mAdmin, lwm2mDeviceAnswer, lwm2mDevicesQuery } from '../lwm2m/admin.js';
 
 /** Ids per bulk query at most. */
 export const QUERY_LIMIT = 10_000;
@@ -68,10 +68,17 @@ function dispatch(state: ServerState, method: string, seg: string[], query: Reco
       return allow('GET') ?? ok({ virtualNow: now, iso: new Date(now).toISOString(), scale: Number.isFinite(state.clock.scale) ? state.clock.scale : 'max', day: dayIndex(now) });
     }
     case 'devices':
-      if (a === 'query' && seg.length === 2) return allow('POST') ?? queryDevices(store, readJson(body));
+      if (a === 'query' && seg.length === 2) {
+        const refused = allow('POST');
+        if (refused) return refused;
+        const q = readJson(body);
+        // The LwM2M server keeps its own devices (by endpoint name): src/server/lwm2m/admin.ts.
+        return q['dialect'] === 'lwm2m' ? lwm2mDevicesQuery(state.lwm2m, q) : queryDevices(store, q);
+      }
       if (a !== undefined && seg.length === 2) {
         const refused = allow('GET');
         if (refused) return refused;
+        if (query['dialect'] === 'lwm2m') return lwm2mDeviceAnswer(state.lwm2m, a);
         const view = deviceView(store, a, true, query['dialect']);
         return view ? ok(view) : error(404, `device ${a} is in no device range`);
       }

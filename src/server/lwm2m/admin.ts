@@ -19,12 +19,8 @@ export function lwm2mAdmin(state: ServerState, method: string, seg: readonly str
   const server = state.lwm2m;
   const [, a, b] = seg;
   if (seg.length === 1) return method === 'GET' ? json(200, summary(state)) : error(405, 'use GET');
-  if (a === 'devices' && b === 'query' && seg.length === 3) return method === 'POST' ? query(server, readBody()) : error(405, 'use POST');
-  if (a === 'devices' && b !== undefined && seg.length === 3) {
-    if (method !== 'GET') return error(405, 'use GET');
-    const device = server.registry.byEp.get(b);
-    return device ? json(200, deviceView(server, device)) : error(404, `endpoint ${b} never registered`);
-  }
+  if (a === 'devices' && b === 'query' && seg.length === 3) return method === 'POST' ? lwm2mDevicesQuery(server, readBody()) : error(405, 'use POST');
+  if (a === 'devices' && b !== undefined && seg.length === 3) return method === 'GET' ? lwm2mDeviceAnswer(server, b) : error(405, 'use GET');
   if (a === 'campaigns' && seg.length === 2) {
     if (method === 'GET') return json(200, { campaigns: server.campaigns.map((c) => ({ index: c.index, ...c.spec, version: c.pkg.version })) });
     if (method !== 'POST') return error(405, 'use GET or POST');
@@ -77,11 +73,24 @@ const commandView = (c: Command): Record<string, unknown> => ({
   ...(c.payload !== undefined && c.kind === 'write' ? { payload: c.payload.toString('utf8') } : {}),
 });
 
+/** GET /admin/lwm2m/devices/{ep} (and /admin/devices/{ep}?dialect=lwm2m). */
+export function lwm2mDeviceAnswer(server: Lwm2mServer, ep: string): Answer {
+  const device = server.registry.byEp.get(ep);
+  return device ? json(200, deviceView(server, device)) : error(404, `endpoint ${ep} never registered`);
+}
+
+/**
+ * One endpoint as the server sees it. `id` and `dialect` make it a device view of the generic
+ * POST /admin/devices/query (`dialect: lwm2m`), which the client's verdicts read.
+ */
 export function deviceView(server: Lwm2mServer, d: Lwm2mDevice): Record<string, unknown> {
   const now = Math.floor(server.now());
   server.expirePending(d, now);
   const f = d.firmware;
   return {
+    id: d.ep,
+    dialect: 'lwm2m',
+    known: true,
     ep: d.ep,
     registered: isRegistered(d, now),
     ...(d.regId !== undefined ? { regId: d.regId } : {}),
@@ -106,14 +115,15 @@ export function deviceView(server: Lwm2mServer, d: Lwm2mDevice): Record<string, 
   };
 }
 
-function query(server: Lwm2mServer, body: Record<string, unknown>): Answer {
+/** POST /admin/lwm2m/devices/query and /admin/devices/query with `dialect: lwm2m`: `{ids}` → `{devices}`. */
+export function lwm2mDevicesQuery(server: Lwm2mServer, body: Record<string, unknown>): Answer {
   const ids = body['ids'];
   if (!Array.isArray(ids) || ids.some((i) => typeof i !== 'string')) return error(400, 'ids: expected an array of strings');
   if (ids.length > QUERY_LIMIT) return error(400, `ids: at most ${QUERY_LIMIT} per query`);
   return json(200, {
     devices: (ids as string[]).map((ep) => {
       const d = server.registry.byEp.get(ep);
-      return d ? deviceView(server, d) : { ep, error: 'never registered' };
+      return d ? deviceView(server, d) : { id: ep, ep, error: 'never registered' };
     }),
   });
 }

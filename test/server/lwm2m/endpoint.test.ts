@@ -73,6 +73,11 @@ describe("serve's CoAP endpoint over UDP", () => {
     await expect.poll(async () => (await s.admin('GET', '/admin/lwm2m/devices/lwm2m-000042')).json.firmware.phase).toBe('uri-written');
     const view = (await s.admin('GET', '/admin/lwm2m/devices/lwm2m-000042')).json;
     expect(view.commands.map((x: { state: string }) => x.state)).toEqual(['SUCCESSFUL', 'SUCCESSFUL', 'SUCCESSFUL']);
+    // The generic device query answers for the lwm2m dialect too (what the client's verdicts read).
+    const q = (await s.admin('POST', '/admin/devices/query', { ids: ['lwm2m-000042', 'lwm2m-999999'], dialect: 'lwm2m' })).json;
+    expect(q.devices[0]).toMatchObject({ id: 'lwm2m-000042', dialect: 'lwm2m', firmware: { phase: 'uri-written', state: 0, updateResult: 0 } });
+    expect(q.devices[1]).toMatchObject({ id: 'lwm2m-999999', error: 'never registered' });
+    expect((await s.admin('GET', '/admin/devices/lwm2m-000042?dialect=lwm2m')).json.id).toBe('lwm2m-000042');
   });
 
   it('survives loss, duplicates and reordering (fault knobs set through the admin API)', async () => {
