@@ -60,6 +60,19 @@ function summary(state: ServerState): Record<string, unknown> {
   };
 }
 
+/**
+ * The effective `lwm2m` section for GET /admin/catalog (the built-in one when the catalog has
+ * none), packages with their md5 and URI: a client reads the retransmit schedule from here.
+ */
+export function lwm2mCatalogSection(server: Lwm2mServer): Record<string, unknown> {
+  return {
+    schedule: server.schedule.name,
+    commandTtlSec: server.commandTtlMs / 1000,
+    packages: [...server.packages.values()].map((p) => ({ id: p.id, version: p.version, size: p.size, seed: p.seed, fileName: p.fileName, md5: p.md5, uri: server.packageUri(p) })),
+    campaigns: server.campaigns.map((c) => c.spec),
+  };
+}
+
 const commandView = (c: Command): Record<string, unknown> => ({
   id: c.id,
   kind: c.kind,

@@ -53,6 +53,10 @@ describe("serve's CoAP endpoint over UDP", () => {
     const { s, c } = await open();
     const pkg = (await s.admin('GET', '/admin/lwm2m')).json.packages[0];
     expect(pkg.uri).toBe(`${s.coapUrl}/fw/${pkg.id}`);
+    // The catalog shows the effective section (built-in here), with the schedule a client judges by.
+    const section = (await s.admin('GET', '/admin/catalog')).json.lwm2m;
+    expect(section.schedule).toBe('huawei');
+    expect(section.packages[0]).toMatchObject({ id: pkg.id, md5: pkg.md5, uri: pkg.uri });
     const head = await download(c, pkg.id, 6, 0, 10);
     const tail = await download(c, pkg.id, 6, 10);
     const md5 = createHash('md5').update(Buffer.concat([...head, ...tail])).digest('hex');
