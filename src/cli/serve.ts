@@ -25,6 +25,7 @@ import { buildAuthorization, productResource } from '../protocol/token.js';
 import { mergeFaults, parseFaultFlag, type FaultConfig } from '../server/faults/config.js';
 import { parseBugs } from '../server/bugs.js';
 import { startServer } from '../server/index.js';
+import { DEFAULT_LWM2M } from '../server/lwm2m/index.js';
 import type { ServerOptions } from '../server/types.js';
 
 export const ENV_ADMIN_TOKEN = 'OTA_SWARM_ADMIN_TOKEN';
@@ -44,6 +45,7 @@ export interface ServeArgs {
   'admin-remote'?: boolean;
   'print-keys'?: boolean;
   'coap-port'?: number;
+  'lwm2m-schedule'?: string;
 }
 
 /** Lifetime, in real time, of the Authorization in the banner's example check. */
@@ -77,6 +79,11 @@ export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = proc
   const bugs = parseBugs((a.bug ?? []).map(String), '--bug');
   const coapPort = a['coap-port'];
   if (coapPort !== undefined && (!Number.isInteger(coapPort) || coapPort < 0 || coapPort > 65535)) throw new ConfigError(`--coap-port: expected 0–65535, got ${String(coapPort)}`);
+  const schedule = a['lwm2m-schedule'];
+  if (schedule !== undefined) {
+    if (schedule !== 'huawei' && schedule !== 'rfc7252') throw new ConfigError(`--lwm2m-schedule: expected huawei or rfc7252, got ${String(schedule)}`);
+    catalog.lwm2m = { ...(catalog.lwm2m ?? DEFAULT_LWM2M), schedule };
+  }
   if (coapPort !== undefined && scale === 'max') throw new ConfigError('--coap-port: needs a finite --time-scale (CoAP carries no virtual-time header, so max has no clock for its retransmit timers)');
   const fromFlag = a['admin-token'];
   const fromEnv = env[ENV_ADMIN_TOKEN]?.trim();
@@ -244,6 +251,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --host (the device APIs answer remote clients; the admin API stays loopback-only)' })
       .option('admin-remote', { type: 'boolean', default: false, describe: 'with --allow-remote: let the admin API (which hands out every key) answer remote clients too, over plain HTTP (warns)' })
       .option('coap-port', { type: 'number', describe: 'also listen on this UDP port for CoAP: the LwM2M server and the block-wise firmware repository (0: any free port; see docs/server.md)' })
+      .option('lwm2m-schedule', { type: 'string', describe: "retransmit schedule of the LwM2M server's CONs: huawei (10–15 / 20–30 / 40–60 s, TIMEOUT 80–120 s; default) or rfc7252 (overrides the catalog's lwm2m.schedule)" })
       .option('print-keys', { type: 'boolean', default: false, describe: "print the catalog's access and project keys in the banner" }) as unknown as Argv<ServeArgs>,
   handler: async (argv: ArgumentsCamelCase<ServeArgs>) => {
     process.exitCode = await runServe(argv);

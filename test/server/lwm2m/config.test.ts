@@ -16,6 +16,13 @@ describe('LwM2M configuration: flags, faults, bugs, catalog', () => {
     expect(errorOf(() => serveOptionsFromArgs(args({ 'coap-port': 0, 'time-scale': 'max' }), {}))).toMatch(/^--coap-port: needs a finite --time-scale/);
   });
 
+  it('--lwm2m-schedule picks the retransmit schedule (huawei by default)', () => {
+    expect(serveOptionsFromArgs(args({ 'lwm2m-schedule': 'rfc7252' }), {}).options.catalog?.lwm2m?.schedule).toBe('rfc7252');
+    expect(serveOptionsFromArgs(args({ 'lwm2m-schedule': 'rfc7252' }), {}).options.catalog?.lwm2m?.packages[0]?.id).toBe('lwm2m-fw-2');
+    expect(serveOptionsFromArgs(args(), {}).options.catalog?.lwm2m).toBeUndefined();
+    expect(errorOf(() => serveOptionsFromArgs(args({ 'lwm2m-schedule': 'fast' }), {}))).toBe('--lwm2m-schedule: expected huawei or rfc7252, got fast');
+  });
+
   it('the coap fault knobs parse from flags and data, with one-line errors', () => {
     expect(parseFaultFlag('coap.loss=5%')).toEqual({ coap: { lossRate: 0.05 } });
     expect(parseFaultFlag('coap.lateAck=3s')).toEqual({ coap: { lateAck: { dist: 'fixed', value: 3000 } } });
