@@ -360,6 +360,7 @@ export class Lwm2mServer {
       cancelTimer: undefined,
     };
     device.commands.push(command);
+    if (device.commands.length > COMMAND_HISTORY) forgetOldest(device);
     return command;
   }
 
@@ -454,6 +455,14 @@ export class Lwm2mServer {
     }
     return out;
   }
+}
+
+/** Commands kept per device: past this, the oldest finished one is forgotten (a long run of wakes stays bounded). */
+export const COMMAND_HISTORY = 64;
+
+function forgetOldest(device: Lwm2mDevice): void {
+  const i = device.commands.findIndex((c) => c.finishedAt !== undefined && !c.observing);
+  if (i >= 0) device.commands.splice(i, 1);
 }
 
 function setState(command: Command, state: CommandState): void {

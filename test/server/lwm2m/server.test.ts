@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { COMMAND_HISTORY } from '../../../src/server/lwm2m/server.js';
 import { FakeWorld, isObserve, pathOf } from './fake.js';
 
 const EP = 'lwm2m-000001';
@@ -254,6 +255,20 @@ describe('command states and the Object 5 campaign', () => {
     expect(pathOf(w.sent[before]!.msg)).toBe('/5/0/3');
     w.ack(w.lastSent(), '2.05', '2');
     expect(d.firmware.phase).toBe('downloaded');
+  });
+
+  it('keeps at most COMMAND_HISTORY commands per device, forgetting the oldest finished ones', () => {
+    const w = new FakeWorld({ section: { campaigns: [{ endpoints: EP, package: 'lwm2m-fw-2', delivery: 'coap', observe: false }] } });
+    const id = w.register(EP, 'U');
+    w.ack(w.lastSent(), '2.04');
+    for (let wake = 0; wake < 60; wake++) {
+      w.request('0.02', ['rd', id]);
+      w.ack(w.lastSent(), '2.05', '1');
+      w.ack(w.lastSent(), '2.05', '0');
+    }
+    const d = w.device(EP);
+    expect(d.commands.length).toBeLessThanOrEqual(COMMAND_HISTORY);
+    expect(d.commands[d.commands.length - 1]!.state).toBe('SUCCESSFUL');
   });
 
   it('a RST fails the command; an unknown notification token is answered RST', () => {
