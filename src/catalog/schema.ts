@@ -152,6 +152,8 @@ export const Lwm2mSectionSchema = Type.Object(
   {
     /** Retransmit schedule of the server's CONs (DOWNLINK_SCHEDULES in src/protocol/lwm2m.ts). */
     schedule: Type.Union([Type.Literal('huawei'), Type.Literal('rfc7252')], { default: 'huawei' }),
+    /** Queue mode: how long (virtual s) a UQ device is taken to stay reachable after it last spoke. */
+    awakeSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: 'default 93 (MAX_TRANSMIT_WAIT)' })),
     /** A command held PENDING longer than this (virtual s) becomes EXPIRED. */
     commandTtlSec: Type.Integer({ minimum: 1, maximum: 30 * 86400, default: 172_800 }),
     packages: Type.Array(PackageSchema, { default: [] }),

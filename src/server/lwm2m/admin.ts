@@ -36,7 +36,7 @@ function summary(state: ServerState): Record<string, unknown> {
   const updateResults: Record<string, number> = {};
   let awake = 0;
   for (const d of server.registry.byEp.values()) {
-    if (isReachable(d, now)) awake++;
+    if (isReachable(d, now, server.awakeMs)) awake++;
     const f = d.firmware;
     if (f.updateResult !== undefined) updateResults[f.updateResult] = (updateResults[f.updateResult] ?? 0) + 1;
     if (f.campaign < 0) continue;
@@ -49,6 +49,7 @@ function summary(state: ServerState): Record<string, unknown> {
     coapUrl: state.coapTransport.url,
     schedule: server.schedule,
     commandTtlSec: server.commandTtlMs / 1000,
+    awakeSec: server.awakeMs / 1000,
     registrations: server.registry.count(now),
     endpointsSeen: server.registry.byEp.size,
     reachable: awake,
@@ -68,6 +69,7 @@ export function lwm2mCatalogSection(server: Lwm2mServer): Record<string, unknown
   return {
     schedule: server.schedule.name,
     commandTtlSec: server.commandTtlMs / 1000,
+    awakeSec: server.awakeMs / 1000,
     packages: [...server.packages.values()].map((p) => ({ id: p.id, version: p.version, size: p.size, seed: p.seed, fileName: p.fileName, md5: p.md5, uri: server.packageUri(p) })),
     campaigns: server.campaigns.map((c) => c.spec),
   };
@@ -113,7 +115,7 @@ export function deviceView(server: Lwm2mServer, d: Lwm2mDevice): Record<string, 
     peer: `${d.peer.address}:${d.peer.port}`,
     registeredAt: d.registeredAt,
     lastHeard: d.lastHeard,
-    awake: isReachable(d, now),
+    awake: isReachable(d, now, server.awakeMs),
     registrations: d.registrations,
     updates: d.updates,
     expiries: d.expiries,

@@ -122,4 +122,4 @@ export class Registry {
 export const isRegistered = (d: Lwm2mDevice, now: number): boolean => d.regId !== undefined && now <= d.refreshedAt + d.lifetimeSec * 1000;
 
 /** Whether a CON may go to the device now: binding U while registered, UQ only while awake. */
-export const isReachable = (d: Lwm2mDevice, now: number): boolean => isRegistered(d, now) && (d.binding === 'U' || now - d.lastHeard <= QUEUE_MODE_AWAKE_MS);
+export const isReachable = (d: Lwm2mDevice, now: number, awakeMs = QUEUE_MODE_AWAKE_MS): boolean => isRegistered(d, now) && (d.binding === 'U' || now - d.lastHeard <= awakeMs);

@@ -15,7 +15,7 @@
  */
 import { generate, type ParsedPacket } from 'coap-packet';
 import { COAP_CODE, COAP_OPTION, CONTENT_FORMAT } from '../../protocol/coap.js';
-import { DOWNLINK_SCHEDULES, REGISTRATION, type CommandState, type DownlinkSchedule } from '../../protocol/lwm2m.js';
+import { DOWNLINK_SCHEDULES, QUEUE_MODE_AWAKE_MS, REGISTRATION, type CommandState, type DownlinkSchedule } from '../../protocol/lwm2m.js';
 import { indexOf, parseIdRange, type IdRange } from '../../catalog/id-range.js';
 import type { Lwm2mCampaign, Lwm2mSection } from '../../catalog/schema.js';
 import type { BugName } from '../bugs.js';
@@ -74,6 +74,8 @@ export class Lwm2mServer {
   readonly campaigns: CampaignRuntime[] = [];
   readonly schedule: DownlinkSchedule;
   readonly commandTtlMs: number;
+  /** Queue mode's awake window after a device last spoke (virtual ms). */
+  readonly awakeMs: number;
   readonly counters: Lwm2mCounters = { requests: 0, blocksServed: 0, bytesServed: 0, transmissions: 0, retransmissions: 0, lateAcks: 0, unmatched: 0 };
   private readonly byMessageId = new Map<number, { device: Lwm2mDevice; command: Command }>();
   private readonly byToken = new Map<string, { device: Lwm2mDevice; command: Command }>();
@@ -90,6 +92,7 @@ export class Lwm2mServer {
   ) {
     this.schedule = DOWNLINK_SCHEDULES[section.schedule] as DownlinkSchedule;
     this.commandTtlMs = section.commandTtlSec * 1000;
+    this.awakeMs = (section.awakeSec ?? QUEUE_MODE_AWAKE_MS / 1000) * 1000;
     this.messageId = Math.floor(ports.random() * 0x10000);
     this.registry = new Registry((ep, peer, now) => ({
       ep,
@@ -378,7 +381,7 @@ export class Lwm2mServer {
     const now = this.ports.now();
     if (device.outstanding || !isRegistered(device, now)) return;
     // The `lwm2m-no-queue` bug sends to a sleeping device as if it were awake.
-    if ((device.silent || !isReachable(device, now)) && !this.ports.bugs.has('lwm2m-no-queue')) return;
+    if ((device.silent || !isReachable(device, now, this.awakeMs)) && !this.ports.bugs.has('lwm2m-no-queue')) return;
     const next = device.commands.find((c) => c.state === 'PENDING');
     if (next) this.transmit(device, next, now);
   }

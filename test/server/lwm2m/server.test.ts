@@ -89,6 +89,19 @@ describe('the downlink queue and the retransmit schedule (fake clock)', () => {
     expect(w.device(EP).commands[0]!.state).toBe('SENT');
   });
 
+  it('the awake window comes from the catalog (awakeSec), 93 s by default', () => {
+    const w = new FakeWorld({ section: { campaigns: [], awakeSec: 20 } });
+    w.register(EP, 'UQ');
+    w.advance(21_000);
+    w.server.addCampaign({ endpoints: EP, package: 'lwm2m-fw-2', delivery: 'coap', observe: true });
+    expect(w.sent).toHaveLength(0);
+    const v = new FakeWorld({ section: { campaigns: [] } });
+    v.register(EP, 'UQ');
+    v.advance(92_000);
+    v.server.addCampaign({ endpoints: EP, package: 'lwm2m-fw-2', delivery: 'coap', observe: true });
+    expect(v.sent).toHaveLength(1);
+  });
+
   it('a binding-U device is reached at any time while registered', () => {
     const w = new FakeWorld({ section: { campaigns: [] } });
     w.register(EP, 'U');
