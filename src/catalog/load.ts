@@ -88,6 +88,22 @@ export function checkCatalog(catalog: Catalog, where: Where): void {
   checkOnenet(catalog, where);
   checkLuat(catalog, where);
   if (catalog.hawkbit !== undefined) checkHawkbitCatalog(catalog.hawkbit, (path, message) => fail(where, `hawkbit.${path}`, message));
+  checkLwm2m(catalog, where);
+}
+
+/** LwM2M campaigns name a package of the section and a parsable endpoint range. */
+function checkLwm2m(catalog: Catalog, where: Where): void {
+  const section = catalog.lwm2m;
+  if (!section) return;
+  const ids = new Set<string>();
+  section.packages.forEach((pkg, k) => {
+    if (ids.has(pkg.id)) fail(where, `lwm2m.packages.${k}.id`, `package id ${pkg.id} is listed twice`);
+    ids.add(pkg.id);
+  });
+  section.campaigns.forEach((c, k) => {
+    rangeAt(where, `lwm2m.campaigns.${k}.endpoints`, c.endpoints);
+    if (!ids.has(c.package)) fail(where, `lwm2m.campaigns.${k}.package`, `no package "${c.package}" in lwm2m.packages`);
+  });
 }
 
 function checkOnenet(catalog: Catalog, where: Where): void {

@@ -135,6 +135,34 @@ export const LuatProjectSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The `lwm2m` section: packages of the CoAP repository of `serve` and Object 5 campaigns (docs/server.md). */
+export const Lwm2mCampaignSchema = Type.Object(
+  {
+    /** Endpoint names: PREFIX{FIRST..LAST} (e.g. lwm2m-{000000..009999}), FIRST..LAST or one name. */
+    endpoints: IdRangeText,
+    package: Id,
+    /** The Package URI written to /5/0/1: the CoAP repository (default) or the HTTP one (`/lwm2m/fw/{package}`). */
+    delivery: Type.Union([Type.Literal('coap'), Type.Literal('http')], { default: 'coap' }),
+    /** Observe /5/0/3 and /5/0/5 (default), or Read them on each wake. */
+    observe: Type.Boolean({ default: true }),
+  },
+  { additionalProperties: false },
+);
+
+export const Lwm2mSectionSchema = Type.Object(
+  {
+    /** Retransmit schedule of the server's CONs (DOWNLINK_SCHEDULES in src/protocol/lwm2m.ts). */
+    schedule: Type.Union([Type.Literal('huawei'), Type.Literal('rfc7252')], { default: 'huawei' }),
+    /** Queue mode: how long (virtual s) a UQ device is taken to stay reachable after it last spoke. */
+    awakeSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: 'default 93 (MAX_TRANSMIT_WAIT)' })),
+    /** A command held PENDING longer than this (virtual s) becomes EXPIRED. */
+    commandTtlSec: Type.Integer({ minimum: 1, maximum: 30 * 86400, default: 172_800 }),
+    packages: Type.Array(PackageSchema, { default: [] }),
+    campaigns: Type.Array(Lwm2mCampaignSchema, { default: [] }),
+  },
+  { additionalProperties: false },
+);
+
 export const CatalogSchema = Type.Object(
   {
     /** Seed of package bytes and of the server's random draws. */
@@ -160,6 +188,8 @@ export const CatalogSchema = Type.Object(
     ),
     /** hawkBit DDI tenants (./hawkbit.ts); absent: none. */
     hawkbit: Type.Optional(HawkbitCatalogSchema),
+    /** Absent: the built-in LwM2M package and campaign (src/server/lwm2m/catalog.ts). */
+    lwm2m: Type.Optional(Lwm2mSectionSchema),
   },
   { additionalProperties: false },
 );
@@ -173,4 +203,6 @@ export type OnenetAutoAdd = Static<typeof OnenetAutoAddSchema>;
 export type LuatProject = Static<typeof LuatProjectSchema>;
 export type LuatFirmware = Static<typeof LuatFirmwareSchema>;
 export type LuatDeviceRange = Static<typeof LuatDeviceRangeSchema>;
+export type Lwm2mSection = Static<typeof Lwm2mSectionSchema>;
+export type Lwm2mCampaign = Static<typeof Lwm2mCampaignSchema>;
 export type SecretRef = Static<typeof Secret>;

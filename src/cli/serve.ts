@@ -26,6 +26,7 @@ import { mergeFaults, parseFaultFlag, type FaultConfig } from '../server/faults/
 import { parseBugs } from '../server/bugs.js';
 import { startServer } from '../server/index.js';
 import { aiotBanner, aiotFromArgs, type ServeAiotArgs } from './serve-aiot.js';
+import { DEFAULT_LWM2M } from '../server/lwm2m/index.js';
 import type { ServerOptions } from '../server/types.js';
 
 export const ENV_ADMIN_TOKEN = 'OTA_SWARM_ADMIN_TOKEN';
@@ -44,6 +45,8 @@ export interface ServeArgs extends ServeAiotArgs {
   'allow-remote': boolean;
   'admin-remote'?: boolean;
   'print-keys'?: boolean;
+  'coap-port'?: number;
+  'lwm2m-schedule'?: string;
 }
 
 /** Lifetime, in real time, of the Authorization in the banner's example check. */
@@ -75,6 +78,14 @@ export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = proc
   let faults: FaultConfig = {};
   for (const flag of a.fault ?? []) faults = mergeFaults(faults, parseFaultFlag(String(flag)) as Record<string, Record<string, unknown>>);
   const bugs = parseBugs((a.bug ?? []).map(String), '--bug');
+  const coapPort = a['coap-port'];
+  if (coapPort !== undefined && (!Number.isInteger(coapPort) || coapPort < 0 || coapPort > 65535)) throw new ConfigError(`--coap-port: expected 0–65535, got ${String(coapPort)}`);
+  const schedule = a['lwm2m-schedule'];
+  if (schedule !== undefined) {
+    if (schedule !== 'huawei' && schedule !== 'rfc7252') throw new ConfigError(`--lwm2m-schedule: expected huawei or rfc7252, got ${String(schedule)}`);
+    catalog.lwm2m = { ...(catalog.lwm2m ?? DEFAULT_LWM2M), schedule };
+  }
+  if (coapPort !== undefined && scale === 'max') throw new ConfigError('--coap-port: needs a finite --time-scale (CoAP carries no virtual-time header, so max has no clock for its retransmit timers)');
   const fromFlag = a['admin-token'];
   const fromEnv = env[ENV_ADMIN_TOKEN]?.trim();
   const adminToken = fromFlag ?? (fromEnv ? fromEnv : undefined);
@@ -92,6 +103,7 @@ export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = proc
     ...(a.seed !== undefined ? { seed: a.seed } : {}),
     ...(scale !== undefined ? { timeScale: scale } : {}),
     ...(aiot ? { aiot: aiot.aiot } : {}),
+    ...(coapPort !== undefined ? { coapPort } : {}),
   };
   return { options, tokenSource, catalogLabel: a.catalog ?? 'built-in default', warnings, ...(aiot ? { aiotKeysFrom: aiot.keysFrom } : {}) };
 }
@@ -211,7 +223,8 @@ export async function runServe(a: ServeArgs, env: NodeJS.ProcessEnv = process.en
       printKeys: a['print-keys'] === true,
     });
     // --quiet keeps what is needed to use the server: where, and the token when it was drawn.
-    for (const line of a.quiet ? banner.slice(0, 2) : banner) say(line);
+    if (server.coapUrl) banner.splice(1, 0, `ota-swarm serve: CoAP on ${server.coapUrl} (LwM2M registration /rd, firmware repository /fw/{package}; GET /admin/lwm2m)`);
+    for (const line of a.quiet ? banner.slice(0, server.coapUrl ? 3 : 2) : banner) say(line);
     if (options.aiot && aiotKeysFrom && !a.quiet) for (const line of aiotBanner(options.aiot, aiotKeysFrom, a['print-keys'] === true)) say(line);
     const sig = await waitForSignal();
     if (!a.quiet) process.stderr.write(`ota-swarm serve: ${sig}: closing\n`);
@@ -241,6 +254,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('quiet', { type: 'boolean', default: false, describe: 'print only where it listens and the token' })
       .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --host (the device APIs answer remote clients; the admin API stays loopback-only)' })
       .option('admin-remote', { type: 'boolean', default: false, describe: 'with --allow-remote: let the admin API (which hands out every key) answer remote clients too, over plain HTTP (warns)' })
+      .option('coap-port', { type: 'number', describe: 'also listen on this UDP port for CoAP: the LwM2M server and the block-wise firmware repository (0: any free port; see docs/server.md)' })
+      .option('lwm2m-schedule', { type: 'string', describe: "retransmit schedule of the LwM2M server's CONs: huawei (10–15 / 20–30 / 40–60 s, TIMEOUT 80–120 s; default) or rfc7252 (overrides the catalog's lwm2m.schedule)" })
       .option('print-keys', { type: 'boolean', default: false, describe: "print the catalog's access and project keys in the banner" })
       .option('aiot', { type: 'boolean', default: false, describe: 'answer the AIOT open API (north-bound OTA calls) for the OneNET devices; keys from OTA_SWARM_AIOT_APP_KEY and OTA_SWARM_AIOT_ACCESS_TOKEN (docs/application-side.md)' })
       .option('aiot-push-url', { type: 'string', describe: 'with --aiot: where progress and result pushes go (loopback unless --allow-remote)' })

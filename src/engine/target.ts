@@ -24,6 +24,8 @@ export interface ResolvedTarget {
   /** For the report: the URL, or `embedded (URL)`. */
   label: string;
   embedded: boolean;
+  /** The embedded server's CoAP endpoint (`coap://127.0.0.1:PORT`), started for the lwm2m dialect. */
+  coapUrl?: string;
   /** The dialect's settings (its target spec made them: keys, ids; never logged), carried opaque to the workers. */
   dialect: unknown;
   /** Present when the target has the admin API and we hold its token. */
@@ -82,6 +84,8 @@ async function embeddedTarget({ scenario, clock, aiot, env = process.env }: Targ
     bugs: scenario.server.bugs as never,
     quiet: true,
     ...(aiot ? { aiot } : {}),
+    // The LwM2M dialect talks CoAP: the embedded server opens its UDP endpoint only then.
+    ...((scenario.dialect as string) === 'lwm2m' ? { coapPort: 0 } : {}),
   });
   try {
     const admin = new AdminClient(server.url, server.adminToken);
@@ -92,6 +96,7 @@ async function embeddedTarget({ scenario, clock, aiot, env = process.env }: Targ
       baseUrl: server.url,
       label: `embedded (${server.url})`,
       embedded: true,
+      ...(server.coapUrl ? { coapUrl: server.coapUrl } : {}),
       dialect: withProfile(plugin, settingsFromCatalog(scenario, plugin, known, env), profile),
       admin,
       profile,

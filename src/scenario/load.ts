@@ -647,8 +647,9 @@ function resolveEvents(events: NonNullable<NonNullable<ScenarioFile['server']>['
   return events.map((e, k): ServerEvent => {
     const path = `server.events.${k}`;
     const atMs = duration(e.at, `${path}.at`, fail);
-    if ((e.republish === undefined) === (e.liftBans === undefined)) fail(path, 'give exactly one action: republish: PACKAGE or liftBans: true');
+    if ([e.republish, e.liftBans, e.campaign].filter((x) => x !== undefined).length !== 1) fail(path, 'give exactly one action: republish: PACKAGE, liftBans: true or campaign: { endpoints, package }');
     if (e.republish !== undefined) return { atMs, action: 'republish', package: e.republish };
+    if (e.campaign !== undefined) return { atMs, action: 'campaign', endpoints: e.campaign.endpoints, package: e.campaign.package, observe: e.campaign.observe ?? true };
     if (e.liftBans !== true) fail(`${path}.liftBans`, 'must be true (or leave the event out)');
     return { atMs, action: 'lift-bans' };
   });

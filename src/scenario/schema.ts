@@ -243,8 +243,18 @@ export function buildScenarioSchema(opts: SchemaOptions) {
               at: U.Duration('When, in virtual time from the run\'s start.'),
               republish: Type.Optional(Type.String({ minLength: 1, description: 'Republish this OneNET package or Luat firmware (new bytes, new md5).' })),
               liftBans: Type.Optional(Type.Boolean({ description: 'Lift every Luat loop ban.' })),
+              campaign: Type.Optional(
+                Type.Object(
+                  {
+                    endpoints: Type.String({ minLength: 1, description: 'LwM2M endpoint names: PREFIX{FIRST..LAST}, FIRST..LAST or one name.' }),
+                    package: Type.String({ minLength: 1, description: 'A package of the catalog\'s lwm2m section.' }),
+                    observe: Type.Optional(Type.Boolean({ description: 'Observe /5/0/3 and /5/0/5 (default) or read them on each wake.' })),
+                  },
+                  { additionalProperties: false, description: 'Start an LwM2M Object 5 campaign (POST /admin/lwm2m/campaigns).' },
+                ),
+              ),
             },
-            { additionalProperties: false, description: 'One admin action: { at, republish: PACKAGE } or { at, liftBans: true }.' },
+            { additionalProperties: false, description: 'One admin action: { at, republish: PACKAGE }, { at, liftBans: true } or { at, campaign: { endpoints, package } }.' },
           ),
           { default: [], description: 'Admin actions on the server during the run (needs its admin API).' },
         ),

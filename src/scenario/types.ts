@@ -36,7 +36,10 @@ export interface BehaviourShares {
 }
 
 /** An admin action on the embedded (or admin-enabled) server at a virtual offset from the run's start. */
-export type ServerEvent = { atMs: number; action: 'republish'; package: string } | { atMs: number; action: 'lift-bans' };
+export type ServerEvent =
+  | { atMs: number; action: 'republish'; package: string }
+  | { atMs: number; action: 'lift-bans' }
+  | { atMs: number; action: 'campaign'; endpoints: string; package: string; observe: boolean };
 
 export interface CohortSpec {
   name: string;

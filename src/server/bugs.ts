@@ -35,6 +35,14 @@ export const BUG_NAMES = [
   'push-retry-early',
   /** AIOT: a failing push is retried forever (no give-up, no cache expiry, the URL never marked invalid). */
   'push-no-give-up',
+  /** LwM2M: downlink for a sleeping queue-mode device is sent at once (not held until it wakes), and a command lost so is never issued again. */
+  'lwm2m-no-queue',
+  /** LwM2M: each retransmission of a CON comes at half its scheduled delay (before the profile's window). */
+  'lwm2m-retransmit-early',
+  /** LwM2M: a CON is given up (TIMEOUT) at half the profile's earliest give-up time. */
+  'lwm2m-give-up-early',
+  /** CoAP repository: every Block2 block after the first starts one byte early. */
+  'block2-off-by-one',
 ] as const;
 
 export type BugName = (typeof BUG_NAMES)[number];
@@ -55,6 +63,10 @@ export const BUG_DESCRIPTIONS: Readonly<Record<BugName, string>> = {
   'push-retry-early': "AIOT: a failed push is retried after a sixth of the policy's interval",
   'push-no-give-up': 'AIOT: a failing push is retried forever (never given up, the URL never marked invalid)',
   'stale-task-after-success': 'OneNET: check offers the succeeded task again (same token and target); Luat: a device already on the newest version is sent the file again',
+  'lwm2m-no-queue': 'LwM2M: sends downlink to a sleeping queue-mode device at once instead of holding it until its Register / Update, and never re-issues what was lost',
+  'lwm2m-retransmit-early': "LwM2M: retransmits a CON at half the profile's delays (too early)",
+  'lwm2m-give-up-early': "LwM2M: gives up a CON (TIMEOUT) at half the profile's earliest give-up time",
+  'block2-off-by-one': 'CoAP repository: Block2 blocks after the first start one byte early (the image is corrupt)',
 };
 
 export const isBugName = (s: string): s is BugName => (BUG_NAMES as readonly string[]).includes(s);

@@ -12,6 +12,7 @@ import { parseVirtualTime, VIRTUAL_TIME_HEADER } from '../protocol/virtual-time.
 import { parseBugs } from './bugs.js';
 import { parseFaultConfig } from './faults/config.js';
 import { createHttpCore } from './http/core.js';
+import { startCoapEndpoint, type CoapEndpoint } from './coap/endpoint.js';
 import { ServerState } from './server-state.js';
 import { PusherThread } from './aiot/pusher-thread.js';
 import { HUAWEI_PUSH_POLICY } from '../protocol/aiot.js';
@@ -30,6 +31,35 @@ export {
   type FaultConfig,
   type FaultTarget,
 } from './faults/config.js';
+
+/** The UDP endpoint of the LwM2M server and the firmware repository, attached to the state's transport. */
+async function startCoap(state: ServerState, host: string, port: number, quiet: boolean): Promise<CoapEndpoint> {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`coap port: expected 0–65535, got ${port}`);
+  let endpoint: CoapEndpoint;
+  try {
+    endpoint = await startCoapEndpoint({
+      host,
+      port,
+      clock: state.clock,
+      faults: () => state.resolved.coap,
+      dice: () => state.dice,
+      handler: () => ({
+        onRequest: (req, peer) => state.lwm2m.onRequest(req, peer),
+        onAckOrReset: (msg) => state.lwm2m.onAckOrReset(msg),
+        onResponse: (msg) => state.lwm2m.onResponse(msg),
+        nextMessageId: () => state.lwm2m.nextMessageId(),
+      }),
+      quiet,
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EADDRINUSE' ? 'address in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    throw new ConfigError(`cannot listen on udp ${host}:${port} (coap): ${why}${e.code ? ` (${e.code})` : ''}`);
+  }
+  state.coapTransport = { send: endpoint.send, after: endpoint.after, url: endpoint.url };
+  state.coapCounters = endpoint.counters;
+  return endpoint;
+}
 
 /** Starts the server; resolves once it listens. Bad options reject with a one-line ConfigError. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
@@ -79,11 +109,25 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const address = core.server.address() as AddressInfo;
   const hostText = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   state.setIpPort(`${hostText}:${address.port}`);
+  let coap: CoapEndpoint | undefined;
+  if (options.coapPort !== undefined) {
+    try {
+      coap = await startCoap(state, host, options.coapPort, options.quiet ?? false);
+    } catch (err) {
+      await core.close();
+      throw err;
+    }
+  }
   let closed: Promise<void> | undefined;
   return {
     url: `http://${hostText}:${address.port}`,
+    ...(coap ? { coapUrl: coap.url } : {}),
     adminToken,
     clock,
-    close: () => (closed ??= Promise.all([state.aiot?.close(), core.close()]).then(() => undefined)),
+    close: () =>
+      (closed ??= (async () => {
+        state.lwm2m.close();
+        await Promise.all([state.aiot?.close(), core.close(), coap?.close()]);
+      })()),
   };
 }

@@ -35,6 +35,9 @@ const QUERY_VERSION = route('queryVersion', false, (s, c) => s.onenet.queryVersi
 const LUAT = route('luat', false, (s, c) => s.luat.upgrade(c));
 const AIOT_OFF = { answer: json(404, { error: 'the AIOT open API is not enabled on this server (serve --aiot-push-url / ServerOptions.aiot)' }) };
 const aiot = (call: 'queryAll' | 'querySelected' | 'upgradeAll' | 'upgradeSelected'): Route => route('aiot', true, (s, c) => (s.aiot ? s.aiot.calls[call](c) : AIOT_OFF));
+const LWM2M_DOWNLOAD = route('lwm2mDownload', false, (s, c) => s.lwm2mHttp.download(c));
+/** LwM2M packages over HTTP (a campaign with `delivery: http`); see src/server/lwm2m/http.ts. */
+const LWM2M_FW_PREFIX = '/lwm2m/fw/';
 
 /** path → method → route */
 const EXACT = new Map<string, Readonly<Record<string, Route>>>([
@@ -72,6 +75,10 @@ export function matchRoute(method: string, path: string): Match {
   if (path.startsWith(ONENET_PATHS.progressPrefix) && path.endsWith(PROGRESS_SUFFIX)) {
     const token = path.slice(ONENET_PATHS.progressPrefix.length, -PROGRESS_SUFFIX.length);
     return token.length > 0 && token.indexOf('/') < 0 ? byMethod(method, { POST: PROGRESS }, token) : { kind: 'not-found' };
+  }
+  if (path.startsWith(LWM2M_FW_PREFIX)) {
+    const id = path.slice(LWM2M_FW_PREFIX.length);
+    return id.length > 0 && id.indexOf('/') < 0 ? byMethod(method, { GET: LWM2M_DOWNLOAD }, id) : { kind: 'not-found' };
   }
   if (path === '/admin' || path.startsWith('/admin/')) return { kind: 'admin', param: path.slice('/admin/'.length) };
   const ddi = matchDdi(path);

@@ -14,6 +14,10 @@ import { HawkbitCalls } from './hawkbit/calls.js';
 import { buildTenants, HawkbitState, type TenantRuntime } from './hawkbit/state.js';
 import { AiotSide, type AiotServerOptions } from './aiot/side.js';
 import type { PushSink } from './aiot/pusher-thread.js';
+import { buildLwm2m, DETACHED, type Lwm2mTransport } from './lwm2m/index.js';
+import type { Lwm2mServer } from './lwm2m/server.js';
+import type { CoapCounters } from './coap/endpoint.js';
+import { Lwm2mHttpCalls } from './lwm2m/http.js';
 
 export class ServerState {
   store: Store;
@@ -29,6 +33,12 @@ export class ServerState {
   readonly bugs: Set<BugName>;
   /** The AIOT north-bound API and pushes, when configured (ServerOptions.aiot). */
   aiot: AiotSide | undefined;
+  /** The LwM2M server (registrations, downlink queue, campaigns); its transport is the CoAP socket once it listens. */
+  lwm2m: Lwm2mServer;
+  coapTransport: Lwm2mTransport = DETACHED;
+  readonly lwm2mHttp = new Lwm2mHttpCalls(() => this.lwm2m);
+  /** The CoAP socket's datagram counts, once it listens. */
+  coapCounters: CoapCounters | undefined;
   private ipPort = '127.0.0.1:0';
 
   constructor(
@@ -48,6 +58,7 @@ export class ServerState {
     this.hawkbitTenants = () => buildTenants(catalog.hawkbit, seed);
     this.hawkbit = this.newHawkbit();
     this.dice = new FaultDice(seed);
+    this.lwm2m = buildLwm2m(catalog, clock, seed, this.bugs, () => this.coapTransport, () => `http://${this.ipPort}`);
     this.setFaults(faults);
   }
 
@@ -77,6 +88,8 @@ export class ServerState {
     this.luat = new LuatCalls(this.store);
     this.hawkbit = this.newHawkbit();
     this.dice = new FaultDice(this.seed);
+    this.lwm2m.close();
+    this.lwm2m = buildLwm2m(this.catalog, this.clock, this.seed, this.bugs, () => this.coapTransport, () => `http://${this.ipPort}`);
   }
 
   private newHawkbit(): HawkbitCalls {

@@ -19,7 +19,7 @@ try {
       () => port.close(),
     );
   });
-  post({ type: 'ready', url: server.url, adminToken: server.adminToken });
+  post({ type: 'ready', url: server.url, ...(server.coapUrl ? { coapUrl: server.coapUrl } : {}), adminToken: server.adminToken });
 } catch (err) {
   post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
   port.close();

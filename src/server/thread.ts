@@ -13,13 +13,15 @@ export type ThreadServerOptions = Omit<ServerOptions, 'clock'> & { clock: ClockO
 
 export interface ThreadServer {
   url: string;
+  /** When a CoAP port was asked for. */
+  coapUrl?: string;
   adminToken: string;
   close(): Promise<void>;
 }
 
 /** Messages between the thread and its worker. */
 export type ToWorker = { type: 'close' };
-export type FromWorker = { type: 'ready'; url: string; adminToken: string } | { type: 'error'; message: string } | { type: 'closed' };
+export type FromWorker = { type: 'ready'; url: string; coapUrl?: string; adminToken: string } | { type: 'error'; message: string } | { type: 'closed' };
 
 /** How long close() waits for the worker to close its server before terminating it. */
 const CLOSE_GRACE_MS = 5_000;
@@ -62,7 +64,7 @@ export function startServerThread(options: ThreadServerOptions): Promise<ThreadS
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'ready' && !started) {
         started = true;
-        resolve({ url: msg.url, adminToken: msg.adminToken, close });
+        resolve({ url: msg.url, ...(msg.coapUrl ? { coapUrl: msg.coapUrl } : {}), adminToken: msg.adminToken, close });
       } else if (msg.type === 'error' && !started) {
         started = true;
         reject(new Error(oneLine(msg.message)));

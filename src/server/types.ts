@@ -31,11 +31,15 @@ export interface ServerOptions {
   allowRemoteAdmin?: boolean;
   /** The AIOT open API (north-bound calls, pushes to a URL); off when absent. docs/application-side.md. */
   aiot?: AiotServerOptions;
+  /** UDP port of the CoAP endpoint (LwM2M server, firmware repository); absent: none. 0: any free port. */
+  coapPort?: number;
 }
 
 export interface RunningServer {
   /** `http://127.0.0.1:PORT` */
   url: string;
+  /** `coap://127.0.0.1:PORT` when a CoAP port was asked for. */
+  coapUrl?: string;
   adminToken: string;
   clock: Clock;
   close(): Promise<void>;

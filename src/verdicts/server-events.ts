@@ -47,6 +47,10 @@ async function apply(e: ServerEvent, admin: AdminApi): Promise<Pick<AppliedEvent
     await admin.post('/admin/bans/lift-all', {});
     return {};
   }
+  if (e.action === 'campaign') {
+    await admin.post('/admin/lwm2m/campaigns', { endpoints: e.endpoints, package: e.package, observe: e.observe });
+    return {};
+  }
   const a = await admin.post<RepublishAnswer>(`/admin/packages/${encodeURIComponent(e.package)}/republish`, {});
   if (Array.isArray(a.firmware)) {
     return { md5: strings(a.firmware.map((f) => f.md5)), previousMd5: strings(a.firmware.map((f) => f.previousMd5)) };
@@ -71,14 +75,14 @@ export function scheduleServerEvents(
   /** Does one event; `now` reads the virtual instant, for the record. */
   const fire = (e: ServerEvent, api: AdminApi, now: () => number): Promise<void> => {
     const startedAt = now() - runStartVirtual;
-    const record: AppliedEvent = { action: e.action, ...(e.action === 'republish' ? { package: e.package } : {}), startedAt, doneAt: startedAt };
+    const record: AppliedEvent = { action: e.action, ...(e.action === 'republish' || e.action === 'campaign' ? { package: e.package } : {}), startedAt, doneAt: startedAt };
     const p = apply(e, api)
       .then((r) => {
         Object.assign(record, r);
       })
       .catch((err: unknown) => {
         record.error = err instanceof Error ? err.message.split('\n')[0] : String(err);
-        log(`server event ${e.action}${e.action === 'republish' ? ` ${e.package}` : ''}: ${record.error}`);
+        log(`server event ${e.action}${e.action === 'republish' || e.action === 'campaign' ? ` ${e.package}` : ''}: ${record.error}`);
       })
       .finally(() => {
         record.doneAt = now() - runStartVirtual;

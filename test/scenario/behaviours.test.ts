@@ -91,9 +91,15 @@ describe('behaviours in a scenario', () => {
       { atMs: 30_000, action: 'republish', package: 'app-v2-diff' },
       { atMs: 7_200_000, action: 'lift-bans' },
     ]);
-    expect(error(scenario('{}', { extra: 'server: { events: [ { at: 30s } ] }' }))).toMatch(/server\.events\.0: give exactly one action: republish: PACKAGE or liftBans: true$/);
+    expect(error(scenario('{}', { extra: 'server: { events: [ { at: 30s } ] }' }))).toMatch(/server\.events\.0: give exactly one action: republish: PACKAGE, liftBans: true or campaign: \{ endpoints, package \}$/);
     expect(error(scenario('{}', { extra: 'server: { events: [ { at: 30s, republish: p, liftBans: true } ] }' }))).toMatch(/server\.events\.0: give exactly one action/);
     expect(error(scenario('{}', { extra: 'server: { events: [ { at: 30s, liftBans: false } ] }' }))).toMatch(/server\.events\.0\.liftBans: must be true/);
+  });
+
+  it('reads an LwM2M campaign event (observe by default)', () => {
+    const s = load(scenario('{}', { extra: 'server: { events: [ { at: 5m, campaign: { endpoints: "lwm2m-{000000..000099}", package: lwm2m-fw-2 } } ] }' }));
+    expect(s.server.events).toEqual([{ atMs: 300_000, action: 'campaign', endpoints: 'lwm2m-{000000..000099}', package: 'lwm2m-fw-2', observe: true }]);
+    expect(error(scenario('{}', { extra: 'server: { events: [ { at: 5m, campaign: { endpoints: x } } ] }' }))).toMatch(/server\.events\.0\.campaign/);
   });
 });
 

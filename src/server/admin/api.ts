@@ -17,6 +17,7 @@ import type { ServerState } from '../server-state.js';
 import type { OnenetTask, Store, TaskTemplate, TemplateState } from '../state/store.js';
 import { catalogView, countersView, deviceView, taskView, templateView } from './render.js';
 import { handleHawkbitAdmin, hawkbitDeviceView, queryHawkbitTargets } from '../hawkbit/admin.js';
+import { lwm2mAdmin, lwm2mDeviceAnswer, lwm2mDevicesQuery } from '../lwm2m/admin.js';
 
 /** Ids per bulk query at most. */
 export const QUERY_LIMIT = 10_000;
@@ -72,11 +73,13 @@ function dispatch(state: ServerState, method: string, seg: string[], query: Reco
         const refused = allow('POST');
         if (refused) return refused;
         const q = readJson(body);
-        return q['dialect'] === 'hawkbit' ? queryHawkbitTargets(state.hawkbit, q) : queryDevices(store, q);
+        // hawkBit and LwM2M keep their own devices: src/server/hawkbit/admin.ts, src/server/lwm2m/admin.ts.
+        return q['dialect'] === 'hawkbit' ? queryHawkbitTargets(state.hawkbit, q) : q['dialect'] === 'lwm2m' ? lwm2mDevicesQuery(state.lwm2m, q) : queryDevices(store, q);
       }
       if (a !== undefined && seg.length === 2) {
         const refused = allow('GET');
         if (refused) return refused;
+        if (query['dialect'] === 'lwm2m') return lwm2mDeviceAnswer(state.lwm2m, a);
         const view = query['dialect'] === 'hawkbit' ? hawkbitDeviceView(state.hawkbit, a, true) : deviceView(store, a, true, query['dialect']);
         return view ? ok(view) : error(404, `device ${a} is in no device range`);
       }
@@ -109,6 +112,8 @@ function dispatch(state: ServerState, method: string, seg: string[], query: Reco
       if (method === 'GET') return ok(faultsView(state));
       if (method === 'PUT' || method === 'PATCH') return setFaults(state, method, readJson(body));
       return error(405, 'use GET, PUT or PATCH');
+    case 'lwm2m':
+      return lwm2mAdmin(state, method, seg, () => readJson(body));
     case 'bugs':
       if (seg.length !== 1) return error(404, 'not found');
       if (method === 'GET') return ok({ bugs: [...state.bugs] });

@@ -2,6 +2,7 @@
 import type { Catalog } from '../../catalog/schema.js';
 import { TASK_STATES } from '../../protocol/onenet.js';
 import type { ServerState } from '../server-state.js';
+import { lwm2mCatalogSection } from '../lwm2m/admin.js';
 import type { HistoryEntry } from '../state/history.js';
 import type { LuatDevice, OnenetDevice, OnenetTask, Store, TaskTemplate } from '../state/store.js';
 import { hawkbitCatalogView } from '../hawkbit/admin.js';
@@ -125,7 +126,7 @@ export function catalogView(state: ServerState): Catalog & Record<string, unknow
   // midnight; a device asking again with the version it flashed gets 27, and every file names its
   // version in X-Firmware-Version and in its file name as well.
   const conventions = { banDayStartUtc: '00:00', versionConfirm: 're-ask', versionLabels: ['header', 'filename'] };
-  return { ...c, luat: { ...c.luat, ...conventions }, templates: store.templates.map(templateView) };
+  return { ...c, luat: { ...c.luat, ...conventions }, lwm2m: lwm2mCatalogSection(state.lwm2m) as unknown as Catalog['lwm2m'], templates: store.templates.map(templateView) };
 }
 
 export function countersView(state: ServerState): Record<string, unknown> {

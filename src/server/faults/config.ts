@@ -14,6 +14,14 @@
  *   stall=0.01           share of requests never answered (the socket stays open)
  *   bps=16KiB            bodies are sent at this many bytes per second
  *   drop=0.1             share of requests processed but never answered (a lost ACK)
+ * Endpoint `coap` (the UDP side: LwM2M registration, firmware repository, the server's CONs) has
+ * datagram knobs of its own; the HTTP knobs above do not apply to it:
+ *   loss=0.05            share of datagrams lost, each way (inbound before processing, outbound)
+ *   duplicate=0.05       share of outbound datagrams sent twice
+ *   reorder=0.05         share of outbound datagrams held back 1–50 real ms (later ones overtake)
+ *   lateAck=3s | DIST    the server's ACKs (piggybacked answers included) go out this late (virtual)
+ *   separate=0.2         share of CON requests answered separately: an empty ACK at once, the
+ *                        response later (after lateAck, if set) as a CON, retransmitted (RFC 7252)
  */
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from '../../config/load.js';
@@ -23,7 +31,7 @@ import { CheckErrno, DownloadError, ReportErrno, TokenErrno } from '../../protoc
 import { LuatCode } from '../../protocol/luat.js';
 import { DDI_ENDPOINTS } from '../hawkbit/endpoints.js';
 
-export const ENDPOINT_NAMES = ['check', 'tokenCheck', 'download', 'progress', 'report', 'reportVersion', 'queryVersion', 'luat', ...DDI_ENDPOINTS, 'aiot'] as const;
+export const ENDPOINT_NAMES = ['check', 'tokenCheck', 'download', 'progress', 'report', 'reportVersion', 'queryVersion', 'luat', ...DDI_ENDPOINTS, 'aiot', 'coap', 'lwm2mDownload'] as const;
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
 export type FaultTarget = EndpointName | '*';
 
@@ -44,11 +52,21 @@ export interface EndpointFaults {
   bytesPerSecond?: number;
   /** Share of requests processed whose answer is never sent. */
   dropRate?: number;
+  /** coap: share of datagrams lost each way. */
+  lossRate?: number;
+  /** coap: share of outbound datagrams sent twice. */
+  duplicateRate?: number;
+  /** coap: share of outbound datagrams held back 1–50 real ms. */
+  reorderRate?: number;
+  /** coap: delay of the server's ACKs, virtual ms. */
+  lateAck?: Distribution;
+  /** coap: share of CON requests answered by a separate response. */
+  separateRate?: number;
 }
 
 export type FaultConfig = Partial<Record<FaultTarget, EndpointFaults>>;
 
-const KNOBS = ['latency', 'errorRate', 'errorStatus', 'errorCode', 'resetAfterBytes', 'stallRate', 'bytesPerSecond', 'dropRate'] as const;
+const KNOBS = ['latency', 'errorRate', 'errorStatus', 'errorCode', 'resetAfterBytes', 'stallRate', 'bytesPerSecond', 'dropRate', 'lossRate', 'duplicateRate', 'reorderRate', 'lateAck', 'separateRate'] as const;
 type Knob = (typeof KNOBS)[number];
 
 /** Short names accepted in flags. */
@@ -68,6 +86,15 @@ const KNOB_ALIASES: Readonly<Record<string, Knob>> = {
   bytesPerSecond: 'bytesPerSecond',
   drop: 'dropRate',
   dropRate: 'dropRate',
+  loss: 'lossRate',
+  lossRate: 'lossRate',
+  duplicate: 'duplicateRate',
+  duplicateRate: 'duplicateRate',
+  reorder: 'reorderRate',
+  reorderRate: 'reorderRate',
+  lateAck: 'lateAck',
+  separate: 'separateRate',
+  separateRate: 'separateRate',
 };
 
 /** Codes each endpoint documents, for `errorCode`. */
@@ -89,6 +116,8 @@ export const DOCUMENTED_CODES: Readonly<Record<EndpointName, ReadonlySet<number>
   ddiDownload: new Set(),
   // AIOT answers its codes inside a 200; a fault there is an HTTP status (errorStatus).
   aiot: new Set(),
+  coap: new Set<number>(),
+  lwm2mDownload: new Set<number>(),
 };
 
 const isTarget = (s: string): s is FaultTarget => s === '*' || (ENDPOINT_NAMES as readonly string[]).includes(s);
@@ -145,6 +174,7 @@ function parseKnob(knob: Knob, raw: unknown, where: string): EndpointFaults[Knob
     throw new ConfigError(`${where}: ${what}, got ${JSON.stringify(raw)}`);
   };
   switch (knob) {
+    case 'lateAck':
     case 'latency': {
       if (typeof raw === 'string') return parseDistributionText(raw) ?? bad('expected a duration or DIST:ARGS (fixed:50ms, uniform:10ms..80ms, normal:50ms,10ms, lognormal:20ms,200ms, pareto:10ms,1.5)');
       if (typeof raw === 'number') return raw >= 0 && Number.isFinite(raw) ? { dist: 'fixed', value: raw } : bad('expected a latency ≥ 0 ms');
@@ -154,6 +184,10 @@ function parseKnob(knob: Knob, raw: unknown, where: string): EndpointFaults[Knob
     case 'errorRate':
     case 'stallRate':
     case 'dropRate':
+    case 'lossRate':
+    case 'duplicateRate':
+    case 'reorderRate':
+    case 'separateRate':
       return parseShare(typeof raw === 'string' && !raw.includes('%') ? Number(raw) : raw) ?? bad('expected a share between 0 and 1 (or 0%–100%)');
     case 'errorStatus': {
       const n = Number(raw);

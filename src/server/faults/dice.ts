@@ -6,8 +6,8 @@ import { draw, type Distribution } from '../../random/distribution.js';
 import { Rng } from '../../random/rng.js';
 import { ENDPOINT_NAMES, type EndpointName } from './config.js';
 
-export type DrawnKnob = 'latency' | 'error' | 'stall' | 'drop';
-const KNOB_INDEX: Readonly<Record<DrawnKnob, number>> = { latency: 0, error: 1, stall: 2, drop: 3 };
+export type DrawnKnob = 'latency' | 'error' | 'stall' | 'drop' | 'loss' | 'duplicate' | 'reorder' | 'separate';
+const KNOB_INDEX: Readonly<Record<DrawnKnob, number>> = { latency: 0, error: 1, stall: 2, drop: 3, loss: 4, duplicate: 5, reorder: 6, separate: 7 };
 
 export class FaultDice {
   private readonly streams = new Map<number, Rng>();
