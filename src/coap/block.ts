@@ -43,31 +43,48 @@ export type Block2Outcome =
   /** The server refused, or broke the rules: the download cannot go on as is. */
   | { readonly kind: 'failed'; readonly state: Block2State; readonly reason: string };
 
-/** What an answer to a Block2 ask means for the download. */
-export function onBlock2(s: Block2State, answer: CoapMessage): Block2Outcome {
-  if (answer.code !== COAP_CODE.CONTENT) return { kind: 'failed', state: s, reason: `answer ${answer.code} to a block request (2.05 expected)` };
-  const etagBytes = firstOption(answer, COAP_OPTION.ETAG);
-  const etag = etagBytes?.toString('hex');
-  const raw = firstOption(answer, COAP_OPTION.BLOCK2);
-  let block: BlockValue;
+/** What the block arithmetic needs of an answer to a Block2 ask (no bytes: whoever holds them appends `fresh`). */
+export interface Block2Answer {
+  readonly code: string;
+  /** Its Block2 option, absent when the answer had none; `invalid` when it did not decode. */
+  readonly block: BlockValue | undefined | 'invalid';
+  /** ETag, hex. */
+  readonly etag: string | undefined;
+  readonly size: number | undefined;
+  readonly payloadBytes: number;
+}
+
+export function block2AnswerOf(m: CoapMessage): Block2Answer {
+  const raw = firstOption(m, COAP_OPTION.BLOCK2);
+  let block: Block2Answer['block'];
   try {
-    block = raw === undefined ? { num: 0, more: false, szx: s.szx } : decodeBlock(raw);
-  } catch (e) {
-    return { kind: 'failed', state: s, reason: `Block2 option: ${(e as Error).message}` };
+    block = raw === undefined ? undefined : decodeBlock(raw);
+  } catch {
+    block = 'invalid';
   }
+  return { code: m.code, block, etag: firstOption(m, COAP_OPTION.ETAG)?.toString('hex'), size: readUint(firstOption(m, COAP_OPTION.SIZE2)), payloadBytes: m.payload.length };
+}
+
+/** What an answer to a Block2 ask means for the download. */
+export function onBlock2(s: Block2State, answer: CoapMessage | Block2Answer): Block2Outcome {
+  const a = 'payloadBytes' in answer ? answer : block2AnswerOf(answer);
+  if (a.code !== COAP_CODE.CONTENT) return { kind: 'failed', state: s, reason: `answer ${a.code} to a block request (2.05 expected)` };
+  if (a.block === 'invalid') return { kind: 'failed', state: s, reason: 'Block2 option of more than 3 bytes' };
+  const block: BlockValue = a.block ?? { num: 0, more: false, szx: s.szx };
+  const etag = a.etag;
   if (block.szx > 6) return { kind: 'failed', state: s, reason: `Block2 SZX ${block.szx}: reserved over UDP` };
-  if (raw === undefined && s.held > 0) return { kind: 'failed', state: s, reason: 'answer without Block2 to a request for a later block' };
-  const size = readUint(firstOption(answer, COAP_OPTION.SIZE2)) ?? s.size;
+  if (a.block === undefined && s.held > 0) return { kind: 'failed', state: s, reason: 'answer without Block2 to a request for a later block' };
+  const size = a.size ?? s.size;
   if (s.etag !== undefined && etag !== undefined && etag !== s.etag) {
     return { kind: 'restart', state: { ...startBlock2(s.szx), size: undefined }, reason: `ETag changed from ${s.etag} to ${etag}: the held ${s.held} bytes are of another representation` };
   }
   const bytes = blockSize(block.szx);
   const start = block.num * bytes;
-  const end = start + answer.payload.length;
-  if (block.more && answer.payload.length !== bytes) {
-    return { kind: 'failed', state: s, reason: `block ${block.num} of ${answer.payload.length} bytes with more to come: must be ${bytes}` };
+  const end = start + a.payloadBytes;
+  if (block.more && a.payloadBytes !== bytes) {
+    return { kind: 'failed', state: s, reason: `block ${block.num} of ${a.payloadBytes} bytes with more to come: must be ${bytes}` };
   }
-  if (answer.payload.length > bytes) return { kind: 'failed', state: s, reason: `block ${block.num} of ${answer.payload.length} bytes: more than its size ${bytes}` };
+  if (a.payloadBytes > bytes) return { kind: 'failed', state: s, reason: `block ${block.num} of ${a.payloadBytes} bytes: more than its size ${bytes}` };
   if (start > s.held) return { kind: 'skipped', state: s, reason: `block ${block.num} starts at byte ${start}, past the ${s.held} held` };
   if (end <= s.held && block.more) return { kind: 'skipped', state: s, reason: `block ${block.num} ends at byte ${end}: held already` };
   const done = !block.more;

@@ -37,6 +37,8 @@ export type Effect =
   | { readonly kind: 'request'; readonly message: CoapMessage }
   /** The peer sent a message id again (a retransmission, or a datagram duplicated on the way). */
   | { readonly kind: 'duplicate'; readonly message: CoapMessage; readonly seenAt: readonly number[] }
+  /** A new message of the peer's that reached the device asleep: seen, not answered. */
+  | { readonly kind: 'unheard'; readonly message: CoapMessage }
   /** The peer reset one of our messages (a notification it no longer wants, a request it cannot process). */
   | { readonly kind: 'reset'; readonly messageId: number; readonly token: string | undefined }
   /** A datagram that is no CoAP message, or a response nobody asked for: one line, nothing crashes. */
@@ -216,7 +218,7 @@ export class CoapEndpoint {
     }
     const entry: Seen = { firstAt: now, at: [now], reply: undefined, message: m, delivered: listening };
     seen.set(m.messageId, entry);
-    return listening ? this.fresh(m, entry) : [];
+    return listening ? this.fresh(m, entry) : [{ kind: 'unheard', message: m }];
   }
 
   private fresh(m: CoapMessage, entry: Seen): Effect[] {
@@ -273,6 +275,15 @@ export class CoapEndpoint {
     const key = `mid:${messageId}`;
     this.outgoing.set(key, { token: key, messageId, bytes, confirmable: true, transmissions: 1, timeoutMs, due: now + timeoutMs, acked: false });
     return [{ kind: 'send', bytes }];
+  }
+
+  /**
+   * Takes back the delivery of a peer's request that is left unanswered on purpose (a cohort that
+   * drops ACKs): its next retransmission is handled as if heard for the first time.
+   */
+  undeliver(messageId: number): void {
+    const entry = this.seen?.get(messageId);
+    if (entry !== undefined && entry.reply === undefined) entry.delivered = false;
   }
 
   /** Instants each message id of the peer was seen, while it is remembered. */

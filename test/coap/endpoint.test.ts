@@ -123,11 +123,22 @@ describe('deduplication of the peer’s messages over EXCHANGE_LIFETIME', () => 
 
   it('asleep, a CON is only seen (no ACK); its first retransmission heard awake is answered', () => {
     const ep = endpoint();
-    expect(ep.receive(serverCon(7), 0, false)).toEqual([]);
+    expect(ep.receive(serverCon(7), 0, false).map((e) => e.kind)).toEqual(['unheard']);
     expect(ep.receive(serverCon(7), 12_000, false).map((e) => e.kind)).toEqual(['duplicate']);
     const awake = ep.receive(serverCon(7), 35_000, true);
     expect(awake.map((e) => e.kind)).toEqual(['duplicate', 'request']);
     expect(ep.seenOf(7)).toEqual([0, 12_000, 35_000]);
+  });
+
+  it('a request left unanswered on purpose (dropped ACK) is handled again on its retransmission', () => {
+    const ep = endpoint();
+    expect(ep.receive(serverCon(9), 0).map((e) => e.kind)).toEqual(['request']);
+    ep.undeliver(9);
+    const again = ep.receive(serverCon(9), 2_500);
+    expect(again.map((e) => e.kind)).toEqual(['duplicate', 'request']);
+    const req = (again[1] as { message: CoapMessage }).message;
+    ep.respond(req, { code: '2.05' });
+    expect(ep.receive(serverCon(9), 5_000).map((e) => e.kind)).toEqual(['duplicate', 'send']);
   });
 
   it('a CON ping is reset; a datagram that is no CoAP is ignored, never thrown', () => {
