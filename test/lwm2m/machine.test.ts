@@ -37,7 +37,7 @@ function serveBlocks(d: D, answer: (num: number) => Lwm2mAnswer = (n) => blockAn
 describe('LwM2M device: registration interface', () => {
   it('registers with ep, lifetime, binding UQ and its objects, then listens for its awake window', () => {
     const d = device();
-    expect(d.request).toEqual({ op: 'register', endpoint: '522700001', lifetimeSec: LW.lifetimeSec, binding: 'UQ', objects: REGISTERED_OBJECTS });
+    expect(d.request).toEqual({ op: 'register', endpoint: '522700001', lifetimeSec: LW.lifetimeSec, binding: 'UQ', objects: REGISTERED_OBJECTS, version: '1.0.0', fwResult: 0 });
     expect(REGISTERED_OBJECTS).not.toContain('</0/');
     d.answer({ type: 'created', location: '/rd/42' });
     expect(d.request).toEqual({ op: 'listen', until: d.now + LW.awakeMs });

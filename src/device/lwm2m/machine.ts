@@ -39,7 +39,7 @@ const spoke = (c: Lwm2mCore, now: number, s: Lwm2mDeviceSettings): Lwm2mCore => 
 function register(c: Lwm2mCore, p: DeviceProfile, s: Lwm2mDeviceSettings, now: number, rebind = false): Step<S, R> {
   // A new registration drops the server's observations (§6.2.1): the device forgets them too.
   const fresh: Lwm2mCore = { ...spoke(c, now, s), location: undefined, observations: [], notices: [] };
-  return send('registering', fresh, { op: 'register', endpoint: p.id, lifetimeSec: s.lifetimeSec, binding: s.binding, objects: REGISTERED_OBJECTS, ...(rebind ? { rebind } : {}) });
+  return send('registering', fresh, { op: 'register', endpoint: p.id, lifetimeSec: s.lifetimeSec, binding: s.binding, objects: REGISTERED_OBJECTS, ...(rebind ? { rebind } : {}), version: c.version, fwResult: c.fw.result });
 }
 
 function listen(c: Lwm2mCore, now: number, s: Lwm2mDeviceSettings, ds: DeviceSettings): Step<S, R> {
@@ -96,16 +96,20 @@ function readValue(path: readonly number[], c: Lwm2mCore, s: Lwm2mDeviceSettings
   return read(path, c, anonymous, s);
 }
 
-function reply(c: Lwm2mCore, to: ServerRequestRef, r: Reply, then: Lwm2mCore['then'], observe?: number): Step<S, R> {
-  return send('answering', { ...c, then }, { op: 'reply', to, code: r.code, ...(r.body === undefined ? {} : { body: r.body }), ...(r.contentFormat === undefined ? {} : { contentFormat: r.contentFormat }), ...(observe === undefined ? {} : { observe }) });
+/** `c` is the device after the call; `before` as the call found it (the evidence keeps Object 5 then). */
+function reply(c: Lwm2mCore, to: ServerRequestRef, r: Reply, then: Lwm2mCore['then'], observe?: number, evidence?: { call: ServerCall; before: Lwm2mCore }): Step<S, R> {
+  const facts = evidence === undefined ? {} : { call: callText(evidence.call), fwState: evidence.before.fw.state, fwResult: evidence.before.fw.result };
+  return send('answering', { ...c, then }, { op: 'reply', to, code: r.code, ...facts, ...(r.body === undefined ? {} : { body: r.body }), ...(r.contentFormat === undefined ? {} : { contentFormat: r.contentFormat }), ...(observe === undefined ? {} : { observe }) });
 }
+
+export const callText = (c: ServerCall): string => (c.op === 'unsupported' ? `unsupported ${c.path}` : `${c.op}${c.op === 'read' && c.observe !== undefined ? `(observe ${c.observe})` : ''} /${c.path.join('/')}`);
 
 function onServerCall(c0: Lwm2mCore, ref: ServerRequestRef, call: ServerCall, p: DeviceProfile, s: Lwm2mDeviceSettings, now: number): Step<S, R> {
   const c = spoke(c0, now, s);
   const drop = p.behaviour.dropAcks;
   if (drop !== undefined && drop.rate > 0 && hashUniform(p.seed, ACK_DROP_STREAM, c.draws) < drop.rate) {
     // Processed nowhere, acknowledged never: the server's retransmission is the next chance.
-    return send('answering', { ...c0, draws: c0.draws + 1, then: 'listen' }, { op: 'reply', to: ref, code: COAP_CODE.EMPTY, drop: true });
+    return send('answering', { ...c0, draws: c0.draws + 1, then: 'listen' }, { op: 'reply', to: ref, code: COAP_CODE.EMPTY, drop: true, call: callText(call), fwState: c0.fw.state, fwResult: c0.fw.result });
   }
   const drawn = drop !== undefined && drop.rate > 0 ? { ...c, draws: c.draws + 1 } : c;
   switch (call.op) {
@@ -114,25 +118,25 @@ function onServerCall(c0: Lwm2mCore, ref: ServerRequestRef, call: ServerCall, p:
       const path = '/' + call.path.join('/');
       if (call.observe === 'register' && r.code === COAP_CODE.CONTENT) {
         const others = drawn.observations.filter((o) => o.path !== path);
-        return reply({ ...drawn, observations: [...others, { path, token: call.token, seq: 1 }] }, ref, r, 'listen', 0);
+        return reply({ ...drawn, observations: [...others, { path, token: call.token, seq: 1 }] }, ref, r, 'listen', 0, { call, before: drawn });
       }
       const observations = call.observe === 'deregister' ? drawn.observations.filter((o) => o.token !== call.token) : drawn.observations;
-      return reply({ ...drawn, observations }, ref, r, 'listen');
+      return reply({ ...drawn, observations }, ref, r, 'listen', undefined, { call, before: drawn });
     }
     case 'write': {
       const w = write(call.path, call.value, drawn, s);
       const changed = w.fw.state !== drawn.fw.state || w.fw.result !== drawn.fw.result ? [FW_STATE_PATH, FW_RESULT_PATH] : [];
       const next: Lwm2mCore = { ...drawn, fw: w.fw, notices: noticesFor(drawn, changed) };
-      if (w.source === undefined) return reply(next, ref, w.reply, 'listen');
-      return reply({ ...next, download: { ...startBlock2(s.blockSzx), source: w.source }, downloads: next.downloads + 1, stalls: 0 }, ref, w.reply, 'download');
+      if (w.source === undefined) return reply(next, ref, w.reply, 'listen', undefined, { call, before: drawn });
+      return reply({ ...next, download: { ...startBlock2(s.blockSzx), source: w.source }, downloads: next.downloads + 1, stalls: 0 }, ref, w.reply, 'download', undefined, { call, before: drawn });
     }
     case 'execute': {
       const x = execute(call.path, drawn);
       const next: Lwm2mCore = { ...drawn, fw: x.fw, notices: x.reboot ? noticesFor(drawn, [FW_STATE_PATH]) : drawn.notices };
-      return reply(next, ref, x.reply, x.reboot ? 'reboot' : 'listen');
+      return reply(next, ref, x.reply, x.reboot ? 'reboot' : 'listen', undefined, { call, before: drawn });
     }
     case 'unsupported':
-      return reply(drawn, ref, { code: call.code }, 'listen');
+      return reply(drawn, ref, { code: call.code }, 'listen', undefined, { call, before: drawn });
   }
 }
 

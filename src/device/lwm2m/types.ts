@@ -16,11 +16,33 @@ export interface PackageSource {
 }
 
 export type Lwm2mRequest =
-  | { readonly op: 'register'; readonly endpoint: string; readonly lifetimeSec: number; readonly binding: Binding; readonly objects: string; readonly rebind?: boolean }
+  | {
+      readonly op: 'register';
+      readonly endpoint: string;
+      readonly lifetimeSec: number;
+      readonly binding: Binding;
+      readonly objects: string;
+      readonly rebind?: boolean;
+      /** For the evidence (not sent): the version it runs and Object 5's Update Result at this registration. */
+      readonly version?: string;
+      readonly fwResult?: number;
+    }
   | { readonly op: 'update'; readonly location: string; readonly rebind?: boolean }
   | { readonly op: 'deregister'; readonly location: string }
   | { readonly op: 'listen'; readonly until: number }
-  | { readonly op: 'reply'; readonly to: ServerRequestRef; readonly code: string; readonly body?: string; readonly contentFormat?: number; readonly observe?: number; readonly drop?: boolean }
+  | {
+      readonly op: 'reply';
+      readonly to: ServerRequestRef;
+      readonly code: string;
+      readonly body?: string;
+      readonly contentFormat?: number;
+      readonly observe?: number;
+      readonly drop?: boolean;
+      /** For the evidence (not sent): the call answered, and Object 5 as it was when the call came. */
+      readonly call?: string;
+      readonly fwState?: number;
+      readonly fwResult?: number;
+    }
   | { readonly op: 'notify'; readonly token: string; readonly observe: number; readonly body: string; readonly contentFormat: number }
   | { readonly op: 'block'; readonly source: PackageSource; readonly block: BlockValue }
   | { readonly op: 'sleep' };
