@@ -31,7 +31,7 @@ export const lwm2mSettings = (s: DeviceSettings): Lwm2mDeviceSettings => s.lwm2m
 const at = (kind: Lwm2mKind, c: Lwm2mCore): S => ({ ...c, kind });
 const send = (kind: Lwm2mKind, c: Lwm2mCore, request: R): Step<S, R> => ({ state: at(kind, c), action: { type: 'send', request } });
 const sleep = (kind: Lwm2mKind, c: Lwm2mCore, until: number): Step<S, R> => ({ state: at(kind, c), action: { type: 'sleep', until } });
-const stop = (kind: Lwm2mKind, c: Lwm2mCore): Step<S, R> => ({ state: at(kind, c), action: { type: 'stop' } });
+const stop = (kind: Lwm2mKind, c: Lwm2mCore): Step<S, R> => ({ state: { ...c, kind, code: c.fw.result }, action: { type: 'stop' } });
 
 /** Every uplink keeps a queue-mode device reachable for `awakeMs` after it (LwM2M 1.1 §6.5). */
 const spoke = (c: Lwm2mCore, now: number, s: Lwm2mDeviceSettings): Lwm2mCore => ({ ...c, awakeUntil: Math.max(c.awakeUntil, now + s.awakeMs) });

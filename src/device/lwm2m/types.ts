@@ -143,7 +143,8 @@ export type Lwm2mKind =
   | 'failed'
   | 'gave-up';
 
-export type Lwm2mState = Lwm2mCore & { readonly kind: Lwm2mKind };
+/** `code`: the Update Result a stopped device ends with (the verdicts' FinalState.code). */
+export type Lwm2mState = Lwm2mCore & { readonly kind: Lwm2mKind; readonly code?: number };
 
 export const LWM2M_FINAL_KINDS: readonly Lwm2mKind[] = ['succeeded', 'up-to-date', 'failed', 'gave-up'];
 
