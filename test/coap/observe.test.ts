@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isFresher, nextNotification, observeRequest, OBSERVE_FRESHNESS_MS } from '../../src/coap/observe.js';
+import { isFresher, nextNotification, observeRequest, OBSERVE_FRESHNESS_MS, type Observation } from '../../src/coap/observe.js';
 import { readUint, uintOption, type CoapMessage } from '../../src/coap/message.js';
 import { COAP_OPTION } from '../../src/protocol/coap.js';
 
@@ -20,7 +20,7 @@ describe('Observe (RFC 7641)', () => {
   });
 
   it('numbers notifications upward in 24 bits', () => {
-    let o = { path: '/5/0/3', token: Buffer.from([9]), seq: 0xfffffe };
+    let o: Observation = { path: '/5/0/3', token: Buffer.from([9]), seq: 0xfffffe };
     const seen: number[] = [];
     for (let i = 0; i < 3; i++) {
       const n = nextNotification(o);
