@@ -16,19 +16,9 @@ import { pathOptions, queryOptions, uintOption, pathOf, type CoapMessage, type C
 import { COAP_OPTION, exchangeLifetimeMs, encodeBlock, type RetransmitTiming } from '../protocol/coap.js';
 import type { CoapTransportMessage, CoapTransportResult, SeenMessage } from '../dialect/coap.js';
 import { UdpLink, type UdpPeer } from './udp.js';
+import type { ExchangeOptions, Exchanged, Transport } from './transport.js';
 
-/** How an exchange ended (the engine's Transport seam: `aborted` by the run's stop). */
-export interface CoapExchanged {
-  readonly result: CoapTransportResult;
-  readonly aborted: boolean;
-  readonly firstByteAt?: number;
-}
-
-export interface CoapExchangeOptions {
-  readonly timeoutMs: number;
-  readonly paceMs: number;
-  readonly onWritten?: (atMs: number) => void;
-}
+type CoapExchanged = Exchanged<CoapTransportResult>;
 
 export interface CoapTransportDeps {
   /** The LwM2M / CoAP server every device talks to (loopback). */
@@ -83,7 +73,7 @@ class Session {
 
 const peerKey = (p: UdpPeer): string => `${p.host}|${p.port}`;
 
-export class CoapTransport {
+export class CoapTransport implements Transport<CoapTransportMessage, CoapTransportResult> {
   readonly kind = 'coap' as const;
   private readonly sessions = new Map<number, Session>();
   private aborted = false;
@@ -249,7 +239,7 @@ export class CoapTransport {
     }, Math.ceil(this.d.realMsUntil(due)));
   }
 
-  exchange(slot: number, message: CoapTransportMessage, o: CoapExchangeOptions): Promise<CoapExchanged> {
+  exchange(slot: number, message: CoapTransportMessage, o: ExchangeOptions): Promise<CoapExchanged> {
     if (this.aborted) return Promise.resolve({ result: { kind: 'error', code: 'ABORTED' }, aborted: true });
     const s = this.session(slot);
     const ended = (result: CoapTransportResult): CoapExchanged => ({ result, aborted: this.aborted, ...(result.kind === 'response' ? { firstByteAt: performance.now() } : {}) });
