@@ -18,12 +18,12 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH, figure, printTable, round, scratchDir } from './fleet/lib/common.js';
 
-const ALL = ['c', 'b', 'a', 'a-max', 'server', 'v', 'l'];
+const ALL = ['c', 'b', 'a', 'a-max', 'server', 'v', 'l', 'm'];
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const unknown = argv.filter((a) => !ALL.includes(a) && a !== '--quick');
 if (unknown.length > 0) {
-  console.error(`bench: unknown argument ${unknown[0]}; usage: node bench/run.js [c] [b] [a] [a-max] [server] [v] [l] [--quick]`);
+  console.error(`bench: unknown argument ${unknown[0]}; usage: node bench/run.js [c] [b] [a] [a-max] [server] [v] [l] [m] [--quick]`);
   process.exit(2);
 }
 const chosen = ALL.filter((b) => argv.includes(b));
@@ -37,6 +37,7 @@ const BENCHES = {
   'a-max': { title: '(a) million/day ×max', script: 'fleet/million.js', args: ['--time-scale', 'max', ...(quick ? ['--devices', '100000'] : [])], deadlineMs: quick ? 5 * MIN : 20 * MIN },
   v: { title: '(v) verdicts', script: 'fleet/verdicts.js', args: quick ? ['--devices', '100000'] : [], deadlineMs: quick ? 3 * MIN : 10 * MIN, nodeArgs: ['--expose-gc'] },
   l: { title: '(l) latency', script: 'fleet/latency.js', args: quick ? ['--light-devices', '1000', '--saturated-devices', '3000'] : [], deadlineMs: 12 * MIN },
+  m: { title: '(m) lwm2m', script: 'fleet/lwm2m.js', args: quick ? ['--devices', '20000', '--rate', '2000'] : [], deadlineMs: quick ? 3 * MIN : 6 * MIN },
   server: { title: 'server', script: 'server/run.js', args: quick ? ['--duration', '3'] : [], deadlineMs: 8 * MIN, external: true },
 };
 
