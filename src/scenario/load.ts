@@ -539,6 +539,8 @@ type PickFile = string | number | { share?: string | number; count?: number };
 const ONENET_BEHAVIOURS = ['disconnect', 'batteryDies', 'storageFull', 'flashFails', 'longSleep'] as const;
 /** Behaviours only Luat devices have. */
 const LUAT_BEHAVIOURS = ['askAfterBan'] as const;
+/** Behaviours only LwM2M devices have (the device as the server's CoAP peer). */
+const LWM2M_BEHAVIOURS = ['dropAcks', 'natRebind'] as const;
 
 /** The share of a cohort of `size` devices a pick names: a share, `{share}`, `{count}` or (neither) all. */
 function pickShare(v: PickFile | undefined, size: number, path: string, fail: Fail): number {
@@ -584,6 +586,9 @@ function resolveBehaviours(
   for (const name of LUAT_BEHAVIOURS) {
     if (b[name] !== undefined && speech.dialect !== 'luat') fail(`${path}.${name}`, `a Luat behaviour; dialect "${speech.dialect}" has no use for it`);
   }
+  for (const name of LWM2M_BEHAVIOURS) {
+    if (b[name] !== undefined && speech.dialect !== 'lwm2m') fail(`${path}.${name}`, `an LwM2M behaviour; dialect "${speech.dialect}" has no use for it`);
+  }
   const pick = (v: { share?: string | number; count?: number }, name: string): number => pickShare({ ...v }, size, `${path}.${name}`, fail);
   if (b.answerLoss !== undefined) {
     const a = b.answerLoss;
@@ -617,6 +622,8 @@ function resolveBehaviours(
     };
   }
   if (b.askAfterBan !== undefined) out.askAfterBan = { share: pick(b.askAfterBan, 'askAfterBan'), asks: b.askAfterBan.asks ?? 3 };
+  if (b.dropAcks !== undefined) out.dropAcks = { share: pick(b.dropAcks, 'dropAcks'), rate: share(b.dropAcks.rate ?? '100%', `${path}.dropAcks.rate`, fail) };
+  if (b.natRebind !== undefined) out.natRebind = pickShare(b.natRebind, size, `${path}.natRebind`, fail);
   return out;
 }
 
