@@ -51,7 +51,9 @@ export type CoapTransportMessage =
   /** An Observe notification on `token` (hex). */
   | { readonly kind: 'notify'; readonly token: string; readonly code: string; readonly observe: number; readonly payload: Uint8Array; readonly contentFormat?: number; readonly confirmable: boolean }
   /** Asleep from now (PSM): nothing is answered until the next listen or request. */
-  | { readonly kind: 'sleep' };
+  | { readonly kind: 'sleep' }
+  /** A package URI that says http: one ranged GET of it (the transport assembles and digests, as the HTTP dialects' sink does). */
+  | { readonly kind: 'http-range'; readonly url: string; readonly start: number; readonly end: number };
 
 /** Every retransmission of one server-originated message the device saw, and when (virtual ms). */
 export interface SeenMessage {
@@ -84,6 +86,8 @@ export type CoapTransportResult = (
     }
   | { readonly kind: 'quiet' }
   | { readonly kind: 'done' }
+  /** The answer to an `http-range`: its status, the file's size (Content-Range), bytes held in order and their md5 once all are. */
+  | { readonly kind: 'http'; readonly status: number; readonly total: number | undefined; readonly held: number; readonly md5?: string }
   /** TIMEOUT (the CON's schedule ran out), RESET, UNREACHABLE, ABORTED, NO_SIGNAL. */
   | { readonly kind: 'error'; readonly code: string }
 ) & {

@@ -17,6 +17,14 @@ import { COAP_OPTION, exchangeLifetimeMs, encodeBlock, type RetransmitTiming } f
 import type { CoapTransportMessage, CoapTransportResult, SeenMessage } from '../dialect/coap.js';
 import { UdpLink, type UdpPeer } from './udp.js';
 import type { ExchangeOptions, Exchanged, Transport } from './transport.js';
+import { request as httpRequest } from 'undici';
+import { DownloadSink } from './download-sink.js';
+
+/** Content-Range's total (`bytes 0-1023/262144`), when it gives one. */
+const totalOf = (contentRange: string | undefined): number | undefined => {
+  const m = contentRange === undefined ? null : /\/(\d+)\s*$/.exec(contentRange);
+  return m ? Number(m[1]) : undefined;
+};
 
 type CoapExchanged = Exchanged<CoapTransportResult>;
 
@@ -76,6 +84,8 @@ const peerKey = (p: UdpPeer): string => `${p.host}|${p.port}`;
 export class CoapTransport implements Transport<CoapTransportMessage, CoapTransportResult> {
   readonly kind = 'coap' as const;
   private readonly sessions = new Map<number, Session>();
+  /** http:// packages: bytes assembled in order and digested, as the HTTP dialects' are. */
+  private readonly sink = new DownloadSink();
   private aborted = false;
   bytesReceived = 0;
   datagramsSent = 0;
@@ -290,6 +300,18 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
         );
         return Promise.resolve(ended({ kind: 'done' }));
       }
+      case 'http-range': {
+        s.awake = true;
+        let host: string;
+        try {
+          host = new URL(message.url).hostname.replace(/^\[|\]$/g, '');
+        } catch {
+          return Promise.resolve(ended({ kind: 'error', code: 'BAD_URL' }));
+        }
+        if (!this.d.isAllowedHost(host)) return Promise.resolve(ended({ kind: 'error', code: 'NOT_LOOPBACK' }));
+        o.onWritten?.(performance.now());
+        return this.httpRange(slot, message.url, message.start, message.end, o.timeoutMs).then((r) => ended(this.withSeen(s, r)));
+      }
       case 'request': {
         s.awake = true;
         const peer = message.peer ?? this.d.server;
@@ -311,7 +333,24 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
     }
   }
 
+  /** One ranged GET of an http:// package (loopback only), its bytes into the sink. Never throws. */
+  private async httpRange(slot: number, url: string, start: number, end: number, timeoutMs: number): Promise<CoapTransportResult> {
+    try {
+      const res = await httpRequest(url, { method: 'GET', headers: { range: `bytes=${start}-${end}` }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      this.bytesReceived += body.length;
+      const range = typeof res.headers['content-range'] === 'string' ? res.headers['content-range'] : undefined;
+      const total = res.statusCode === 206 ? totalOf(range) : res.statusCode === 200 ? body.length : undefined;
+      if (total === undefined || (res.statusCode !== 200 && res.statusCode !== 206)) return { kind: 'http', status: res.statusCode, total, held: 0 };
+      const held = this.sink.accept(slot, res.statusCode, range, body, total);
+      return { kind: 'http', status: res.statusCode, total, held: held.held, ...(held.md5 === undefined ? {} : { md5: held.md5 }) };
+    } catch (e) {
+      return { kind: 'error', code: (e as { code?: string }).code ?? 'HTTP_ERROR' };
+    }
+  }
+
   release(slot: number): void {
+    this.sink.release(slot);
     const s = this.sessions.get(slot);
     if (s === undefined) return;
     for (const x of s.links.values()) {

@@ -12,6 +12,9 @@ import { decodeMessage, encodeMessage, pathOptions, type CoapMessage } from '../
 import { COAP_OPTION } from '../../src/protocol/coap.js';
 import type { CoapTransportResult } from '../../src/dialect/coap.js';
 import { COAP_RETRANSMIT } from '../../src/device/types.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
 
 const sockets: Socket[] = [];
 const transports: CoapTransport[] = [];
@@ -128,6 +131,27 @@ describe('CoAP transport: the device as the server’s peer', () => {
     const open = t.exchange(1, { kind: 'listen', until: performance.now() + 10_000 }, noOptions);
     t.abortAll();
     expect((await open).result).toEqual({ kind: 'error', code: 'ABORTED' });
+  });
+
+  it('pulls an http:// package by ranges into the digest, as the HTTP dialects do', async () => {
+    const body = Buffer.from(Array.from({ length: 3_000 }, (_, i) => i & 0xff));
+    const web = createServer((req, res) => {
+      const m = /bytes=(\d+)-(\d+)/.exec(req.headers.range ?? '');
+      const start = Number(m?.[1] ?? 0);
+      const end = Math.min(body.length - 1, Number(m?.[2] ?? body.length - 1));
+      res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${body.length}` });
+      res.end(body.subarray(start, end + 1));
+    });
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}/fw.bin`;
+    const s = await server();
+    const t = transport(s.port);
+    let last: CoapTransportResult | undefined;
+    for (let start = 0; start < body.length; start += 1_024) {
+      last = (await t.exchange(0, { kind: 'http-range', url, start, end: start + 1_023 }, noOptions)).result;
+    }
+    expect(last).toEqual({ kind: 'http', status: 206, total: 3_000, held: 3_000, md5: createHash('md5').update(body).digest('hex') });
+    web.close();
   });
 
   it('refuses a package host that is not loopback', async () => {

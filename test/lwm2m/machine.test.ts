@@ -150,6 +150,24 @@ describe('LwM2M device: Object 5 firmware update', () => {
     expect(asks).toEqual([0, 1, 2, 0, 1, 2, 3, 4]);
   });
 
+  it('pulls an http:// package by ranged GETs of chunkSize, then State 2', () => {
+    const d = registered().answer(call({ op: 'write', path: [5, 0, 1], value: 'http://127.0.0.1:8080/fw/2.0.0.bin' })).answer({ type: 'done' });
+    const asks: string[] = [];
+    const total = 250;
+    while (d.state.kind === 'downloading') {
+      const r = d.request;
+      if (r.op !== 'chunk') throw new Error(r.op);
+      asks.push(`${r.start}-${r.end}`);
+      const held = Math.min(total, r.end + 1);
+      d.answer(asks.length === 2 && !asks.includes('lost') ? (asks.push('lost'), { type: 'net', code: 'ECONNRESET' }) : { type: 'chunk', status: 206, total, held, ...(held === total ? { md5: 'x' } : {}) });
+    }
+    expect(asks).toEqual(['0-99', '100-199', 'lost', '100-199', '200-249']);
+    expect(d.state.fw.state).toBe(2);
+    const gone = registered().answer(call({ op: 'write', path: [5, 0, 1], value: 'http://127.0.0.1:8080/none' })).answer({ type: 'done' });
+    gone.answer({ type: 'chunk', status: 404, total: undefined, held: 0 });
+    expect(gone.state.fw).toMatchObject({ state: 0, result: 7 });
+  });
+
   it('refuses what it cannot pull: coaps / https → 9, garbage → 7, 4.04 on the package → 7; corrupt image → 5', () => {
     for (const [uri, result] of [['coaps://127.0.0.1/fw', 9], ['https://127.0.0.1/fw', 9], ['not a uri', 7]] as const) {
       const d = registered().answer(call({ op: 'write', path: [5, 0, 1], value: uri }));

@@ -140,9 +140,34 @@ function onServerCall(c0: Lwm2mCore, ref: ServerRequestRef, call: ServerCall, p:
   }
 }
 
-function askBlock(c: Lwm2mCore, now: number, s: Lwm2mDeviceSettings): Step<S, R> {
+function askBlock(c: Lwm2mCore, now: number, s: Lwm2mDeviceSettings, ds?: DeviceSettings): Step<S, R> {
   const d = c.download!;
+  if (d.source.http !== undefined) {
+    // An http:// package: ranged GETs of chunkSize from the first byte not held.
+    const size = Math.max(1, ds?.chunkSize ?? 16 * 1024);
+    const end = d.size === undefined ? d.held + size - 1 : Math.min(d.size - 1, d.held + size - 1);
+    return send('downloading', spoke(c, now, s), { op: 'chunk', url: d.source.http, start: d.held, end });
+  }
   return send('downloading', spoke(c, now, s), { op: 'block', source: d.source, block: nextBlock2(d) });
+}
+
+/** What a ranged GET's answer means: bytes held in order come from the transport's assembly. */
+function onChunkAnswer(c: Lwm2mCore, a: Extract<A, { type: 'chunk' }>, p: DeviceProfile, s: Lwm2mDeviceSettings, ds: DeviceSettings, now: number): Step<S, R> {
+  const d = c.download!;
+  if (a.status === 404 || a.status === 410) return downloadFailed(c, UPDATE_RESULT.INVALID_URI, now, s, ds);
+  if (a.status !== 200 && a.status !== 206) {
+    const stalls = c.stalls + 1;
+    if (stalls > ds.maxStalledAttempts) return downloadFailed(c, UPDATE_RESULT.CONNECTION_LOST, now, s, ds);
+    return askBlock({ ...c, stalls }, now, s, ds);
+  }
+  const total = a.total ?? d.size;
+  const grown = a.held > d.held;
+  const done = total !== undefined && a.held >= total && a.md5 !== undefined;
+  const next: Lwm2mCore = { ...c, download: { ...d, held: a.held, size: total, done }, stalls: grown ? 0 : c.stalls + 1 };
+  if (!grown && next.stalls > ds.maxStalledAttempts) return downloadFailed(c, UPDATE_RESULT.CONNECTION_LOST, now, s, ds);
+  if (!done) return askBlock(next, now, s, ds);
+  if (p.behaviour.corruptDownload) return downloadFailed(next, UPDATE_RESULT.INTEGRITY_CHECK_FAILURE, now, s, ds);
+  return listen({ ...next, download: undefined, fw: { ...c.fw, state: FIRMWARE_STATE.DOWNLOADED }, notices: noticesFor(c, [FW_STATE_PATH]) }, now, s, ds);
 }
 
 function downloadFailed(c: Lwm2mCore, result: UpdateResult, now: number, s: Lwm2mDeviceSettings, ds: DeviceSettings): Step<S, R> {
@@ -152,11 +177,12 @@ function downloadFailed(c: Lwm2mCore, result: UpdateResult, now: number, s: Lwm2
 
 function onBlockAnswer(c: Lwm2mCore, a: A, p: DeviceProfile, s: Lwm2mDeviceSettings, ds: DeviceSettings, now: number): Step<S, R> {
   const d = c.download!;
+  if (a.type === 'chunk') return onChunkAnswer(c, a, p, s, ds, now);
   if (a.type !== 'block') {
     // No answer to this block after the CON's retransmissions: ask again, from the last good block.
     const stalls = c.stalls + 1;
     if (stalls > ds.maxStalledAttempts) return downloadFailed(c, UPDATE_RESULT.CONNECTION_LOST, now, s, ds);
-    return askBlock({ ...c, stalls }, now, s);
+    return askBlock({ ...c, stalls }, now, s, ds);
   }
   const out = onBlock2(d, { code: a.code, block: a.block, etag: a.etag, size: a.size, payloadBytes: a.payloadBytes });
   switch (out.kind) {
@@ -184,7 +210,7 @@ function onBlockAnswer(c: Lwm2mCore, a: A, p: DeviceProfile, s: Lwm2mDeviceSetti
 function afterReply(c: Lwm2mCore, now: number, s: Lwm2mDeviceSettings, ds: DeviceSettings): Step<S, R> {
   if (c.notices.length > 0) return notify(c, now, s, ds);
   const next = { ...c, then: 'listen' as const };
-  if (c.then === 'download') return askBlock(next, now, s);
+  if (c.then === 'download') return askBlock(next, now, s, ds);
   // Rebooting: unreachable from now (the transport answers nothing), back after rebootMs.
   if (c.then === 'reboot') return send('rebooting', next, { op: 'sleep' });
   return listen(next, now, s, ds);

@@ -74,9 +74,11 @@ export function packageSource(uri: string): PackageSource | UpdateResult {
   } catch {
     return UPDATE_RESULT.INVALID_URI;
   }
-  if (u.protocol !== 'coap:') return UPDATE_RESULT.UNSUPPORTED_PROTOCOL;
+  // No DTLS or TLS in the simulated module: coaps and https are protocols it does not support.
+  if (u.protocol !== 'coap:' && u.protocol !== 'http:') return UPDATE_RESULT.UNSUPPORTED_PROTOCOL;
   const host = u.hostname.replace(/^\[|\]$/g, '');
   if (host === '' || u.pathname === '' || u.pathname === '/') return UPDATE_RESULT.INVALID_URI;
+  if (u.protocol === 'http:') return { host, port: u.port === '' ? 80 : Number(u.port), path: decodeURI(u.pathname), http: u.href };
   return { host, port: u.port === '' ? 5683 : Number(u.port), path: decodeURI(u.pathname) };
 }
 

@@ -8,11 +8,13 @@ import type { Binding, FirmwareState, UpdateResult } from '../../protocol/lwm2m.
 import type { SeenMessage, ServerRequestRef } from '../../dialect/coap.js';
 import type { Block2State } from '../../coap/block.js';
 
-/** A package URI the device can pull from (coap:// over the CoAP transport). */
+/** A package URI the device can pull from: coap:// block-wise, or http:// by ranged GETs. */
 export interface PackageSource {
   readonly host: string;
   readonly port: number;
   readonly path: string;
+  /** Set for an http:// URI: the URL itself. */
+  readonly http?: string;
 }
 
 export type Lwm2mRequest =
@@ -45,10 +47,11 @@ export type Lwm2mRequest =
     }
   | { readonly op: 'notify'; readonly token: string; readonly observe: number; readonly body: string; readonly contentFormat: number }
   | { readonly op: 'block'; readonly source: PackageSource; readonly block: BlockValue }
+  | { readonly op: 'chunk'; readonly url: string; readonly start: number; readonly end: number }
   | { readonly op: 'sleep' };
 
 export type Lwm2mOp = Lwm2mRequest['op'];
-export const LWM2M_OPERATIONS: readonly Lwm2mOp[] = ['register', 'update', 'deregister', 'listen', 'reply', 'notify', 'block', 'sleep'];
+export const LWM2M_OPERATIONS: readonly Lwm2mOp[] = ['register', 'update', 'deregister', 'listen', 'reply', 'notify', 'block', 'chunk', 'sleep'];
 
 /** A server request, read: an operation on an object path (`[object, instance?, resource?]`). */
 export type ServerCall =
@@ -75,6 +78,8 @@ export type Lwm2mAnswer = (
       readonly held: number;
       readonly md5?: string;
     }
+  /** An answer to a ranged GET of an http:// package. */
+  | { readonly type: 'chunk'; readonly status: number; readonly total: number | undefined; readonly held: number; readonly md5?: string }
   | { readonly type: 'server'; readonly ref: ServerRequestRef; readonly call: ServerCall }
   | { readonly type: 'quiet' }
   | { readonly type: 'done' }

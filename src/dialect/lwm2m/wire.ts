@@ -54,6 +54,8 @@ export function encodeLwm2m(r: Lwm2mRequest): CoapTransportMessage {
       return { kind: 'request', code: COAP_CODE.GET, path: r.source.path, block2: r.block, peer: { host: r.source.host, port: r.source.port } };
     case 'sleep':
       return { kind: 'sleep' };
+    case 'chunk':
+      return { kind: 'http-range', url: r.url, start: r.start, end: r.end };
   }
 }
 
@@ -118,6 +120,8 @@ export function decodeLwm2m(r: Lwm2mRequest, result: CoapTransportResult): Lwm2m
       return { type: 'quiet', ...seen };
     case 'done':
       return { type: 'done', ...seen };
+    case 'http':
+      return { type: 'chunk', status: result.status, total: result.total, held: result.held, ...(result.md5 === undefined ? {} : { md5: result.md5 }), ...seen };
     case 'server-request':
       return { type: 'server', ref: result.ref, call: serverCall(result.code, result.path, result.options, result.payload, result.ref.token), ...seen };
     case 'response': {
@@ -160,6 +164,8 @@ export function lwm2mOutcomeOf(a: Lwm2mAnswer): string {
       return `coap:${a.code}`;
     case 'block':
       return `coap:${a.code}`;
+    case 'chunk':
+      return `http:${a.status}`;
     case 'server':
       return `server:${a.call.op}`;
     case 'net':
@@ -170,4 +176,5 @@ export function lwm2mOutcomeOf(a: Lwm2mAnswer): string {
 }
 
 /** Transport failures, refused registration requests and server errors count as errors of their operation. */
-export const lwm2mIsError = (a: Lwm2mAnswer): boolean => a.type === 'net' || (a.type === 'refused' && !a.code.startsWith('4.04')) || (a.type === 'block' && !a.code.startsWith('2.'));
+export const lwm2mIsError = (a: Lwm2mAnswer): boolean =>
+  a.type === 'net' || (a.type === 'refused' && !a.code.startsWith('4.04')) || (a.type === 'block' && !a.code.startsWith('2.')) || (a.type === 'chunk' && (a.status < 200 || a.status > 299));
