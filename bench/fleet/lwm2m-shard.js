@@ -11,6 +11,7 @@ const dist = (p) => import(pathToFileURL(join(ROOT, 'dist', p)).href);
 const { lwm2mMachine } = await dist('device/lwm2m/machine.js');
 const { decodeLwm2m, encodeLwm2m } = await dist('dialect/lwm2m/wire.js');
 const { CoapTransport } = await dist('engine/coap-transport.js');
+const { loopbackSourceOf } = await dist('engine/udp.js');
 const { DEFAULT_DEVICE_SETTINGS, NO_FAULTS } = await dist('device/types.js');
 const { DEFAULT_LWM2M_SETTINGS } = await dist('device/lwm2m/types.js');
 
@@ -39,6 +40,7 @@ const transport = new CoapTransport({
   seenCompleteAfterMs: 240_000,
   seed: offset + 1,
   isAllowedHost: (h) => h === '127.0.0.1',
+  sourceOf: (slot) => loopbackSourceOf(1 + Math.floor(offset / 1000), slot),
 });
 
 say({ phase: 'baseline', memory: memory(), cpu: process.cpuUsage() });

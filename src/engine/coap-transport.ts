@@ -42,6 +42,8 @@ export interface CoapTransportDeps {
   readonly seed: number;
   /** Whether a host may be loaded (a Package URI's): loopback unless the run permits remote. */
   isAllowedHost(host: string): boolean;
+  /** The local address a device's socket sends from (IPv4 loopback targets: see udp.ts loopbackSourceOf); absent: the OS's choice. */
+  sourceOf?(slot: number): string | undefined;
 }
 
 interface SeenRecord {
@@ -120,11 +122,16 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
     if (x === undefined) {
       const endpoint = new CoapEndpoint({ timing: this.d.timing, seed: (this.d.seed ^ Math.imul(s.slot + 1, 0x9e3779b1)) >>> 0, exchangeLifetimeMs: exchangeLifetimeMs(this.d.timing) });
       const entry: PeerLink = { session: s, endpoint, link: undefined as unknown as UdpLink, timer: undefined, timerAt: Infinity };
-      entry.link = new UdpLink(peer, (bytes) => {
-        this.datagramsReceived += 1;
-        this.bytesReceived += bytes.length;
-        this.apply(s, entry, endpoint.receive(bytes, this.d.now(), s.awake));
-      });
+      entry.link = new UdpLink(
+        peer,
+        (bytes) => {
+          this.datagramsReceived += 1;
+          this.bytesReceived += bytes.length;
+          this.apply(s, entry, endpoint.receive(bytes, this.d.now(), s.awake));
+        },
+        undefined,
+        peer.host.startsWith('127.') ? this.d.sourceOf?.(s.slot) : undefined,
+      );
       x = entry;
       s.links.set(key, x);
     }
@@ -173,7 +180,6 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
       const l = s.listener;
       s.listener = undefined;
       clearTimeout(l.timer);
-      s.held.set(m.messageId, m);
       l.resolve(this.withSeen(s, this.serverRequest(m)));
       return;
     }
@@ -254,10 +260,19 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
     const s = this.session(slot);
     const ended = (result: CoapTransportResult): CoapExchanged => ({ result, aborted: this.aborted, ...(result.kind === 'response' ? { firstByteAt: performance.now() } : {}) });
     switch (message.kind) {
-      case 'sleep':
+      case 'sleep': {
         s.awake = false;
+        // Heard but never handed to a listen: as good as unheard, so a retransmission after the wake is handled afresh.
+        const server = s.links.get(peerKey(this.d.server));
+        for (const m of s.queue) {
+          server?.endpoint.undeliver(m.messageId);
+          s.held.delete(m.messageId);
+          const rec = s.seen.get(m.messageId);
+          if (rec !== undefined) rec.answered = false;
+        }
         s.queue.length = 0;
         return Promise.resolve(ended(this.withSeen(s, { kind: 'done' })));
+      }
       case 'listen': {
         s.awake = true;
         const next = s.queue.shift();

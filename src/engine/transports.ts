@@ -10,6 +10,7 @@ import type { Transport } from './transport.js';
 import type { Clock } from '../time/clock.js';
 import { COAP_RETRANSMIT, type RetransmitSettings } from '../device/types.js';
 import { CoapTransport } from './coap-transport.js';
+import { loopbackSourceOf } from './udp.js';
 import { isLoopbackUrl } from './target.js';
 import { HUAWEI_DOWNLINK } from '../protocol/lwm2m.js';
 
@@ -33,6 +34,7 @@ function makeCoapTransport(o: TransportOptions): Transport {
     seenCompleteAfterMs: 2 * HUAWEI_DOWNLINK.giveUpMs[1],
     seed: o.seed ?? 1,
     isAllowedHost: (h) => isLoopbackUrl(`coap://${h.includes(':') ? `[${h}]` : h}/`),
+    sourceOf: (slot) => loopbackSourceOf(o.seed ?? 1, slot),
   }) as Transport;
 }
 

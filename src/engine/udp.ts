@@ -24,10 +24,17 @@ export class UdpLink {
     private readonly peer: UdpPeer,
     private readonly onDatagram: (bytes: Buffer) => void,
     private readonly onError: (message: string) => void = () => {},
+    /**
+     * The local address to send from (a 127.x.y.z of its own): each address has its own ephemeral
+     * ports, so a fleet of more sockets than one address's port range (~28,000) still gets one each.
+     */
+    private readonly localAddress?: string,
   ) {}
 
   private open(): Socket {
     const s = createSocket(this.peer.host.includes(':') ? 'udp6' : 'udp4');
+    // Sends made while it binds are queued by node until it is bound.
+    if (this.localAddress !== undefined) s.bind(0, this.localAddress);
     s.on('message', (msg, rinfo) => {
       // Only the server's own address: a datagram from anyone else is no answer of the session.
       if (rinfo.port !== this.peer.port) return;
@@ -65,6 +72,15 @@ export class UdpLink {
     this.socket?.close();
     this.socket = undefined;
   }
+}
+
+/**
+ * A loopback address of its own for every block of 16,384 sockets (fewer than one address's
+ * ephemeral ports), under a base the caller varies per process: 127.BASE.BLOCK.1.
+ */
+export const SOCKETS_PER_ADDRESS = 16_384;
+export function loopbackSourceOf(base: number, slot: number): string {
+  return `127.${1 + (Math.abs(Math.floor(base)) % 254)}.${Math.floor(slot / SOCKETS_PER_ADDRESS) % 256}.1`;
 }
 
 /** The soft "Max open files" of a /proc/<pid>/limits text; undefined when unlimited or absent. */

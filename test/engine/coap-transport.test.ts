@@ -123,6 +123,19 @@ describe('CoAP transport: the device as the server’s peer', () => {
     expect(again).toMatchObject({ kind: 'server-request', ref: { messageId: 91 } });
   });
 
+  it('a request heard awake but not yet listened for is handled afresh after a sleep', async () => {
+    const s = await server();
+    const t = transport(s.port);
+    await t.exchange(0, { kind: 'request', code: '0.02', path: '/rd', query: ['ep=x'] }, noOptions); // awake, not listening
+    s.send(get(55));
+    await pause(30);
+    await t.exchange(0, { kind: 'sleep' }, noOptions);
+    const l = t.exchange(0, { kind: 'listen', until: performance.now() + 1_000 }, noOptions);
+    await pause(10);
+    s.send(get(55));
+    expect((await l).result).toMatchObject({ kind: 'server-request', ref: { messageId: 55 } });
+  });
+
   it('a quiet window ends in quiet; a listen left open is aborted by the run’s end', async () => {
     const s = await server();
     const t = transport(s.port);
