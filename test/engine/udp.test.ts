@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
-import { checkFdLimit, fdShortfall, FD_HEADROOM, openFilesLimit, UdpLink } from '../../src/engine/udp.js';
+import { checkFdLimit, fdShortfall, FD_HEADROOM, loopbackSourceOf, openFilesLimit, SOCKETS_PER_ADDRESS, UdpLink } from '../../src/engine/udp.js';
 import { ConfigError } from '../../src/config/load.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,23 @@ describe('the open-files limit, checked up front', () => {
 });
 
 describe('UdpLink', () => {
+  it('gives each block of sockets a loopback source address of its own (one address has ~28,000 ports)', async () => {
+    expect(loopbackSourceOf(1, 0)).toBe(loopbackSourceOf(1, SOCKETS_PER_ADDRESS - 1));
+    expect(loopbackSourceOf(1, SOCKETS_PER_ADDRESS)).not.toBe(loopbackSourceOf(1, 0));
+    expect(loopbackSourceOf(2, 0)).not.toBe(loopbackSourceOf(1, 0));
+    expect(loopbackSourceOf(0xffffffff, 5_000_000)).toMatch(/^127\.\d{1,3}\.\d{1,3}\.1$/);
+    const server = createSocket('udp4');
+    let from = '';
+    server.on('message', (_m, r) => (from = r.address));
+    await new Promise<void>((r) => server.bind(0, '127.0.0.1', () => r()));
+    const link = new UdpLink({ host: '127.0.0.1', port: server.address().port }, () => {}, undefined, loopbackSourceOf(9, SOCKETS_PER_ADDRESS * 3));
+    link.send(Buffer.from('x'));
+    for (let i = 0; i < 200 && from === ''; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(from).toBe('127.10.3.1');
+    link.close();
+    server.close();
+  });
+
   it('one socket per device; rebinding (NAT after a long sleep) sends from a new source port', async () => {
     const server = createSocket('udp4');
     const from: number[] = [];
