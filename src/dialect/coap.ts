@@ -62,6 +62,8 @@ export interface SeenMessage {
   readonly at: readonly number[];
   /** Whether the device answered it (it arrived, or was retransmitted, while the device was awake). */
   readonly answered: boolean;
+  /** Its first transmission reached the device asleep (a queue-mode server should have held it). */
+  readonly asleep?: boolean;
 }
 
 export type CoapTransportResult = (

@@ -49,6 +49,7 @@ export interface CoapTransportDeps {
 interface SeenRecord {
   at: number[];
   answered: boolean;
+  asleep?: boolean;
 }
 
 interface Download {
@@ -70,6 +71,8 @@ interface PeerLink {
 class Session {
   readonly links = new Map<string, PeerLink>();
   awake = true;
+  /** Virtual instant it last went to sleep. */
+  asleepSince = -Infinity;
   /** Server requests heard awake, not yet handed to a listen. */
   readonly queue: CoapMessage[] = [];
   /** Server requests handed to the device, by message id, until it replies. */
@@ -156,11 +159,12 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
           if (e.token !== undefined) this.settle(s, e.token, { kind: 'error', code: 'RESET' });
           break;
         case 'request':
-          s.seen.set(e.message.messageId, { at: [...(s.seen.get(e.message.messageId)?.at ?? [now])], answered: true });
+          s.seen.set(e.message.messageId, { ...s.seen.get(e.message.messageId), at: [...(s.seen.get(e.message.messageId)?.at ?? [now])], answered: true });
           this.deliver(s, e.message);
           break;
         case 'unheard':
-          s.seen.set(e.message.messageId, { at: [now], answered: false });
+          // Asleep for more than an ACK_TIMEOUT: a server that thought it awake a moment longer is not the fault the rule names.
+          s.seen.set(e.message.messageId, { at: [now], answered: false, ...(now - s.asleepSince > this.d.timing.ackTimeoutMs ? { asleep: true } : {}) });
           break;
         case 'duplicate': {
           const r = s.seen.get(e.message.messageId);
@@ -229,7 +233,7 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
     const done: SeenMessage[] = [];
     for (const [mid, rec] of s.seen) {
       if (rec.answered || now - rec.at[rec.at.length - 1]! >= this.d.seenCompleteAfterMs) {
-        done.push({ messageId: mid, at: rec.at, answered: rec.answered });
+        done.push({ messageId: mid, at: rec.at, answered: rec.answered, ...(rec.asleep === true ? { asleep: true } : {}) });
         s.seen.delete(mid);
       }
     }
@@ -262,6 +266,7 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
     switch (message.kind) {
       case 'sleep': {
         s.awake = false;
+        s.asleepSince = this.d.now();
         // Heard but never handed to a listen: as good as unheard, so a retransmission after the wake is handled afresh.
         const server = s.links.get(peerKey(this.d.server));
         for (const m of s.queue) {

@@ -76,7 +76,9 @@ export interface ExchangeFacts {
   /** The device left this server request unacknowledged on purpose (its cohort drops ACKs). */
   dropped?: boolean;
   /** Server messages the device saw: the virtual instants (ms) of each one's transmissions, and whether it answered. */
-  seen?: { at: number[]; answered: boolean }[];
+  seen?: { at: number[]; answered: boolean; asleep?: boolean }[];
+  /** LwM2M registrations: the binding the device registered with (`UQ`: queue mode). */
+  binding?: string;
 }
 
 export interface Exchange {

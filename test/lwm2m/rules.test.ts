@@ -41,6 +41,19 @@ describe('lwm2m-result-agreement', () => {
   });
 });
 
+describe('lwm2m-queue-mode', () => {
+  it('names a UQ device a server message reached asleep; passes one reached awake', async () => {
+    const { lwm2mQueueMode } = await import('../../src/verdicts/rules/lwm2m.js');
+    const reg = { op: 'register', facts: { binding: 'UQ' } };
+    const slept = device('ep-asleep', [reg, { op: 'listen', facts: { seen: [{ at: [5_000, 17_000], answered: true, asleep: true }] } }]);
+    const awake = device('ep-awake', [reg, { op: 'listen', facts: { seen: [{ at: [5_000], answered: true }] } }]);
+    const out = lwm2mQueueMode.evaluate([slept, awake], ctx());
+    expect(out.checked).toBe(2);
+    expect(out.violations.map((v) => v.device.id)).toEqual(['ep-asleep']);
+    expect(out.violations[0]!.detail).toMatch(/reached it asleep .* answered after its wake/);
+  });
+});
+
 describe('lwm2m-downlink-schedule', () => {
   const seen = (at: number[], answered = false) => ({ op: 'listen', facts: { seen: [{ at, answered }] } });
 

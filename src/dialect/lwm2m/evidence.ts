@@ -9,6 +9,7 @@ export function lwm2mFactsOf(request: Lwm2mRequest, _result: unknown, answer: Lw
     case 'register':
       if (request.version !== undefined) f.version = request.version;
       if (request.fwResult !== undefined) f.fwResult = request.fwResult;
+      f.binding = request.binding;
       break;
     case 'reply':
       f.coapCode = request.code;
@@ -46,7 +47,7 @@ export function lwm2mFactsOf(request: Lwm2mRequest, _result: unknown, answer: Lw
     default:
       break;
   }
-  if (answer.seen !== undefined && answer.seen.length > 0) f.seen = answer.seen.map((s) => ({ at: [...s.at], answered: s.answered }));
+  if (answer.seen !== undefined && answer.seen.length > 0) f.seen = answer.seen.map((s) => ({ at: [...s.at], answered: s.answered, ...(s.asleep === true ? { asleep: true } : {}) }));
   return f;
 }
 

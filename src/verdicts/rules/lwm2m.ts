@@ -95,7 +95,7 @@ export function scheduleFaults(record: { at: readonly number[]; answered: boolea
   return undefined;
 }
 
-const recordsOf = (d: DeviceEvidence): { at: number[]; answered: boolean }[] => d.exchanges.flatMap((e) => e.facts.seen ?? []);
+const recordsOf = (d: DeviceEvidence): { at: number[]; answered: boolean; asleep?: boolean }[] => d.exchanges.flatMap((e) => e.facts.seen ?? []);
 /** A record says something of the schedule once the server had to retransmit: unanswered at first, or retransmitted. */
 const judged = (r: { at: readonly number[]; answered: boolean }): boolean => !r.answered || r.at.length > 1;
 
@@ -121,4 +121,20 @@ export const lwm2mDownlinkSchedule: Rule = {
   summary: (counts) => (counts['messages'] === undefined ? 'not judged: no device left a server message unanswered (none slept through one, no cohort drops ACKs)' : undefined),
 };
 
-export const LWM2M_RULES: readonly Rule[] = [lwm2mUpdateBeforeDownloaded, lwm2mNoSecondDownload, lwm2mResultAgreement, lwm2mDownlinkSchedule];
+export const lwm2mQueueMode: Rule = {
+  name: 'lwm2m-queue-mode',
+  description: 'a device registered in queue mode (binding UQ) is sent downlink only while it is reachable: the server holds it until the device speaks (Register / Update)',
+  dialects: LWM2M,
+  evaluate: perDevice(
+    (d) => d.exchanges.some((e) => e.op === 'register' && e.facts.binding === 'UQ'),
+    (d, c, count) => {
+      const early = recordsOf(d).filter((r) => r.asleep === true);
+      count('sent-while-asleep', early.length);
+      if (early.length === 0) return undefined;
+      const first = early[0]!;
+      return `${early.length} server message(s) reached it asleep (the first at ${at(first.at[0]! - c.originVirtual)}, ${first.at.length} transmission(s)${first.answered ? ', answered after its wake' : ', never answered'}): the server did not hold downlink for a sleeping queue-mode device`;
+    },
+  ),
+};
+
+export const LWM2M_RULES: readonly Rule[] = [lwm2mUpdateBeforeDownloaded, lwm2mNoSecondDownload, lwm2mResultAgreement, lwm2mDownlinkSchedule, lwm2mQueueMode];
