@@ -14,18 +14,19 @@
 //   l       latency truth: check p99 from send vs the server's own, light and saturated (~2 min)
 //   merge   ota-swarm merge of 100 shard reports of 100,000 devices each: time and memory (~2 min)
 //   lwm2m-serve  serve's LwM2M server: 100,000 queue-mode devices, datagrams per CPU-second, heap per device (~2 min)
+//   lwm2m   the LwM2M fleet: 100,000 queue-mode devices registering through the UDP transport, memory per device, datagrams per CPU-second (~3 min)
 //   --quick every benchmark at a reduced size (a smoke run of the whole suite, ~4 min)
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH, figure, printTable, round, scratchDir } from './fleet/lib/common.js';
 
-const ALL = ['c', 'b', 'a', 'a-max', 'server', 'v', 'l', 'merge', 'lwm2m-serve'];
+const ALL = ['c', 'b', 'a', 'a-max', 'server', 'v', 'l', 'merge', 'lwm2m-serve', 'lwm2m'];
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const unknown = argv.filter((a) => !ALL.includes(a) && a !== '--quick');
 if (unknown.length > 0) {
-  console.error(`bench: unknown argument ${unknown[0]}; usage: node bench/run.js [c] [b] [a] [a-max] [server] [v] [l] [merge] [lwm2m-serve] [--quick]`);
+  console.error(`bench: unknown argument ${unknown[0]}; usage: node bench/run.js [c] [b] [a] [a-max] [server] [v] [l] [merge] [lwm2m-serve] [lwm2m] [--quick]`);
   process.exit(2);
 }
 const chosen = ALL.filter((b) => argv.includes(b));
@@ -41,6 +42,7 @@ const BENCHES = {
   l: { title: '(l) latency', script: 'fleet/latency.js', args: quick ? ['--light-devices', '1000', '--saturated-devices', '3000'] : [], deadlineMs: 12 * MIN },
   merge: { title: '(m) merge', script: 'fleet/merge.js', args: quick ? ['--shards', '10', '--devices', '10000'] : [], deadlineMs: 15 * MIN, nodeArgs: ['--expose-gc'] },
   'lwm2m-serve': { title: 'lwm2m serve', script: 'server/lwm2m.js', args: quick ? ['--devices', '20000'] : [], deadlineMs: 6 * MIN, nodeArgs: ['--expose-gc'] },
+  lwm2m: { title: 'lwm2m fleet', script: 'fleet/lwm2m.js', args: quick ? ['--devices', '20000', '--rate', '2000'] : [], deadlineMs: quick ? 3 * MIN : 6 * MIN },
   server: { title: 'server', script: 'server/run.js', args: quick ? ['--duration', '3'] : [], deadlineMs: 8 * MIN, external: true },
 };
 

@@ -20,6 +20,7 @@
 import type { RequestFault } from '../dialect/types.js';
 import { hashUniform } from '../random/rng.js';
 import type { Action, DeviceMachine, DeviceProfile, DeviceSettings, Step } from './types.js';
+import { firstTimeoutMs, retransmitBudget } from '../protocol/coap.js';
 
 /** Stream of the per-transmission loss draws. */
 export const LOSS_STREAM = 0x1055_a45e;
@@ -63,11 +64,9 @@ export interface Transmitting<S extends { readonly kind: string }, R> {
 
 /** The first timeout of transmission `n`: uniform in [ACK_TIMEOUT, ACK_TIMEOUT × factor]. */
 export function initialTimeoutMs(p: DeviceProfile, s: DeviceSettings, n: number): number {
-  const { ackTimeoutMs, randomFactor } = s.retransmit;
-  const base = Number.isFinite(ackTimeoutMs) && ackTimeoutMs > 0 ? ackTimeoutMs : 0;
-  const factor = Number.isFinite(randomFactor) && randomFactor >= 1 ? randomFactor : 1;
-  return base * (1 + (factor - 1) * hashUniform(p.seed, TIMEOUT_STREAM, n));
+  return firstTimeoutMs(s.retransmit, hashUniform(p.seed, TIMEOUT_STREAM, n));
 }
+
 
 /** Whether transmission `n` of `op` loses its answer. */
 export function losesAnswer(p: DeviceProfile, op: string, n: number): boolean {
@@ -116,7 +115,7 @@ export function withRetransmit<S extends { readonly kind: string }, R, A>(
     onAnswer(st, answer, p, s, now) {
       const { tx } = st;
       if (tx.resendAt !== undefined) return { state: st, action: { type: 'sleep', until: tx.resendAt } };
-      const budget = Math.max(0, Math.floor(s.retransmit.maxRetransmit) || 0);
+      const budget = retransmitBudget(s.retransmit);
       if (tx.request !== undefined && adapter.isUnanswered(answer) && tx.retries < budget) {
         const resendAt = Math.max(now, tx.sentAt + tx.timeoutMs);
         return { state: { ...st, tx: { ...tx, resendAt } }, action: { type: 'sleep', until: resendAt } };

@@ -5,6 +5,7 @@
  */
 
 import type { VersionConfirm } from '../protocol/profile.js';
+import type { Lwm2mDeviceSettings } from './lwm2m/types.js';
 
 /** What the engine knows of one device: drawn once from its cohort and seed, never mutated. */
 export interface DeviceProfile {
@@ -54,6 +55,10 @@ export interface Behaviour {
   readonly longSleep?: LongSleep;
   /** Luat: keeps asking after a 40 (loop ban), this many more times, before it gives up. */
   readonly askAfterBan?: { readonly asks: number };
+  /** LwM2M: leaves this share (0–1) of the server's confirmable requests unacknowledged, drawn per request; the server retransmits. */
+  readonly dropAcks?: { readonly rate: number };
+  /** LwM2M: after each PSM sleep its next datagram leaves from a new source port (NAT rebinding). */
+  readonly natRebind?: boolean;
 }
 
 export interface AnswerLoss {
@@ -134,6 +139,8 @@ export interface DeviceSettings {
   readonly firmwareVersion?: string;
   /** Checks again after a successful upgrade (the cohort's `recheck`); absent: never. */
   readonly recheck?: Recheck;
+  /** LwM2M: registration, queue mode and PSM knobs (absent: DEFAULT_LWM2M_SETTINGS). */
+  readonly lwm2m?: Lwm2mDeviceSettings;
 }
 
 /**

@@ -29,6 +29,8 @@ import { hawkbitEvidence } from './hawkbit/evidence.js';
 import { hawkbitCategories, hawkbitRules } from './hawkbit/rules.js';
 import { hawkbitTarget } from './hawkbit/target.js';
 
+import { lwm2mPlugin } from './lwm2m/plugin.js';
+
 /** The fault with `loseAnswer` set or cleared, other faults kept; undefined when none is left. */
 function faultWithLoss(fault: RequestFault | undefined, lose: boolean): RequestFault | undefined {
   if (lose) return { ...fault, loseAnswer: true };
@@ -135,12 +137,13 @@ const registry: Record<string, DialectPlugin> = {
   onenet: onenetPlugin as DialectPlugin,
   luat: luatPlugin as DialectPlugin,
   hawkbit: hawkbitPlugin as DialectPlugin,
+  lwm2m: lwm2mPlugin as unknown as DialectPlugin,
 };
 
 export const DIALECTS: Readonly<Record<string, DialectPlugin>> = registry;
 
 /** Whether a dialect is ota-swarm's own (a throw in its code is a harness bug, not a plugin's). */
-export const isBuiltInDialect = (name: string): boolean => name === 'onenet' || name === 'luat' || name === 'hawkbit';
+export const isBuiltInDialect = (name: string): boolean => name === 'onenet' || name === 'luat' || name === 'hawkbit' || name === 'lwm2m';
 
 /** Adds a dialect (see dialect/plugins.ts for loading one from a module); built-ins cannot be replaced. */
 export function registerDialect(plugin: DialectPlugin): void {

@@ -7,9 +7,11 @@ import type { DialectTargetSpec } from './types.js';
 import { onenetTarget } from './onenet/target.js';
 import { luatTarget } from './luat/target.js';
 import { hawkbitTarget } from './hawkbit/target.js';
+import { lwm2mTarget } from './lwm2m/target.js';
 
 export const BUILT_IN_TARGETS: Readonly<Record<string, DialectTargetSpec<never>>> = {
   onenet: onenetTarget as DialectTargetSpec<never>,
   luat: luatTarget as DialectTargetSpec<never>,
   hawkbit: hawkbitTarget as DialectTargetSpec<never>,
+  lwm2m: lwm2mTarget as DialectTargetSpec<never>,
 };

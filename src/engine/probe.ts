@@ -62,7 +62,8 @@ export async function probeTarget(o: ProbeOptions): Promise<ProbeRun> {
     while (step.action.type === 'send' && calls.length < PROBE_MAX_CALLS) {
       const request = step.action.request;
       const op = wire.operationOf(request);
-      if (op === 'download') break;
+      // A download is the fleet's to measure; a listen would hold the probe for a device's awake window.
+      if (op === 'download' || op === 'listen') break;
       const sent = o.now();
       const message = wire.encode(request, o.target, sent);
       // A Luat body (the whole file) is digested as the engine does.

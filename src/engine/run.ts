@@ -26,7 +26,8 @@ import { Frontier } from '../time/frontier.js';
 import { PROGRESS_FIELDS, readProgress, type ProgressTotals } from './progress.js';
 import type { ShardResult, ShardTask } from './shard-task.js';
 import { MessageChannel } from 'node:worker_threads';
-import type { OptionNames } from '../scenario/option-names.js';
+import { CLI_FLAGS, type OptionNames } from '../scenario/option-names.js';
+import { checkFdLimit } from './udp.js';
 import { LiveFeed, type LiveView } from './live.js';
 import { DEFAULT_WATCHDOG_MS, describeLoss, LOST_WITH_WORKER, lostShards, superviseShards, WorkerWatch, type LostShard } from './worker-watch.js';
 import { probeOrRefuse, probeAmendment, type ProbeOutcome } from './probe.js';
@@ -127,6 +128,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   // Before anything starts that would need stopping: the compiled worker must be there.
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
+  checkTransport(scenario, clock, opts.names ?? CLI_FLAGS);
   // The push receiver listens before the target starts: the embedded server is told its URL.
   const application = await prepareApplication(scenario, clock, opts.allowRemote ?? false);
   let target: ResolvedTarget;
@@ -405,4 +407,15 @@ async function buildReport(b: BuildInput): Promise<Report> {
     (report.transitions.serverAgreement?.disagreements ?? 0) === 0 &&
     (report.verdicts ?? []).every((v) => v.violations === 0);
   return report;
+}
+
+/**
+ * What a dialect's transport needs before anything starts: the CoAP transport waits in real time
+ * for its virtual instants (a listen window, a retransmission), so not under `--time-scale max`;
+ * and it keeps a UDP socket per device, which must fit under the open-files limit.
+ */
+function checkTransport(scenario: Scenario, clock: ClockOrigin, names: OptionNames): void {
+  if (getDialect(scenario.dialect).transport !== 'coap') return;
+  if (clock.scale === 'max') throw new ConfigError(`${names('timeScale')}: max is not supported by the ${scenario.dialect} dialect (its CoAP transport waits in real time); give a number, e.g. 100`);
+  checkFdLimit(scenario.fleet.devices, names('devices'));
 }

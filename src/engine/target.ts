@@ -118,13 +118,15 @@ async function externalTarget({ scenario, clock, allowRemote, env = process.env,
   } catch {
     throw new ConfigError(`${field}: "${url}" is not a URL`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${field}: ${url}: only http and https are supported`);
+  const coap = parsed.protocol === 'coap:';
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:' && !coap) throw new ConfigError(`${field}: ${url}: only http, https and coap are supported`);
   if (!allowRemote && !isLoopbackUrl(url)) {
     const permit = names === CLI_FLAGS ? 'pass --allow-remote' : `set ${names('allowRemote')}: true`;
     throw new ConfigError(`${field}: ${parsed.host} is not a loopback address; ${permit} to load a remote server`);
   }
-  const baseUrl = parsed.origin;
-  const adminToken = env[ENV_ADMIN_TOKEN];
+  // A coap: URL has no web origin; its server's admin API (if any) is not reachable over it.
+  const baseUrl = coap ? `coap://${parsed.host}` : parsed.origin;
+  const adminToken = coap ? undefined : env[ENV_ADMIN_TOKEN];
   const admin = adminToken ? new AdminClient(baseUrl, adminToken) : undefined;
   const plugin = getDialect(scenario.dialect);
   let dialect: unknown;

@@ -34,7 +34,14 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const plan = withTargetSettings(expandFleet(scenario), plugin, task.target);
   const { count, fleetIndex: globalIndex } = workerStripe(plan.total, task.slice ?? WHOLE_FLEET, workerIndex, workers);
   const timing: ShardTiming = task.frontier ? { kind: 'frontier', frontier: new Frontier(task.frontier), index: workerIndex } : { kind: 'clock', clock: new ScaledClock(task.clock) };
-  const transport = makeTransport(plugin.transport, { baseUrl: task.baseUrl, connections: scenario.engine.connectionsPerWorker, maxBodyBytes: 300 * 1024 * 1024 });
+  const transport = makeTransport(plugin.transport, {
+    baseUrl: task.baseUrl,
+    connections: scenario.engine.connectionsPerWorker,
+    maxBodyBytes: 300 * 1024 * 1024,
+    ...(timing.kind === 'clock' ? { clock: timing.clock } : {}),
+    retransmit: plan.settingsOf(plan.cohortOf(globalIndex(0))).retransmit,
+    seed: (scenario.seed ^ Math.imul(workerIndex + 1, 0x85ebca6b)) >>> 0,
+  });
   const recorder = new OperationRecorder();
   const lag = new LagRecorder();
   const log = new TransitionLog(count);

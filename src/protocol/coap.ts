@@ -148,3 +148,27 @@ export function blockRange(num: number, szx: number): { start: number; end: numb
   const size = blockSize(szx);
   return { start: num * size, end: (num + 1) * size };
 }
+
+/** What a sender's retransmission needs: ACK_TIMEOUT (ms), ACK_RANDOM_FACTOR, MAX_RETRANSMIT (device/types' RetransmitSettings). */
+export interface RetransmitTiming {
+  readonly ackTimeoutMs: number;
+  readonly randomFactor: number;
+  readonly maxRetransmit: number;
+}
+
+/**
+ * The first timeout for a uniform draw `u` in [0, 1): ACK_TIMEOUT × (1 + (factor − 1) × u), each
+ * retransmission doubling it (§4.2). Shared by the device's transmission layer and the CoAP layer.
+ */
+export function firstTimeoutMs({ ackTimeoutMs, randomFactor }: Pick<RetransmitTiming, 'ackTimeoutMs' | 'randomFactor'>, u: number): number {
+  const base = Number.isFinite(ackTimeoutMs) && ackTimeoutMs > 0 ? ackTimeoutMs : 0;
+  const factor = Number.isFinite(randomFactor) && randomFactor >= 1 ? randomFactor : 1;
+  return base * (1 + (factor - 1) * u);
+}
+
+/** MAX_RETRANSMIT as a whole number ≥ 0 (a broken setting turns retransmitting off). */
+export const retransmitBudget = (s: Pick<RetransmitTiming, 'maxRetransmit'>): number => Math.max(0, Math.floor(s.maxRetransmit) || 0);
+
+/** EXCHANGE_LIFETIME for a device's own settings (RFC 7252's MAX_LATENCY kept): how long a message id is remembered. */
+export const exchangeLifetimeMs = (s: RetransmitTiming): number =>
+  derivedTimes({ ...RFC7252, ackTimeoutMs: s.ackTimeoutMs, ackRandomFactor: s.randomFactor, maxRetransmit: retransmitBudget(s) }).exchangeLifetimeMs;

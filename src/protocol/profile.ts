@@ -13,6 +13,7 @@ import { parseDuration } from '../config/units.js';
 import { DEFAULT_BAN_LIMIT_PER_DAY, DEFAULT_DIFF_BUILD_MS } from './luat.js';
 import { TOKEN_VALIDITY_MS } from './onenet.js';
 import { HUAWEI_PUSH_POLICY, type PushRetryPolicy } from './aiot.js';
+import { DOWNLINK_SCHEDULES, HUAWEI_DOWNLINK, type DownlinkSchedule } from './lwm2m.js';
 
 /**
  * How a Luat device learns that the version it flashed is the one the server serves:
@@ -51,11 +52,21 @@ export interface OnenetProfile {
   readonly tokenTtlMs: number;
 }
 
+export interface Lwm2mProfile {
+  /**
+   * How the server retransmits a confirmable downlink a sleeping device does not acknowledge:
+   * `huawei` (10–15 / 20–30 / 40–60 s, TIMEOUT by 80–120 s), `rfc7252`, or the target's own.
+   */
+  readonly downlinkSchedule: DownlinkSchedule;
+}
+
 export interface TargetProfile {
   readonly luat: LuatProfile;
   readonly onenet: OnenetProfile;
   /** How the platform retries pushes to the application side (spec §3.3; src/receiver/ judges it). */
   readonly push: PushRetryPolicy;
+  /** Absent in profiles made before LwM2M (tests): DOCUMENTED_PROFILE.lwm2m then. */
+  readonly lwm2m?: Lwm2mProfile;
 }
 
 /** The documented platform values (spec §1.2 and §2; the reference server's defaults). */
@@ -71,6 +82,7 @@ export const DOCUMENTED_PROFILE: TargetProfile = {
   },
   onenet: { tokenTtlMs: TOKEN_VALIDITY_MS },
   push: HUAWEI_PUSH_POLICY,
+  lwm2m: { downlinkSchedule: HUAWEI_DOWNLINK },
 };
 
 export const PROFILE_KEYS = [
@@ -86,6 +98,7 @@ export const PROFILE_KEYS = [
   'push.cacheFor',
   'push.maxFailures',
   'push.retryEvery',
+  'lwm2m.downlinkSchedule',
 ] as const;
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
@@ -107,6 +120,7 @@ type ValueOf = {
   'push.cacheFor': number;
   'push.maxFailures': number;
   'push.retryEvery': number;
+  'lwm2m.downlinkSchedule': DownlinkSchedule;
 };
 export type ProfileValue<K extends ProfileKey> = ValueOf[K];
 
@@ -168,6 +182,10 @@ export function parseProfileValue<K extends ProfileKey>(key: K, v: unknown): { v
       const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
       return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? ok(n) : { error: `${JSON.stringify(v)} is not a whole number of failed retries, 0 or more` };
     }
+    case 'lwm2m.downlinkSchedule': {
+      const d = parseDownlinkSchedule(v);
+      return 'error' in d ? d : ok(d.value);
+    }
   }
   return { error: `unknown key ${String(key)}` };
 }
@@ -189,6 +207,28 @@ function parseDiffBuild(v: unknown): { value: DiffBuild } | { error: string } {
   if (a === undefined || b === undefined) return bad;
   if (a > b) return { error: `min ${String(min)} is above max ${String(max)}` };
   return { value: { minMs: a, maxMs: b } };
+}
+
+const windowOf = (text: string): readonly [number, number] | undefined => {
+  const [a, b] = text.split('..').map((x) => parseDuration(x.trim()));
+  return a !== undefined && b !== undefined && a <= b ? [a, b] : undefined;
+};
+
+/**
+ * `huawei`, `rfc7252`, or the target's own as `resend windows / give-up window`, each window
+ * `min..max` after the previous transmission: "10s..15s,20s..30s,40s..60s/80s..120s".
+ */
+export function parseDownlinkSchedule(v: unknown): { value: DownlinkSchedule } | { error: string } {
+  const bad = { error: `${JSON.stringify(v)} is not huawei, rfc7252, nor a schedule "min..max,min..max,.../min..max" (resend windows / give-up, e.g. "10s..15s,20s..30s,40s..60s/80s..120s")` };
+  if (typeof v !== 'string') return bad;
+  const named = DOWNLINK_SCHEDULES[v.trim()];
+  if (named !== undefined) return { value: named };
+  const [resends, giveUp] = v.split('/');
+  if (resends === undefined || giveUp === undefined) return bad;
+  const windows = resends.split(',').map(windowOf);
+  const end = windowOf(giveUp);
+  if (end === undefined || windows.some((w) => w === undefined)) return bad;
+  return { value: { name: v.trim(), resendWindowsMs: windows as (readonly [number, number])[], giveUpMs: end } };
 }
 
 /** `--profile key=value` → the layer, or throws Error('…') naming the flag (the CLI makes it exit 2). */
@@ -272,6 +312,8 @@ function documentedValue(key: ProfileKey): unknown {
       return d.push.maxFailures;
     case 'push.retryEvery':
       return d.push.retryEveryMs;
+    case 'lwm2m.downlinkSchedule':
+      return d.lwm2m?.downlinkSchedule;
   }
 }
 
@@ -300,7 +342,7 @@ export function resolveProfile(layers: { flag?: ProfileLayer; scenario?: Profile
     ...(v['luat.firmwareVersion'] !== undefined ? { firmwareVersion: v['luat.firmwareVersion'] } : {}),
   };
   const push: PushRetryPolicy = { answerWithinMs: v['push.answerWithin'], cacheMs: v['push.cacheFor'], maxFailures: v['push.maxFailures'], retryEveryMs: v['push.retryEvery'] };
-  return { profile: { luat, onenet: { tokenTtlMs: v['onenet.tokenTtl'] }, push }, sources };
+  return { profile: { luat, onenet: { tokenTtlMs: v['onenet.tokenTtl'] }, push, lwm2m: { downlinkSchedule: v['lwm2m.downlinkSchedule'] } }, sources };
 }
 
 export const DOCUMENTED: ResolvedProfile = resolveProfile({});
@@ -341,6 +383,8 @@ export function profileValueText(key: ProfileKey, p: TargetProfile): string {
       return String(p.push.maxFailures);
     case 'push.retryEvery':
       return dur(p.push.retryEveryMs);
+    case 'lwm2m.downlinkSchedule':
+      return p.lwm2m?.downlinkSchedule.name ?? HUAWEI_DOWNLINK.name;
   }
 }
 

@@ -39,10 +39,12 @@ export const FLEET_STREAMS = {
   flashFails: 0xbad0_0007,
   longSleep: 0xbad0_0008,
   askAfterBan: 0xbad0_0009,
+  dropAcks: 0xbad0_000a,
+  natRebind: 0xbad0_000b,
 } as const;
 
 /** The behaviours beyond the first two, each picked for its own exact share of the cohort. */
-const FAULT_NAMES = ['answerLoss', 'disconnect', 'batteryDies', 'storageFull', 'flashFails', 'longSleep', 'askAfterBan'] as const;
+const FAULT_NAMES = ['answerLoss', 'disconnect', 'batteryDies', 'storageFull', 'flashFails', 'longSleep', 'askAfterBan', 'dropAcks', 'natRebind'] as const;
 type FaultName = (typeof FAULT_NAMES)[number];
 
 /** How many devices of the cohort carry a fault, and the key of the seeded order that picks them. */
@@ -186,6 +188,12 @@ function faultsOf(base: Behaviour, carried: readonly FaultPick[], spec: CohortSp
         break;
       case 'askAfterBan':
         if (s.askAfterBan) b.askAfterBan = { asks: s.askAfterBan.asks };
+        break;
+      case 'dropAcks':
+        if (s.dropAcks) b.dropAcks = { rate: s.dropAcks.rate };
+        break;
+      case 'natRebind':
+        b.natRebind = true;
         break;
     }
   }

@@ -22,6 +22,8 @@ import { SYNCHRONISED_ALPHA, SYNCHRONISED_BETA, SYNCHRONISED_WINDOW_MS } from '.
 import { NO_SIGNAL } from './fleet.js';
 import { LUAT_OPERATIONS, ONENET_OPERATIONS, operationOf, parseExpectation, parseMetric } from './expectations.js';
 import { luatRules, onenetRules } from '../device/rules.js';
+import { lwm2mRules } from '../device/lwm2m/rules.js';
+import { LWM2M_OPERATIONS } from '../device/lwm2m/types.js';
 import { rulesOf } from '../verdicts/registry.js';
 import { DEFAULTS, ScenarioFileSchema, type CohortFile, type ScenarioFile } from './schema.js';
 import type { ArrivalSpec, BehaviourShares, CohortSpec, Expectation, RadioMode, Scenario, ServerEvent } from './types.js';
@@ -53,6 +55,7 @@ const dialects = new Map<string, readonly string[]>([
   ['onenet', ONENET_OPERATIONS],
   ['luat', LUAT_OPERATIONS],
   ['hawkbit', HAWKBIT_OPERATIONS],
+  ['lwm2m', LWM2M_OPERATIONS],
 ]);
 
 /** Each dialect's device states (`devices.STATE` may name them); absent: any state is taken. */
@@ -60,6 +63,7 @@ const dialectStates = new Map<string, readonly string[]>([
   ['onenet', onenetRules.kinds],
   ['luat', luatRules.kinds],
   ['hawkbit', hawkbitRules.kinds],
+  ['lwm2m', lwm2mRules.kinds],
 ]);
 
 /** Each dialect's `target.<name>` spec (dialect/targets.ts for the built-in ones); absent: the dialect takes no block. */
@@ -134,14 +138,14 @@ function checkOverrides(o: ScenarioOverrides, names: OptionNames): void {
   }
   if (o.timeScale !== undefined && parseTimeScale(o.timeScale) === undefined) bad('timeScale', 'a number above 0 and at most 1000000, or max');
   if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) bad('seed', 'an integer from 0 to 4294967295');
-  if (o.targetUrl !== undefined && !isHttpUrl(o.targetUrl)) bad('targetUrl', 'an http:// or https:// URL');
+  if (o.targetUrl !== undefined && !isHttpUrl(o.targetUrl)) bad('targetUrl', 'an http://, https:// or coap:// URL');
   if (o.productId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(o.productId)) bad('productId', 'a product id (letters, digits, _ or -, at most 64)');
 }
 
 function isHttpUrl(text: string): boolean {
   try {
     const u = new URL(text);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+    return (u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'coap:') && u.hostname !== '';
   } catch {
     return false;
   }
@@ -200,7 +204,7 @@ function resolveScenario(doc: Located<ScenarioFile>, file: string, overrides: Sc
 
 function resolveTarget(raw: ScenarioFile, overrides: ScenarioOverrides, doc: Located<ScenarioFile>, file: string, fail: Fail): Scenario['target'] {
   const t = raw.target ?? {};
-  if (t.url !== undefined && !isHttpUrl(t.url)) fail('target.url', 'must be an http:// or https:// URL');
+  if (t.url !== undefined && !isHttpUrl(t.url)) fail('target.url', 'must be an http://, https:// or coap:// URL');
   const target: Scenario['target'] = {};
   const url = overrides.targetUrl ?? t.url;
   if (url !== undefined) target.url = url;
@@ -562,6 +566,8 @@ const DECLARED_BEHAVIOURS = new Set<string>();
 
 /** Behaviours only Luat devices have. */
 const LUAT_BEHAVIOURS = ['askAfterBan'] as const;
+/** Behaviours only LwM2M devices have (the device as the server's CoAP peer). */
+const LWM2M_BEHAVIOURS = ['dropAcks', 'natRebind'] as const;
 
 /** The share of a cohort of `size` devices a pick names: a share, `{share}`, `{count}` or (neither) all. */
 function pickShare(v: PickFile | undefined, size: number, path: string, fail: Fail): number {
@@ -607,6 +613,9 @@ function resolveBehaviours(
   for (const name of LUAT_BEHAVIOURS) {
     if (b[name] !== undefined && speech.dialect !== 'luat') fail(`${path}.${name}`, `a Luat behaviour; dialect "${speech.dialect}" has no use for it`);
   }
+  for (const name of LWM2M_BEHAVIOURS) {
+    if (b[name] !== undefined && speech.dialect !== 'lwm2m') fail(`${path}.${name}`, `an LwM2M behaviour; dialect "${speech.dialect}" has no use for it`);
+  }
   const pick = (v: { share?: string | number; count?: number }, name: string): number => pickShare({ ...v }, size, `${path}.${name}`, fail);
   if (b.answerLoss !== undefined) {
     const a = b.answerLoss;
@@ -640,6 +649,8 @@ function resolveBehaviours(
     };
   }
   if (b.askAfterBan !== undefined) out.askAfterBan = { share: pick(b.askAfterBan, 'askAfterBan'), asks: b.askAfterBan.asks ?? 3 };
+  if (b.dropAcks !== undefined) out.dropAcks = { share: pick(b.dropAcks, 'dropAcks'), rate: share(b.dropAcks.rate ?? '100%', `${path}.dropAcks.rate`, fail) };
+  if (b.natRebind !== undefined) out.natRebind = pickShare(b.natRebind, size, `${path}.natRebind`, fail);
   return out;
 }
 

@@ -376,6 +376,13 @@ export function buildScenarioSchema(opts: SchemaOptions) {
           { additionalProperties: false, description: 'Luat: devices that keep asking after a loop ban (40).' },
         ),
       ),
+      dropAcks: Type.Optional(
+        Type.Object(
+          { ...who, rate: Type.Optional(U.Share('Share of the server\'s confirmable requests left unacknowledged, drawn per request.', { default: '100%' })) },
+          { additionalProperties: false, description: 'LwM2M: devices that drop their ACKs at a rate (the server must retransmit on its schedule).' },
+        ),
+      ),
+      natRebind: Type.Optional(Pick('LwM2M: devices whose NAT forgets them in PSM (each wake\'s Update from a new source port).')),
     },
     { additionalProperties: false, default: {}, description: 'Field faults, each carried by an exact share (or count) of the cohort. See docs/faults.md.' },
   );

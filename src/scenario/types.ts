@@ -33,6 +33,10 @@ export interface BehaviourShares {
   flashFails?: { share: number; code: 202 | 203 };
   longSleep?: { share: number; sleepMs: number; staleAuth: boolean };
   askAfterBan?: { share: number; asks: number };
+  /** LwM2M: share of devices that leave `rate` of the server's requests unacknowledged. */
+  dropAcks?: { share: number; rate: number };
+  /** LwM2M: share of devices whose NAT forgets them in PSM (each wake from a new source port). */
+  natRebind?: number;
 }
 
 /** An admin action on the embedded (or admin-enabled) server at a virtual offset from the run's start. */

@@ -69,6 +69,22 @@ export interface ExchangeFacts {
   finished?: string;
   offerAction?: number;
   offerLink?: 'deploymentBase' | 'cancelAction';
+  // ---- LwM2M (the device answers the server: its calls come as answers to a listen)
+  /** The server's call (`execute /5/0/2`, `write /5/0/1`) a listen brought or a reply answered. */
+  call?: string;
+  /** CoAP code of the answer (to the device's request, or the device's reply to the server). */
+  coapCode?: string;
+  /** Object 5 State and Update Result when the call came, or at a registration. */
+  fwState?: number;
+  fwResult?: number;
+  /** Block asks: the Block2 number asked for. */
+  block?: number;
+  /** The device left this server request unacknowledged on purpose (its cohort drops ACKs). */
+  dropped?: boolean;
+  /** Server messages the device saw: the virtual instants (ms) of each one's transmissions, and whether it answered. */
+  seen?: { at: number[]; answered: boolean; asleep?: boolean }[];
+  /** LwM2M registrations: the binding the device registered with (`UQ`: queue mode). */
+  binding?: string;
 }
 
 export interface Exchange {

@@ -15,6 +15,8 @@ export interface ServerDeviceView {
   banned?: boolean;
   upgradesServed?: number;
   requestsToday?: number;
+  /** LwM2M: Object 5 as the server last read or heard it (State, Update Result). */
+  firmware?: { state?: number; updateResult?: number };
 }
 
 /** A OneNET task as the admin API shows it (docs/server.md). */

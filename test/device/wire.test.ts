@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { lwm2mRules } from '../../src/device/lwm2m/rules.js';
+import { lwm2mPlugin } from '../../src/dialect/lwm2m/plugin.js';
 import { onenetWire, authorizationAt } from '../../src/dialect/onenet/wire.js';
 import { luatWire, fileVersionOf } from '../../src/dialect/luat/wire.js';
 import { DIALECTS, getDialect, luatPlugin, onenetPlugin } from '../../src/dialect/registry.js';
@@ -336,8 +338,10 @@ describe('luat wire', () => {
 });
 
 describe('dialect registry', () => {
-  it('has onenet and luat, each with its machine, wire, rules and operations', () => {
-    expect(Object.keys(DIALECTS).sort()).toEqual(['hawkbit', 'luat', 'onenet']);
+  it('has onenet, luat, hawkbit and lwm2m, each with its machine, wire, rules and operations', () => {
+    expect(Object.keys(DIALECTS).sort()).toEqual(['hawkbit', 'luat', 'lwm2m', 'onenet']);
+    expect(getDialect('lwm2m').rules).toBe(lwm2mRules);
+    expect(getDialect('lwm2m').transport).toBe('coap');
     expect(getDialect('onenet').rules).toBe(onenetRules);
     expect(getDialect('luat').rules).toBe(luatRules);
     expect(getDialect('onenet').operations).toEqual(['reportVersion', 'check', 'tokenCheck', 'download', 'progress', 'result']);
@@ -348,6 +352,7 @@ describe('dialect registry', () => {
   it('names a chart category for every kind of its machine', () => {
     expect(Object.keys(onenetPlugin.categories).sort()).toEqual([...onenetRules.kinds].sort());
     expect(Object.keys(luatPlugin.categories).sort()).toEqual([...luatRules.kinds].sort());
+    expect(Object.keys(lwm2mPlugin.categories).sort()).toEqual([...lwm2mRules.kinds].sort());
     expect(stateCategory('onenet', 'reporting-failure')).toBe('other');
     expect(stateCategory('onenet', 'waiting')).toBe('asleep');
     expect(stateCategory('luat', 'banned')).toBe('banned');

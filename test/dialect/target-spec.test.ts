@@ -83,11 +83,15 @@ describe("a dialect's target block", () => {
 });
 
 describe('transport', () => {
-  it('http by default; one the build cannot make is a one-line error', async () => {
+  it('http by default; coap for a coap:// target; a kind the build cannot make is a one-line error', async () => {
     const t = makeTransport(undefined, { baseUrl: 'http://127.0.0.1:1', connections: 1, maxBodyBytes: 1024 });
     expect(t.kind).toBe('http');
     await t.close();
-    expect(errorOf(() => makeTransport('coap', { baseUrl: 'coap://127.0.0.1:1', connections: 1, maxBodyBytes: 1024 }))).toMatch(/^transport "coap": not available in this build/);
+    const c = makeTransport('coap', { baseUrl: 'coap://127.0.0.1:1', connections: 1, maxBodyBytes: 1024 });
+    expect(c.kind).toBe('coap');
+    await c.close();
+    expect(errorOf(() => makeTransport('coap', { baseUrl: 'http://127.0.0.1:1', connections: 1, maxBodyBytes: 1024 }))).toMatch(/^target url http:\/\/127\.0\.0\.1:1: the coap transport needs a coap:\/\/ URL/);
+    expect(errorOf(() => makeTransport('mqtt' as never, { baseUrl: 'mqtt://127.0.0.1:1', connections: 1, maxBodyBytes: 1024 }))).toMatch(/^transport "mqtt": not available in this build/);
   });
 
   it('a plugin module declares it and its target spec, checked when loaded', () => {

@@ -210,7 +210,7 @@ describe('bad files: one line naming file:line:col and the field', () => {
     ['bad-wrong-type.yaml', '2:7: seed: must be integer'],
     ['bad-missing-required.yaml', '6:7: fleet.cohorts.0: missing required field "version"'],
     ['bad-unit.yaml', '10:20: fleet.cohorts.0.settings.chunkSize: "12 parsecs" is not a size (e.g. 512B, 16KiB, 1MiB, or a number of bytes)'],
-    ['bad-dialect.yaml', '2:10: dialect: unknown dialect "mqtt" (known: "onenet", "luat", "hawkbit")'],
+    ['bad-dialect.yaml', '2:10: dialect: unknown dialect "mqtt" (known: "onenet", "luat", "hawkbit", "lwm2m")'],
     ['bad-enum.yaml', '3:46: target.onenet.signMethod: must be one of "md5", "sha1", "sha256"'],
     ['bad-shares.yaml', '8:25: fleet.cohorts.1.share: cohort shares add up to 110%, over 100%'],
     ['bad-count-range.yaml', '7:14: fleet.cohorts.0.count: cohort "small" needs 200 ids but 522700000..522700099 holds 100'],
@@ -354,7 +354,7 @@ describe('bad text: semantic checks', () => {
 
   it('requires the target section of the dialect and a well-formed url', () => {
     expect(bad('dialect: onenet\nfleet:\n  cohorts:\n    - { ids: "1..2", count: 2, version: V1 }\n')).toBe('x.yaml:1:1: target.onenet.productId: required by dialect "onenet"');
-    expect(bad(withFleet(oneCohort).replace('target:\n', 'target:\n  url: ftp://example\n'))).toBe('x.yaml:3:8: target.url: must be an http:// or https:// URL');
+    expect(bad(withFleet(oneCohort).replace('target:\n', 'target:\n  url: ftp://example\n'))).toBe('x.yaml:3:8: target.url: must be an http://, https:// or coap:// URL');
     expect(bad(withFleet(oneCohort).replace('"198290" }', '"198290", tokenTtl: 10ms }'))).toBe('x.yaml:3:44: target.onenet.tokenTtl: must be at least 1s');
   });
 
@@ -399,7 +399,7 @@ describe('overrides', () => {
     expect(bad({ timeScale: 0 })).toBe('--time-scale: must be a number above 0 and at most 1000000, or max');
     expect(bad({ timeScale: 'fast' })).toBe('--time-scale: must be a number above 0 and at most 1000000, or max');
     expect(bad({ seed: -3 })).toBe('--seed: must be an integer from 0 to 4294967295');
-    expect(bad({ targetUrl: 'localhost:8080' })).toBe('--target: must be an http:// or https:// URL');
+    expect(bad({ targetUrl: 'localhost:8080' })).toBe('--target: must be an http://, https:// or coap:// URL');
   });
 
   it('can make a fleet that no longer fits its id range', () => {
@@ -412,7 +412,7 @@ describe('overrides', () => {
 describe('dialects', () => {
   it('lets a plugin dialect be named once registered', () => {
     const text = 'dialect: coap-lwm2m\nfleet:\n  cohorts:\n    - { ids: "1..2", count: 2, version: V1 }\nexpect: [observe.p99 < 1s]\n';
-    expect(errorOf(() => parseScenario(text, 'p.yaml'))).toBe('p.yaml:1:10: dialect: unknown dialect "coap-lwm2m" (known: "onenet", "luat", "hawkbit")');
+    expect(errorOf(() => parseScenario(text, 'p.yaml'))).toBe('p.yaml:1:10: dialect: unknown dialect "coap-lwm2m" (known: "onenet", "luat", "hawkbit", "lwm2m")');
     registerScenarioDialect('coap-lwm2m', ['observe']);
     expect(knownDialects()).toContain('coap-lwm2m');
     expect(parseScenario(text, 'p.yaml').expect[0]?.metric).toBe('observe.p99');

@@ -1,0 +1,140 @@
+/**
+ * The LwM2M rules, judged from what each device saw and answered:
+ * - `lwm2m-update-before-downloaded`: the server executes Update (/5/0/2) only once the device's
+ *   State is 2 (Downloaded);
+ * - `lwm2m-no-second-download`: once the device registered with Update Result 1, no new download;
+ * - `lwm2m-result-agreement`: the Update Result the device ends with is the one the server shows;
+ * - `lwm2m-downlink-schedule`: each server message the device left unanswered (asleep, or an ACK
+ *   its cohort dropped) is retransmitted within the profile's windows, and given up no earlier than
+ *   its schedule (all its resends came). Intervals are measured where the device is, so each may
+ *   stray SLACK of its window's bounds.
+ */
+import { FIRMWARE_STATE_NAME, UPDATE_RESULT, type DownlinkSchedule, type FirmwareState } from '../../protocol/lwm2m.js';
+import { DOCUMENTED_PROFILE } from '../../protocol/profile.js';
+import type { DeviceEvidence } from '../evidence.js';
+import { at, hasServerView, perDevice, type Rule, type VerdictContext } from '../rule.js';
+
+const LWM2M = ['lwm2m'];
+const UPDATE_CALL = 'execute /5/0/2';
+/** How far a measured interval may stray outside its window, as a share of the window's bounds. */
+export const SCHEDULE_SLACK = 0.1;
+
+export const lwm2mUpdateBeforeDownloaded: Rule = {
+  name: 'lwm2m-update-before-downloaded',
+  description: 'the server executes Update (/5/0/2) only when the device reports State 2 (Downloaded)',
+  dialects: LWM2M,
+  evaluate: perDevice(
+    (d) => d.exchanges.some((e) => e.op === 'reply' && e.facts.call === UPDATE_CALL),
+    (d) => {
+      const early = d.exchanges.find((e) => e.op === 'reply' && e.facts.call === UPDATE_CALL && e.facts.fwState !== 2);
+      if (early === undefined) return undefined;
+      const state = early.facts.fwState as FirmwareState | undefined;
+      return `at ${at(early.sent)} the server executed Update while State was ${state ?? '?'} (${state === undefined ? 'unknown' : FIRMWARE_STATE_NAME[state]}), not 2 (Downloaded)`;
+    },
+  ),
+};
+
+export const lwm2mNoSecondDownload: Rule = {
+  name: 'lwm2m-no-second-download',
+  description: 'after a device registered with Update Result 1 (success), the server does not make it download again',
+  dialects: LWM2M,
+  evaluate: perDevice(
+    (d) => d.exchanges.some((e) => e.op === 'register' && e.facts.fwResult === UPDATE_RESULT.SUCCESS),
+    (d) => {
+      const success = d.exchanges.findIndex((e) => e.op === 'register' && e.facts.fwResult === UPDATE_RESULT.SUCCESS);
+      const again = d.exchanges.slice(success + 1).find((e) => e.op === 'block' && e.facts.block === 0);
+      return again === undefined ? undefined : `registered with Update Result 1 at ${at(d.exchanges[success]!.sent)}, then was made to download again at ${at(again.sent)}`;
+    },
+  ),
+};
+
+export const lwm2mResultAgreement: Rule = {
+  name: 'lwm2m-result-agreement',
+  description: "the Update Result a device ends with is the one the server's view shows",
+  dialects: LWM2M,
+  evaluate(devices, ctx) {
+    const finished = devices.filter((d) => d.final?.code !== undefined && d.exchanges.some((e) => e.op === 'block'));
+    if (!hasServerView(ctx)) return { checked: 0, violations: [], notJudged: 'the target shows no view of its devices (admin API), so its Update Results cannot be compared' };
+    const violations = [];
+    let checked = 0;
+    for (const d of finished) {
+      const view = ctx.views.get(d.id);
+      const server = view?.firmware?.updateResult;
+      if (server === undefined) continue;
+      checked++;
+      if (server !== d.final!.code) violations.push({ device: d, detail: `the device ended with Update Result ${d.final!.code}, the server shows ${server}` });
+    }
+    const unseen = finished.length - checked;
+    return { checked, violations, ...(unseen > 0 ? { note: `${unseen} device(s) that downloaded have no Update Result in the server's view` } : {}) };
+  },
+};
+
+export const scheduleOf = (ctx: VerdictContext): DownlinkSchedule => (ctx.profile.lwm2m ?? DOCUMENTED_PROFILE.lwm2m!).downlinkSchedule;
+
+/** Whether `ms` falls in `[min, max]` with the slack. */
+const within = (ms: number, [min, max]: readonly [number, number]): boolean => ms >= min * (1 - SCHEDULE_SLACK) && ms <= max * (1 + SCHEDULE_SLACK);
+const sec = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** What is wrong with one message's transmissions under `schedule`, counting the intervals into `count`. */
+export function scheduleFaults(record: { at: readonly number[]; answered: boolean }, schedule: DownlinkSchedule, count: (name: string, n?: number) => void): string | undefined {
+  const { at: times } = record;
+  const windows = schedule.resendWindowsMs;
+  for (let k = 1; k < times.length; k++) {
+    const gap = times[k]! - times[k - 1]!;
+    count(`resend#${k} ${Math.floor(gap / 1000)}s`);
+    const window = windows[k - 1];
+    if (window === undefined) return `retransmitted ${times.length - 1} times: the ${schedule.name} schedule resends ${windows.length}`;
+    if (!within(gap, window)) return `resend ${k} came ${sec(gap)} after the transmission before it: the ${schedule.name} window is ${sec(window[0])}–${sec(window[1])}`;
+  }
+  const span = times[times.length - 1]! - times[0]!;
+  if (span > schedule.giveUpMs[1] * (1 + SCHEDULE_SLACK)) return `a transmission came ${sec(span)} after the first: past the ${schedule.name} give-up (${sec(schedule.giveUpMs[1])})`;
+  if (!record.answered) {
+    count(`give-up after ${times.length - 1} resends`);
+    if (times.length - 1 < windows.length) return `unanswered, it was given up after ${times.length - 1} resend(s) (the last ${sec(span)} after the first): the ${schedule.name} schedule resends ${windows.length} times and gives up at ${sec(schedule.giveUpMs[0])}–${sec(schedule.giveUpMs[1])}`;
+  }
+  return undefined;
+}
+
+const recordsOf = (d: DeviceEvidence): { at: number[]; answered: boolean; asleep?: boolean }[] => d.exchanges.flatMap((e) => e.facts.seen ?? []);
+/** A record says something of the schedule once the server had to retransmit: unanswered at first, or retransmitted. */
+const judged = (r: { at: readonly number[]; answered: boolean }): boolean => !r.answered || r.at.length > 1;
+
+export const lwm2mDownlinkSchedule: Rule = {
+  name: 'lwm2m-downlink-schedule',
+  description: "a confirmable downlink the device does not acknowledge is retransmitted within the target profile's windows (lwm2m.downlinkSchedule) and given up no earlier than its schedule",
+  dialects: LWM2M,
+  evaluate(devices, ctx) {
+    const schedule = scheduleOf(ctx);
+    const inner = perDevice(
+      (d) => recordsOf(d).some(judged),
+      (d, c, count) => {
+        for (const r of recordsOf(d).filter(judged)) {
+          count('messages');
+          const fault = scheduleFaults(r, schedule, count);
+          if (fault !== undefined) return `server message first seen at ${at(r.at[0]! - c.originVirtual)}: ${fault}`;
+        }
+        return undefined;
+      },
+    )(devices, ctx);
+    return inner;
+  },
+  summary: (counts) => (counts['messages'] === undefined ? 'not judged: no device left a server message unanswered (none slept through one, no cohort drops ACKs)' : undefined),
+};
+
+export const lwm2mQueueMode: Rule = {
+  name: 'lwm2m-queue-mode',
+  description: 'a device registered in queue mode (binding UQ) is sent downlink only while it is reachable: the server holds it until the device speaks (Register / Update)',
+  dialects: LWM2M,
+  evaluate: perDevice(
+    (d) => d.exchanges.some((e) => e.op === 'register' && e.facts.binding === 'UQ'),
+    (d, c, count) => {
+      const early = recordsOf(d).filter((r) => r.asleep === true);
+      count('sent-while-asleep', early.length);
+      if (early.length === 0) return undefined;
+      const first = early[0]!;
+      return `${early.length} server message(s) reached it asleep (the first at ${at(first.at[0]! - c.originVirtual)}, ${first.at.length} transmission(s)${first.answered ? ', answered after its wake' : ', never answered'}): the server did not hold downlink for a sleeping queue-mode device`;
+    },
+  ),
+};
+
+export const LWM2M_RULES: readonly Rule[] = [lwm2mUpdateBeforeDownloaded, lwm2mNoSecondDownload, lwm2mResultAgreement, lwm2mDownlinkSchedule, lwm2mQueueMode];

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { lwm2mDownlinkSchedule, lwm2mNoSecondDownload, lwm2mResultAgreement, lwm2mUpdateBeforeDownloaded, scheduleFaults } from '../../src/verdicts/rules/lwm2m.js';
+import { context, device } from '../faults/evidence-kit.js';
+import { HUAWEI_DOWNLINK, RFC7252_DOWNLINK } from '../../src/protocol/lwm2m.js';
+import { DOCUMENTED_PROFILE } from '../../src/protocol/profile.js';
+import { rulesOf } from '../../src/verdicts/registry.js';
+import { planTransmissionsForTest } from './plan.js';
+
+const ctx = (over: Parameters<typeof context>[0] = {}) => context({ dialect: 'lwm2m', ...over });
+
+describe('lwm2m-update-before-downloaded', () => {
+  it('names a device the server executed Update on in State 1, passes one in State 2', () => {
+    const early = device('ep-early', [{ op: 'listen', facts: { call: 'execute /5/0/2' } }, { op: 'reply', facts: { call: 'execute /5/0/2', fwState: 1, coapCode: '4.05' } }]);
+    const fine = device('ep-fine', [{ op: 'reply', facts: { call: 'execute /5/0/2', fwState: 2, coapCode: '2.04' } }]);
+    const out = lwm2mUpdateBeforeDownloaded.evaluate([early, fine], ctx());
+    expect(out.checked).toBe(2);
+    expect(out.violations.map((v) => v.device.id)).toEqual(['ep-early']);
+    expect(out.violations[0]!.detail).toMatch(/State was 1 \(Downloading\), not 2/);
+  });
+});
+
+describe('lwm2m-no-second-download', () => {
+  it('catches block 0 asked again after a registration with Update Result 1', () => {
+    const again = device('ep-again', [{ op: 'block', facts: { block: 0 } }, { op: 'register', facts: { fwResult: 1 } }, { op: 'block', facts: { block: 0 } }]);
+    const once = device('ep-once', [{ op: 'block', facts: { block: 0 } }, { op: 'block', facts: { block: 1 } }, { op: 'register', facts: { fwResult: 1 } }]);
+    const out = lwm2mNoSecondDownload.evaluate([again, once], ctx());
+    expect(out.violations.map((v) => v.device.id)).toEqual(['ep-again']);
+  });
+});
+
+describe('lwm2m-result-agreement', () => {
+  const dl = (id: string, code: number) => device(id, [{ op: 'block', facts: { block: 0 } }], { final: { kind: code === 1 ? 'succeeded' : 'failed', code } });
+  it('compares the final Update Result with the server view', () => {
+    const out = lwm2mResultAgreement.evaluate([dl('a', 1), dl('b', 5)], ctx({ views: { a: { id: 'a', firmware: { updateResult: 1 } }, b: { id: 'b', firmware: { updateResult: 1 } } } }));
+    expect(out.checked).toBe(2);
+    expect(out.violations.map((v) => [v.device.id, v.detail])).toEqual([['b', 'the device ended with Update Result 5, the server shows 1']]);
+  });
+  it('is not judged without a server view, and says why', () => {
+    const out = lwm2mResultAgreement.evaluate([dl('a', 1)], ctx());
+    expect(out.notJudged).toMatch(/no view/);
+  });
+});
+
+describe('lwm2m-queue-mode', () => {
+  it('names a UQ device a server message reached asleep; passes one reached awake', async () => {
+    const { lwm2mQueueMode } = await import('../../src/verdicts/rules/lwm2m.js');
+    const reg = { op: 'register', facts: { binding: 'UQ' } };
+    const slept = device('ep-asleep', [reg, { op: 'listen', facts: { seen: [{ at: [5_000, 17_000], answered: true, asleep: true }] } }]);
+    const awake = device('ep-awake', [reg, { op: 'listen', facts: { seen: [{ at: [5_000], answered: true }] } }]);
+    const out = lwm2mQueueMode.evaluate([slept, awake], ctx());
+    expect(out.checked).toBe(2);
+    expect(out.violations.map((v) => v.device.id)).toEqual(['ep-asleep']);
+    expect(out.violations[0]!.detail).toMatch(/reached it asleep .* answered after its wake/);
+  });
+});
+
+describe('lwm2m-downlink-schedule', () => {
+  const seen = (at: number[], answered = false) => ({ op: 'listen', facts: { seen: [{ at, answered }] } });
+
+  it('passes retransmissions within the Huawei windows and a full set before giving up', () => {
+    for (const u of [0, 0.5, 1]) {
+      const at = planTransmissionsForTest(HUAWEI_DOWNLINK, u, false);
+      expect(scheduleFaults({ at, answered: false }, HUAWEI_DOWNLINK, () => {})).toBeUndefined();
+    }
+    const out = lwm2mDownlinkSchedule.evaluate([device('ok', [seen([0, 12_000, 37_000, 87_000])])], ctx());
+    expect(out.violations).toEqual([]);
+    expect(out.checked).toBe(1);
+    expect(out.counts).toMatchObject({ messages: 1, 'resend#1 12s': 1, 'resend#2 25s': 1, 'resend#3 50s': 1, 'give-up after 3 resends': 1 });
+  });
+
+  it('fails a server that retransmits too early (half the delays), naming the device', () => {
+    const at = planTransmissionsForTest(HUAWEI_DOWNLINK, 0.5, true);
+    const out = lwm2mDownlinkSchedule.evaluate([device('ep-7', [seen(at)])], ctx());
+    expect(out.violations.map((v) => v.device.id)).toEqual(['ep-7']);
+    expect(out.violations[0]!.detail).toMatch(/resend 1 came 6\.3 s after .* window is 10\.0 s–15\.0 s/);
+  });
+
+  it('fails a server that gives up early (fewer resends than the schedule), unanswered', () => {
+    const out = lwm2mDownlinkSchedule.evaluate([device('ep-8', [seen([0, 12_000, 37_000])])], ctx());
+    expect(out.violations[0]!.detail).toMatch(/given up after 2 resend\(s\).*resends 3 times/);
+    // Answered on the second transmission: the device ended it, nothing to say of the give-up.
+    expect(lwm2mDownlinkSchedule.evaluate([device('ep-9', [seen([0, 12_000], true)])], ctx()).violations).toEqual([]);
+  });
+
+  it('judges against the profile’s schedule: RFC 7252 doubling passes there, fails under Huawei', () => {
+    const rfc = [0, 2_500, 7_500, 17_500, 37_500];
+    const profile = { ...ctx().profile, lwm2m: { downlinkSchedule: RFC7252_DOWNLINK } };
+    expect(lwm2mDownlinkSchedule.evaluate([device('r', [seen(rfc)])], { ...ctx(), profile }).violations).toEqual([]);
+    expect(lwm2mDownlinkSchedule.evaluate([device('r', [seen(rfc)])], ctx()).violations).toHaveLength(1);
+    expect(DOCUMENTED_PROFILE.lwm2m?.downlinkSchedule.name).toBe('huawei');
+  });
+
+  it('says it did not judge when no message was left unanswered', () => {
+    expect(lwm2mDownlinkSchedule.summary?.({})).toMatch(/^not judged/);
+    expect(lwm2mDownlinkSchedule.evaluate([device('quiet', [seen([0], true)])], ctx()).checked).toBe(0);
+  });
+
+  it('every LwM2M rule is registered for the dialect', () => {
+    expect(rulesOf('lwm2m').map((r) => r.name)).toEqual(expect.arrayContaining(['lwm2m-update-before-downloaded', 'lwm2m-no-second-download', 'lwm2m-result-agreement', 'lwm2m-downlink-schedule']));
+  });
+});
