@@ -61,6 +61,7 @@ interface RunArgs {
   probe: boolean;
   profile?: string[];
   'allow-clock-skew'?: boolean;
+  'exchange-log'?: string;
 }
 
 function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration' | 'product-id' | 'profile' | 'allow-clock-skew'>): ScenarioOverrides {
@@ -148,6 +149,7 @@ async function runCommand(a: RunArgs): Promise<number> {
       },
       progressEveryMs: process.stderr.isTTY ? 500 : 5000,
       violationsFile: join(dir, VIOLATIONS_FILE),
+      ...(a['exchange-log'] !== undefined ? { exchangeLog: resolve(a['exchange-log']) } : {}),
     });
     display?.stop();
     const saved = await saveRun(report, a.out, runName);
@@ -200,6 +202,7 @@ export function buildCli(argv: string[]): Argv {
           .option('plugin', { type: 'string', array: true, describe: 'a dialect plugin module (repeatable); see docs/plugins.md' })
           .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics on 127.0.0.1:P/metrics while the run goes' })
           .option('product-id', { type: 'string', describe: 'OneNET product id (pid) the tokens are signed for; overrides target.onenet.productId' })
+          .option('exchange-log', { type: 'string', describe: 'write every exchange to this file, one record a line (JSON lines; CSV when it ends in .csv); replay it with `ota-swarm replay` (docs/replay.md)' })
           .option('probe', { type: 'boolean', default: true, describe: 'with --target, send one device through its first calls before the fleet and stop (exit 2) when the target refuses it for authentication; --no-probe skips it' })
           .epilogue(ENV_HELP),
       async (a) => {

@@ -34,6 +34,7 @@ import { rerunHints } from '../report/hints.js';
 import { planRun } from './capacity.js';
 import { machineFacts } from './machine.js';
 import { ConfigError } from '../config/load.js';
+import { mergeExchangeParts, partFileOf } from '../replay/log-writer.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -63,6 +64,8 @@ export interface RunOptions {
   probe?: boolean;
   /** How errors name the caller's options (the CLI's flags by default; the API its option paths). */
   names?: OptionNames;
+  /** Write every exchange to this file, one record a line (JSON lines; CSV when it ends in .csv): see docs/replay.md. */
+  exchangeLog?: string;
 }
 
 /**
@@ -169,6 +172,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       agreementSampleSize: AGREEMENT_SAMPLE_PER_WORKER,
       maxSamples: MAX_VIOLATION_SAMPLES,
       evidence: { dir: spill.dir },
+      ...(opts.exchangeLog !== undefined ? { exchangeLog: partFileOf(opts.exchangeLog, workerIndex) } : {}),
     }));
     const watch = new WorkerWatch(workers);
     const settled = await superviseShards(
@@ -190,6 +194,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     for (const s of settled) if (s.status === 'fulfilled') results.push(s.value);
     const lost = lostShards(settled, watch, progress, scenario.fleet.devices, workers);
     errors.push(...lost.map(describeLoss));
+    if (opts.exchangeLog !== undefined) errors.push(...(await exchangeLogErrors(opts.exchangeLog, workers, results)));
     virtualEnd = frontier ? Math.max(runStartVirtual, ...results.map((r) => r.outcome.virtualEnd)) : new ScaledClock(clock).now();
     const applied = await serverEvents.settle();
     if (results.some((r) => r.outcome.end === 'virtual-limit') && endedBy === 'completed') endedBy = 'duration';
@@ -224,6 +229,17 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     await pool.destroy().catch(() => {});
     await target.close().catch(() => {});
     await spill.remove();
+  }
+}
+
+/** Merges the workers' exchange-log parts; a log short of the requests made is a run error. */
+async function exchangeLogErrors(file: string, workers: number, results: readonly ShardResult[]): Promise<string[]> {
+  const made = results.reduce((n, r) => n + r.outcome.requests, 0);
+  try {
+    const written = await mergeExchangeParts(file, workers);
+    return written < made ? [`exchange log ${file}: ${written} of ${made} exchanges written (a worker could not write its part)`] : [];
+  } catch (err) {
+    return [`exchange log ${file}: ${(err as Error).message.split('\n')[0]}`];
   }
 }
 

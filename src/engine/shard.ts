@@ -76,6 +76,8 @@ export interface ShardDeps {
   progress: Int32Array;
   /** Where each exchange and each device's end go, for the verdicts (absent: nowhere). */
   evidence?: EvidenceCollector;
+  /** Each exchange as it was sent and answered, for the exchange log (absent: none kept). */
+  exchanges?: (slot: number, http: HttpRequest, result: HttpResult, sentVirtual: number) => void;
 }
 
 export type ShardEnd = 'completed' | 'stopped' | 'virtual-limit';
@@ -409,6 +411,7 @@ export class ShardRunner {
     this.requests++;
     Atomics.add(this.d.progress, ProgressField.requests, 1);
     const result = this.withDownload(slot, http, raw);
+    this.d.exchanges?.(slot, http, result, at.sent);
     let answer: unknown;
     let outcome: string;
     let isError: boolean;

@@ -23,6 +23,8 @@ import { armTestFault } from './test-fault.js';
 import { EvidenceSpill } from '../verdicts/spill.js';
 import { join } from 'node:path';
 import { withTargetSettings } from './target-settings.js';
+import { ExchangeLogPart } from '../replay/log-writer.js';
+import { exchangeRecord } from '../replay/record.js';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
@@ -45,6 +47,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     profileOf: (slot) => plan.profileOf(globalIndex(slot)),
     ...(plugin.evidence ? { sink: new EvidenceSpill(join(task.evidence.dir, `worker-${workerIndex}.jsonl`)) } : {}),
   });
+  const exchangeLog = task.exchangeLog !== undefined ? new ExchangeLogPart(task.exchangeLog) : undefined;
   const runner = new ShardRunner({
     plugin,
     plan,
@@ -71,6 +74,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     stopFlag: new Int32Array(task.stop),
     progress,
     ...(evidence ? { evidence } : {}),
+    ...(exchangeLog ? { exchanges: (slot, http, result, sentVirtual) => exchangeLog.write(exchangeRecord(plan.profileOf(globalIndex(slot)).id, plugin.name, http, result, sentVirtual)) } : {}),
   });
   const live = task.live;
   // The posts are also the worker's heartbeat (worker-watch.ts): the first goes out at once.
@@ -113,5 +117,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     if (ticker) clearInterval(ticker);
     live?.close();
     await network.close();
+    // A part that failed to write is found short when the parts are merged (run.ts).
+    await exchangeLog?.close().catch(() => {});
   }
 }

@@ -1,0 +1,137 @@
+/**
+ * Runs replay scripts: each device's calls at their virtual instants (a device never sends before
+ * its previous answer came), tasks taken from the new answers, cuts and lost answers enacted again,
+ * each answer compared with the logged one. Time and the network are injected: a scaled clock and
+ * the engine's Network in a run, a fake clock and a fake send in tests.
+ */
+import type { DialectTarget, HttpRequest, HttpResult } from '../dialect/types.js';
+import type { OperationRecorder, SendInstant } from '../metrics/recorder.js';
+import type { OnWritten } from '../engine/network.js';
+import { answerFields, type AnswerFields } from './exchange.js';
+import { differences, type ComparedField } from './compare.js';
+import { replayDialect } from './dialects.js';
+import type { DeviceScript, ReplayStep } from './script.js';
+
+export interface ReplayClock {
+  /** Virtual ms since the epoch. */
+  now(): number;
+  /** Real ms (performance.now() timeline) at which virtual instant `v` happens. */
+  realAt(v: number): number;
+  /** Resolves once virtual instant `v` is reached (at once when it has passed). */
+  sleepUntil(v: number, signal?: AbortSignal): Promise<void>;
+}
+
+export type Send = (req: HttpRequest, timeoutMs: number, onWritten?: OnWritten) => Promise<HttpResult>;
+
+export interface FirstDifference {
+  /** Position of the call in the device's script (0-based). */
+  readonly index: number;
+  readonly where: string;
+  readonly op: string;
+  readonly request: string;
+  readonly fields: readonly ComparedField[];
+  readonly logged: AnswerFields;
+  readonly now: AnswerFields;
+}
+
+export interface ReplayedCall {
+  readonly device: string;
+  readonly index: number;
+  readonly op: string;
+  /** The virtual instant the device meant to send at, and the one it sent at. */
+  readonly decidedAt: number;
+  readonly sentAt: number;
+  readonly answer: AnswerFields;
+  readonly fields: readonly ComparedField[];
+}
+
+export interface DeviceReplay {
+  readonly device: string;
+  readonly dialect: string;
+  readonly calls: number;
+  readonly replayed: number;
+  readonly differing: number;
+  readonly first?: FirstDifference;
+  /** Why the device's script stopped early (an interrupt, a target without its dialect's keys). */
+  readonly stopped?: string;
+}
+
+export interface DriveOptions {
+  scripts: readonly DeviceScript[];
+  target: DialectTarget;
+  clock: ReplayClock;
+  /** Virtual instant the log's first exchange is replayed at. */
+  startVirtual: number;
+  send: Send;
+  timeoutMs: number;
+  recorder: OperationRecorder;
+  signal?: AbortSignal;
+  /** Each call as it is answered (tests, the exchange log of the replay). */
+  onCall?: (call: ReplayedCall) => void;
+}
+
+/** Outcome label of an answer, as the run's counts write them. */
+export function outcomeOf(a: AnswerFields): string {
+  if (a.net !== undefined && a.status === undefined) return `net:${a.net}`;
+  if (a.errno !== undefined) return `errno:${a.errno}`;
+  if (a.code !== undefined) return `code:${a.code}`;
+  if (a.status !== undefined && (a.status < 200 || a.status >= 300)) return `http:${a.status}`;
+  return a.net !== undefined ? `net:${a.net}` : 'bytes';
+}
+
+const isError = (a: AnswerFields): boolean => a.net !== undefined || (a.status ?? 0) >= 500;
+
+export async function driveReplay(o: DriveOptions): Promise<DeviceReplay[]> {
+  return Promise.all(o.scripts.map((s) => driveDevice(s, o)));
+}
+
+async function driveDevice(script: DeviceScript, o: DriveOptions): Promise<DeviceReplay> {
+  const dialect = replayDialect(script.dialect);
+  const base = { device: script.device, dialect: script.dialect, calls: script.steps.length };
+  if (dialect === undefined) return { ...base, replayed: 0, differing: 0, stopped: `dialect ${script.dialect} has no replay` };
+  const tasks = new Map<string, string>();
+  let replayed = 0;
+  let differing = 0;
+  let first: FirstDifference | undefined;
+  for (let index = 0; index < script.steps.length; index++) {
+    const step = script.steps[index]!;
+    const due = o.startVirtual + step.atMs;
+    await o.clock.sleepUntil(due, o.signal);
+    if (o.signal?.aborted) return { ...base, replayed, differing, ...(first ? { first } : {}), stopped: 'interrupted' };
+    const path = step.task !== undefined && tasks.has(step.task) ? dialect.withTask(step.path, step.task, tasks.get(step.task)!) : step.path;
+    const sentAt = Math.max(due, o.clock.now());
+    let http: HttpRequest;
+    try {
+      http = withFault(dialect.encode({ method: step.method, path, ...(step.range !== undefined ? { range: step.range } : {}), ...(step.body !== undefined ? { body: step.body } : {}) }, o.target, sentAt), step);
+    } catch (err) {
+      return { ...base, replayed, differing, ...(first ? { first } : {}), stopped: (err as Error).message };
+    }
+    const intendedReal = o.clock.realAt(due);
+    const handedReal = performance.now();
+    let written: number | undefined;
+    const result = await o.send(http, o.timeoutMs, (at) => (written ??= at));
+    const doneReal = performance.now();
+    const answer = answerFields(result);
+    const sent: SendInstant = written !== undefined ? { atMs: written, written: true } : { atMs: handedReal, written: false };
+    o.recorder.record(step.op, outcomeOf(answer), isError(answer), intendedReal, sent, doneReal);
+    replayed++;
+    if (step.logged.task !== undefined && answer.task !== undefined) tasks.set(step.logged.task, answer.task);
+    const fields = differences(step, answer);
+    if (fields.length > 0) {
+      differing++;
+      first ??= { index, where: step.where, op: step.op, request: requestLine(step, path), fields, logged: step.logged, now: answer };
+    }
+    o.onCall?.({ device: script.device, index, op: step.op, decidedAt: due, sentAt, answer, fields });
+  }
+  return { ...base, replayed, differing, ...(first ? { first } : {}) };
+}
+
+function withFault(http: HttpRequest, step: ReplayStep): HttpRequest {
+  if (step.loseAnswer === true) return { ...http, fault: { loseAnswer: true } };
+  if (step.cutAfterBytes !== undefined) return { ...http, fault: { cutAfterBytes: step.cutAfterBytes } };
+  return http;
+}
+
+function requestLine(step: ReplayStep, path: string): string {
+  return `${step.method} ${path}${step.range !== undefined ? ` (Range ${step.range})` : ''}${step.body !== undefined ? ` ${step.body}` : ''}`;
+}

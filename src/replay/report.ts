@@ -1,0 +1,53 @@
+/** The replay's report: per device, the first call the server now answers differently, side by side. Pure. */
+import type { OperationReport } from '../report/types.js';
+import type { DeviceReplay } from './drive.js';
+import { answerLine } from './compare.js';
+
+export interface ReplayReport {
+  format: 1;
+  log: string;
+  logFormat: string;
+  target: string;
+  timeScale: number;
+  devices: number;
+  calls: number;
+  replayed: number;
+  /** Devices with at least one call answered differently. */
+  differingDevices: number;
+  perDevice: DeviceReplay[];
+  /** Two histograms per operation (from intent, from the send), merged as in any run. */
+  operations: Record<string, OperationReport>;
+  /** Lines of the log that were not replayed, and why. */
+  notes: string[];
+  /** Transition rules and verdicts judge a device machine's states; a replay sends the logged calls instead. */
+  verdicts: { notJudged: string };
+  passed: boolean;
+}
+
+export const VERDICTS_NOT_JUDGED =
+  'not judged, because a replay sends the logged calls as they were, without a device machine whose states the transition rules and verdicts judge; run the emitted scenario (--emit-scenario) to judge them';
+
+/** The console text: one line a device that answered the same, a side-by-side block for one that did not. */
+export function formatReplay(r: ReplayReport, maxDevices = 20): string {
+  const lines: string[] = [];
+  lines.push(`replay of ${r.log} (${r.logFormat}) against ${r.target}: ${r.devices} device(s), ${r.replayed} of ${r.calls} calls replayed at ×${r.timeScale}`);
+  const differing = r.perDevice.filter((d) => d.first !== undefined || d.stopped !== undefined);
+  if (differing.length === 0) lines.push('every answer as logged');
+  for (const d of differing.slice(0, maxDevices)) {
+    if (d.stopped !== undefined) lines.push(`device ${d.device}: stopped after ${d.replayed} of ${d.calls} calls: ${d.stopped}`);
+    const f = d.first;
+    if (f === undefined) continue;
+    lines.push(`device ${d.device}: first difference at call ${f.index + 1} of ${d.calls} (${f.where}), ${f.op}: ${f.fields.join(', ')} (${d.differing} call(s) differ)`);
+    lines.push(`  request: ${f.request}`);
+    lines.push(`  logged:  ${answerLine(f.logged)}`);
+    lines.push(`  now:     ${answerLine(f.now)}`);
+  }
+  if (differing.length > maxDevices) lines.push(`... and ${differing.length - maxDevices} more device(s) (the JSON report lists all)`);
+  for (const [op, o] of Object.entries(r.operations)) {
+    lines.push(`${op}: ${o.count} calls, p50 ${o.latencyMs.p50.toFixed(1)} ms, p99 ${o.latencyMs.p99.toFixed(1)} ms from intent, p99 ${o.serviceMs.p99.toFixed(1)} ms from the send (${o.errors} errors)`);
+  }
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  lines.push(`verdicts: ${r.verdicts.notJudged}`);
+  lines.push(r.passed ? 'PASSED: the server answers as logged' : `FAILED: ${r.differingDevices} device(s) answered differently`);
+  return lines.join('\n');
+}

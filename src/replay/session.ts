@@ -1,0 +1,195 @@
+/**
+ * `ota-swarm replay` from start to report: read the log, make it scripts (cloned, anonymised when
+ * asked), find the target (the embedded reference server when none is given, with its keys from
+ * its admin API; a target's keys from the environment), drive the scripts and gather the report.
+ */
+import type { DialectTarget } from '../dialect/types.js';
+import type { Catalog } from '../catalog/schema.js';
+import { DEFAULT_ONENET_PRODUCT } from '../catalog/default.js';
+import { ConfigError } from '../config/load.js';
+import { resolveSecret } from '../config/secret.js';
+import { startServerThread } from '../server/thread.js';
+import type { BugName } from '../server/bugs.js';
+import { AdminClient } from '../engine/admin-client.js';
+import { Network } from '../engine/network.js';
+import { ENV_LUAT_PROJECT_KEY, ENV_ONENET_KEY, isLoopbackUrl } from '../engine/target.js';
+import { OperationRecorder, mergeSnapshots, operationsReport } from '../metrics/recorder.js';
+import { originNow } from '../time/clock.js';
+import { readLog, type LogFormat } from './read-log.js';
+import type { Exchange } from './exchange.js';
+import { Anonymiser } from './anonymise.js';
+import { buildScripts, cloneScript, type DeviceScript, type ScriptSet } from './script.js';
+import { driveReplay, type ReplayClock, type Send } from './drive.js';
+import { scaledReplayClock } from './clock.js';
+import { queryParam } from './exchange.js';
+import { VERDICTS_NOT_JUDGED, type ReplayReport } from './report.js';
+
+export interface PrepareOptions {
+  log: string;
+  format?: LogFormat;
+  /** Salt for `--anonymise` (from the environment or a file, never the command line). */
+  anonymiseSalt?: string;
+  /** Clone this device's script (default: the log's first device) onto `devices` devices. */
+  device?: string;
+  devices?: number;
+  spreadMs?: number;
+  /** First id of the clones (default: the cloned device's). */
+  firstId?: string;
+}
+
+export interface Prepared {
+  format: Exclude<LogFormat, 'auto'>;
+  exchanges: Exchange[];
+  set: ScriptSet;
+  scripts: DeviceScript[];
+}
+
+/** Reads and scripts a log; pure but for reading it. */
+export function prepareReplay(o: PrepareOptions): Prepared {
+  const read = readLog(o.log, o.format ?? 'auto');
+  const anonymiser = o.anonymiseSalt !== undefined ? new Anonymiser(o.anonymiseSalt) : undefined;
+  const exchanges = anonymiser ? read.exchanges.map((e) => anonymiser.exchange(e)) : read.exchanges;
+  const set = buildScripts(exchanges);
+  if (set.scripts.length === 0) throw new ConfigError(`${o.log}: no OneNET or Luat call with a device in it (${exchanges.length} line(s) read, ${set.notCalls} not OTA calls)`);
+  let scripts = set.scripts;
+  if (o.device !== undefined || o.devices !== undefined) {
+    const wanted = o.device !== undefined ? (anonymiser ? anonymiser.id(o.device) : o.device) : undefined;
+    const source = wanted !== undefined ? scripts.find((s) => s.device === wanted) : scripts[0];
+    if (source === undefined) throw new ConfigError(`--device: ${o.device} has no call in ${o.log}`);
+    scripts = cloneScript(source, o.devices ?? 1, o.spreadMs ?? 0, o.firstId ?? source.device);
+  }
+  return { format: read.format, exchanges, set, scripts };
+}
+
+export interface ReplayTargetOptions {
+  /** Base URL; absent: start the embedded reference server. */
+  url?: string;
+  allowRemote?: boolean;
+  /** Named bugs of the embedded server. */
+  bugs?: BugName[];
+  catalog?: Catalog;
+  productId?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ReplayOptions extends ReplayTargetOptions {
+  prepared: Prepared;
+  logLabel: string;
+  timeScale: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Injected in tests: a fake clock and send (then no server is started and `url` only labels). */
+  fake?: { clock: ReplayClock; send: Send; target: DialectTarget };
+}
+
+interface Target {
+  baseUrl: string;
+  label: string;
+  dialect: DialectTarget;
+  close(): Promise<void>;
+}
+
+const dialectsOf = (scripts: readonly DeviceScript[]): Set<string> => new Set(scripts.map((s) => s.dialect));
+
+function firmwareNameOf(scripts: readonly DeviceScript[]): string | undefined {
+  for (const s of scripts) for (const step of s.steps) if (step.op === 'luat') return queryParam(step.path, 'firmware_name');
+  return undefined;
+}
+
+async function embeddedTarget(o: ReplayTargetOptions, scripts: readonly DeviceScript[], origin: ReturnType<typeof originNow>): Promise<Target> {
+  const server = await startServerThread({ host: '127.0.0.1', port: 0, ...(o.catalog ? { catalog: o.catalog } : {}), seed: 1, clock: origin, timeScale: origin.scale, ...(o.bugs && o.bugs.length > 0 ? { bugs: o.bugs } : {}), quiet: true });
+  try {
+    const catalog = await new AdminClient(server.url, server.adminToken).get<Catalog>('/admin/catalog');
+    const dialect: { -readonly [K in keyof DialectTarget]: DialectTarget[K] } = {};
+    const used = dialectsOf(scripts);
+    if (used.has('onenet')) {
+      const productId = o.productId ?? DEFAULT_ONENET_PRODUCT;
+      const product = catalog.onenet.products.find((p) => p.id === productId);
+      if (!product || typeof product.accessKey !== 'string') throw new ConfigError(`--product-id: product ${productId} is not in the embedded server's catalog`);
+      dialect.onenet = { productId, accessKey: product.accessKey, signMethod: 'sha1', tokenTtlSec: 3600 };
+    }
+    if (used.has('luat')) {
+      const fw = firmwareNameOf(scripts);
+      const project = catalog.luat.projects.find((p) => p.firmware.some((f) => f.name === fw));
+      if (!project) throw new ConfigError(`the log's firmware_name ${fw ?? '(none)'} is in no project of the embedded server's catalog`);
+      dialect.luat = { projectKey: project.key, firmwareName: fw ?? '' };
+    }
+    return { baseUrl: server.url, label: `embedded (${server.url})${o.bugs && o.bugs.length > 0 ? ` with bug ${o.bugs.join(', ')}` : ''}`, dialect, close: () => server.close() };
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+}
+
+function externalTarget(o: ReplayTargetOptions & { url: string }, scripts: readonly DeviceScript[]): Target {
+  let parsed: URL;
+  try {
+    parsed = new URL(o.url);
+  } catch {
+    throw new ConfigError(`--target: "${o.url}" is not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`--target: ${o.url}: only http and https are supported`);
+  if (!o.allowRemote && !isLoopbackUrl(o.url)) throw new ConfigError(`--target: ${parsed.host} is not a loopback address; pass --allow-remote to load a remote server`);
+  const env = o.env ?? process.env;
+  const used = dialectsOf(scripts);
+  const dialect: { -readonly [K in keyof DialectTarget]: DialectTarget[K] } = {};
+  if (used.has('onenet')) {
+    const accessKey = resolveSecret({ env: ENV_ONENET_KEY }, '--target (the OneNET product key)', env);
+    dialect.onenet = { productId: o.productId ?? DEFAULT_ONENET_PRODUCT, accessKey, signMethod: 'sha1', tokenTtlSec: 3600 };
+  }
+  if (used.has('luat')) dialect.luat = { projectKey: resolveSecret({ env: ENV_LUAT_PROJECT_KEY }, '--target (the Luat project key)', env), firmwareName: firmwareNameOf(scripts) ?? '' };
+  return { baseUrl: parsed.origin, label: parsed.origin, dialect, close: async () => {} };
+}
+
+/** Lead before the first call, real ms: the server and the pool are ready by then. */
+const START_LEAD_MS = 200;
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+export async function replay(o: ReplayOptions): Promise<ReplayReport> {
+  const { scripts } = o.prepared;
+  const origin = originNow(o.timeScale);
+  const target: Target = o.fake
+    ? { baseUrl: o.url ?? 'fake', label: o.url ?? 'fake', dialect: o.fake.target, close: async () => {} }
+    : o.url !== undefined
+      ? externalTarget({ ...o, url: o.url }, scripts)
+      : await embeddedTarget(o, scripts, origin);
+  const network = o.fake ? undefined : new Network({ origin: target.baseUrl, connections: Math.min(64, Math.max(1, scripts.length)), maxBodyBytes: 300 * 1024 * 1024 });
+  try {
+    const clock = o.fake?.clock ?? scaledReplayClock(origin);
+    const send: Send = o.fake?.send ?? ((req, timeoutMs, onWritten) => network!.send(req, timeoutMs, 0, onWritten));
+    const recorder = new OperationRecorder();
+    const perDevice = await driveReplay({
+      scripts,
+      target: target.dialect,
+      clock,
+      startVirtual: clock.now() + START_LEAD_MS * o.timeScale,
+      send,
+      timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      recorder,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    const notes = [...o.prepared.set.notes];
+    if (o.prepared.set.notCalls > 0) notes.push(`${o.prepared.set.notCalls} line(s) are no OneNET or Luat call: not replayed`);
+    if (o.prepared.set.noDevice > 0) notes.push(`${o.prepared.set.noDevice} call(s) name no device and no task another line ties to one: not replayed`);
+    const differingDevices = perDevice.filter((d) => d.first !== undefined).length;
+    return {
+      format: 1,
+      log: o.logLabel,
+      logFormat: o.prepared.format,
+      target: target.label,
+      timeScale: o.timeScale,
+      devices: scripts.length,
+      calls: perDevice.reduce((n, d) => n + d.calls, 0),
+      replayed: perDevice.reduce((n, d) => n + d.replayed, 0),
+      differingDevices,
+      perDevice,
+      operations: operationsReport(mergeSnapshots([recorder.snapshot()])),
+      notes,
+      verdicts: { notJudged: VERDICTS_NOT_JUDGED },
+      passed: differingDevices === 0 && perDevice.every((d) => d.stopped === undefined),
+    };
+  } finally {
+    await network?.close();
+    await target.close();
+  }
+}
