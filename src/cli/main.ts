@@ -4,6 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import yargs, { type Argv, type MiddlewareFunction } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../config/load.js';
@@ -22,6 +23,7 @@ import { saveRun } from '../report/save-run.js';
 import { serveCommand } from './serve.js';
 import { flagValueError, joinNegativeValues, notANumberError, type JoinedArgv, type OptionKinds } from './argv.js';
 import { compareCommand, reportCommand } from './report-commands.js';
+import { replayCommand } from './replay.js';
 import { appendStepSummary } from '../report/render-run.js';
 import { createLiveDisplay } from '../outputs/live-display.js';
 import { serveMetrics, type MetricsEndpoint } from '../outputs/prometheus.js';
@@ -105,6 +107,7 @@ async function runCommand(a: RunArgs): Promise<number> {
   if (capacity.warning) process.stderr.write(`ota-swarm: ${capacity.warning}\n`);
   const workers = capacity.workers;
   await prepareOutDir(a.out);
+  if (a['exchange-log'] !== undefined) await checkWritable('--exchange-log', a['exchange-log']);
   const say = (line: string): void => {
     if (!a.quiet) process.stderr.write(`${line}\n`);
   };
@@ -168,6 +171,15 @@ async function runCommand(a: RunArgs): Promise<number> {
   }
 }
 
+/** A file a run will write at its end, checked (and emptied) before the fleet starts. */
+async function checkWritable(flag: string, file: string): Promise<void> {
+  try {
+    await writeFile(file, '');
+  } catch (err) {
+    throw new UsageError(`${flag}: cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
 async function validateCommand(a: { scenario: string; plugin?: string[] }): Promise<number> {
   for (const p of a.plugin ?? []) await loadDialectPlugin(p);
   const s = loadScenario(a.scenario);
@@ -223,7 +235,8 @@ export function buildCli(argv: string[]): Argv {
     .command(serveCommand)
     .command(compareCommand)
     .command(reportCommand)
-    .demandCommand(1, 'name a command: run, validate, serve, compare or report')
+    .command(replayCommand)
+    .demandCommand(1, 'name a command: run, validate, serve, compare, report or replay')
     .epilogue(ENV_HELP)
     .strict()
     .help()
