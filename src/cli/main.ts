@@ -159,6 +159,7 @@ async function runCommand(a: RunArgs): Promise<number> {
     await appendStepSummary(report);
     process.stdout.write(`${formatSummary(report, { color: Boolean(process.stdout.isTTY) })}\n`);
     process.stdout.write(`report: ${saved.file} (and report.html, junit.xml${report.violationsFile !== undefined ? `, ${report.violationsFile}` : ''} beside it)\n`);
+    if (a['exchange-log'] !== undefined) process.stdout.write(`exchange log: ${a['exchange-log']} (replay it with \`ota-swarm replay\`)\n`);
     if (saved.fallback) process.stderr.write(`ota-swarm: --out: cannot write ${saved.fallback.wanted} (${saved.fallback.reason}); the reports are in ${saved.dir} instead\n`);
     if (report.interrupted) return EXIT.interrupted;
     // Reports not where CI looks for them are a failure even when every expectation held.

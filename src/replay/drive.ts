@@ -4,6 +4,7 @@
  * each answer compared with the logged one. Time and the network are injected: a scaled clock and
  * the engine's Network in a run, a fake clock and a fake send in tests.
  */
+import { setMaxListeners } from 'node:events';
 import type { DialectTarget, HttpRequest, HttpResult } from '../dialect/types.js';
 import type { OperationRecorder, SendInstant } from '../metrics/recorder.js';
 import type { OnWritten } from '../engine/network.js';
@@ -82,6 +83,8 @@ export function outcomeOf(a: AnswerFields): string {
 const isError = (a: AnswerFields): boolean => a.net !== undefined || (a.status ?? 0) >= 500;
 
 export async function driveReplay(o: DriveOptions): Promise<DeviceReplay[]> {
+  // Every device waits on the one signal: as many listeners as devices are expected.
+  if (o.signal) setMaxListeners(0, o.signal);
   return Promise.all(o.scripts.map((s) => driveDevice(s, o)));
 }
 

@@ -135,7 +135,7 @@ export function emitScenario(input: EmitInput): Yaml {
   };
 }
 
-/** Cohorts of one device merged by everything but their name and id. */
+/** Cohorts of one device merged by everything but their name and id, one cohort a run of consecutive ids. */
 function grouped(cohorts: Yaml[]): Yaml[] {
   const groups = new Map<string, { cohort: Yaml; ids: string[] }>();
   for (const c of cohorts) {
@@ -145,12 +145,27 @@ function grouped(cohorts: Yaml[]): Yaml[] {
     if (g) g.ids.push(String(ids));
     else groups.set(key, { cohort: rest, ids: [String(ids)] });
   }
-  return [...groups.values()].map(({ cohort, ids }, k) => {
-    const numeric = ids.every((id) => /^\d{1,15}$/.test(id));
-    const sorted = numeric ? [...ids].sort((a, b) => Number(a) - Number(b)) : ids;
-    const range = numeric && sorted.length > 1 ? `${sorted[0]}..${sorted[sorted.length - 1]}` : sorted[0]!;
-    return { name: `group-${k + 1}`, count: ids.length, ids: range, ...scaleShares(cohort, ids.length) };
-  });
+  const out: Yaml[] = [];
+  for (const { cohort, ids } of groups.values()) {
+    for (const run of consecutiveRuns(ids)) {
+      const range = run.length > 1 ? `${run[0]}..${run[run.length - 1]}` : run[0]!;
+      out.push({ name: `group-${out.length + 1}`, count: run.length, ids: range, ...scaleShares(cohort, run.length) });
+    }
+  }
+  return out;
+}
+
+/** Ids in runs of consecutive decimal ids of one width (any other id is a run of its own). */
+function consecutiveRuns(ids: readonly string[]): string[][] {
+  const numeric = ids.filter((id) => /^[1-9]\d{0,14}$/.test(id)).sort((a, b) => Number(a) - Number(b));
+  const runs: string[][] = ids.filter((id) => !/^[1-9]\d{0,14}$/.test(id)).map((id) => [id]);
+  for (const id of numeric) {
+    const last = runs[runs.length - 1];
+    const prev = last?.[last.length - 1];
+    if (last && prev !== undefined && /^\d+$/.test(prev) && Number(prev) + 1 === Number(id)) last.push(id);
+    else runs.push([id]);
+  }
+  return runs;
 }
 
 /** A group's behaviours apply to all its devices. */
