@@ -27,9 +27,12 @@ export function differences(step: ReplayStep, now: AnswerFields): ComparedField[
   if (was.code !== undefined && was.code !== now.code) out.push('code');
   if (knowsJson(was) && (was.task !== undefined) !== (now.task !== undefined)) out.push('task');
   if (was.version !== undefined && was.version !== now.version) out.push('version');
-  if (step.file && was.bytes !== undefined && was.errno === undefined && was.code === undefined && was.bytes !== now.bytes) out.push('bytes');
+  if (step.file && isFileAnswer(was) && was.bytes !== now.bytes) out.push('bytes');
   return out;
 }
+
+/** A file's bytes (a 2xx that is no JSON code); an error answer's size says nothing of the file. */
+const isFileAnswer = (a: AnswerFields): boolean => a.bytes !== undefined && a.errno === undefined && a.code === undefined && a.status !== undefined && a.status >= 200 && a.status < 300;
 
 /** The log read the answer's JSON (an access log does not: it cannot say whether a task came). */
 const knowsJson = (a: AnswerFields): boolean => a.errno !== undefined || a.code !== undefined;

@@ -115,7 +115,8 @@ export function buildScripts(exchanges: readonly Exchange[]): ScriptSet {
         range = `bytes=${from}-${from + e.bytes - 1}`;
       }
       if (file && task !== undefined && isTwoHundred(e.status) && e.bytes !== undefined) held.set(task, (held.get(task) ?? 0) + e.bytes);
-      const cut = file && e.bytes !== undefined && (e.cut === true || (e.net !== undefined && isTwoHundred(e.status)));
+      // A cut: the log says so, or a 2xx broke off, or a 206 brought fewer bytes than its Range asked.
+      const cut = file && e.bytes !== undefined && (e.cut === true || (e.net !== undefined && isTwoHundred(e.status)) || (e.status === 206 && e.bytes < (rangeLength(range) ?? 0)));
       const lose = answerUnheard(logged);
       if (e.method === 'POST' && e.body === undefined && dialect === 'onenet') notes.add(`${e.where}: the log keeps no request body; ${op} is sent without one (the server's answer may differ for that reason)`);
       const retransmission = prev !== undefined && answerUnheard(pickAnswer(prev.e)) && prev.e.method === e.method && prev.e.path === e.path && prev.e.body === e.body;
@@ -141,6 +142,14 @@ export function buildScripts(exchanges: readonly Exchange[]): ScriptSet {
   }
   for (const s of scripts) if (replayDialect(s.dialect) === undefined) notes.add(`device ${s.device}: dialect ${s.dialect} has no replay`);
   return { scripts, startMs, notCalls, noDevice, notes: [...notes] };
+}
+
+const RANGE = /^\s*bytes=(\d+)-(\d+)\s*$/;
+
+/** Bytes a `bytes=a-b` Range asks for; undefined for any other form. */
+export function rangeLength(range: string | undefined): number | undefined {
+  const m = range !== undefined ? RANGE.exec(range) : null;
+  return m ? Number(m[2]) - Number(m[1]) + 1 : undefined;
 }
 
 function pickAnswer(e: Exchange): AnswerFields {
