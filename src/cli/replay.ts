@@ -37,6 +37,7 @@ export interface ReplayArgs {
   'salt-file'?: string;
   bug?: string[];
   catalog?: string;
+  seed?: number;
   'product-id'?: string;
   'allow-remote': boolean;
   json?: string;
@@ -76,6 +77,8 @@ export function replayOptionsFromArgs(a: ReplayArgs, env: NodeJS.ProcessEnv = pr
     if (timeoutMs === undefined || timeoutMs <= 0) throw new ConfigError(`--timeout: "${a.timeout}" is not a positive duration`);
   }
   const bugs = parseBugs(a.bug, '--bug');
+  if (a.seed !== undefined && (!Number.isSafeInteger(a.seed) || a.seed < 0)) throw new ConfigError(`--seed: must be a non-negative integer, got ${a.seed}`);
+  if (a.seed !== undefined && a.target !== undefined) throw new ConfigError('--seed: seeds the embedded server; a --target has its own');
   if (bugs.length > 0 && a.target !== undefined) throw new ConfigError('--bug: switches on a named bug of the embedded server; a --target runs its own code');
   let salt: string | undefined;
   if (a.anonymise) {
@@ -150,6 +153,7 @@ async function replayHandler(a: ReplayArgs): Promise<number> {
       allowRemote: a['allow-remote'],
       bugs: o.bugs,
       ...(catalog !== undefined ? { catalog } : {}),
+      ...(a.seed !== undefined ? { seed: a.seed } : {}),
       ...(a['product-id'] !== undefined ? { productId: a['product-id'] } : {}),
       signal: controller.signal,
     });
@@ -187,6 +191,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .option('salt-file', { type: 'string', describe: 'file holding the anonymising salt' })
       .option('bug', { type: 'string', array: true, describe: 'switch on a named bug of the embedded server (repeatable; docs/server.md)' })
       .option('catalog', { type: 'string', describe: "the embedded server's catalog (default: the built-in one)" })
+      .option('seed', { type: 'number', describe: "the embedded server's seed (tokens, Luat diff build times): a run's embedded server takes its scenario's seed" })
       .option('product-id', { type: 'string', describe: 'OneNET product id the calls are signed for (default 198290)' })
       .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --target' })
       .option('json', { type: 'string', describe: 'write the replay report as JSON to this file' })

@@ -68,6 +68,8 @@ export interface ReplayTargetOptions {
   /** Named bugs of the embedded server. */
   bugs?: BugName[];
   catalog?: Catalog;
+  /** Seed of the embedded server (tokens, diff build times); a run's embedded server takes the scenario's. */
+  seed?: number;
   productId?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -97,7 +99,7 @@ function firmwareNameOf(scripts: readonly DeviceScript[]): string | undefined {
 }
 
 async function embeddedTarget(o: ReplayTargetOptions, scripts: readonly DeviceScript[], origin: ReturnType<typeof originNow>): Promise<Target> {
-  const server = await startServerThread({ host: '127.0.0.1', port: 0, ...(o.catalog ? { catalog: o.catalog } : {}), seed: 1, clock: origin, timeScale: origin.scale, ...(o.bugs && o.bugs.length > 0 ? { bugs: o.bugs } : {}), quiet: true });
+  const server = await startServerThread({ host: '127.0.0.1', port: 0, ...(o.catalog ? { catalog: o.catalog } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}), clock: origin, timeScale: origin.scale, ...(o.bugs && o.bugs.length > 0 ? { bugs: o.bugs } : {}), quiet: true });
   try {
     const catalog = await new AdminClient(server.url, server.adminToken).get<Catalog>('/admin/catalog');
     const dialect: { -readonly [K in keyof DialectTarget]: DialectTarget[K] } = {};
