@@ -19,7 +19,7 @@ import { prepareReplay, replay, type Prepared } from '../replay/session.js';
 import { formatReplay } from '../replay/report.js';
 import { emitScenario } from '../replay/emit.js';
 import { csvHeader, csvLineOf } from '../replay/formats/csv.js';
-import type { Exchange } from '../replay/exchange.js';
+import { EXCHANGE_COLUMNS, type Exchange } from '../replay/exchange.js';
 import { recogniseCall } from '../replay/dialects.js';
 
 export interface ReplayArgs {
@@ -93,9 +93,10 @@ export function replayOptionsFromArgs(a: ReplayArgs, env: NodeJS.ProcessEnv = pr
 /** The exchanges as a log file in the documented columns (JSON lines; CSV when the name ends in .csv). */
 export function logText(exchanges: readonly Exchange[], file: string): string {
   const records = exchanges.map((e) => {
-    const { where: _where, t, ...rest } = e;
     const call = recogniseCall(e.method, e.path, e.body);
-    return { t: new Date(t).toISOString(), ...(call ? { dialect: call.dialect, op: call.op } : {}), ...rest };
+    const values: Record<string, unknown> = { ...e, t: new Date(e.t).toISOString(), ...(call ? { dialect: call.dialect, op: call.op } : {}) };
+    // The documented column order, absent fields left out.
+    return Object.fromEntries(EXCHANGE_COLUMNS.filter((c) => values[c] !== undefined).map((c) => [c, values[c]]));
   });
   if (extname(file).toLowerCase() === '.csv') return `${[csvHeader(), ...records.map(csvLineOf)].join('\n')}\n`;
   return records.map((r) => JSON.stringify(r)).join('\n') + (records.length > 0 ? '\n' : '');

@@ -71,8 +71,11 @@ export function inferCohort(script: DeviceScript): Yaml {
   }
   const lost = steps.filter((s) => s.loseAnswer === true);
   if (lost.length > 0) {
-    const rate = Math.max(1, Math.round((100 * lost.length) / steps.length));
-    behaviours['answerLoss'] = { count: 1, rate: `${rate}%`, ops: [...new Set(lost.map((s) => s.op))] };
+    // The share of the calls of those operations (the first sends and the retransmissions) whose answer never came.
+    const ops = [...new Set(lost.map((s) => s.op))];
+    const sent = steps.filter((s) => ops.includes(s.op)).length;
+    const rate = Math.max(1, Math.round((100 * lost.length) / sent));
+    behaviours['answerLoss'] = { count: 1, rate: `${rate}%`, ops };
   }
   const midDownloadSleeps = steps.filter((s, i) => s.sleep && s.op === 'download' && steps[i - 1]?.op === 'download');
   if (script.dialect === 'onenet' && midDownloadSleeps.length > 0) {

@@ -28,7 +28,7 @@ describe('the emitted scenario', () => {
       taskType: 2,
       behaviours: {
         disconnect: { count: 1, at: 65536 + 30000, times: 1, reconnect: '7200s' },
-        answerLoss: { count: 1, rate: '11%', ops: ['result'] },
+        answerLoss: { count: 1, rate: '50%', ops: ['result'] },
         longSleep: { count: 1, sleep: '7200s' },
       },
       settings: { chunkSize: 65536 },
@@ -41,7 +41,7 @@ describe('the emitted scenario', () => {
     expect(loaded.dialect).toBe('onenet');
     expect(loaded.fleet.devices).toBe(1);
     expect(loaded.fleet.cohorts[0]?.behaviours.disconnect?.at).toEqual({ kind: 'bytes', bytes: 95536 });
-    expect(loaded.fleet.cohorts[0]?.behaviours.answerLoss?.rate).toBeCloseTo(0.11);
+    expect(loaded.fleet.cohorts[0]?.behaviours.answerLoss?.rate).toBeCloseTo(0.5);
   });
 
   it('gives a Luat device its wait backoff from the gap after a 43', () => {
