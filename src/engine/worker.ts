@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { withTargetSettings } from './target-settings.js';
 import { ExchangeLogPart } from '../replay/log-writer.js';
 import { exchangeRecord } from '../replay/record.js';
+import { taskPseudonyms } from '../replay/anonymise.js';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
@@ -48,6 +49,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     ...(plugin.evidence ? { sink: new EvidenceSpill(join(task.evidence.dir, `worker-${workerIndex}.jsonl`)) } : {}),
   });
   const exchangeLog = task.exchangeLog !== undefined ? new ExchangeLogPart(task.exchangeLog) : undefined;
+  const pseudonym = taskPseudonyms();
   const runner = new ShardRunner({
     plugin,
     plan,
@@ -74,7 +76,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     stopFlag: new Int32Array(task.stop),
     progress,
     ...(evidence ? { evidence } : {}),
-    ...(exchangeLog ? { exchanges: (slot, http, result, sentVirtual) => exchangeLog.write(exchangeRecord(plan.profileOf(globalIndex(slot)).id, plugin.name, http, result, sentVirtual)) } : {}),
+    ...(exchangeLog ? { exchanges: (slot, http, result, sentVirtual) => exchangeLog.write(exchangeRecord(plan.profileOf(globalIndex(slot)).id, plugin.name, http, result, sentVirtual, pseudonym)) } : {}),
   });
   const live = task.live;
   // The posts are also the worker's heartbeat (worker-watch.ts): the first goes out at once.

@@ -10,7 +10,7 @@ import type { OperationRecorder, SendInstant } from '../metrics/recorder.js';
 import type { OnWritten } from '../engine/network.js';
 import { answerFields, type AnswerFields } from './exchange.js';
 import { differences, type ComparedField } from './compare.js';
-import { replayDialect } from './dialects.js';
+import { replayDialect, type ReplayDialect } from './dialects.js';
 import type { DeviceScript, ReplayStep } from './script.js';
 
 export interface ReplayClock {
@@ -122,7 +122,7 @@ async function driveDevice(script: DeviceScript, o: DriveOptions): Promise<Devic
     const fields = differences(step, answer);
     if (fields.length > 0) {
       differing++;
-      first ??= { index, where: step.where, op: step.op, request: requestLine(step, path), fields, logged: step.logged, now: answer };
+      first ??= { index, where: step.where, op: step.op, request: requestLine(step, dialect), fields, logged: step.logged, now: answer };
     }
     o.onCall?.({ device: script.device, index, op: step.op, decidedAt: due, sentAt, answer, fields });
   }
@@ -135,6 +135,8 @@ function withFault(http: HttpRequest, step: ReplayStep): HttpRequest {
   return http;
 }
 
-function requestLine(step: ReplayStep, path: string): string {
+/** The call in words; its task (a download's credential) shown as TASK. */
+function requestLine(step: ReplayStep, dialect: ReplayDialect): string {
+  const path = step.task !== undefined ? dialect.withTask(step.path, step.task, 'TASK') : step.path;
   return `${step.method} ${path}${step.range !== undefined ? ` (Range ${step.range})` : ''}${step.body !== undefined ? ` ${step.body}` : ''}`;
 }

@@ -110,6 +110,8 @@ describe('a HAR capture replayed on a fake clock', () => {
     const first = result[0]?.first;
     expect(first).toMatchObject({ index: 3, op: 'download', fields: ['status', 'bytes'], logged: { status: 206, bytes: 65536 }, now: { status: 200, bytes: 196608 } });
     expect(first?.where).toMatch(/log\.entries\[3\]$/);
+    // A task token is a download's credential: the report names it TASK.
+    expect(first?.request).toBe('GET /ota/south/download/TASK (Range bytes=0-65535)');
     expect(result[0]?.differing).toBe(4);
     // Two histograms per operation, as in a run.
     const ops = operationsReport(recorder.snapshot());

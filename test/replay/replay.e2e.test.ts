@@ -17,7 +17,7 @@ describe('replaying a run\'s exchange log', () => {
   it('OneNET: no difference against the same server; with ignore-range, each device\'s first download is the first difference', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'replay-e2e-'));
     const log = join(dir, 'exchanges.jsonl');
-    const report = await run(scenario('rollout-onenet.yaml'), { workers: 1, overrides: { devices: 3, timeScale: 20 }, exchangeLog: log });
+    const report = await run(scenario('rollout-onenet.yaml'), { workers: 1, overrides: { devices: 3, timeScale: 50 }, exchangeLog: log });
     expect(report.passed).toBe(true);
     const requests = Object.values(report.operations).reduce((n, o) => n + o.count, 0);
     const lines = readFileSync(log, 'utf8').trim().split('\n');
@@ -25,16 +25,18 @@ describe('replaying a run\'s exchange log', () => {
     expect(lines).toHaveLength(requests);
     const times = lines.map((l) => Date.parse((JSON.parse(l) as { t: string }).t));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
-    expect(readFileSync(log, 'utf8')).not.toMatch(/Authorization|accessKey|sign=/);
+    // No key, and no task token (a download's credential): a pseudonym ties a task's calls together.
+    expect(readFileSync(log, 'utf8')).not.toMatch(/Authorization|accessKey|sign=|ota_[A-Za-z0-9]{20}/);
+    expect(readFileSync(log, 'utf8')).toMatch(/"task":"task-[0-9a-f]{16}"/);
 
     const prepared = prepareReplay({ log });
     expect(prepared.scripts).toHaveLength(3);
-    const same = await replay({ prepared, logLabel: log, timeScale: 20, seed: 42 });
+    const same = await replay({ prepared, logLabel: log, timeScale: 50, seed: 42 });
     expect(same.replayed).toBe(requests);
     expect(same.perDevice.map((d) => d.first)).toEqual([undefined, undefined, undefined]);
     expect(same.passed).toBe(true);
 
-    const buggy = await replay({ prepared, logLabel: log, timeScale: 20, seed: 42, bugs: ['ignore-range'] });
+    const buggy = await replay({ prepared, logLabel: log, timeScale: 50, seed: 42, bugs: ['ignore-range'] });
     expect(buggy.passed).toBe(false);
     for (const d of buggy.perDevice) {
       const script = prepared.scripts.find((s) => s.device === d.device)!;
@@ -46,12 +48,12 @@ describe('replaying a run\'s exchange log', () => {
   it('Luat (CSV): with no-diff-wait, each device\'s first ask, logged 43, now gets the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'replay-e2e-'));
     const log = join(dir, 'exchanges.csv');
-    const report = await run(scenario('rollout-luat.yaml'), { workers: 1, overrides: { devices: 2, timeScale: 200 }, exchangeLog: log });
+    const report = await run(scenario('rollout-luat.yaml'), { workers: 1, overrides: { devices: 2, timeScale: 400 }, exchangeLog: log });
     expect(report.passed).toBe(true);
     expect(readFileSync(log, 'utf8').split('\n')[0]).toBe('t,device,dialect,op,method,path,range,body,status,net,errno,code,task,version,bytes,cut');
     expect(readFileSync(log, 'utf8')).not.toContain('project_key');
     const prepared = prepareReplay({ log });
-    const buggy = await replay({ prepared, logLabel: log, timeScale: 200, seed: 7, bugs: ['no-diff-wait'] });
+    const buggy = await replay({ prepared, logLabel: log, timeScale: 400, seed: 7, bugs: ['no-diff-wait'] });
     expect(buggy.perDevice).toHaveLength(2);
     for (const d of buggy.perDevice) expect(d.first).toMatchObject({ index: 0, op: 'luat', fields: ['status', 'code'], logged: { status: 400, code: 43 }, now: { status: 200 } });
   });
