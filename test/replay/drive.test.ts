@@ -36,7 +36,7 @@ function fakeClock(start: number): ReplayClock & { sleeps: number[] } {
 }
 
 const json = (status: number, body: unknown): HttpResult => ({ kind: 'response', status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) });
-const bytes = (status: number, n: number): HttpResult => ({ kind: 'response', status, headers: {}, body: new Uint8Array(n) });
+const bytes = (status: number, n: number, cut = false): HttpResult => ({ kind: 'response', status, headers: {}, body: new Uint8Array(n), ...(cut ? { cut: true } : {}) });
 const RANGE = /bytes=(\d+)-(\d+)/;
 
 /** A OneNET server that hands out `token` and serves ranges of a 196608-byte file; it records what it was sent. */
@@ -51,7 +51,7 @@ function fakeOnenet(token: string, opts: { ignoreRange?: boolean } = {}) {
       if (opts.ignoreRange || !m) return bytes(200, 196608);
       const n = Number(m[2]) - Number(m[1]) + 1;
       const cut = req.fault?.cutAfterBytes;
-      return cut !== undefined && cut < n ? { ...bytes(206, cut), cut: true } : bytes(206, n);
+      return cut !== undefined && cut < n ? bytes(206, cut, true) : bytes(206, n);
     }
     return json(200, { errno: 0, error: 'succ' });
   };
