@@ -122,7 +122,7 @@ async function driveDevice(script: DeviceScript, o: DriveOptions): Promise<Devic
     const fields = differences(step, answer);
     if (fields.length > 0) {
       differing++;
-      first ??= { index, where: step.where, op: step.op, request: requestLine(step, dialect), fields, logged: step.logged, now: answer };
+      first ??= { index, where: step.where, op: step.op, request: requestLine(step, dialect), fields, logged: withoutTask(step.logged), now: withoutTask(answer) };
     }
     o.onCall?.({ device: script.device, index, op: step.op, decidedAt: due, sentAt, answer, fields });
   }
@@ -133,6 +133,11 @@ function withFault(http: HttpRequest, step: ReplayStep): HttpRequest {
   if (step.loseAnswer === true) return { ...http, fault: { loseAnswer: true } };
   if (step.cutAfterBytes !== undefined) return { ...http, fault: { cutAfterBytes: step.cutAfterBytes } };
   return http;
+}
+
+/** An answer for the report: a task token is a download's credential, shown as TASK. */
+function withoutTask(a: AnswerFields): AnswerFields {
+  return a.task === undefined ? a : { ...a, task: 'TASK' };
 }
 
 /** The call in words; its task (a download's credential) shown as TASK. */
