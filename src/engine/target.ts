@@ -48,6 +48,19 @@ export function isLoopbackUrl(url: string): boolean {
   }
 }
 
+/** A target URL: http(s), and loopback unless remote targets are allowed (`permit` says how); one-line ConfigError naming `field`. */
+export function checkedTargetUrl(url: string, field: string, allowRemote: boolean, permit: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${field}: "${url}" is not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${field}: ${url}: only http and https are supported`);
+  if (!allowRemote && !isLoopbackUrl(url)) throw new ConfigError(`${field}: ${parsed.host} is not a loopback address; ${permit} to load a remote server`);
+  return parsed;
+}
+
 export interface TargetOptions {
   scenario: Scenario;
   clock: ClockOrigin;
@@ -101,19 +114,8 @@ async function embeddedTarget({ scenario, clock }: TargetOptions): Promise<Resol
 
 async function externalTarget({ scenario, clock, allowRemote, env = process.env, names = CLI_FLAGS, clockDeclared = false }: TargetOptions): Promise<ResolvedTarget> {
   const url = scenario.target.url as string;
-  const field = names('targetUrl');
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ConfigError(`${field}: "${url}" is not a URL`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${field}: ${url}: only http and https are supported`);
-  if (!allowRemote && !isLoopbackUrl(url)) {
-    const permit = names === CLI_FLAGS ? 'pass --allow-remote' : `set ${names('allowRemote')}: true`;
-    throw new ConfigError(`${field}: ${parsed.host} is not a loopback address; ${permit} to load a remote server`);
-  }
-  const baseUrl = parsed.origin;
+  const permit = names === CLI_FLAGS ? 'pass --allow-remote' : `set ${names('allowRemote')}: true`;
+  const baseUrl = checkedTargetUrl(url, names('targetUrl'), allowRemote, permit).origin;
   const adminToken = env[ENV_ADMIN_TOKEN];
   const admin = adminToken ? new AdminClient(baseUrl, adminToken) : undefined;
   let dialect: DialectTarget;

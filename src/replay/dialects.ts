@@ -9,7 +9,7 @@ import { ONENET_PATHS } from '../protocol/onenet.js';
 import { LUAT_PATH } from '../protocol/luat.js';
 import { authorizationAt } from '../dialect/onenet/wire.js';
 import { JSON_ANSWER_MAX_BYTES, LUAT_FILE_MAX_BYTES } from '../dialect/answer-limits.js';
-import { queryParam, withQueryParam } from './exchange.js';
+import { queryParam, safeDecode, withQueryParam } from './exchange.js';
 
 export interface RecognisedCall {
   readonly dialect: string;
@@ -49,14 +49,6 @@ function pathOnly(path: string): string {
   return q < 0 ? path : path.slice(0, q);
 }
 
-function decodeSegment(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
 /** A progress call's step (above 100: a result), when its body says. */
 function stepOf(body: string | undefined): number | undefined {
   if (body === undefined) return undefined;
@@ -78,14 +70,14 @@ const onenet: ReplayDialect = {
     if (method === 'GET' && p === ONENET_PATHS.check) return { dialect: 'onenet', op: 'check', ...device, file: false };
     if (method === 'GET' && p.startsWith(DOWNLOAD)) {
       const rest = p.slice(DOWNLOAD.length).split('/');
-      const task = decodeSegment(rest[0] ?? '');
+      const task = safeDecode(rest[0] ?? '');
       if (task === '') return undefined;
       if (rest.length === 2 && rest[1] === 'check') return { dialect: 'onenet', op: 'tokenCheck', ...device, task, file: false };
       if (rest.length === 1) return { dialect: 'onenet', op: 'download', ...device, task, file: true };
       return undefined;
     }
     if (method === 'POST' && p.startsWith(PROGRESS) && p.endsWith('/progress')) {
-      const task = decodeSegment(p.slice(PROGRESS.length, -'/progress'.length));
+      const task = safeDecode(p.slice(PROGRESS.length, -'/progress'.length));
       if (task === '' || task.includes('/')) return undefined;
       const step = stepOf(body);
       return { dialect: 'onenet', op: step !== undefined && step > 100 ? 'result' : 'progress', ...device, task, file: false };
@@ -97,7 +89,7 @@ const onenet: ReplayDialect = {
     const q = path.indexOf('?');
     const p = q < 0 ? path : path.slice(0, q);
     const query = q < 0 ? '' : path.slice(q);
-    const segments = p.split('/').map((s) => (decodeSegment(s) === from ? encodeURIComponent(to) : s));
+    const segments = p.split('/').map((s) => (safeDecode(s) === from ? encodeURIComponent(to) : s));
     return `${segments.join('/')}${query}`;
   },
   encode(req, target, now) {

@@ -91,7 +91,8 @@ export function withQueryParam(path: string, name: string, value: string): strin
   return `${base}?${pairs.join('&')}`;
 }
 
-const safeDecode = (s: string): string => {
+/** A URI component decoded; the text as it is when it is no valid encoding. */
+export const safeDecode = (s: string): string => {
   try {
     return decodeURIComponent(s);
   } catch {

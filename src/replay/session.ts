@@ -12,7 +12,7 @@ import { startServerThread } from '../server/thread.js';
 import type { BugName } from '../server/bugs.js';
 import { AdminClient } from '../engine/admin-client.js';
 import { Network } from '../engine/network.js';
-import { ENV_LUAT_PROJECT_KEY, ENV_ONENET_KEY, isLoopbackUrl } from '../engine/target.js';
+import { ENV_LUAT_PROJECT_KEY, ENV_ONENET_KEY, checkedTargetUrl } from '../engine/target.js';
 import { OperationRecorder, mergeSnapshots, operationsReport } from '../metrics/recorder.js';
 import { originNow } from '../time/clock.js';
 import { readLog, type LogFormat } from './read-log.js';
@@ -124,14 +124,7 @@ async function embeddedTarget(o: ReplayTargetOptions, scripts: readonly DeviceSc
 }
 
 function externalTarget(o: ReplayTargetOptions & { url: string }, scripts: readonly DeviceScript[]): Target {
-  let parsed: URL;
-  try {
-    parsed = new URL(o.url);
-  } catch {
-    throw new ConfigError(`--target: "${o.url}" is not a URL`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`--target: ${o.url}: only http and https are supported`);
-  if (!o.allowRemote && !isLoopbackUrl(o.url)) throw new ConfigError(`--target: ${parsed.host} is not a loopback address; pass --allow-remote to load a remote server`);
+  const parsed = checkedTargetUrl(o.url, '--target', o.allowRemote === true, 'pass --allow-remote');
   const env = o.env ?? process.env;
   const used = dialectsOf(scripts);
   const dialect: { -readonly [K in keyof DialectTarget]: DialectTarget[K] } = {};

@@ -57,6 +57,22 @@ describe('ota-swarm replay --no-run', () => {
   });
 });
 
+describe('ota-swarm replay --target', () => {
+  it('loads loopback only unless --allow-remote, and needs the key from the environment', async () => {
+    const io = capture();
+    expect(await main(['replay', join(FIXTURES, 'onenet-field.har'), '--target', 'http://192.0.2.1:8080'])).toBe(2);
+    expect(io.err()).toBe('ota-swarm: --target: 192.0.2.1:8080 is not a loopback address; pass --allow-remote to load a remote server\n');
+    const key = process.env['OTA_SWARM_ONENET_ACCESS_KEY'];
+    delete process.env['OTA_SWARM_ONENET_ACCESS_KEY'];
+    try {
+      expect(await main(['replay', join(FIXTURES, 'onenet-field.har'), '--target', 'http://127.0.0.1:9'])).toBe(2);
+    } finally {
+      if (key !== undefined) process.env['OTA_SWARM_ONENET_ACCESS_KEY'] = key;
+    }
+    expect(io.err()).toMatch(/ota-swarm: --target \(the OneNET product key\): environment variable OTA_SWARM_ONENET_ACCESS_KEY is not set\n$/);
+  });
+});
+
 describe('ota-swarm run --exchange-log', () => {
   it('refuses a log file it cannot write before the fleet starts, naming the flag', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'replay-cli-'));
