@@ -6,7 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { DialectTarget, HttpRequest, HttpResult } from '../dialect/types.js';
-import type { OperationRecorder, SendInstant } from '../metrics/recorder.js';
+import type { LagRecorder, OperationRecorder, SendInstant } from '../metrics/recorder.js';
 import type { OnWritten } from '../engine/network.js';
 import { answerFields, type AnswerFields } from './exchange.js';
 import { differences, type ComparedField } from './compare.js';
@@ -66,6 +66,8 @@ export interface DriveOptions {
   send: Send;
   timeoutMs: number;
   recorder: OperationRecorder;
+  /** How late each device woke against its due instant (real clock only), for the harness verdict. */
+  lag?: LagRecorder;
   signal?: AbortSignal;
   /** Each call as it is answered (tests, the exchange log of the replay). */
   onCall?: (call: ReplayedCall) => void;
@@ -96,6 +98,7 @@ async function driveDevice(script: DeviceScript, o: DriveOptions): Promise<Devic
   let replayed = 0;
   let differing = 0;
   let first: FirstDifference | undefined;
+  let lastAnswerReal = -Infinity;
   for (let index = 0; index < script.steps.length; index++) {
     const step = script.steps[index]!;
     const due = o.startVirtual + step.atMs;
@@ -109,11 +112,14 @@ async function driveDevice(script: DeviceScript, o: DriveOptions): Promise<Devic
     } catch (err) {
       return { ...base, replayed, differing, ...(first ? { first } : {}), stopped: (err as Error).message };
     }
-    const intendedReal = o.clock.realAt(due);
+    // The device means to act at its logged instant, or as its previous answer comes if that is later.
+    const intendedReal = Math.max(o.clock.realAt(due), lastAnswerReal);
     const handedReal = performance.now();
+    o.lag?.recordScheduleLag(Math.max(0, handedReal - intendedReal));
     let written: number | undefined;
     const result = await o.send(http, o.timeoutMs, (at) => (written ??= at));
     const doneReal = performance.now();
+    lastAnswerReal = doneReal;
     const answer = answerFields(result);
     const sent: SendInstant = written !== undefined ? { atMs: written, written: true } : { atMs: handedReal, written: false };
     o.recorder.record(step.op, outcomeOf(answer), isError(answer), intendedReal, sent, doneReal);

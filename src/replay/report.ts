@@ -1,5 +1,5 @@
 /** The replay's report: per device, the first call the server now answers differently, side by side. Pure. */
-import type { OperationReport } from '../report/types.js';
+import type { HarnessReport, OperationReport } from '../report/types.js';
 import type { DeviceReplay } from './drive.js';
 import { answerLine } from './compare.js';
 
@@ -17,6 +17,8 @@ export interface ReplayReport {
   perDevice: DeviceReplay[];
   /** Two histograms per operation (from intent, from the send), merged as in any run. */
   operations: Record<string, OperationReport>;
+  /** Whether the replaying process itself bent the figures (event-loop lag, late wakes), as in a run. */
+  harness: HarnessReport;
   /** Lines of the log that were not replayed, and why. */
   notes: string[];
   /** Transition rules and verdicts judge a device machine's states; a replay sends the logged calls instead. */
@@ -46,6 +48,8 @@ export function formatReplay(r: ReplayReport, maxDevices = 20): string {
   for (const [op, o] of Object.entries(r.operations)) {
     lines.push(`${op}: ${o.count} calls, p50 ${o.latencyMs.p50.toFixed(1)} ms, p99 ${o.latencyMs.p99.toFixed(1)} ms from intent, p99 ${o.serviceMs.p99.toFixed(1)} ms from the send (${o.errors} errors)`);
   }
+  if (r.harness.bottleneck) lines.push('harness: the replaying process was a bottleneck; the latencies above include its own delay:');
+  for (const n of r.harness.notes) lines.push(`  - ${n}`);
   for (const n of r.notes) lines.push(`note: ${n}`);
   lines.push(`verdicts: ${r.verdicts.notJudged}`);
   lines.push(r.passed ? 'PASSED: the server answers as logged' : `FAILED: ${r.differingDevices} device(s) answered differently`);

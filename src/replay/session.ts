@@ -13,7 +13,7 @@ import type { BugName } from '../server/bugs.js';
 import { AdminClient } from '../engine/admin-client.js';
 import { Network } from '../engine/network.js';
 import { ENV_LUAT_PROJECT_KEY, ENV_ONENET_KEY, checkedTargetUrl } from '../engine/target.js';
-import { OperationRecorder, mergeSnapshots, operationsReport } from '../metrics/recorder.js';
+import { LagRecorder, OperationRecorder, harnessReport, mergeLagSnapshots, mergeSnapshots, operationsReport } from '../metrics/recorder.js';
 import { originNow } from '../time/clock.js';
 import { readLog, type LogFormat } from './read-log.js';
 import type { Exchange } from './exchange.js';
@@ -153,6 +153,8 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
     const clock = o.fake?.clock ?? scaledReplayClock(origin);
     const send: Send = o.fake?.send ?? ((req, timeoutMs, onWritten) => network!.send(req, timeoutMs, 0, onWritten));
     const recorder = new OperationRecorder();
+    const lag = new LagRecorder();
+    lag.start();
     const perDevice = await driveReplay({
       scripts,
       target: target.dialect,
@@ -161,8 +163,11 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
       send,
       timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       recorder,
+      ...(o.fake ? {} : { lag }),
       ...(o.signal ? { signal: o.signal } : {}),
     });
+    lag.stop();
+    const operations = operationsReport(mergeSnapshots([recorder.snapshot()]));
     const notes = [...o.prepared.set.notes];
     if (o.prepared.set.notCalls > 0) notes.push(`${o.prepared.set.notCalls} line(s) are no OneNET or Luat call: not replayed`);
     if (o.prepared.set.noDevice > 0) notes.push(`${o.prepared.set.noDevice} call(s) name no device and no task another line ties to one: not replayed`);
@@ -178,7 +183,8 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
       replayed: perDevice.reduce((n, d) => n + d.replayed, 0),
       differingDevices,
       perDevice,
-      operations: operationsReport(mergeSnapshots([recorder.snapshot()])),
+      operations,
+      harness: harnessReport(mergeLagSnapshots([lag.snapshot()]), 1, operations),
       notes,
       verdicts: { notJudged: VERDICTS_NOT_JUDGED },
       passed: differingDevices === 0 && perDevice.every((d) => d.stopped === undefined),
