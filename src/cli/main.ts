@@ -40,6 +40,7 @@ export const ENV_HELP = [
   '                               (unless target.luat.projectKey names another)',
   '  OTA_SWARM_ADMIN_TOKEN        a reference server\'s admin token: serve uses it;',
   '                               run reads keys, catalog and device states with it',
+  '  OTA_SWARM_REPLAY_SALT        replay --anonymise: the salt of the test ids (or --salt-file)',
   '  OTA_SWARM_DEBUG              set: print the stack of an unexpected error',
   '  GITHUB_STEP_SUMMARY          set (GitHub Actions): append the summary to it',
 ].join('\n');
