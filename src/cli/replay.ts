@@ -13,14 +13,14 @@ import { resolveSecret } from '../config/secret.js';
 import { parseDuration, parseTimeScale } from '../config/units.js';
 import { loadCatalog } from '../catalog/load.js';
 import { parseBugs, type BugName } from '../server/bugs.js';
-import { LOG_FORMATS, type LogFormat } from '../replay/read-log.js';
+import { LOG_FORMATS, type LogFormat } from '../exchanges/read-log.js';
 import { ENV_REPLAY_SALT } from '../replay/anonymise.js';
 import { prepareReplay, replay, type Prepared } from '../replay/session.js';
 import { formatReplay } from '../replay/report.js';
 import { emitScenario } from '../replay/emit.js';
-import { csvHeader, csvLineOf } from '../replay/formats/csv.js';
-import { EXCHANGE_COLUMNS, type Exchange } from '../replay/exchange.js';
-import { recogniseCall } from '../replay/dialects.js';
+import { csvHeader, csvLineOf } from '../exchanges/formats/csv.js';
+import { EXCHANGE_COLUMNS, type Exchange } from '../exchanges/exchange.js';
+import { recogniseCall } from '../exchanges/calls.js';
 
 export interface ReplayArgs {
   log: string;

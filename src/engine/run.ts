@@ -34,7 +34,7 @@ import { rerunHints } from '../report/hints.js';
 import { planRun } from './capacity.js';
 import { machineFacts } from './machine.js';
 import { ConfigError } from '../config/load.js';
-import { mergeExchangeParts, partFileOf } from '../replay/log-writer.js';
+import { mergeExchangeParts, partFileOf } from '../exchanges/log-writer.js';
 
 export interface RunOptions {
   scenario: Scenario;

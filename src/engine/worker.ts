@@ -23,9 +23,9 @@ import { armTestFault } from './test-fault.js';
 import { EvidenceSpill } from '../verdicts/spill.js';
 import { join } from 'node:path';
 import { withTargetSettings } from './target-settings.js';
-import { ExchangeLogPart } from '../replay/log-writer.js';
-import { exchangeRecord } from '../replay/record.js';
-import { taskPseudonyms } from '../replay/anonymise.js';
+import { ExchangeLogPart } from '../exchanges/log-writer.js';
+import { exchangeRecord } from '../exchanges/record.js';
+import { taskPseudonyms } from '../exchanges/pseudonym.js';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;

@@ -4,9 +4,9 @@
  * repository. A decimal id stays decimal and keeps its width and its leading digits (an IMEI its
  * 8-digit type code, another id its first half), so it still falls in the same kind of range.
  */
-import { createHmac, randomBytes } from 'node:crypto';
-import { queryParam, withQueryParam, type Exchange } from './exchange.js';
-import { recogniseCall, replayDialect } from './dialects.js';
+import { createHmac } from 'node:crypto';
+import { queryParam, withQueryParam, type Exchange } from '../exchanges/exchange.js';
+import { recogniseCall, replayDialect } from '../exchanges/calls.js';
 
 export const ENV_REPLAY_SALT = 'OTA_SWARM_REPLAY_SALT';
 
@@ -60,15 +60,3 @@ export class Anonymiser {
   }
 }
 
-/** Pseudonyms of task tokens under a random salt (a run's exchange log): `task-` and 16 hex digits. */
-export function taskPseudonyms(salt: Buffer = randomBytes(16)): (task: string) => string {
-  const seen = new Map<string, string>();
-  return (task) => {
-    let p = seen.get(task);
-    if (p === undefined) {
-      p = `task-${createHmac('sha256', salt).update(task).digest('hex').slice(0, 16)}`;
-      if (seen.size < 100_000) seen.set(task, p);
-    }
-    return p;
-  };
-}

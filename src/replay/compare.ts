@@ -4,7 +4,7 @@
  * errno / code, whether a task was handed out (its value is new every run), the version offered,
  * and the bytes of a file answer. A cut the replay enacts compares its status and bytes only. Pure.
  */
-import type { AnswerFields } from './exchange.js';
+import type { AnswerFields } from '../exchanges/exchange.js';
 import { NO_ANSWER_CODES, type ReplayStep } from './script.js';
 
 export type ComparedField = 'status' | 'net' | 'errno' | 'code' | 'task' | 'version' | 'bytes';

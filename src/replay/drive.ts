@@ -8,9 +8,9 @@ import { setMaxListeners } from 'node:events';
 import type { DialectTarget, HttpRequest, HttpResult } from '../dialect/types.js';
 import type { LagRecorder, OperationRecorder, SendInstant } from '../metrics/recorder.js';
 import type { OnWritten } from '../engine/network.js';
-import { answerFields, type AnswerFields } from './exchange.js';
+import { answerFields, type AnswerFields } from '../exchanges/exchange.js';
 import { differences, type ComparedField } from './compare.js';
-import { replayDialect, type ReplayDialect } from './dialects.js';
+import { replayDialect, type ReplayDialect } from '../exchanges/calls.js';
 import type { DeviceScript, ReplayStep } from './script.js';
 
 export interface ReplayClock {

@@ -6,7 +6,7 @@
  * in the middle of a download: a long sleep; Luat: the gap after a 43 as its wait backoff). Pure:
  * the caller writes the YAML.
  */
-import { queryParam } from './exchange.js';
+import { queryParam } from '../exchanges/exchange.js';
 import { SLEEP_GAP_MS, type DeviceScript, type ReplayStep } from './script.js';
 
 const MAX_SINGLE_COHORTS = 50;

@@ -4,8 +4,8 @@
  * long enough to be a device asleep marked as sleeps, the cuts and lost answers the device met,
  * and retransmissions (a call sent again after no answer) kept as calls of their own. Pure.
  */
-import type { AnswerFields, Exchange } from './exchange.js';
-import { recogniseCall, replayDialect } from './dialects.js';
+import type { AnswerFields, Exchange } from '../exchanges/exchange.js';
+import { recogniseCall, replayDialect } from '../exchanges/calls.js';
 
 /** A gap this long or longer between two calls of a device is a sleep (the radio off), not think time. */
 export const SLEEP_GAP_MS = 60_000;

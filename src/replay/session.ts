@@ -15,13 +15,13 @@ import { Network } from '../engine/network.js';
 import { ENV_LUAT_PROJECT_KEY, ENV_ONENET_KEY, checkedTargetUrl } from '../engine/target.js';
 import { LagRecorder, OperationRecorder, harnessReport, mergeLagSnapshots, mergeSnapshots, operationsReport } from '../metrics/recorder.js';
 import { originNow } from '../time/clock.js';
-import { readLog, type LogFormat } from './read-log.js';
-import type { Exchange } from './exchange.js';
+import { readLog, type LogFormat } from '../exchanges/read-log.js';
+import type { Exchange } from '../exchanges/exchange.js';
 import { Anonymiser } from './anonymise.js';
 import { buildScripts, cloneScript, type DeviceScript, type ScriptSet } from './script.js';
 import { driveReplay, type ReplayClock, type Send } from './drive.js';
 import { scaledReplayClock } from './clock.js';
-import { queryParam } from './exchange.js';
+import { queryParam } from '../exchanges/exchange.js';
 import { VERDICTS_NOT_JUDGED, type ReplayReport } from './report.js';
 
 export interface PrepareOptions {

@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import type { HttpRequest, HttpResult } from '../../src/dialect/types.js';
 import { OperationRecorder, operationsReport } from '../../src/metrics/recorder.js';
 import { driveReplay, type ReplayClock, type ReplayedCall } from '../../src/replay/drive.js';
-import { readLog } from '../../src/replay/read-log.js';
+import { readLog } from '../../src/exchanges/read-log.js';
 import { buildScripts, cloneScript, idRange, SLEEP_GAP_MS, type DeviceScript } from '../../src/replay/script.js';
 import { differences } from '../../src/replay/compare.js';
-import { parseNginx } from '../../src/replay/formats/nginx.js';
+import { parseNginx } from '../../src/exchanges/formats/nginx.js';
 import { DEFAULT_ONENET_ACCESS_KEY } from '../../src/catalog/default.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;

@@ -7,10 +7,10 @@ import { stringify } from 'yaml';
 import { loadScenario } from '../../src/scenario/load.js';
 import { emitScenario, inferCohort } from '../../src/replay/emit.js';
 import { buildScripts } from '../../src/replay/script.js';
-import { readLog } from '../../src/replay/read-log.js';
+import { readLog } from '../../src/exchanges/read-log.js';
 import { Anonymiser } from '../../src/replay/anonymise.js';
 import { replayOptionsFromArgs, logText, type ReplayArgs } from '../../src/cli/replay.js';
-import { parseJsonLines } from '../../src/replay/formats/jsonl.js';
+import { parseJsonLines } from '../../src/exchanges/formats/jsonl.js';
 import { ConfigError } from '../../src/config/load.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load.js';
-import { parseJsonLines } from '../../src/replay/formats/jsonl.js';
-import { csvHeader, csvLineOf, parseCsv, splitCsvLine } from '../../src/replay/formats/csv.js';
-import { parseHar } from '../../src/replay/formats/har.js';
-import { parseNginx, timeLocalOf } from '../../src/replay/formats/nginx.js';
-import { detectFormat, readLog } from '../../src/replay/read-log.js';
-import { withoutSecrets } from '../../src/replay/exchange.js';
+import { parseJsonLines } from '../../src/exchanges/formats/jsonl.js';
+import { csvHeader, csvLineOf, parseCsv, splitCsvLine } from '../../src/exchanges/formats/csv.js';
+import { parseHar } from '../../src/exchanges/formats/har.js';
+import { parseNginx, timeLocalOf } from '../../src/exchanges/formats/nginx.js';
+import { detectFormat, readLog } from '../../src/exchanges/read-log.js';
+import { withoutSecrets } from '../../src/exchanges/exchange.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
 

@@ -1,5 +1,5 @@
 /**
- * What a replay knows of each protocol: which calls a logged request is, where its device id and
+ * What the exchange log and the replay know of each protocol: which calls a logged request is, where its device id and
  * task sit, and how to make it again for a new target (signed with the target's key, the device
  * and task of the new run put in). One entry a dialect: a CoAP dialect adds its own (its requests
  * travel by its transport; see docs/replay.md).

@@ -5,7 +5,7 @@
  */
 import type { HttpRequest, HttpResult } from '../dialect/types.js';
 import { answerFields, withoutSecrets } from './exchange.js';
-import { recogniseCall, replayDialect } from './dialects.js';
+import { recogniseCall, replayDialect } from './calls.js';
 
 export function exchangeRecord(device: string, dialect: string, http: HttpRequest, result: HttpResult, sentVirtual: number, pseudonym: (task: string) => string): Record<string, unknown> {
   let path = withoutSecrets(http.path);
