@@ -194,7 +194,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     for (const s of settled) if (s.status === 'fulfilled') results.push(s.value);
     const lost = lostShards(settled, watch, progress, scenario.fleet.devices, workers);
     errors.push(...lost.map(describeLoss));
-    if (opts.exchangeLog !== undefined) errors.push(...(await exchangeLogErrors(opts.exchangeLog, workers, results)));
+    if (opts.exchangeLog !== undefined) errors.push(...(await exchangeLogErrors(opts.exchangeLog, workers, results, log)));
     virtualEnd = frontier ? Math.max(runStartVirtual, ...results.map((r) => r.outcome.virtualEnd)) : new ScaledClock(clock).now();
     const applied = await serverEvents.settle();
     if (results.some((r) => r.outcome.end === 'virtual-limit') && endedBy === 'completed') endedBy = 'duration';
@@ -233,11 +233,12 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
 }
 
 /** Merges the workers' exchange-log parts; a log short of the requests made is a run error. */
-async function exchangeLogErrors(file: string, workers: number, results: readonly ShardResult[]): Promise<string[]> {
+async function exchangeLogErrors(file: string, workers: number, results: readonly ShardResult[], log: (line: string) => void): Promise<string[]> {
   const made = results.reduce((n, r) => n + r.outcome.requests, 0);
   try {
-    const written = await mergeExchangeParts(file, workers);
-    return written < made ? [`exchange log ${file}: ${written} of ${made} exchanges written (a worker could not write its part)`] : [];
+    const merged = await mergeExchangeParts(file, workers);
+    if (!merged.ordered) log(`ota-swarm: exchange log ${file}: too large to sort in memory, written worker by worker (replay sorts it by time as it reads)`);
+    return merged.records < made ? [`exchange log ${file}: ${merged.records} of ${made} exchanges written (a worker could not write its part)`] : [];
   } catch (err) {
     return [`exchange log ${file}: ${(err as Error).message.split('\n')[0]}`];
   }

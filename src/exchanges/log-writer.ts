@@ -3,8 +3,10 @@
  * part file beside FILE, and once the run is over the parts are merged into FILE in time order
  * (JSON lines, or CSV when FILE ends in .csv) and removed.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { rm, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { csvHeader, csvLineOf } from './formats/csv.js';
 
@@ -31,25 +33,59 @@ export class ExchangeLogPart {
   }
 }
 
-/** Merges the workers' parts into `file`, in time order, and removes them. */
-export async function mergeExchangeParts(file: string, workers: number): Promise<number> {
-  const records: { t: string; line: string }[] = [];
+/** Parts up to this size in all are sorted in memory; larger ones are copied worker by worker. */
+export const SORT_IN_MEMORY_BYTES = 64 * 1024 * 1024;
+
+export interface Merged {
+  records: number;
+  /** Every record in time order (false: worker by worker, each in the order its answers came). */
+  ordered: boolean;
+}
+
+/**
+ * Merges the workers' parts into `file` and removes them: in time order when they fit in
+ * SORT_IN_MEMORY_BYTES, else streamed part after part (the replay sorts by time as it reads).
+ */
+export async function mergeExchangeParts(file: string, workers: number, sortLimitBytes = SORT_IN_MEMORY_BYTES): Promise<Merged> {
   const parts = Array.from({ length: workers }, (_, i) => partFileOf(file, i));
+  const csv = extname(file).toLowerCase() === '.csv';
+  const out = createWriteStream(file, { flags: 'w' });
+  let failed: Error | undefined;
+  out.on('error', (err) => (failed ??= err));
+  const emit = async (line: string): Promise<void> => {
+    if (failed) throw failed;
+    if (!out.write(`${csv ? csvLineOf(JSON.parse(line) as Record<string, unknown>) : line}\n`)) await once(out, 'drain');
+  };
   try {
-    for (const part of parts) {
-      const text = await readFile(part, 'utf8').catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return '';
-        throw err;
-      });
-      for (const line of text.split('\n')) if (line !== '') records.push({ t: (JSON.parse(line) as { t: string }).t, line });
+    const sizes = await Promise.all(parts.map((p) => stat(p).then((st) => st.size, () => 0)));
+    const ordered = sizes.reduce((a, b) => a + b, 0) <= sortLimitBytes;
+    let records = 0;
+    if (csv) out.write(`${csvHeader()}\n`);
+    if (ordered) {
+      const all: { t: string; line: string }[] = [];
+      for (const part of parts) for await (const line of linesOf(part)) all.push({ t: (JSON.parse(line) as { t: string }).t, line });
+      // ISO instants of one width sort as text; the sort is stable, so a worker's order is kept on ties.
+      all.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
+      for (const r of all) await emit(r.line);
+      records = all.length;
+    } else {
+      for (const part of parts) for await (const line of linesOf(part)) (await emit(line), records++);
     }
-    // ISO instants of one width sort as text; the sort is stable, so a worker's order is kept on ties.
-    records.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
-    const csv = extname(file).toLowerCase() === '.csv';
-    const body = csv ? [csvHeader(), ...records.map((r) => csvLineOf(JSON.parse(r.line) as Record<string, unknown>))] : records.map((r) => r.line);
-    await writeFile(file, body.length > 0 ? `${body.join('\n')}\n` : '');
-    return records.length;
+    await new Promise<void>((resolve, reject) => out.end(() => (failed ? reject(failed) : resolve())));
+    return { records, ordered };
   } finally {
+    out.destroy();
     await Promise.all(parts.map((p) => rm(p, { force: true })));
   }
+}
+
+/** The non-empty lines of a part file (none when it does not exist). */
+async function* linesOf(file: string): AsyncGenerator<string> {
+  const input = createReadStream(file);
+  const missing = await new Promise<boolean>((resolve) => {
+    input.once('open', () => resolve(false));
+    input.once('error', () => resolve(true));
+  });
+  if (missing) return;
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) if (line !== '') yield line;
 }
