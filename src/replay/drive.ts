@@ -44,6 +44,10 @@ export interface ReplayedCall {
   readonly sentAt: number;
   readonly answer: AnswerFields;
   readonly fields: readonly ComparedField[];
+  /** The task the request carried (the new one, once an answer gave it). */
+  readonly task?: string;
+  /** Virtual instant the answer came (under a real clock; the send instant under a fake one that does not move). */
+  readonly answeredAt: number;
 }
 
 export interface DeviceReplay {
@@ -130,7 +134,8 @@ async function driveDevice(script: DeviceScript, o: DriveOptions): Promise<Devic
       differing++;
       first ??= { index, where: step.where, op: step.op, request: requestLine(step, dialect), fields, logged: withoutTask(step.logged), now: withoutTask(answer) };
     }
-    o.onCall?.({ device: script.device, index, op: step.op, decidedAt: due, sentAt, answer, fields });
+    const task = step.task !== undefined ? (tasks.get(step.task) ?? step.task) : undefined;
+    o.onCall?.({ device: script.device, index, op: step.op, decidedAt: due, sentAt, answer, fields, answeredAt: Math.max(sentAt, o.clock.now()), ...(task !== undefined ? { task } : {}) });
   }
   return { ...base, replayed, differing, ...(first ? { first } : {}) };
 }

@@ -2,6 +2,7 @@
 import type { HarnessReport, OperationReport } from '../report/types.js';
 import type { DeviceReplay } from './drive.js';
 import { answerLine } from './compare.js';
+import type { ReplayVerdicts } from './verdicts.js';
 
 export interface ReplayReport {
   format: 1;
@@ -21,13 +22,10 @@ export interface ReplayReport {
   harness: HarnessReport;
   /** Lines of the log that were not replayed, and why. */
   notes: string[];
-  /** Transition rules and verdicts judge a device machine's states; a replay sends the logged calls instead. */
-  verdicts: { notJudged: string };
+  /** The verdict rules that judge the server from its answers alone; the others, and why not. */
+  verdicts: ReplayVerdicts;
   passed: boolean;
 }
-
-export const VERDICTS_NOT_JUDGED =
-  'not judged, because a replay sends the logged calls as they were, without a device machine whose states the transition rules and verdicts judge; run the emitted scenario (--emit-scenario) to judge them';
 
 /** The console text: one line a device that answered the same, a side-by-side block for one that did not. */
 export function formatReplay(r: ReplayReport, maxDevices = 20): string {
@@ -51,7 +49,13 @@ export function formatReplay(r: ReplayReport, maxDevices = 20): string {
   if (r.harness.bottleneck) lines.push('harness: the replaying process was a bottleneck; the latencies above include its own delay:');
   for (const n of r.harness.notes) lines.push(`  - ${n}`);
   for (const n of r.notes) lines.push(`note: ${n}`);
-  lines.push(`verdicts: ${r.verdicts.notJudged}`);
-  lines.push(r.passed ? 'PASSED: the server answers as logged' : `FAILED: ${r.differingDevices} device(s) answered differently`);
+  for (const v of r.verdicts.judged) {
+    lines.push(`verdict ${v.rule}: ${v.checked} device(s) checked, ${v.violations.length} violating${v.note !== undefined ? ` (${v.note})` : ''}`);
+    for (const x of v.violations.slice(0, 5)) lines.push(`  device ${x.device}: ${x.detail}`);
+  }
+  if (r.verdicts.notJudged.rules.length > 0) lines.push(`verdicts ${r.verdicts.notJudged.rules.join(', ')}: ${r.verdicts.notJudged.reason}`);
+  const violating = r.verdicts.judged.filter((v) => v.violations.length > 0).map((v) => v.rule);
+  const why = [...(r.differingDevices > 0 ? [`${r.differingDevices} device(s) answered differently`] : []), ...(violating.length > 0 ? [`verdicts violated: ${violating.join(', ')}`] : []), ...(r.perDevice.some((d) => d.stopped !== undefined) ? ['a device could not go on'] : [])];
+  lines.push(r.passed ? 'PASSED: the server answers as logged' : `FAILED: ${why.join('; ')}`);
   return lines.join('\n');
 }

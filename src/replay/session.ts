@@ -19,10 +19,11 @@ import { readLog, type LogFormat } from '../exchanges/read-log.js';
 import type { Exchange } from '../exchanges/exchange.js';
 import { Anonymiser } from './anonymise.js';
 import { buildScripts, cloneScript, type DeviceScript, type ScriptSet } from './script.js';
-import { driveReplay, type ReplayClock, type Send } from './drive.js';
+import { driveReplay, type ReplayClock, type ReplayedCall, type Send } from './drive.js';
+import { judgeReplay } from './verdicts.js';
 import { scaledReplayClock } from './clock.js';
 import { queryParam } from '../exchanges/exchange.js';
-import { VERDICTS_NOT_JUDGED, type ReplayReport } from './report.js';
+import type { ReplayReport } from './report.js';
 
 export interface PrepareOptions {
   log: string;
@@ -139,6 +140,8 @@ function externalTarget(o: ReplayTargetOptions & { url: string }, scripts: reado
 /** Lead before the first call, real ms: the server and the pool are ready by then. */
 const START_LEAD_MS = 200;
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Devices whose calls the verdicts read (each call is kept until the end). */
+const MAX_JUDGED_DEVICES = 10_000;
 
 export async function replay(o: ReplayOptions): Promise<ReplayReport> {
   const { scripts } = o.prepared;
@@ -155,11 +158,18 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
     const recorder = new OperationRecorder();
     const lag = new LagRecorder();
     lag.start();
+    // The verdicts read the calls of the first devices (bounded memory); the report says when not all.
+    const judgedDevices = new Set(scripts.slice(0, MAX_JUDGED_DEVICES).map((s) => s.device));
+    const calls: ReplayedCall[] = [];
+    const startVirtual = clock.now() + START_LEAD_MS * o.timeScale;
     const perDevice = await driveReplay({
       scripts,
       target: target.dialect,
       clock,
-      startVirtual: clock.now() + START_LEAD_MS * o.timeScale,
+      startVirtual,
+      onCall: (c) => {
+        if (judgedDevices.has(c.device)) calls.push(c);
+      },
       send,
       timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       recorder,
@@ -168,7 +178,9 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
     });
     lag.stop();
     const operations = operationsReport(mergeSnapshots([recorder.snapshot()]));
+    const verdicts = judgeReplay(scripts.slice(0, MAX_JUDGED_DEVICES), calls, startVirtual);
     const notes = [...o.prepared.set.notes];
+    if (scripts.length > MAX_JUDGED_DEVICES) notes.push(`the verdicts judged the first ${MAX_JUDGED_DEVICES} of ${scripts.length} devices`);
     if (o.prepared.set.notCalls > 0) notes.push(`${o.prepared.set.notCalls} line(s) are no OneNET or Luat call: not replayed`);
     if (o.prepared.set.noDevice > 0) notes.push(`${o.prepared.set.noDevice} call(s) name no device and no task another line ties to one: not replayed`);
     const differingDevices = perDevice.filter((d) => d.first !== undefined).length;
@@ -186,8 +198,8 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
       operations,
       harness: harnessReport(mergeLagSnapshots([lag.snapshot()]), 1, operations),
       notes,
-      verdicts: { notJudged: VERDICTS_NOT_JUDGED },
-      passed: differingDevices === 0 && perDevice.every((d) => d.stopped === undefined),
+      verdicts,
+      passed: differingDevices === 0 && perDevice.every((d) => d.stopped === undefined) && verdicts.judged.every((v) => v.violations.length === 0),
     };
   } finally {
     await network?.close();

@@ -12,6 +12,7 @@ import { readLog } from '../../src/exchanges/read-log.js';
 import { buildScripts, cloneScript, idRange, SLEEP_GAP_MS, type DeviceScript } from '../../src/replay/script.js';
 import { differences } from '../../src/replay/compare.js';
 import { parseNginx } from '../../src/exchanges/formats/nginx.js';
+import { judgeReplay } from '../../src/replay/verdicts.js';
 import { DEFAULT_ONENET_ACCESS_KEY } from '../../src/catalog/default.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
@@ -186,5 +187,28 @@ describe('clones', () => {
     expect(idRange('0007', 3)).toEqual(['0007', '0008', '0009']);
     expect(idRange('dev-a', 2)).toEqual(['dev-a', 'dev-a-1']);
     expect(SLEEP_GAP_MS).toBe(60_000);
+  });
+});
+
+describe('the verdicts a replay judges', () => {
+  const set = buildScripts(readLog(join(FIXTURES, 'onenet-field.har')).exchanges);
+
+  it('flags a server that accepts the retransmitted 201 after the lost one (one-success-per-task), and lists the rest as not judged', async () => {
+    const { calls } = await drive(set.scripts, fakeOnenet('tok').send);
+    const v = judgeReplay(set.scripts, calls, 1_000_000);
+    const one = v.judged.find((x) => x.rule === 'one-success-per-task');
+    expect(one?.checked).toBe(1);
+    expect(one?.violations).toEqual([{ device: '522700042', detail: expect.stringMatching(/^result step 201 at .* was answered errno 0 \(expected 20, task finished\)$/) }]);
+    expect(v.judged.find((x) => x.rule === 'own-token')).toMatchObject({ checked: 1, violations: [] });
+    expect(v.notJudged.rules).toEqual(expect.arrayContaining(['resume-from-held', 'gating', 'final-state-agreement']));
+    expect(v.notJudged.reason).toMatch(/^not judged, because they judge what a device machine decided/);
+  });
+
+  it('passes a server that answers the duplicate 201 with 20', async () => {
+    const server = fakeOnenet('tok');
+    let results = 0;
+    const send = async (req: HttpRequest): Promise<HttpResult> => (req.body === '{"step":201}' && ++results > 1 ? json(200, { errno: 20, error: 'finished' }) : server.send(req));
+    const { calls } = await drive(set.scripts, send);
+    expect(judgeReplay(set.scripts, calls, 1_000_000).judged.every((x) => x.violations.length === 0)).toBe(true);
   });
 });
