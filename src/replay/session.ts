@@ -12,7 +12,8 @@ import { startServerThread } from '../server/thread.js';
 import type { BugName } from '../server/bugs.js';
 import { AdminClient } from '../engine/admin-client.js';
 import { Network } from '../engine/network.js';
-import { ENV_LUAT_PROJECT_KEY, ENV_ONENET_KEY, checkedTargetUrl } from '../engine/target.js';
+import { ENV_ADMIN_TOKEN, ENV_LUAT_PROJECT_KEY, ENV_ONENET_KEY, checkedTargetUrl } from '../engine/target.js';
+import { lookUpDevices, type ServerDeviceView } from '../verdicts/server-agreement.js';
 import { LagRecorder, OperationRecorder, harnessReport, mergeLagSnapshots, mergeSnapshots, operationsReport } from '../metrics/recorder.js';
 import { originNow } from '../time/clock.js';
 import { readLog, type LogFormat } from '../exchanges/read-log.js';
@@ -89,6 +90,8 @@ interface Target {
   baseUrl: string;
   label: string;
   dialect: DialectTarget;
+  /** A reference server's admin API (the embedded one's, or a target's with OTA_SWARM_ADMIN_TOKEN): the server's view for the verdicts. */
+  admin?: AdminClient;
   close(): Promise<void>;
 }
 
@@ -102,7 +105,8 @@ function firmwareNameOf(scripts: readonly DeviceScript[]): string | undefined {
 async function embeddedTarget(o: ReplayTargetOptions, scripts: readonly DeviceScript[], origin: ReturnType<typeof originNow>): Promise<Target> {
   const server = await startServerThread({ host: '127.0.0.1', port: 0, ...(o.catalog ? { catalog: o.catalog } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}), clock: origin, timeScale: origin.scale, ...(o.bugs && o.bugs.length > 0 ? { bugs: o.bugs } : {}), quiet: true });
   try {
-    const catalog = await new AdminClient(server.url, server.adminToken).get<Catalog>('/admin/catalog');
+    const admin = new AdminClient(server.url, server.adminToken);
+    const catalog = await admin.get<Catalog>('/admin/catalog');
     const dialect: { -readonly [K in keyof DialectTarget]: DialectTarget[K] } = {};
     const used = dialectsOf(scripts);
     if (used.has('onenet')) {
@@ -117,7 +121,7 @@ async function embeddedTarget(o: ReplayTargetOptions, scripts: readonly DeviceSc
       if (!project) throw new ConfigError(`the log's firmware_name ${fw ?? '(none)'} is in no project of the embedded server's catalog`);
       dialect.luat = { projectKey: project.key, firmwareName: fw ?? '' };
     }
-    return { baseUrl: server.url, label: `embedded (${server.url})${o.bugs && o.bugs.length > 0 ? ` with bug ${o.bugs.join(', ')}` : ''}`, dialect, close: () => server.close() };
+    return { baseUrl: server.url, label: `embedded (${server.url})${o.bugs && o.bugs.length > 0 ? ` with bug ${o.bugs.join(', ')}` : ''}`, dialect, admin, close: () => server.close() };
   } catch (err) {
     await server.close();
     throw err;
@@ -134,7 +138,19 @@ function externalTarget(o: ReplayTargetOptions & { url: string }, scripts: reado
     dialect.onenet = { productId: o.productId ?? DEFAULT_ONENET_PRODUCT, accessKey, signMethod: 'sha1', tokenTtlSec: 3600 };
   }
   if (used.has('luat')) dialect.luat = { projectKey: resolveSecret({ env: ENV_LUAT_PROJECT_KEY }, '--target (the Luat project key)', env), firmwareName: firmwareNameOf(scripts) ?? '' };
-  return { baseUrl: parsed.origin, label: parsed.origin, dialect, close: async () => {} };
+  const token = env[ENV_ADMIN_TOKEN];
+  return { baseUrl: parsed.origin, label: parsed.origin, dialect, ...(token ? { admin: new AdminClient(parsed.origin, token) } : {}), close: async () => {} };
+}
+
+/** The server's view of the devices, by dialect; undefined when its admin API does not answer. */
+async function serverViews(admin: AdminClient, scripts: readonly DeviceScript[]): Promise<Map<string, Map<string, ServerDeviceView>> | undefined> {
+  const out = new Map<string, Map<string, ServerDeviceView>>();
+  try {
+    for (const dialect of dialectsOf(scripts)) out.set(dialect, await lookUpDevices(admin, scripts.filter((s) => s.dialect === dialect).map((s) => s.device), dialect));
+  } catch {
+    return undefined;
+  }
+  return out;
 }
 
 /** Lead before the first call, real ms: the server and the pool are ready by then. */
@@ -178,7 +194,8 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
     });
     lag.stop();
     const operations = operationsReport(mergeSnapshots([recorder.snapshot()]));
-    const verdicts = judgeReplay(scripts.slice(0, MAX_JUDGED_DEVICES), calls, startVirtual);
+    const judged = scripts.slice(0, MAX_JUDGED_DEVICES);
+    const verdicts = judgeReplay(judged, calls, startVirtual, target.admin ? await serverViews(target.admin, judged) : undefined);
     const notes = [...o.prepared.set.notes];
     if (scripts.length > MAX_JUDGED_DEVICES) notes.push(`the verdicts judged the first ${MAX_JUDGED_DEVICES} of ${scripts.length} devices`);
     if (o.prepared.set.notCalls > 0) notes.push(`${o.prepared.set.notCalls} line(s) are no OneNET or Luat call: not replayed`);

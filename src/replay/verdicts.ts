@@ -1,12 +1,13 @@
 /**
  * The verdict rules a replay can judge: those that read only what the server answered to the calls
  * (OneNET: a task succeeds once, a device's token is its own), fed the replayed exchanges as
- * evidence. The others judge what a device machine decided (states, backoffs, resumes, gates) and
+ * evidence, with the server's own view of the devices when its admin API gives it. The others judge what a device machine decided (states, backoffs, resumes, gates) and
  * a replay decides nothing (it sends the logged calls whatever the answers): they are listed as
  * not judged, with that reason. Pure.
  */
 import type { DeviceEvidence, Exchange as Evidence, ExchangeFacts } from '../verdicts/evidence.js';
 import { DEFAULT_SERVER_FACTS, type Rule, type VerdictContext } from '../verdicts/rule.js';
+import type { ServerDeviceView } from '../verdicts/server-agreement.js';
 import { oneSuccessPerTask, ownToken } from '../verdicts/rules/onenet.js';
 import { rulesOf } from '../verdicts/registry.js';
 import { resolveProfile } from '../protocol/profile.js';
@@ -77,8 +78,11 @@ function evidenceOf(script: DeviceScript, index: number, calls: readonly Replaye
   };
 }
 
-/** Judges the replayed calls (`calls`: every call of the replay, any order) with the rules a replay can. */
-export function judgeReplay(scripts: readonly DeviceScript[], calls: readonly ReplayedCall[], originVirtual: number): ReplayVerdicts {
+/**
+ * Judges the replayed calls (`calls`: every call of the replay, any order) with the rules a replay
+ * can; `views`: the server's own view of the devices by dialect (its admin API), when it gave one.
+ */
+export function judgeReplay(scripts: readonly DeviceScript[], calls: readonly ReplayedCall[], originVirtual: number, views?: ReadonlyMap<string, ReadonlyMap<string, ServerDeviceView>>): ReplayVerdicts {
   const byDevice = new Map<string, ReplayedCall[]>();
   for (const c of calls) {
     let list = byDevice.get(c.device);
@@ -93,7 +97,7 @@ export function judgeReplay(scripts: readonly DeviceScript[], calls: readonly Re
     profile: resolved.profile,
     profileSources: resolved.sources,
     targetClock: SHARED_CLOCK,
-    views: new Map(),
+    views: new Map<string, ServerDeviceView>(),
     events: [],
     retransmitOf: () => DEFAULT_DEVICE_SETTINGS.retransmit,
     waitBackoffOf: () => DEFAULT_DEVICE_SETTINGS.waitBackoffMs,
@@ -107,7 +111,8 @@ export function judgeReplay(scripts: readonly DeviceScript[], calls: readonly Re
     const devices = mine.map((s, i) => evidenceOf(s, i, (byDevice.get(s.device) ?? []).sort((a, b) => a.index - b.index), originVirtual));
     const rules = SERVER_RULES[dialect] ?? [];
     for (const rule of rules) {
-      const outcome = rule.evaluate(devices, { ...ctx, dialect });
+      const seen = views?.get(dialect);
+      const outcome = rule.evaluate(devices, { ...ctx, dialect, ...(seen !== undefined ? { views: seen, serverView: true } : {}) });
       judged.push({
         rule: rule.name,
         description: rule.description,

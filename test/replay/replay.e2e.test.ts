@@ -35,6 +35,11 @@ describe('replaying a run\'s exchange log', () => {
     expect(same.replayed).toBe(requests);
     expect(same.perDevice.map((d) => d.first)).toEqual([undefined, undefined, undefined]);
     expect(same.passed).toBe(true);
+    // The rules that read the server's answers are judged, with the embedded server's own view.
+    expect(same.verdicts.judged.map((v) => [v.rule, v.checked, v.violations.length, v.note])).toEqual([
+      ['one-success-per-task', 3, 0, undefined],
+      ['own-token', 3, 0, undefined],
+    ]);
 
     const buggy = await replay({ prepared, logLabel: log, timeScale: 50, seed: 42, bugs: ['ignore-range'] });
     expect(buggy.passed).toBe(false);
