@@ -100,6 +100,27 @@ export function parseYaml<S extends TSchema>(text: string, schema: S, file: stri
   return { value: value as Static<S>, lineOf: (p) => locate(p)?.line, where };
 }
 
+/**
+ * Checks one value of a parsed document (at `path`) against a schema of its own, as parseYaml
+ * checks the whole: defaults filled in, the first error one line at its file:line:col, its path
+ * under `path`. A part that owns a piece of the file (a dialect's `target.<name>`) checks it so.
+ */
+export function validateAt<T = unknown>(doc: Pick<Located<unknown>, 'where'>, path: string, value: unknown, schema: object): T {
+  let validate: ValidateFunction;
+  try {
+    validate = validatorFor(schema as TSchema);
+  } catch (err) {
+    throw new ConfigError(`${path}: its schema is no valid JSON Schema (${firstLine(err instanceof Error ? err.message : String(err))})`);
+  }
+  if (!validate(value)) {
+    const err = pickError(validate.errors ?? []);
+    const inner = pathOfError(err);
+    const full = inner ? `${path}.${inner}` : path;
+    throw new ConfigError(`${doc.where(full)}: ${full}: ${describe(err)}`);
+  }
+  return value as T;
+}
+
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;
 }

@@ -18,3 +18,14 @@ export function resolveSecret(ref: SecretRef, where: string, env: NodeJS.Process
     throw new ConfigError(`${where}: cannot read secret file ${ref.file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
 }
+
+/**
+ * Where a secret came from, in words: the variable or file to fix (never the secret). `discovered`:
+ * none was given and the key was read from a reference server's admin catalog.
+ */
+export function secretSourceOf(ref: SecretRef | undefined, field: string, fallbackEnv: string, discovered: boolean): string {
+  if (ref === undefined) return discovered ? `the key read from the server's admin catalog (no ${fallbackEnv})` : `${fallbackEnv} (environment)`;
+  if (typeof ref === 'string') return `${field} (inline in the scenario)`;
+  if ('env' in ref) return `${ref.env} (environment, named by ${field})`;
+  return `the file ${ref.file} (${field})`;
+}

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { DialectPlugin } from './types.js';
+import type { DialectPlugin, DialectTargetSpec } from './types.js';
 import { registerDialect } from './registry.js';
 import { registerScenarioDialect } from '../scenario/load.js';
 import { ConfigError } from '../config/load.js';
@@ -25,6 +25,15 @@ export function pluginProblem(p: unknown): string | undefined {
   const fns = (obj: unknown, names: string[]): boolean => !!obj && names.every((n) => typeof (obj as Record<string, unknown>)[n] === 'function');
   if (!fns(o['machine'], ['start', 'onTimer', 'onAnswer'])) return 'machine needs start, onTimer and onAnswer';
   if (!fns(o['wire'], ['encode', 'decode', 'operationOf', 'outcomeOf', 'isError'])) return 'wire needs encode, decode, operationOf, outcomeOf and isError';
+  if (o['transport'] !== undefined && o['transport'] !== 'http' && o['transport'] !== 'coap') return 'transport must be "http" or "coap" (absent: http)';
+  const t = o['target'] as Record<string, unknown> | undefined;
+  if (t !== undefined) {
+    if (!t || typeof t !== 'object' || typeof t['fromScenario'] !== 'function') return 'target needs fromScenario';
+    if (t['schema'] !== undefined && (typeof t['schema'] !== 'object' || t['schema'] === null)) return 'target.schema must be a JSON Schema object';
+    const optional = ['resolve', 'fromCatalog', 'withProfile', 'deviceSettings', 'firmwareName', 'authTtlSec', 'secretSource'];
+    const bad = optional.find((n) => t[n] !== undefined && typeof t[n] !== 'function');
+    if (bad !== undefined) return `target.${bad} must be a function`;
+  }
   const r = o['rules'] as Record<string, unknown> | undefined;
   if (!r || !Array.isArray(r['kinds']) || !Array.isArray(r['initial']) || !Array.isArray(r['final']) || typeof r['next'] !== 'object') {
     return 'rules need kinds, next, initial and final';
@@ -47,7 +56,7 @@ export async function loadDialectPlugin(specifier: string): Promise<DialectPlugi
   if (problem) throw new ConfigError(`--plugin ${specifier}: not a dialect plugin: ${problem}`);
   const plugin = mod.default as DialectPlugin;
   registerDialect(plugin);
-  registerScenarioDialect(plugin.name, plugin.operations, plugin.rules.kinds);
+  registerScenarioDialect(plugin.name, plugin.operations, plugin.rules.kinds, plugin.target as DialectTargetSpec<never> | undefined);
   loaded.set(url, plugin);
   return plugin;
 }

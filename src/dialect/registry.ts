@@ -20,6 +20,8 @@ import type { LuatAnswer, LuatRequest } from '../device/luat/types.js';
 import type { RequestFault } from './types.js';
 import { onenetEvidence } from './onenet/evidence.js';
 import { luatEvidence } from './luat/evidence.js';
+import { onenetTarget } from './onenet/target.js';
+import { luatTarget } from './luat/target.js';
 
 /** The fault with `loseAnswer` set or cleared, other faults kept; undefined when none is left. */
 function faultWithLoss(fault: RequestFault | undefined, lose: boolean): RequestFault | undefined {
@@ -86,6 +88,8 @@ const luatCategories = {
 
 export const onenetPlugin = {
   name: 'onenet',
+  transport: 'http',
+  target: onenetTarget,
   operations: ONENET_OPERATIONS,
   machine: withRetransmit(onenetMachine, onenetTransmission),
   wire: onenetWire,
@@ -96,6 +100,8 @@ export const onenetPlugin = {
 
 export const luatPlugin = {
   name: 'luat',
+  transport: 'http',
+  target: luatTarget,
   operations: [LUAT_OPERATION],
   machine: withRetransmit(luatMachine, luatTransmission),
   wire: luatWire,
@@ -105,8 +111,8 @@ export const luatPlugin = {
 } as const;
 
 const registry: Record<string, DialectPlugin> = {
-  onenet: onenetPlugin,
-  luat: luatPlugin,
+  onenet: onenetPlugin as DialectPlugin,
+  luat: luatPlugin as DialectPlugin,
 };
 
 export const DIALECTS: Readonly<Record<string, DialectPlugin>> = registry;

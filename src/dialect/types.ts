@@ -1,7 +1,9 @@
 /**
- * A dialect speaks one OTA server protocol. It turns a device's typed requests into HTTP and HTTP
- * answers (or transport failures) back into typed answers. Pure: the engine's network layer does
- * the sending. A new protocol comes as one more `DialectPlugin`.
+ * A dialect speaks one OTA server protocol. It turns a device's typed requests into its
+ * transport's messages (HTTP's by default) and the answers (or transport failures) back into typed
+ * answers. Pure: the engine's transport does the sending. A new protocol comes as one more
+ * `DialectPlugin`, declaring its transport and owning its `target.<name>` settings; no shared type
+ * names a platform.
  */
 import type { DeviceMachine, TransitionRules } from '../device/types.js';
 import type { EvidenceCodec } from '../verdicts/evidence.js';
@@ -66,25 +68,73 @@ export type HttpResult =
       };
     };
 
-/** Target-wide facts a dialect needs to build requests: keys, ids, names. Never logged. */
-import type { VersionConfirm } from '../protocol/profile.js';
+import type { TargetProfile } from '../protocol/profile.js';
+import type { DeviceSettings } from '../device/types.js';
 
-export interface DialectTarget {
-  readonly onenet?: { readonly productId: string; readonly accessKey: string; readonly signMethod: 'md5' | 'sha1' | 'sha256'; readonly tokenTtlSec: number };
-  readonly luat?: {
-    readonly projectKey: string;
-    readonly firmwareName: string;
-    /** Ask for diff packages (`dfota=1`); absent: true. From the target profile. */
-    readonly dfota?: boolean;
-    /** How a device confirms the served version, and the version a file installs when it names none (target profile). */
-    readonly versionConfirm?: VersionConfirm;
-    readonly firmwareVersion?: string;
-  };
+/**
+ * How a dialect's messages travel. The engine picks the transport its plugin declares
+ * (engine/transports.ts); `http` speaks HttpRequest / HttpResult, another transport its own pair.
+ */
+export type TransportKind = 'http' | 'coap';
+
+/** Where a dialect's settings are read: the scenario file (named in messages) and the environment (secrets). */
+export interface TargetContext {
+  readonly file: string;
+  readonly env: NodeJS.ProcessEnv;
 }
 
-export interface Wire<R, A> {
-  encode(request: R, target: DialectTarget, now: number): HttpRequest;
-  decode(request: R, result: HttpResult): A;
+/** What the scenario loader hands a dialect's `resolve`: a way to fail at the block's place, and the command line's values. */
+export interface TargetLoadContext {
+  readonly file: string;
+  /** Throws a ConfigError `file:line:col: target.<dialect>.<path>: message` (an empty path names the block). */
+  fail(path: string, message: string): never;
+  /** Values given on the command line that a dialect may take (`--product-id` is `productId`). */
+  readonly overrides: Readonly<{ productId?: string }>;
+}
+
+/**
+ * The dialect's own part of a scenario's `target:` block, `target.<dialect name>`, and what the
+ * devices need of it at run time (keys, ids, names: its settings `T`, never logged). The engine
+ * carries `T` opaque to the workers, so it must be structured-cloneable (plain data).
+ */
+export interface DialectTargetSpec<T = unknown> {
+  /**
+   * JSON Schema (TypeBox or plain) of `target.<dialect>`, checked at load with file:line errors
+   * (defaults it declares are filled in). Absent: any object is taken.
+   */
+  readonly schema?: object;
+  /**
+   * After the schema: what a schema cannot say (units, command-line overrides, a block the dialect
+   * cannot do without: `ctx.fail('field', 'required by dialect "x"')` when `block` is undefined).
+   * Returns the block as the scenario keeps it (`Scenario.target.block`). Absent: kept as validated.
+   */
+  resolve?(block: unknown, ctx: TargetLoadContext): unknown;
+  /** Settings for a target of the user's (`--target`): secrets through resolveSecret; a ConfigError naming the field. */
+  fromScenario(block: unknown, ctx: TargetContext): T;
+  /** Settings from a reference server's admin catalog (GET /admin/catalog), keys discovered; absent: fromScenario. */
+  fromCatalog?(block: unknown, catalog: unknown, ctx: TargetContext): T;
+  /** What the devices follow of the resolved target profile. */
+  withProfile?(settings: T, profile: TargetProfile): T;
+  /** Device settings the target adds to every cohort's (engine/target-settings.ts). */
+  deviceSettings?(settings: T): Partial<DeviceSettings> | undefined;
+  /** The firmware the devices ask for, by which a reference server's catalog is read for the profile. */
+  firmwareName?(block: unknown): string | undefined;
+  /** Lifetime (s) of the Authorization the dialect signs, for the verdicts' evidence; absent: none expires. */
+  authTtlSec?(settings: T): number | undefined;
+  /** Where the run's secret came from, for a refused probe's message (never the secret itself). */
+  secretSource?(block: unknown, ctx: TargetContext): string;
+}
+
+/** Settings of a dialect with no target spec (a plugin that needs none). */
+export const NO_TARGET_SETTINGS: Readonly<Record<string, never>> = Object.freeze({});
+
+/**
+ * `Req` / `Res`: the transport's message and result types (HTTP's by default); `T` the settings
+ * its target spec makes.
+ */
+export interface Wire<R, A, T = unknown, Req = HttpRequest, Res = HttpResult> {
+  encode(request: R, settings: T, now: number): Req;
+  decode(request: R, result: Res): A;
   /** Operation (histogram) a request belongs to. */
   operationOf(request: R): string;
   /** Outcome label of an answer for the counts: `errno:0`, `code:43`, `http:503`, `net:ECONNRESET`. */
@@ -93,12 +143,20 @@ export interface Wire<R, A> {
   isError(answer: A): boolean;
 }
 
-export interface DialectPlugin<S extends { readonly kind: string } = { readonly kind: string }, R = unknown, A = unknown> {
+/**
+ * `T`: the settings its target spec makes; `Req` / `Res`: its transport's message and result
+ * (HttpRequest / HttpResult for `http`; `unknown` where the engine handles any transport).
+ */
+export interface DialectPlugin<S extends { readonly kind: string } = { readonly kind: string }, R = unknown, A = unknown, T = unknown, Req = unknown, Res = unknown> {
   readonly name: string;
+  /** How its messages travel; absent: `http`. */
+  readonly transport?: TransportKind;
+  /** Its `target.<name>` block and settings; absent: no block, empty settings. */
+  readonly target?: DialectTargetSpec<T>;
   readonly operations: readonly string[];
   readonly machine: DeviceMachine<S, R, A>;
-  readonly wire: Wire<R, A>;
+  readonly wire: Wire<R, A, T, Req, Res>;
   readonly rules: TransitionRules;
   /** How the dialect's exchanges read as verdict evidence (verdicts/); absent: no evidence kept. */
-  readonly evidence?: EvidenceCodec<R, A>;
+  readonly evidence?: EvidenceCodec<R, A, Res>;
 }

@@ -5,9 +5,10 @@
  * probe got. Codes that can be told apart are told apart (Luat 25 / 26 / 3 / 17); OneNET answers
  * errno 1 alike for a bad key, a wrong product and an unknown device, so the line names all three.
  */
-import type { SecretRef } from '../config/secret.js';
 import type { Scenario } from '../scenario/types.js';
 import { withMeaning } from '../protocol/meanings.js';
+import type { OnenetTargetBlock } from '../dialect/onenet/target.js';
+import type { LuatTargetBlock } from '../dialect/luat/target.js';
 
 /** One call of the probe: its operation (histogram name) and its outcome label. */
 export interface ProbeCall {
@@ -24,13 +25,8 @@ export interface ProbeResult {
 
 export type ProbeVerdict = { kind: 'go' } | { kind: 'refused'; line: string };
 
-/** Where a key came from, in words: the variable or file to fix. */
-export function keySourceOf(ref: SecretRef | undefined, field: string, fallbackEnv: string, discovered: boolean): string {
-  if (ref === undefined) return discovered ? `the key read from the server's admin catalog (no ${fallbackEnv})` : `${fallbackEnv} (environment)`;
-  if (typeof ref === 'string') return `${field} (inline in the scenario)`;
-  if ('env' in ref) return `${ref.env} (environment, named by ${field})`;
-  return `the file ${ref.file} (${field})`;
-}
+/** Where a key came from, in words (config/secret.ts; kept here for the probe's callers). */
+export { secretSourceOf as keySourceOf } from '../config/secret.js';
 
 const refusedAt = (r: ProbeResult, outcomes: readonly string[]): ProbeCall | undefined => r.calls.find((c) => outcomes.includes(c.outcome));
 
@@ -42,7 +38,7 @@ export function diagnoseProbe(scenario: Scenario, r: ProbeResult, keySource: str
   if (scenario.dialect === 'onenet') {
     const c = refusedAt(r, ['errno:1']);
     if (c === undefined) return { kind: 'go' };
-    const o = scenario.target.onenet;
+    const o = scenario.target.block as OnenetTargetBlock | undefined;
     const pid = o === undefined ? 'none' : `${o.productId} (${o.productIdFrom ?? `target.onenet.productId in ${scenario.file}`})`;
     return {
       kind: 'refused',
@@ -50,7 +46,7 @@ export function diagnoseProbe(scenario: Scenario, r: ProbeResult, keySource: str
     };
   }
   if (scenario.dialect === 'luat') {
-    const fw = scenario.target.luat?.firmwareName ?? '?';
+    const fw = (scenario.target.block as LuatTargetBlock | undefined)?.firmwareName ?? '?';
     const why: Readonly<Record<string, string>> = {
       'code:25': `the project key is wrong. Key: ${keySource}`,
       'code:26': `the project has no firmware named ${fw} (target.luat.firmwareName in ${scenario.file})`,

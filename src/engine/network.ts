@@ -39,12 +39,11 @@ export interface NetworkOptions {
 }
 
 /**
- * Called once, synchronously, when undici takes the request onto a connection and writes it to
- * the socket (its `onConnect` / `onRequestStart` hook runs just before the write): the instant
- * latency "from send" counts from. Never called for a request that was not written (refused
- * connection, aborted while queued).
+ * OnWritten (./transport.ts) is called when undici takes the request onto a connection and
+ * writes it to the socket (its `onConnect` / `onRequestStart` hook runs just before the write).
  */
-export type OnWritten = (atMs: number) => void;
+import type { OnWritten } from './transport.js';
+export type { OnWritten };
 
 /** undici's request options plus ours, read and stripped by the stamping interceptor. */
 type StampedOptions = Dispatcher.RequestOptions & { onWritten?: OnWritten };

@@ -6,20 +6,18 @@
  * the device's first sleep; its calls are kept out of the histograms and the verdicts. Whether
  * the answers mean "stop" is decided in ./diagnosis.ts.
  */
-import type { DialectPlugin, DialectTarget, HttpRequest, HttpResult } from '../dialect/types.js';
+import type { DialectPlugin } from '../dialect/types.js';
 import type { Step } from '../device/types.js';
 import type { Scenario } from '../scenario/types.js';
 import { expandFleet } from '../scenario/fleet.js';
 import { withTargetSettings } from './target-settings.js';
-import { Network, type RawResult } from './network.js';
-import { createHash } from 'node:crypto';
+import { makeTransport } from './transports.js';
 import { ConfigError } from '../config/load.js';
 import { outcomeMeaning } from '../protocol/meanings.js';
 import type { ProbeReport } from '../report/types.js';
 import type { DeviceEvidence, Exchange } from '../verdicts/evidence.js';
 import { innerState } from '../device/retransmit.js';
-import { diagnoseProbe, keySourceOf, probeNote, type ProbeCall, type ProbeResult } from './diagnosis.js';
-import { ENV_LUAT_PROJECT_KEY, ENV_ONENET_KEY } from './target.js';
+import { diagnoseProbe, probeNote, type ProbeCall, type ProbeResult } from './diagnosis.js';
 
 /** Calls the probe makes at most (OneNET: report version, check, token check). */
 export const PROBE_MAX_CALLS = 3;
@@ -29,7 +27,8 @@ const PROBE_MAX_BODY = 300 * 1024 * 1024;
 export interface ProbeOptions {
   scenario: Scenario;
   plugin: DialectPlugin;
-  target: DialectTarget;
+  /** The dialect's target settings. */
+  target: unknown;
   baseUrl: string;
   /** The virtual clock (signs the OneNET Authorization, times the exchanges). */
   now: () => number;
@@ -43,15 +42,15 @@ export interface ProbeRun extends ProbeResult {
 /** Runs the probe device until it would download, sleep or stop, or PROBE_MAX_CALLS calls. */
 export async function probeTarget(o: ProbeOptions): Promise<ProbeRun> {
   // As the workers see the fleet: the target's settings (the profile's versionConfirm, ...) applied.
-  const plan = withTargetSettings(expandFleet(o.scenario), o.target);
+  const plan = withTargetSettings(expandFleet(o.scenario), o.plugin, o.target);
   const profile = plan.profileOf(0);
   const settings = plan.settingsOf(plan.cohortOf(0));
   const { machine, wire } = o.plugin;
-  const net = new Network({ origin: o.baseUrl, connections: 1, maxBodyBytes: PROBE_MAX_BODY });
+  const transport = makeTransport(o.plugin.transport, { baseUrl: o.baseUrl, connections: 1, maxBodyBytes: PROBE_MAX_BODY });
   const calls: ProbeCall[] = [];
   const exchanges: Exchange[] = [];
   const codec = o.plugin.evidence;
-  const authTtlSec = o.target.onenet?.tokenTtlSec;
+  const authTtlSec = o.plugin.target?.authTtlSec?.(o.target);
   try {
     let step: Step<{ readonly kind: string }, unknown> = machine.start(profile, settings, o.now());
     while (step.action.type === 'send' && calls.length < PROBE_MAX_CALLS) {
@@ -59,8 +58,9 @@ export async function probeTarget(o: ProbeOptions): Promise<ProbeRun> {
       const op = wire.operationOf(request);
       if (op === 'download') break;
       const sent = o.now();
-      const http = wire.encode(request, o.target, sent);
-      const result = asResult(http, await net.send(http, settings.requestTimeoutMs));
+      const message = wire.encode(request, o.target, sent);
+      // A Luat body (the whole file) is digested as the engine does.
+      const { result } = await transport.exchange(0, message, { timeoutMs: settings.requestTimeoutMs, paceMs: 0 });
       const answer = wire.decode(request, result);
       const outcome = wire.outcomeOf(answer);
       const answered = o.now();
@@ -74,19 +74,9 @@ export async function probeTarget(o: ProbeOptions): Promise<ProbeRun> {
       if (wire.isError(answer)) break;
     }
   } finally {
-    await net.close();
+    await transport.close();
   }
   return { device: profile.id, cohort: profile.cohort, calls, exchanges };
-}
-
-/** The HttpResult the wire decodes; a Luat body (the whole file) is digested as the engine does. */
-function asResult(http: HttpRequest, raw: RawResult): HttpResult {
-  if (raw.kind !== 'response') return raw;
-  const { headersAt: _at, ...res } = raw;
-  if (http.download && http.download.total === 0 && raw.status < 300) {
-    return { ...res, held: raw.body.length, md5: createHash('md5').update(raw.body).digest('hex') };
-  }
-  return res;
 }
 
 export interface ProbeStep extends ProbeOptions {
@@ -106,7 +96,7 @@ export interface ProbeOutcome {
  */
 export async function probeOrRefuse(o: ProbeStep): Promise<ProbeOutcome> {
   const result = await probeTarget(o);
-  const verdict = diagnoseProbe(o.scenario, result, keySource(o.scenario, o.env));
+  const verdict = diagnoseProbe(o.scenario, result, o.plugin.target?.secretSource?.(o.scenario.target.block, { file: o.scenario.file, env: o.env }) ?? 'none');
   if (verdict.kind === 'refused') throw new ConfigError(verdict.line);
   const report: ProbeReport = {
     device: result.device,
@@ -129,13 +119,4 @@ export function probeAmendment(probe: ProbeOutcome['evidence'] | undefined, orig
   const shift = (e: Exchange): Exchange => ({ ...e, decided: e.decided - originVirtual, sent: e.sent - originVirtual, answered: e.answered - originVirtual, facts: { ...e.facts, probe: true } });
   const first = probe.exchanges.map(shift);
   return (d) => (d.id === probe.device ? { ...d, exchanges: [...first, ...d.exchanges] } : d);
-}
-
-function keySource(s: Scenario, env: NodeJS.ProcessEnv): string {
-  if (s.dialect === 'onenet') {
-    const ref = s.target.onenet?.accessKey;
-    return keySourceOf(ref, 'target.onenet.accessKey', ENV_ONENET_KEY, ref === undefined && !env[ENV_ONENET_KEY]);
-  }
-  const ref = s.target.luat?.projectKey;
-  return keySourceOf(ref, 'target.luat.projectKey', ENV_LUAT_PROJECT_KEY, ref === undefined && !env[ENV_LUAT_PROJECT_KEY]);
 }

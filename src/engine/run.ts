@@ -110,6 +110,9 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   // Before anything starts that would need stopping: the compiled worker must be there.
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
+  const transportKind = getDialect(scenario.dialect).transport ?? 'http';
+  // The exchange log's columns are an HTTP exchange's (docs/replay.md); another transport's are not defined yet.
+  if (opts.exchangeLog !== undefined && transportKind !== 'http') throw new ConfigError(`--exchange-log: records HTTP exchanges only; dialect ${scenario.dialect} speaks ${transportKind}`);
   const target = await resolveTarget({ scenario, clock, allowRemote: opts.allowRemote ?? false, clockDeclared: opts.clock !== undefined, ...(opts.names ? { names: opts.names } : {}) });
   // A target of the user's: one device's first calls first, so a refused key stops the run here.
   const probe =

@@ -1,5 +1,4 @@
 /** What the main thread sends a worker, and what comes back (both structured-clone friendly). */
-import type { DialectTarget } from '../dialect/types.js';
 import type { Scenario } from '../scenario/types.js';
 import type { ClockOrigin } from '../time/clock.js';
 import type { MetricsSnapshot, LagSnapshot } from '../metrics/recorder.js';
@@ -12,7 +11,8 @@ import type { EvidenceBatch } from '../verdicts/evidence.js';
 
 export interface ShardTask {
   scenario: Scenario;
-  target: DialectTarget;
+  /** The dialect's target settings, as its target spec made them (structured-cloned). */
+  target: unknown;
   baseUrl: string;
   clock: ClockOrigin;
   runStartVirtual: number;

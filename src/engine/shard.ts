@@ -4,7 +4,7 @@
  * network's (injected as `send`), what is measured goes to the recorders.
  */
 import pLimit from 'p-limit';
-import type { DialectPlugin, DialectTarget, HttpRequest, HttpResult } from '../dialect/types.js';
+import type { DialectPlugin } from '../dialect/types.js';
 import type { DeviceProfile, DeviceSettings, Step } from '../device/types.js';
 import type { FleetPlan } from '../scenario/fleet.js';
 import type { Clock } from '../time/clock.js';
@@ -12,17 +12,13 @@ import type { OperationRecorder, LagRecorder, SendInstant } from '../metrics/rec
 import type { CrashState, TransitionLog } from '../metrics/transitions.js';
 import { isBuiltInDialect } from '../dialect/registry.js';
 import type { SeriesRecorder } from '../metrics/series.js';
-import type { OnWritten, RawResult } from './network.js';
+import type { Exchanged, OnWritten, Transport } from './transport.js';
 import { TimerHeap } from './timer-heap.js';
-import type { LinkConfig } from '../radio/link.js';
 import { uplinkStart } from '../radio/gate.js';
-import { transferTimeMs } from '../radio/link.js';
 import type { DeviceRadio } from './radio.js';
-import { DownloadSink } from './download-sink.js';
 import { ProgressField } from './progress.js';
 import type { EvidenceCollector } from '../verdicts/collect.js';
 import type { Frontier } from '../time/frontier.js';
-import { formatVirtualTime, VIRTUAL_TIME_HEADER } from '../protocol/virtual-time.js';
 
 type AnyState = { readonly kind: string };
 
@@ -36,7 +32,7 @@ export type ShardTiming = { kind: 'clock'; clock: Clock } | { kind: 'frontier'; 
 /** An answer measured on arrival, handed to its device at the virtual instant it completes. */
 interface Delivery {
   request: unknown;
-  result: HttpResult;
+  result: unknown;
   answer: unknown;
   outcome: string;
   isError: boolean;
@@ -49,7 +45,8 @@ type Held = { kind: 'request'; request: unknown } | { kind: 'answer'; delivery: 
 export interface ShardDeps {
   plugin: DialectPlugin<AnyState, unknown, unknown>;
   plan: FleetPlan;
-  target: DialectTarget;
+  /** The dialect's target settings (its target spec made them; opaque here). */
+  target: unknown;
   timing: ShardTiming;
   /** Virtual instant the run started at; device arrivals are offsets from it. */
   runStartVirtual: number;
@@ -59,12 +56,10 @@ export interface ShardDeps {
   count: number;
   globalIndex(slot: number): number;
   arrivalOffset(globalIndex: number): number;
-  /** `onWritten` is called at the instant the request is written to a connection's socket. */
-  send(req: HttpRequest, timeoutMs: number, paceMs?: number, onWritten?: OnWritten): Promise<RawResult>;
+  /** How the dialect's messages travel (the one its plugin declares; ./transports.ts). */
+  transport: Transport;
   /** The device's radio, when its cohort models one (PSM / DRX / eDRX, RRC set-up, link rate). */
   radioOf?(globalIndex: number): DeviceRadio | undefined;
-  /** Makes every pending and later `send` fail at once. */
-  abortSends(): void;
   maxInFlight: number;
   recorder: OperationRecorder;
   lag: LagRecorder;
@@ -76,8 +71,8 @@ export interface ShardDeps {
   progress: Int32Array;
   /** Where each exchange and each device's end go, for the verdicts (absent: nowhere). */
   evidence?: EvidenceCollector;
-  /** Each exchange as it was sent and answered, for the exchange log (absent: none kept). */
-  exchanges?: (slot: number, http: HttpRequest, result: HttpResult, sentVirtual: number) => void;
+  /** Each exchange as it was sent and answered (the transport's message and result), for the exchange log (absent: none kept). */
+  exchanges?: (slot: number, message: unknown, result: unknown, sentVirtual: number) => void;
 }
 
 export type ShardEnd = 'completed' | 'stopped' | 'virtual-limit';
@@ -101,7 +96,6 @@ const STOP_POLL_MS = 50;
 export class ShardRunner {
   private readonly heap: TimerHeap;
   private readonly states: (AnyState | undefined)[];
-  private readonly sink = new DownloadSink();
   private readonly limit;
   private readonly profiles = new Map<number, DeviceProfile>();
   private readonly radios = new Map<number, DeviceRadio | undefined>();
@@ -158,7 +152,7 @@ export class ShardRunner {
       started: this.startedDevices,
       stopped: this.stoppedDevices,
       requests: this.requests,
-      bytesReceived: this.sink.bytesReceived,
+      bytesReceived: this.d.transport.bytesReceived,
       backpressureWaits: this.backpressureWaits,
       queuedSends: this.queuedSends,
     };
@@ -307,7 +301,7 @@ export class ShardRunner {
       case 'stop':
         this.d.evidence?.stop(slot, step.state);
         this.stoppedDevices++;
-        this.sink.release(slot);
+        this.d.transport.release(slot);
         this.profiles.delete(slot);
         this.radios.delete(slot);
         Atomics.add(this.d.progress, ProgressField.stopped, 1);
@@ -333,7 +327,7 @@ export class ShardRunner {
   }
 
   private dispatch(slot: number, request: unknown, intendedReal: number, tVirtual: number): void {
-    const { plugin, target, timing } = this.d;
+    const { plugin, target, timing, transport } = this.d;
     const radio = this.radioOf(slot);
     if (radio) this.lastActivity[slot] = tVirtual;
     this.inFlightAt?.schedule(slot, tVirtual);
@@ -361,23 +355,23 @@ export class ShardRunner {
     void this.limit(async () => {
       // Under a frontier, time stands still while a request waits or travels.
       const sentVirtual = timing.kind === 'clock' ? timing.clock.now() : tVirtual;
-      let http = plugin.wire.encode(request, target, sentVirtual);
-      if (timing.kind === 'frontier') http = { ...http, headers: { ...http.headers, [VIRTUAL_TIME_HEADER]: formatVirtualTime(sentVirtual) } };
+      let message = plugin.wire.encode(request, target, sentVirtual);
+      if (timing.kind === 'frontier') message = transport.withVirtualTime(message, sentVirtual);
       // The link's transfer time: waited for in real time under a clock, added to virtual time under a frontier.
-      const transferMs = radio?.link && http.download ? linkTransferMs(radio.link, http) : 0;
+      const transferMs = radio?.link ? transport.linkTimeMs(message, radio.link) : 0;
       const paceMs = timing.kind === 'clock' ? transferMs / timing.clock.scale : 0;
-      // Handed to the network: the send instant of a request that is never written (refused).
+      // Handed to the transport: the send instant of a request that is never written (refused).
       const handedReal = performance.now();
-      const raw =
-        this.stopping ? ({ kind: 'error', code: 'ABORTED' } as const)
-        : transferMs === Infinity ? ({ kind: 'error', code: 'NO_SIGNAL' } as const)
-        : await this.d.send(http, timeoutMs, paceMs, onWritten);
+      const exchanged: Exchanged<unknown> =
+        this.stopping ? { result: transport.failure('ABORTED'), aborted: true }
+        : transferMs === Infinity ? { result: transport.failure('NO_SIGNAL'), aborted: false }
+        : await transport.exchange(slot, message, { timeoutMs, paceMs, onWritten });
       const sent: SendInstant = writtenAt !== undefined ? { atMs: writtenAt, written: true } : { atMs: handedReal, written: false };
-      return { http, raw, sent, paced: paceMs > 0, transferMs, at: { decided: tVirtual, sent: sentVirtual } };
+      return { message, exchanged, sent, paced: paceMs > 0, transferMs, at: { decided: tVirtual, sent: sentVirtual } };
     })
-      .then(({ http, raw, sent, paced, transferMs, at }) => {
+      .then(({ message, exchanged, sent, paced, transferMs, at }) => {
         land();
-        this.onResult(slot, request, http, raw, intendedReal, sent, paced, transferMs, at);
+        this.onResult(slot, request, message, exchanged, intendedReal, sent, paced, transferMs, at);
       })
       .catch((err: unknown) => {
         // A bug in a machine or codec must not hang the shard: the device is counted as crashed.
@@ -389,8 +383,8 @@ export class ShardRunner {
   private onResult(
     slot: number,
     request: unknown,
-    http: HttpRequest,
-    raw: RawResult,
+    message: unknown,
+    exchanged: Exchanged<unknown>,
     intendedReal: number,
     sent: SendInstant,
     paced: boolean,
@@ -399,10 +393,10 @@ export class ShardRunner {
   ): void {
     // A paced body takes as long as the simulated link makes it: the server's latency ends at its
     // first byte then, not at the last one.
-    const doneReal = paced && raw.kind === 'response' ? raw.headersAt : performance.now();
+    const doneReal = paced && exchanged.firstByteAt !== undefined ? exchanged.firstByteAt : performance.now();
     const { plugin, timing } = this.d;
     const op = plugin.wire.operationOf(request);
-    if (this.stopping && raw.kind === 'error' && raw.code === 'ABORTED') {
+    if (this.stopping && exchanged.aborted) {
       // Caught by the end, not a measurement: counted as unfinished, and the device stays where it was.
       this.d.recorder.unfinished(op, sent.written);
       this.settleIfIdle();
@@ -410,8 +404,8 @@ export class ShardRunner {
     }
     this.requests++;
     Atomics.add(this.d.progress, ProgressField.requests, 1);
-    const result = this.withDownload(slot, http, raw);
-    this.d.exchanges?.(slot, http, result, at.sent);
+    const { result } = exchanged;
+    this.d.exchanges?.(slot, message, result, at.sent);
     let answer: unknown;
     let outcome: string;
     let isError: boolean;
@@ -459,18 +453,6 @@ export class ShardRunner {
     }
   }
 
-  private withDownload(slot: number, http: HttpRequest, raw: RawResult): HttpResult {
-    if (raw.kind === 'error' && raw.partial && http.download) {
-      // A reset mid-chunk: the bytes that arrived in order are held, so the device resumes after them.
-      const { partial } = raw;
-      return { ...raw, partial: { ...partial, ...this.sink.accept(slot, partial.status, partial.headers['content-range'], partial.body, http.download.total) } };
-    }
-    if (raw.kind !== 'response' || !http.download || raw.status >= 300) return raw;
-    if (isOneByteError(raw)) return raw;
-    const held = this.sink.accept(slot, raw.status, raw.headers['content-range'], raw.body, http.download.total);
-    return { ...raw, ...held };
-  }
-
   /** Where a throw from the dialect's machine or codec comes from: a plugin's code, or ota-swarm's (built-in dialects). */
   private get crashState(): CrashState {
     return isBuiltInDialect(this.d.plugin.name) ? 'harness-error' : 'plugin-error';
@@ -513,7 +495,7 @@ export class ShardRunner {
       this.stopping = true;
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
-      this.d.abortSends();
+      this.d.transport.abortAll();
       this.settleIfIdle();
     }
   }
@@ -552,23 +534,4 @@ export class ShardRunner {
   private settingsOf(slot: number): DeviceSettings {
     return this.d.plan.settingsOf(this.d.plan.cohortOf(this.d.globalIndex(slot)));
   }
-}
-
-/**
- * OneNET answers a failed download with a one-byte body ('1', '2' or '3') and no Content-Length;
- * those bytes are an error code, never part of the image.
- */
-function isOneByteError(raw: { headers: Readonly<Record<string, string | undefined>>; body: Uint8Array }): boolean {
-  if (raw.body.length !== 1 || raw.headers['content-length'] !== undefined) return false;
-  const b = raw.body[0] as number;
-  return b >= 0x31 && b <= 0x33;
-}
-
-const RANGE = /bytes=(\d+)-(\d+)/;
-
-/** Virtual ms a download answer takes over the device's link (Infinity: no link at all). */
-function linkTransferMs(link: LinkConfig, http: HttpRequest): number {
-  const m = RANGE.exec(http.headers['range'] ?? http.headers['Range'] ?? '');
-  const bytes = m ? Number(m[2]) - Number(m[1]) + 1 : (http.download?.total ?? 0);
-  return transferTimeMs(link, Math.max(0, bytes));
 }

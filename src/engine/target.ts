@@ -3,13 +3,12 @@
  * from its admin API) or the user's `--target` (keys from the scenario or the environment).
  */
 import { dirname, resolve } from 'node:path';
-import type { DialectTarget } from '../dialect/types.js';
+import { NO_TARGET_SETTINGS, type DialectPlugin, type TargetContext } from '../dialect/types.js';
+import { getDialect } from '../dialect/registry.js';
 import type { Scenario } from '../scenario/types.js';
 import { CLI_FLAGS, type OptionNames } from '../scenario/option-names.js';
 import type { ClockOrigin } from '../time/clock.js';
 import { ConfigError } from '../config/load.js';
-import { resolveSecret } from '../config/secret.js';
-import { DEFAULT_ONENET_PRODUCT } from '../catalog/default.js';
 import type { Catalog } from '../catalog/schema.js';
 import { loadCatalog } from '../catalog/load.js';
 import { startServerThread } from '../server/thread.js';
@@ -24,7 +23,8 @@ export interface ResolvedTarget {
   /** For the report: the URL, or `embedded (URL)`. */
   label: string;
   embedded: boolean;
-  dialect: DialectTarget;
+  /** The dialect's settings (its target spec made them: keys, ids; never logged), carried opaque to the workers. */
+  dialect: unknown;
   /** Present when the target has the admin API and we hold its token. */
   admin?: AdminClient;
   /** What the server promises (flags > scenario > admin API > documented), with sources. */
@@ -35,8 +35,8 @@ export interface ResolvedTarget {
 }
 
 export const ENV_ADMIN_TOKEN = 'OTA_SWARM_ADMIN_TOKEN';
-export const ENV_ONENET_KEY = 'OTA_SWARM_ONENET_ACCESS_KEY';
-export const ENV_LUAT_PROJECT_KEY = 'OTA_SWARM_LUAT_PROJECT_KEY';
+export { ENV_ONENET_KEY } from '../dialect/onenet/target.js';
+export { ENV_LUAT_PROJECT_KEY } from '../dialect/luat/target.js';
 
 const LOOPBACK = /^(127(?:\.\d{1,3}){3}|localhost|\[::1\]|::1)$/i;
 
@@ -95,12 +95,13 @@ async function embeddedTarget({ scenario, clock }: TargetOptions): Promise<Resol
   try {
     const admin = new AdminClient(server.url, server.adminToken);
     const known = await admin.get<Catalog>('/admin/catalog');
-    const profile = profileOf(scenario, known);
+    const plugin = getDialect(scenario.dialect);
+    const profile = profileOf(scenario, plugin, known);
     return {
       baseUrl: server.url,
       label: `embedded (${server.url})`,
       embedded: true,
-      dialect: withProfile(dialectTargetFromCatalog(scenario, known), profile),
+      dialect: withProfile(plugin, settingsFromCatalog(scenario, plugin, known, process.env), profile),
       admin,
       profile,
       clock: { kind: 'shared', offsetMs: 0 },
@@ -118,33 +119,32 @@ async function externalTarget({ scenario, clock, allowRemote, env = process.env,
   const baseUrl = checkedTargetUrl(url, names('targetUrl'), allowRemote, permit).origin;
   const adminToken = env[ENV_ADMIN_TOKEN];
   const admin = adminToken ? new AdminClient(baseUrl, adminToken) : undefined;
-  let dialect: DialectTarget;
+  const plugin = getDialect(scenario.dialect);
+  let dialect: unknown;
   try {
-    dialect = dialectTargetFromScenario(scenario, env);
+    dialect = settingsFromScenario(scenario, plugin, env);
   } catch (err) {
     // Keys missing from the scenario may still be discovered from a reference server's admin API.
     if (!admin) throw err;
     const known = await admin.get<Catalog>('/admin/catalog').catch(() => undefined);
     if (!known) throw err;
-    dialect = dialectTargetFromCatalog(scenario, known);
+    dialect = settingsFromCatalog(scenario, plugin, known, env);
   }
   if (clock.scale === 'max') await checkJudgesByRequestTime(baseUrl, admin, names);
   const targetClock = await clockOf(scenario, clock, baseUrl, admin, clockDeclared);
-  const profile = profileOf(scenario, admin ? await admin.get<unknown>('/admin/catalog').catch(() => undefined) : undefined);
-  return { baseUrl, label: baseUrl, embedded: false, dialect: withProfile(dialect, profile), admin, profile, clock: targetClock, close: async () => {} };
+  const profile = profileOf(scenario, plugin, admin ? await admin.get<unknown>('/admin/catalog').catch(() => undefined) : undefined);
+  return { baseUrl, label: baseUrl, embedded: false, dialect: withProfile(plugin, dialect, profile), admin, profile, clock: targetClock, close: async () => {} };
 }
 
 /** The profile from the flags, the scenario and what a reference server's catalog says. */
-function profileOf(scenario: Scenario, catalog: unknown): ResolvedProfile {
-  const admin = catalog === undefined ? undefined : profileFromCatalog(catalog, scenario.target.luat?.firmwareName);
+function profileOf(scenario: Scenario, plugin: DialectPlugin, catalog: unknown): ResolvedProfile {
+  const admin = catalog === undefined ? undefined : profileFromCatalog(catalog, plugin.target?.firmwareName?.(scenario.target.block));
   return resolveProfile({ flag: scenario.target.profileFlags, scenario: scenario.target.profile, admin });
 }
 
-/** What the devices follow of the profile: whether Luat devices ask for diffs, how they confirm. */
-function withProfile(dialect: DialectTarget, { profile }: ResolvedProfile): DialectTarget {
-  if (!dialect.luat) return dialect;
-  const l = profile.luat;
-  return { ...dialect, luat: { ...dialect.luat, dfota: l.dfota, versionConfirm: l.versionConfirm, ...(l.firmwareVersion !== undefined ? { firmwareVersion: l.firmwareVersion } : {}) } };
+/** What the devices follow of the profile (Luat: whether they ask for diffs, how they confirm). */
+function withProfile(plugin: DialectPlugin, settings: unknown, { profile }: ResolvedProfile): unknown {
+  return plugin.target?.withProfile ? plugin.target.withProfile(settings, profile) : settings;
 }
 
 /** Reads the target's /admin/clock (when it has one) and decides whether the run may go (./clock-check.ts). */
@@ -178,43 +178,17 @@ async function checkJudgesByRequestTime(baseUrl: string, admin: AdminClient | un
   if (clock?.scale !== 'max') throw new ConfigError(`${why}; its /admin/clock says ${clock ? `scale ${JSON.stringify(clock.scale)}` : 'nothing (unreachable or wrong token)'}`);
 }
 
-/** Keys as the scenario and environment give them; throws ConfigError naming what is missing. */
-export function dialectTargetFromScenario(scenario: Scenario, env: NodeJS.ProcessEnv): DialectTarget {
-  const t = scenario.target;
-  if (scenario.dialect === 'onenet') {
-    const o = t.onenet ?? { productId: DEFAULT_ONENET_PRODUCT, signMethod: 'sha1' as const, tokenTtlSec: 3600 };
-    const ref = o.accessKey ?? (env[ENV_ONENET_KEY] ? { env: ENV_ONENET_KEY } : undefined);
-    if (!ref) throw new ConfigError(`${scenario.file}: target.onenet.accessKey: needed with --target (e.g. accessKey: { env: ${ENV_ONENET_KEY} })`);
-    const accessKey = resolveSecret(ref, `${scenario.file}: target.onenet.accessKey`, env);
-    return { onenet: { productId: o.productId, accessKey, signMethod: o.signMethod, tokenTtlSec: o.tokenTtlSec } };
-  }
-  if (scenario.dialect === 'luat') {
-    const l = t.luat;
-    if (!l) throw new ConfigError(`${scenario.file}: target.luat: needed for the luat dialect`);
-    const ref = l.projectKey ?? (env[ENV_LUAT_PROJECT_KEY] ? { env: ENV_LUAT_PROJECT_KEY } : undefined);
-    if (!ref) throw new ConfigError(`${scenario.file}: target.luat.projectKey: needed with --target (e.g. projectKey: { env: ${ENV_LUAT_PROJECT_KEY} })`);
-    return { luat: { projectKey: resolveSecret(ref, `${scenario.file}: target.luat.projectKey`, env), firmwareName: l.firmwareName } };
-  }
-  return {};
+const contextOf = (scenario: Scenario, env: NodeJS.ProcessEnv): TargetContext => ({ file: scenario.file, env });
+
+/** The dialect's settings as the scenario and environment give them; throws ConfigError naming what is missing. A dialect with no target spec gets empty settings. */
+export function settingsFromScenario(scenario: Scenario, plugin: DialectPlugin, env: NodeJS.ProcessEnv): unknown {
+  return plugin.target ? plugin.target.fromScenario(scenario.target.block, contextOf(scenario, env)) : NO_TARGET_SETTINGS;
 }
 
-/** Keys from a reference server's catalog, for the products and firmware the scenario names. */
-export function dialectTargetFromCatalog(scenario: Scenario, catalog: Catalog): DialectTarget {
-  if (scenario.dialect === 'onenet') {
-    const o = scenario.target.onenet;
-    const productId = o?.productId ?? DEFAULT_ONENET_PRODUCT;
-    const product = catalog.onenet.products.find((p) => p.id === productId);
-    if (!product) throw new ConfigError(`${scenario.file}: target.onenet.productId: product ${productId} is not in the server's catalog`);
-    if (typeof product.accessKey !== 'string') throw new ConfigError(`server catalog: product ${productId} has no resolved access key`);
-    return { onenet: { productId, accessKey: product.accessKey, signMethod: o?.signMethod ?? 'sha1', tokenTtlSec: o?.tokenTtlSec ?? 3600 } };
-  }
-  if (scenario.dialect === 'luat') {
-    const l = scenario.target.luat;
-    if (!l) throw new ConfigError(`${scenario.file}: target.luat: needed for the luat dialect`);
-    const given = typeof l.projectKey === 'string' ? l.projectKey : undefined;
-    const project = catalog.luat.projects.find((p) => (given ? p.key === given : p.firmware.some((f) => f.name === l.firmwareName)));
-    if (!project) throw new ConfigError(`${scenario.file}: target.luat.firmwareName: no project of the server's catalog has firmware ${l.firmwareName}`);
-    return { luat: { projectKey: project.key, firmwareName: l.firmwareName } };
-  }
-  return {};
+/** The dialect's settings with keys from a reference server's catalog (its `fromCatalog`; else as the scenario gives them). */
+export function settingsFromCatalog(scenario: Scenario, plugin: DialectPlugin, catalog: unknown, env: NodeJS.ProcessEnv): unknown {
+  const spec = plugin.target;
+  if (spec === undefined) return NO_TARGET_SETTINGS;
+  const ctx = contextOf(scenario, env);
+  return spec.fromCatalog ? spec.fromCatalog(scenario.target.block, catalog, ctx) : spec.fromScenario(scenario.target.block, ctx);
 }

@@ -3,6 +3,7 @@
  * of the shard live here, driven by one ShardRunner over one keep-alive pool to the target.
  */
 import { getDialect } from '../dialect/registry.js';
+import type { HttpRequest, HttpResult } from '../dialect/types.js';
 import { loadDialectPlugin } from '../dialect/plugins.js';
 import { expandFleet } from '../scenario/fleet.js';
 import { arrivalTimeOf } from '../scenario/arrival.js';
@@ -11,7 +12,7 @@ import { ScaledClock } from '../time/clock.js';
 import { OperationRecorder, LagRecorder } from '../metrics/recorder.js';
 import { TransitionLog } from '../metrics/transitions.js';
 import { SeriesRecorder } from '../metrics/series.js';
-import { Network } from './network.js';
+import { makeTransport } from './transports.js';
 import { ShardRunner, type ShardTiming } from './shard.js';
 import { Frontier } from '../time/frontier.js';
 import { PROGRESS_FIELDS } from './progress.js';
@@ -31,11 +32,11 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
   for (const url of task.plugins) await loadDialectPlugin(url);
   const plugin = getDialect(scenario.dialect);
-  const plan = withTargetSettings(expandFleet(scenario), task.target);
+  const plan = withTargetSettings(expandFleet(scenario), plugin, task.target);
   const count = Math.max(0, Math.ceil((plan.total - workerIndex) / workers));
   const globalIndex = (slot: number): number => workerIndex + slot * workers;
   const timing: ShardTiming = task.frontier ? { kind: 'frontier', frontier: new Frontier(task.frontier), index: workerIndex } : { kind: 'clock', clock: new ScaledClock(task.clock) };
-  const network = new Network({ origin: task.baseUrl, connections: scenario.engine.connectionsPerWorker, maxBodyBytes: 300 * 1024 * 1024 });
+  const transport = makeTransport(plugin.transport, { baseUrl: task.baseUrl, connections: scenario.engine.connectionsPerWorker, maxBodyBytes: 300 * 1024 * 1024 });
   const recorder = new OperationRecorder();
   const lag = new LagRecorder();
   const log = new TransitionLog(count);
@@ -44,7 +45,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   lag.start();
   const evidence = EvidenceCollector.for(plugin, {
     originVirtual: task.runStartVirtual,
-    authTtlSec: task.target.onenet?.tokenTtlSec,
+    authTtlSec: plugin.target?.authTtlSec?.(task.target),
     profileOf: (slot) => plan.profileOf(globalIndex(slot)),
     ...(plugin.evidence ? { sink: new EvidenceSpill(join(task.evidence.dir, `worker-${workerIndex}.jsonl`)) } : {}),
   });
@@ -66,8 +67,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
       return arrivalTimeOf(scenario.arrival, i, plan.total, scenario.seed);
     },
     radioOf: usesRadio(scenario) ? (i) => radioOfDevice(scenario, plan, i, task.runStartVirtual) : undefined,
-    send: (req, timeoutMs, paceMs, onWritten) => network.send(req, timeoutMs, paceMs, onWritten),
-    abortSends: () => network.abortAll(),
+    transport,
     maxInFlight: scenario.engine.maxInFlightPerWorker,
     recorder,
     lag,
@@ -76,7 +76,8 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     stopFlag: new Int32Array(task.stop),
     progress,
     ...(evidence ? { evidence } : {}),
-    ...(exchangeLog ? { exchanges: (slot, http, result, sentVirtual) => exchangeLog.write(exchangeRecord(plan.profileOf(globalIndex(slot)).id, plugin.name, http, result, sentVirtual, pseudonym)) } : {}),
+    // The run refuses an exchange log for a transport other than HTTP (run.ts): the messages are HTTP's.
+    ...(exchangeLog ? { exchanges: (slot, message, result, sentVirtual) => exchangeLog.write(exchangeRecord(plan.profileOf(globalIndex(slot)).id, plugin.name, message as HttpRequest, result as HttpResult, sentVirtual, pseudonym)) } : {}),
   });
   const live = task.live;
   // The posts are also the worker's heartbeat (worker-watch.ts): the first goes out at once.
@@ -118,7 +119,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     disarmTestFault();
     if (ticker) clearInterval(ticker);
     live?.close();
-    await network.close();
+    await transport.close();
     // A part that failed to write is found short when the parts are merged (run.ts).
     await exchangeLog?.close().catch(() => {});
   }

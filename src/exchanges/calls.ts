@@ -4,12 +4,15 @@
  * and task of the new run put in). One entry a dialect: a CoAP dialect adds its own (its requests
  * travel by its transport; see docs/replay.md).
  */
-import type { DialectTarget, HttpRequest } from '../dialect/types.js';
+import type { HttpRequest } from '../dialect/types.js';
+import type { OnenetSettings } from '../dialect/onenet/target.js';
+import type { LuatSettings } from '../dialect/luat/target.js';
 import { ONENET_PATHS } from '../protocol/onenet.js';
 import { LUAT_PATH } from '../protocol/luat.js';
 import { authorizationAt } from '../dialect/onenet/wire.js';
 import { JSON_ANSWER_MAX_BYTES, LUAT_FILE_MAX_BYTES } from '../dialect/answer-limits.js';
 import { queryParam, safeDecode, withQueryParam } from './exchange.js';
+import { DEFAULT_ONENET_PRODUCT } from '../catalog/default.js';
 
 export interface RecognisedCall {
   readonly dialect: string;
@@ -37,9 +40,17 @@ export interface ReplayDialect {
   withDevice(path: string, device: string): string;
   /** The path with task `from` replaced by `to`. */
   withTask(path: string, from: string, to: string): string;
-  /** The request for the target at virtual instant `now`; throws (one line) when the target lacks its keys. */
-  encode(req: ReplayRequest, target: DialectTarget, now: number): HttpRequest;
+  /**
+   * The `target.<dialect>` block a log implies (its dialect target spec makes the settings from
+   * it); `firstPath`: the path of the log's first call of this dialect.
+   */
+  targetBlock(firstPath: string | undefined, o: { productId?: string }): unknown;
+  /** The request at virtual instant `now`, with the settings its target spec made (absent: throws one line). */
+  encode(req: ReplayRequest, settings: unknown, now: number): HttpRequest;
 }
+
+/** Each dialect's target settings (what its target spec made), by dialect name. */
+export type ReplaySettings = Readonly<Record<string, unknown>>;
 
 const DOWNLOAD = ONENET_PATHS.downloadPrefix;
 const PROGRESS = ONENET_PATHS.progressPrefix;
@@ -92,14 +103,16 @@ const onenet: ReplayDialect = {
     const segments = p.split('/').map((s) => (safeDecode(s) === from ? encodeURIComponent(to) : s));
     return `${segments.join('/')}${query}`;
   },
-  encode(req, target, now) {
-    if (!target.onenet) throw new Error('replay: the target has no OneNET product key');
+  targetBlock: (_path, o) => ({ productId: o.productId ?? DEFAULT_ONENET_PRODUCT, signMethod: 'sha1', tokenTtlSec: 3600 }),
+  encode(req, settings, now) {
+    const s = settings as OnenetSettings | undefined;
+    if (!s) throw new Error('replay: the target has no OneNET product key');
     const op = onenet.recognise(req.method, req.path, req.body)?.op;
     if (op === 'download') {
       const headers: Record<string, string> = req.range !== undefined ? { Range: req.range } : {};
       return { method: 'GET', path: req.path, headers, maxAnswerBytes: LUAT_FILE_MAX_BYTES };
     }
-    const headers = { Authorization: authorizationAt(target.onenet, now), 'Content-Type': 'application/json' };
+    const headers = { Authorization: authorizationAt(s, now), 'Content-Type': 'application/json' };
     const method = req.method === 'POST' ? 'POST' : 'GET';
     return { method, path: req.path, headers, ...(req.body !== undefined ? { body: req.body } : {}), maxAnswerBytes: JSON_ANSWER_MAX_BYTES };
   },
@@ -114,9 +127,11 @@ const luat: ReplayDialect = {
   },
   withDevice: (path, device) => withQueryParam(path, 'imei', device),
   withTask: (path) => path,
-  encode(req, target) {
-    if (!target.luat) throw new Error('replay: the target has no Luat project key');
-    const path = withQueryParam(req.path, 'project_key', target.luat.projectKey);
+  targetBlock: (path) => ({ firmwareName: (path !== undefined ? queryParam(path, 'firmware_name') : undefined) ?? '' }),
+  encode(req, settings) {
+    const s = settings as LuatSettings | undefined;
+    if (!s) throw new Error('replay: the target has no Luat project key');
+    const path = withQueryParam(req.path, 'project_key', s.projectKey);
     const headers: Record<string, string> = req.range !== undefined ? { Range: req.range } : {};
     return { method: 'GET', path, headers, maxAnswerBytes: LUAT_FILE_MAX_BYTES };
   },

@@ -5,12 +5,12 @@
  * the engine's Network in a run, a fake clock and a fake send in tests.
  */
 import { setMaxListeners } from 'node:events';
-import type { DialectTarget, HttpRequest, HttpResult } from '../dialect/types.js';
+import type { HttpRequest, HttpResult } from '../dialect/types.js';
 import type { LagRecorder, OperationRecorder, SendInstant } from '../metrics/recorder.js';
-import type { OnWritten } from '../engine/network.js';
+import type { Transport } from '../engine/transport.js';
 import { answerFields, type AnswerFields } from '../exchanges/exchange.js';
 import { differences, type ComparedField } from './compare.js';
-import { replayDialect, type ReplayDialect } from '../exchanges/calls.js';
+import { replayDialect, type ReplayDialect, type ReplaySettings } from '../exchanges/calls.js';
 import type { DeviceScript, ReplayStep } from './script.js';
 
 export interface ReplayClock {
@@ -22,7 +22,8 @@ export interface ReplayClock {
   sleepUntil(v: number, signal?: AbortSignal): Promise<void>;
 }
 
-export type Send = (req: HttpRequest, timeoutMs: number, onWritten?: OnWritten) => Promise<HttpResult>;
+/** Where the replay sends: the engine's transport (HTTP; each device its own slot), a fake one in tests. */
+export type ReplayTransport = Pick<Transport<HttpRequest, HttpResult>, 'exchange' | 'release'>;
 
 export interface FirstDifference {
   /** Position of the call in the device's script (0-based). */
@@ -63,11 +64,12 @@ export interface DeviceReplay {
 
 export interface DriveOptions {
   scripts: readonly DeviceScript[];
-  target: DialectTarget;
+  /** Each dialect's target settings, by dialect name. */
+  target: ReplaySettings;
   clock: ReplayClock;
   /** Virtual instant the log's first exchange is replayed at. */
   startVirtual: number;
-  send: Send;
+  transport: ReplayTransport;
   timeoutMs: number;
   recorder: OperationRecorder;
   /** How late each device woke against its due instant (real clock only), for the harness verdict. */
@@ -91,10 +93,18 @@ const isError = (a: AnswerFields): boolean => a.net !== undefined || (a.status ?
 export async function driveReplay(o: DriveOptions): Promise<DeviceReplay[]> {
   // Every device waits on the one signal: as many listeners as devices are expected.
   if (o.signal) setMaxListeners(0, o.signal);
-  return Promise.all(o.scripts.map((s) => driveDevice(s, o)));
+  return Promise.all(
+    o.scripts.map(async (s, slot) => {
+      try {
+        return await driveDevice(s, slot, o);
+      } finally {
+        o.transport.release(slot);
+      }
+    }),
+  );
 }
 
-async function driveDevice(script: DeviceScript, o: DriveOptions): Promise<DeviceReplay> {
+async function driveDevice(script: DeviceScript, slot: number, o: DriveOptions): Promise<DeviceReplay> {
   const dialect = replayDialect(script.dialect);
   const base = { device: script.device, dialect: script.dialect, calls: script.steps.length };
   if (dialect === undefined) return { ...base, replayed: 0, differing: 0, stopped: `dialect ${script.dialect} has no replay` };
@@ -112,7 +122,7 @@ async function driveDevice(script: DeviceScript, o: DriveOptions): Promise<Devic
     const sentAt = Math.max(due, o.clock.now());
     let http: HttpRequest;
     try {
-      http = withFault(dialect.encode({ method: step.method, path, ...(step.range !== undefined ? { range: step.range } : {}), ...(step.body !== undefined ? { body: step.body } : {}) }, o.target, sentAt), step);
+      http = withFault(dialect.encode({ method: step.method, path, ...(step.range !== undefined ? { range: step.range } : {}), ...(step.body !== undefined ? { body: step.body } : {}) }, o.target[script.dialect], sentAt), step);
     } catch (err) {
       return { ...base, replayed, differing, ...(first ? { first } : {}), stopped: (err as Error).message };
     }
@@ -121,7 +131,7 @@ async function driveDevice(script: DeviceScript, o: DriveOptions): Promise<Devic
     const handedReal = performance.now();
     o.lag?.recordScheduleLag(Math.max(0, handedReal - intendedReal));
     let written: number | undefined;
-    const result = await o.send(http, o.timeoutMs, (at) => (written ??= at));
+    const { result } = await o.transport.exchange(slot, http, { timeoutMs: o.timeoutMs, paceMs: 0, onWritten: (at) => (written ??= at) });
     const doneReal = performance.now();
     lastAnswerReal = doneReal;
     const answer = answerFields(result);

@@ -3,16 +3,17 @@
  * asked), find the target (the embedded reference server when none is given, with its keys from
  * its admin API; a target's keys from the environment), drive the scripts and gather the report.
  */
-import type { DialectTarget } from '../dialect/types.js';
+import type { DialectTargetSpec, TargetContext } from '../dialect/types.js';
 import type { Catalog } from '../catalog/schema.js';
-import { DEFAULT_ONENET_PRODUCT } from '../catalog/default.js';
+import { getDialect } from '../dialect/registry.js';
 import { ConfigError } from '../config/load.js';
-import { resolveSecret } from '../config/secret.js';
 import { startServerThread } from '../server/thread.js';
 import type { BugName } from '../server/bugs.js';
 import { AdminClient } from '../engine/admin-client.js';
-import { Network } from '../engine/network.js';
-import { ENV_ADMIN_TOKEN, ENV_LUAT_PROJECT_KEY, ENV_ONENET_KEY, checkedTargetUrl } from '../engine/target.js';
+import { makeTransport } from '../engine/transports.js';
+import type { HttpRequest, HttpResult } from '../dialect/types.js';
+import type { Transport } from '../engine/transport.js';
+import { ENV_ADMIN_TOKEN, checkedTargetUrl } from '../engine/target.js';
 import { lookUpDevices, type ServerDeviceView } from '../verdicts/server-agreement.js';
 import { LagRecorder, OperationRecorder, harnessReport, mergeLagSnapshots, mergeSnapshots, operationsReport } from '../metrics/recorder.js';
 import { originNow } from '../time/clock.js';
@@ -20,10 +21,10 @@ import { readLog, type LogFormat } from '../exchanges/read-log.js';
 import type { Exchange } from '../exchanges/exchange.js';
 import { Anonymiser } from './anonymise.js';
 import { buildScripts, cloneScript, type DeviceScript, type ScriptSet } from './script.js';
-import { driveReplay, type ReplayClock, type ReplayedCall, type Send } from './drive.js';
+import { driveReplay, type ReplayClock, type ReplayedCall, type ReplayTransport } from './drive.js';
+import { replayDialect, type ReplaySettings } from '../exchanges/calls.js';
 import { judgeReplay } from './verdicts.js';
 import { scaledReplayClock } from './clock.js';
-import { queryParam } from '../exchanges/exchange.js';
 import type { ReplayReport } from './report.js';
 
 export interface PrepareOptions {
@@ -83,13 +84,14 @@ export interface ReplayOptions extends ReplayTargetOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   /** Injected in tests: a fake clock and send (then no server is started and `url` only labels). */
-  fake?: { clock: ReplayClock; send: Send; target: DialectTarget };
+  fake?: { clock: ReplayClock; transport: ReplayTransport; target: ReplaySettings };
 }
 
 interface Target {
   baseUrl: string;
   label: string;
-  dialect: DialectTarget;
+  /** Each dialect's settings, made by its target spec. */
+  dialect: ReplaySettings;
   /** A reference server's admin API (the embedded one's, or a target's with OTA_SWARM_ADMIN_TOKEN): the server's view for the verdicts. */
   admin?: AdminClient;
   close(): Promise<void>;
@@ -97,9 +99,19 @@ interface Target {
 
 const dialectsOf = (scripts: readonly DeviceScript[]): Set<string> => new Set(scripts.map((s) => s.dialect));
 
-function firmwareNameOf(scripts: readonly DeviceScript[]): string | undefined {
-  for (const s of scripts) for (const step of s.steps) if (step.op === 'luat') return queryParam(step.path, 'firmware_name');
-  return undefined;
+/**
+ * Each dialect's settings for the log's calls: the `target.<dialect>` block the log implies, made
+ * settings by the dialect's own target spec (`make`: from a catalog, or from the environment).
+ */
+function settingsOf(scripts: readonly DeviceScript[], o: ReplayTargetOptions, make: (spec: DialectTargetSpec, block: unknown) => unknown): ReplaySettings {
+  const out: Record<string, unknown> = {};
+  for (const name of dialectsOf(scripts)) {
+    const spec = getDialect(name).target;
+    const first = scripts.find((s) => s.dialect === name)?.steps[0]?.path;
+    const block = replayDialect(name)?.targetBlock(first, o.productId !== undefined ? { productId: o.productId } : {});
+    if (spec !== undefined) out[name] = make(spec, block);
+  }
+  return out;
 }
 
 async function embeddedTarget(o: ReplayTargetOptions, scripts: readonly DeviceScript[], origin: ReturnType<typeof originNow>): Promise<Target> {
@@ -107,20 +119,8 @@ async function embeddedTarget(o: ReplayTargetOptions, scripts: readonly DeviceSc
   try {
     const admin = new AdminClient(server.url, server.adminToken);
     const catalog = await admin.get<Catalog>('/admin/catalog');
-    const dialect: { -readonly [K in keyof DialectTarget]: DialectTarget[K] } = {};
-    const used = dialectsOf(scripts);
-    if (used.has('onenet')) {
-      const productId = o.productId ?? DEFAULT_ONENET_PRODUCT;
-      const product = catalog.onenet.products.find((p) => p.id === productId);
-      if (!product || typeof product.accessKey !== 'string') throw new ConfigError(`--product-id: product ${productId} is not in the embedded server's catalog`);
-      dialect.onenet = { productId, accessKey: product.accessKey, signMethod: 'sha1', tokenTtlSec: 3600 };
-    }
-    if (used.has('luat')) {
-      const fw = firmwareNameOf(scripts);
-      const project = catalog.luat.projects.find((p) => p.firmware.some((f) => f.name === fw));
-      if (!project) throw new ConfigError(`the log's firmware_name ${fw ?? '(none)'} is in no project of the embedded server's catalog`);
-      dialect.luat = { projectKey: project.key, firmwareName: fw ?? '' };
-    }
+    const ctx: TargetContext = { file: 'the embedded server', env: o.env ?? process.env };
+    const dialect = settingsOf(scripts, o, (spec, block) => (spec.fromCatalog ? spec.fromCatalog(block, catalog, ctx) : spec.fromScenario(block, ctx)));
     return { baseUrl: server.url, label: `embedded (${server.url})${o.bugs && o.bugs.length > 0 ? ` with bug ${o.bugs.join(', ')}` : ''}`, dialect, admin, close: () => server.close() };
   } catch (err) {
     await server.close();
@@ -131,13 +131,8 @@ async function embeddedTarget(o: ReplayTargetOptions, scripts: readonly DeviceSc
 function externalTarget(o: ReplayTargetOptions & { url: string }, scripts: readonly DeviceScript[]): Target {
   const parsed = checkedTargetUrl(o.url, '--target', o.allowRemote === true, 'pass --allow-remote');
   const env = o.env ?? process.env;
-  const used = dialectsOf(scripts);
-  const dialect: { -readonly [K in keyof DialectTarget]: DialectTarget[K] } = {};
-  if (used.has('onenet')) {
-    const accessKey = resolveSecret({ env: ENV_ONENET_KEY }, '--target (the OneNET product key)', env);
-    dialect.onenet = { productId: o.productId ?? DEFAULT_ONENET_PRODUCT, accessKey, signMethod: 'sha1', tokenTtlSec: 3600 };
-  }
-  if (used.has('luat')) dialect.luat = { projectKey: resolveSecret({ env: ENV_LUAT_PROJECT_KEY }, '--target (the Luat project key)', env), firmwareName: firmwareNameOf(scripts) ?? '' };
+  // Keys come from the environment (the dialect's OTA_SWARM_*_KEY), as a scenario's --target run takes them.
+  const dialect = settingsOf(scripts, o, (spec, block) => spec.fromScenario(block, { file: '--target', env }));
   const token = env[ENV_ADMIN_TOKEN];
   return { baseUrl: parsed.origin, label: parsed.origin, dialect, ...(token ? { admin: new AdminClient(parsed.origin, token) } : {}), close: async () => {} };
 }
@@ -167,10 +162,10 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
     : o.url !== undefined
       ? externalTarget({ ...o, url: o.url }, scripts)
       : await embeddedTarget(o, scripts, origin);
-  const network = o.fake ? undefined : new Network({ origin: target.baseUrl, connections: Math.min(64, Math.max(1, scripts.length)), maxBodyBytes: 300 * 1024 * 1024 });
+  const engineTransport = o.fake ? undefined : (makeTransport('http', { baseUrl: target.baseUrl, connections: Math.min(64, Math.max(1, scripts.length)), maxBodyBytes: 300 * 1024 * 1024 }) as Transport<HttpRequest, HttpResult>);
   try {
     const clock = o.fake?.clock ?? scaledReplayClock(origin);
-    const send: Send = o.fake?.send ?? ((req, timeoutMs, onWritten) => network!.send(req, timeoutMs, 0, onWritten));
+    const transport: ReplayTransport = o.fake?.transport ?? engineTransport!;
     const recorder = new OperationRecorder();
     const lag = new LagRecorder();
     lag.start();
@@ -186,7 +181,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
       onCall: (c) => {
         if (judgedDevices.has(c.device)) calls.push(c);
       },
-      send,
+      transport,
       timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       recorder,
       ...(o.fake ? {} : { lag }),
@@ -219,7 +214,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
       passed: differingDevices === 0 && perDevice.every((d) => d.stopped === undefined) && verdicts.judged.every((v) => v.violations.length === 0),
     };
   } finally {
-    await network?.close();
+    await engineTransport?.close();
     await target.close();
   }
 }

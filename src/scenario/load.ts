@@ -6,8 +6,11 @@
  */
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parseIdRange, rangeSize, sharedIds, type IdRange } from '../catalog/id-range.js';
-import { ConfigError, parseYaml, readYamlText, type Located } from '../config/load.js';
-import { parseDuration, parseShare, parseSize, parseTimeScale } from '../config/units.js';
+import { ConfigError, parseYaml, readYamlText, validateAt, type Located } from '../config/load.js';
+import type { DialectTargetSpec } from '../dialect/types.js';
+import { BUILT_IN_TARGETS } from '../dialect/targets.js';
+import { parseShare, parseSize, parseTimeScale } from '../config/units.js';
+import { durationMs } from '../config/fields.js';
 import type { TimeScale } from '../time/clock.js';
 import { validateRadioMode } from '../radio/model.js';
 import type { WakePattern } from '../radio/wake.js';
@@ -31,7 +34,7 @@ export interface ScenarioOverrides {
   timeScale?: TimeScale;
   seed?: number;
   targetUrl?: string;
-  /** `--product-id`: replaces target.onenet.productId. */
+  /** `--product-id`: replaces target.onenet.productId (handed to the dialect's target spec). */
   productId?: string;
   /** `--profile key=value`, parsed. */
   profile?: ProfileLayer;
@@ -51,10 +54,37 @@ const dialectStates = new Map<string, readonly string[]>([
   ['luat', luatRules.kinds],
 ]);
 
-/** Lets a dialect plugin be named in scenarios; `operations` are its histogram names, `states` its state kinds. */
-export function registerScenarioDialect(name: string, operations: readonly string[], states?: readonly string[]): void {
+/** Each dialect's `target.<name>` spec (dialect/targets.ts for the built-in ones); absent: the dialect takes no block. */
+const dialectTargets = new Map<string, DialectTargetSpec<never>>(Object.entries(BUILT_IN_TARGETS));
+
+/** Fields of `target` that are no dialect's block. */
+const TARGET_FIELDS = new Set(['url', 'profile']);
+
+/**
+ * Lets a dialect plugin be named in scenarios; `operations` are its histogram names, `states` its
+ * state kinds, `target` the spec of its `target.<name>` block.
+ */
+export function registerScenarioDialect(name: string, operations: readonly string[], states?: readonly string[], target?: DialectTargetSpec<never>): void {
   dialects.set(name, [...operations]);
   if (states !== undefined) dialectStates.set(name, [...states]);
+  if (target !== undefined) dialectTargets.set(name, target);
+}
+
+/**
+ * A dialect's `target.<name>` block: checked by its schema (file:line errors, defaults filled),
+ * then by its `resolve`. A dialect with no spec takes any object as it is.
+ */
+function resolveDialectBlock(name: string, block: unknown, overrides: ScenarioOverrides, doc: Located<ScenarioFile>, file: string, fail: Fail): unknown {
+  const spec = dialectTargets.get(name);
+  const path = `target.${name}`;
+  const checked = block !== undefined && spec?.schema !== undefined ? validateAt(doc, path, block, spec.schema) : block;
+  if (spec?.resolve === undefined) return checked;
+  const at = (field: string): string => (field === '' ? path : `${path}.${field}`);
+  return spec.resolve(checked, {
+    file,
+    fail: (field, message) => fail(at(field), message),
+    overrides: overrides.productId !== undefined ? { productId: overrides.productId } : {},
+  });
 }
 
 export function knownDialects(): string[] {
@@ -110,7 +140,7 @@ function resolveScenario(doc: Located<ScenarioFile>, file: string, overrides: Sc
   const operations = dialects.get(raw.dialect);
   if (!operations) return fail('dialect', `unknown dialect "${raw.dialect}" (known: ${knownDialects().map((d) => `"${d}"`).join(', ')})`);
   // Resolved in the order of the file, so the first error reported is the first in the file.
-  const target = resolveTarget(raw, overrides, fail);
+  const target = resolveTarget(raw, overrides, doc, file, fail);
   const rawServer = raw.server ?? {};
   const server: Scenario['server'] = {
     ...(rawServer.catalog !== undefined ? { catalog: resolve(dirname(file), rawServer.catalog) } : {}),
@@ -146,42 +176,31 @@ function resolveScenario(doc: Located<ScenarioFile>, file: string, overrides: Sc
   };
 }
 
-function resolveTarget(raw: ScenarioFile, overrides: ScenarioOverrides, fail: Fail): Scenario['target'] {
+function resolveTarget(raw: ScenarioFile, overrides: ScenarioOverrides, doc: Located<ScenarioFile>, file: string, fail: Fail): Scenario['target'] {
   const t = raw.target ?? {};
   if (t.url !== undefined && !isHttpUrl(t.url)) fail('target.url', 'must be an http:// or https:// URL');
   const target: Scenario['target'] = {};
   const url = overrides.targetUrl ?? t.url;
   if (url !== undefined) target.url = url;
-  if (t.onenet) {
-    const ttlMs = duration(t.onenet.tokenTtl ?? DEFAULTS.tokenTtl, 'target.onenet.tokenTtl', fail);
-    if (ttlMs < 1000) fail('target.onenet.tokenTtl', 'must be at least 1s');
-    target.onenet = {
-      productId: overrides.productId ?? t.onenet.productId,
-      ...(overrides.productId !== undefined ? { productIdFrom: '--product-id' as const } : {}),
-      ...(t.onenet.accessKey !== undefined ? { accessKey: t.onenet.accessKey } : {}),
-      signMethod: t.onenet.signMethod ?? DEFAULTS.signMethod,
-      tokenTtlSec: Math.round(ttlMs / 1000),
-    };
-  }
-  if (t.luat) {
-    target.luat = { firmwareName: t.luat.firmwareName, ...(t.luat.projectKey !== undefined ? { projectKey: t.luat.projectKey } : {}) };
-  }
   if (t.profile !== undefined) target.profile = resolveProfileLayer(t.profile, fail);
   if (overrides.profile !== undefined && Object.keys(overrides.profile).length > 0) target.profileFlags = overrides.profile;
   if (overrides.allowClockSkew === true) target.allowClockSkew = true;
-  if (raw.dialect === 'onenet' && !target.onenet) fail('target.onenet.productId', 'required by dialect "onenet"');
-  if (raw.dialect === 'luat' && !target.luat) fail('target.luat.firmwareName', 'required by dialect "luat"');
+  const blocks = t as Readonly<Record<string, unknown>>;
+  for (const name of Object.keys(blocks)) {
+    if (TARGET_FIELDS.has(name) || name === raw.dialect) continue;
+    // Another dialect's block is checked by that dialect (a file may carry blocks for several); an unknown name is a typo.
+    if (!dialects.has(name)) fail(`target.${name}`, `unknown field (neither a target setting nor a known dialect: ${knownDialects().join(', ')})`);
+    resolveDialectBlock(name, blocks[name], overrides, doc, file, fail);
+  }
+  const block = resolveDialectBlock(raw.dialect, blocks[raw.dialect], overrides, doc, file, fail);
+  if (block !== undefined) target.block = block;
   return target;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Units
 
-function duration(v: string | number, path: string, fail: Fail): number {
-  const ms = parseDuration(v);
-  if (ms === undefined) fail(path, `${JSON.stringify(v)} is not a duration (e.g. 250ms, 30s, 5m, 2h, 1d, or a number of ms)`);
-  return ms as number;
-}
+const duration = durationMs;
 
 function size(v: string | number, path: string, fail: Fail): number {
   const bytes = parseSize(v);

@@ -12,10 +12,13 @@
  */
 import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import { DEFAULT_DEVICE_SETTINGS } from '../device/types.js';
+import { BUILT_IN_TARGETS } from '../dialect/targets.js';
 
 export interface SchemaOptions {
   /** Check the text of units with patterns (the published schema); the loader checks them itself. */
   unitPatterns: boolean;
+  /** Show the built-in dialects' `target.<name>` blocks (the published schema). */
+  dialectBlocks?: boolean;
 }
 
 /** Patterns of the unit texts; the parsers in config/units.ts and ./load.ts accept the same. */
@@ -27,7 +30,6 @@ export const UNIT_PATTERNS = {
 } as const;
 
 export const DIALECT_EXAMPLES = ['onenet', 'luat'] as const;
-export const SIGN_METHODS = ['md5', 'sha1', 'sha256'] as const;
 export const ARRIVAL_PATTERNS = ['all-at-once', 'ramp', 'constant-rate', 'spread', 'beta', 'synchronised'] as const;
 export const RADIO_MODES = ['always-on', 'psm', 'drx', 'edrx'] as const;
 export const WAKE_PATTERNS = ['steady', 'outage-recovery', 'synchronised', 'daily-alignment', 'rollout-start'] as const;
@@ -45,8 +47,6 @@ export const DEFAULTS = {
   signal: 25,
   share: '0%',
   stopAfter: '10m',
-  tokenTtl: '1h',
-  signMethod: 'sha1' as const,
   maxInFlightPerWorker: 256,
   lookahead: '5m',
   connectionsPerWorker: 32,
@@ -204,43 +204,26 @@ function TargetProfileSchema(U: UnitKinds) {
 
 export function buildScenarioSchema(opts: SchemaOptions) {
   const U = unitKinds(opts);
-  const Secret = (description: string) => Type.Union(
-    [
-      Type.String({ minLength: 1, description: 'Inline (test setups only).' }),
-      Type.Object({ env: Type.String({ minLength: 1 }) }, { additionalProperties: false, description: 'Read from an environment variable.' }),
-      Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false, description: 'Read from a file.' }),
-    ],
-    { description: `${description} A secret: { env: NAME }, { file: path }, or inline text.` },
-  );
+  // The loader checks a dialect's block with that dialect's own schema; editors are shown the built-in ones.
+  const dialectBlocks: Record<string, TSchema> = {};
+  for (const [name, spec] of Object.entries(opts.dialectBlocks ? BUILT_IN_TARGETS : {})) {
+    if (spec.schema !== undefined) dialectBlocks[name] = Type.Optional(Type.Unsafe(spec.schema));
+  }
 
   const Target = Type.Object(
     {
       url: Type.Optional(
         Type.String({ minLength: 1, description: 'Base URL of the OTA server under test (--target overrides). Absent: the embedded reference server.' }),
       ),
-      onenet: Type.Optional(
-        Type.Object(
-          {
-            productId: Type.String({ minLength: 1, description: 'OneNET product id (pid).' }),
-            accessKey: Type.Optional(Secret('Product access key (base64). Omit with the embedded server: it is discovered.')),
-            signMethod: Type.Optional(Enum(SIGN_METHODS, { default: DEFAULTS.signMethod, description: 'HMAC of the Authorization token.' })),
-            tokenTtl: Type.Optional(U.Duration('Lifetime of each Authorization token (its `et`).', { default: DEFAULTS.tokenTtl })),
-          },
-          { additionalProperties: false },
-        ),
-      ),
-      luat: Type.Optional(
-        Type.Object(
-          {
-            projectKey: Type.Optional(Secret('Luat project key. Omit with the embedded server: it is discovered.')),
-            firmwareName: Type.String({ minLength: 1, description: '`firmware_name` the devices ask with (required by the luat dialect).' }),
-          },
-          { additionalProperties: false },
-        ),
-      ),
+      ...dialectBlocks,
       profile: Type.Optional(TargetProfileSchema(U)),
     },
-    { additionalProperties: false, default: {}, description: 'The server under test and what devices need to talk to it.' },
+    {
+      // `target.<dialect>`: each dialect owns its block and checks it (scenario/load.ts, dialect/<name>/target.ts).
+      additionalProperties: Type.Object({}, { additionalProperties: true, description: 'The block of the dialect of that name (plugins bring their own).' }),
+      default: {},
+      description: 'The server under test and what devices need to talk to it: url, profile, and a block named after the dialect.',
+    },
   );
 
   const Server = Type.Object(
@@ -555,7 +538,7 @@ export function buildScenarioSchema(opts: SchemaOptions) {
 /** The schema the loader validates with (unit text checked by the loader, in words). */
 export const ScenarioFileSchema = buildScenarioSchema({ unitPatterns: false });
 /** The schema published for editors (unit text checked by patterns). */
-export const PublishedScenarioSchema = buildScenarioSchema({ unitPatterns: true });
+export const PublishedScenarioSchema = buildScenarioSchema({ unitPatterns: true, dialectBlocks: true });
 
 export type ScenarioFile = Static<typeof ScenarioFileSchema>;
 export type CohortFile = ScenarioFile['fleet']['cohorts'][number];

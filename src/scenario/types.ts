@@ -3,7 +3,6 @@
  * default filled. The engine consumes only this; the YAML format lives in ./schema.ts.
  */
 import type { Distribution } from '../random/distribution.js';
-import type { SecretRef } from '../config/secret.js';
 import type { CutPoint, RetransmitSettings } from '../device/types.js';
 import type { WakePattern } from '../radio/wake.js';
 import type { TimeScale } from '../time/clock.js';
@@ -116,15 +115,12 @@ export interface Scenario {
   timeScale: TimeScale;
   target: {
     url?: string;
-    onenet?: {
-      productId: string;
-      /** Set when `--product-id` replaced the file's value (messages say where the id came from). */
-      productIdFrom?: '--product-id';
-      accessKey?: SecretRef;
-      signMethod: 'md5' | 'sha1' | 'sha256';
-      tokenTtlSec: number;
-    };
-    luat?: { projectKey?: SecretRef; firmwareName: string };
+    /**
+     * The scenario's `target.<dialect>` block, checked by its dialect's target spec (schema, then
+     * `resolve`) and kept as that returns it; the dialect reads it (dialect/<name>/target.ts).
+     * Absent: the file has none and the dialect needs none.
+     */
+    block?: unknown;
     /** `target.profile` of the file, parsed (src/protocol/profile.ts). */
     profile?: ProfileLayer;
     /** `--profile key=value` flags: they win over the file. */

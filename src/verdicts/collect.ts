@@ -4,7 +4,7 @@
  * bounded by the devices still running (at most MAX_EXCHANGES exchanges each) plus a constant.
  * Without a sink (tests, the programmatic collector) stopped devices are kept in memory.
  */
-import type { DialectPlugin, HttpResult } from '../dialect/types.js';
+import type { DialectPlugin } from '../dialect/types.js';
 import type { DeviceProfile } from '../device/types.js';
 import { innerState } from '../device/retransmit.js';
 import type { DeviceEvidence, EvidenceBatch, EvidenceCodec, Exchange, FinalState } from './evidence.js';
@@ -13,12 +13,12 @@ import type { DeviceEvidence, EvidenceBatch, EvidenceCodec, Exchange, FinalState
 export const MAX_EXCHANGES = 400;
 
 export interface CollectorOptions {
-  codec: EvidenceCodec<unknown, unknown>;
+  codec: EvidenceCodec<unknown, unknown, unknown>;
   /** The operation (histogram name) of a request. */
   operationOf(request: unknown): string;
   /** Virtual instant exchange times are measured from (the run's start). */
   originVirtual: number;
-  /** Lifetime of the Authorization the dialect signs, s (OneNET), to tell an expired one. */
+  /** Lifetime of the Authorization the dialect signs, s (its target spec's authTtlSec), to tell an expired one. */
   authTtlSec: number | undefined;
   profileOf(slot: number): DeviceProfile;
   /** Where each stopped device's evidence goes (absent: kept in memory and returned by `finish`). */
@@ -57,7 +57,7 @@ export class EvidenceCollector {
   exchange(
     slot: number,
     request: unknown,
-    result: HttpResult,
+    result: unknown,
     answer: unknown,
     outcome: string,
     state: { readonly kind: string },

@@ -136,9 +136,9 @@ export interface TraceLine {
 }
 
 /** A dialect's reading of its own requests and answers, for the collector and the traces. */
-export interface EvidenceCodec<R, A> {
+export interface EvidenceCodec<R, A, Res = import('../dialect/types.js').HttpResult> {
   /** The facts of one exchange. `authTtlSec`: lifetime of the Authorization the dialect signs. */
-  factsOf(request: R, result: import('../dialect/types.js').HttpResult, answer: A, context: { sentVirtual: number; authTtlSec: number | undefined }): ExchangeFacts;
+  factsOf(request: R, result: Res, answer: A, context: { sentVirtual: number; authTtlSec: number | undefined }): ExchangeFacts;
   /** The request and answer in words (`tokenName` turns a token into `token#k`). */
   describe(op: string, outcome: string, facts: ExchangeFacts, tokenName: (token: string) => string): { request: string; answer: string };
 }

@@ -3,7 +3,9 @@ import { onenetWire, authorizationAt } from '../../src/dialect/onenet/wire.js';
 import { luatWire, fileVersionOf } from '../../src/dialect/luat/wire.js';
 import { DIALECTS, getDialect, luatPlugin, onenetPlugin } from '../../src/dialect/registry.js';
 import { stateCategory } from '../../src/dialect/categories.js';
-import type { DialectTarget, HttpResult } from '../../src/dialect/types.js';
+import type { HttpResult } from '../../src/dialect/types.js';
+import type { OnenetSettings } from '../../src/dialect/onenet/target.js';
+import type { LuatSettings } from '../../src/dialect/luat/target.js';
 import type { OnenetRequest } from '../../src/device/onenet/types.js';
 import type { LuatRequest } from '../../src/device/luat/types.js';
 import { parseAuthorization, verifyAuthorization } from '../../src/protocol/token.js';
@@ -13,7 +15,8 @@ import { LUAT_PATH } from '../../src/protocol/luat.js';
 import { onenetRules, luatRules } from '../../src/device/rules.js';
 
 const KEY = Buffer.from('a secret access key of the product').toString('base64');
-const TARGET: DialectTarget = {
+/** Each dialect's settings, as its target spec makes them. */
+const TARGET: { onenet: OnenetSettings; luat: LuatSettings } = {
   onenet: { productId: '198290', accessKey: KEY, signMethod: 'sha1', tokenTtlSec: 3600 },
   luat: { projectKey: 'proj key/1&2', firmwareName: 'luat_FW_RDA8910' },
 };
@@ -48,7 +51,7 @@ const REQ = {
 describe('onenet wire: encode', () => {
   it('signs every JSON call with a product token that verifies and expires tokenTtlSec after now', () => {
     for (const req of [REQ.reportVersion, REQ.check, REQ.tokenCheck, REQ.progress, REQ.result]) {
-      const http = onenetWire.encode(req, TARGET, NOW);
+      const http = onenetWire.encode(req, TARGET.onenet, NOW);
       const auth = http.headers['Authorization'];
       expect(verifyAuthorization(auth, KEY, NOW)).toMatchObject({ ok: true });
       const parsed = parseAuthorization(auth);
@@ -63,7 +66,7 @@ describe('onenet wire: encode', () => {
 
   it('signs with the configured method, and a new second gives a new expiry', () => {
     for (const signMethod of ['md5', 'sha1', 'sha256'] as const) {
-      const target: DialectTarget = { onenet: { productId: 'p1', accessKey: KEY, signMethod, tokenTtlSec: 60 } };
+      const target: { onenet: OnenetSettings } = { onenet: { productId: 'p1', accessKey: KEY, signMethod, tokenTtlSec: 60 } };
       const a = authorizationAt(target.onenet!, NOW);
       expect(parseAuthorization(a)?.method).toBe(signMethod);
       expect(verifyAuthorization(a, KEY, NOW)).toMatchObject({ ok: true });
@@ -73,18 +76,18 @@ describe('onenet wire: encode', () => {
   });
 
   it('report version: POST with dev_id URL-encoded, s_version for SOTA and f_version for FOTA', () => {
-    const sota = onenetWire.encode(REQ.reportVersion, TARGET, NOW);
+    const sota = onenetWire.encode(REQ.reportVersion, TARGET.onenet, NOW);
     expect(sota.method).toBe('POST');
     expect(pathOnly(sota.path)).toBe('/ota/device/version');
     expect(sota.path).toBe('/ota/device/version?dev_id=5227%20001%26x%3D1');
     expect(query(sota.path)).toEqual({ dev_id: DEV });
     expect(JSON.parse(sota.body!)).toEqual({ s_version: 'V1.3' });
-    const fota = onenetWire.encode({ ...REQ.reportVersion, taskType: 1 }, TARGET, NOW);
+    const fota = onenetWire.encode({ ...REQ.reportVersion, taskType: 1 }, TARGET.onenet, NOW);
     expect(JSON.parse(fota.body!)).toEqual({ f_version: 'V1.3' });
   });
 
   it('check: GET with every parameter URL-encoded', () => {
-    const http = onenetWire.encode(REQ.check, TARGET, NOW);
+    const http = onenetWire.encode(REQ.check, TARGET.onenet, NOW);
     expect(http.method).toBe('GET');
     expect(pathOnly(http.path)).toBe('/ota/south/check');
     expect(query(http.path)).toEqual({ dev_id: DEV, manuf: '001', model: '00107', type: '1', version: '1.0 beta', signals: '17', powers: '64', cdn: 'false' });
@@ -93,14 +96,14 @@ describe('onenet wire: encode', () => {
   });
 
   it('token check: the token as one encoded path segment, then /check', () => {
-    const http = onenetWire.encode(REQ.tokenCheck, TARGET, NOW);
+    const http = onenetWire.encode(REQ.tokenCheck, TARGET.onenet, NOW);
     expect(http.method).toBe('GET');
     expect(pathOnly(http.path)).toBe('/ota/south/download/ota_5hc95%2FSF%2Bo/check');
     expect(query(http.path)).toEqual({ dev_id: DEV });
   });
 
   it('download: no Authorization, a Range the server resolves to the bytes asked for, and the expected total', () => {
-    const http = onenetWire.encode(REQ.download, TARGET, NOW);
+    const http = onenetWire.encode(REQ.download, TARGET.onenet, NOW);
     expect(http.method).toBe('GET');
     expect(http.path).toBe('/ota/south/download/ota_5hc95%2FSF%2Bo');
     expect(http.headers).toEqual({ Range: 'bytes=16384-32767' });
@@ -110,7 +113,7 @@ describe('onenet wire: encode', () => {
 
   it('progress and result: POST {"step": n} to the progress path', () => {
     for (const req of [REQ.progress, REQ.result]) {
-      const http = onenetWire.encode(req, TARGET, NOW);
+      const http = onenetWire.encode(req, TARGET.onenet, NOW);
       expect(http.method).toBe('POST');
       expect(pathOnly(http.path)).toBe('/ota/south/device/download/tok/progress');
       expect(query(http.path)).toEqual({ dev_id: DEV });
@@ -119,7 +122,7 @@ describe('onenet wire: encode', () => {
   });
 
   it('a target without onenet settings is a one-line error', () => {
-    expect(() => onenetWire.encode(REQ.check, {}, NOW)).toThrow(/^dialect onenet: the target has no onenet settings[^\n]*$/);
+    expect(() => onenetWire.encode(REQ.check, {} as OnenetSettings, NOW)).toThrow(/^dialect onenet: the target has no onenet settings[^\n]*$/);
   });
 });
 
@@ -243,7 +246,7 @@ describe('luat wire', () => {
   const ASK: LuatRequest = { op: 'ask', imei: '866714040000001', version: '1.0.0', core: 'V4001' };
 
   it('encodes one GET with every parameter URL-encoded, and asks the engine to digest whatever arrives', () => {
-    const http = luatWire.encode(ASK, TARGET, NOW);
+    const http = luatWire.encode(ASK, TARGET.luat, NOW);
     expect(http.method).toBe('GET');
     expect(pathOnly(http.path)).toBe(LUAT_PATH);
     expect(query(http.path)).toEqual({
@@ -259,8 +262,8 @@ describe('luat wire', () => {
   });
 
   it('leaves dfota out when the target profile says the devices ask for no diffs (luat.dfota: false)', () => {
-    expect(query(luatWire.encode(ASK, { luat: { ...TARGET.luat!, dfota: false } }, NOW).path)).not.toHaveProperty('dfota');
-    expect(query(luatWire.encode(ASK, { luat: { ...TARGET.luat!, dfota: true } }, NOW).path)).toHaveProperty('dfota', '1');
+    expect(query(luatWire.encode(ASK, { ...TARGET.luat, dfota: false }, NOW).path)).not.toHaveProperty('dfota');
+    expect(query(luatWire.encode(ASK, { ...TARGET.luat, dfota: true }, NOW).path)).toHaveProperty('dfota', '1');
   });
 
   it('decodes the header version and the file-name version apart (the profile says which one counts)', () => {
@@ -271,8 +274,8 @@ describe('luat wire', () => {
   });
 
   it('leaves core_version out when the device has none; a target without luat settings is a one-line error', () => {
-    expect(query(luatWire.encode({ ...ASK, core: '' }, TARGET, NOW).path)).not.toHaveProperty('core_version');
-    expect(() => luatWire.encode(ASK, {}, NOW)).toThrow(/^dialect luat: the target has no luat settings[^\n]*$/);
+    expect(query(luatWire.encode({ ...ASK, core: '' }, TARGET.luat, NOW).path)).not.toHaveProperty('core_version');
+    expect(() => luatWire.encode(ASK, {} as LuatSettings, NOW)).toThrow(/^dialect luat: the target has no luat settings[^\n]*$/);
   });
 
   it('decodes a 200/206 with a body as the file, with held and md5 from the engine and the version it names', () => {
@@ -360,13 +363,13 @@ describe('dialect registry', () => {
 describe('answer caps (issue 11.8): each request says how large an answer it can legitimately get', () => {
   it('onenet: 64 KiB for a JSON call, the whole file plus slack for a download (a server ignoring Range answers the whole file)', () => {
     for (const req of [REQ.reportVersion, REQ.check, REQ.tokenCheck, REQ.progress, REQ.result]) {
-      expect(onenetWire.encode(req, TARGET, NOW).maxAnswerBytes).toBe(JSON_ANSWER_MAX_BYTES);
+      expect(onenetWire.encode(req, TARGET.onenet, NOW).maxAnswerBytes).toBe(JSON_ANSWER_MAX_BYTES);
     }
-    expect(onenetWire.encode(REQ.download, TARGET, NOW).maxAnswerBytes).toBe(100_000 + DOWNLOAD_SLACK_BYTES);
+    expect(onenetWire.encode(REQ.download, TARGET.onenet, NOW).maxAnswerBytes).toBe(100_000 + DOWNLOAD_SLACK_BYTES);
   });
 
   it('luat: the file ceiling, as the size is learnt only from the answer', () => {
     const ask: LuatRequest = { op: 'ask', imei: '862991419835241', version: '1.0.0', core: '' };
-    expect(luatWire.encode(ask, TARGET, NOW).maxAnswerBytes).toBe(LUAT_FILE_MAX_BYTES);
+    expect(luatWire.encode(ask, TARGET.luat, NOW).maxAnswerBytes).toBe(LUAT_FILE_MAX_BYTES);
   });
 });

@@ -10,8 +10,9 @@ import { TransitionLog } from '../../src/metrics/transitions.js';
 import { SeriesRecorder } from '../../src/metrics/series.js';
 import { ScaledClock, originNow } from '../../src/time/clock.js';
 import { DEFAULT_DEVICE_SETTINGS, NO_FAULTS, type DeviceProfile } from '../../src/device/types.js';
-import type { DialectPlugin } from '../../src/dialect/types.js';
+import type { DialectPlugin, HttpRequest, HttpResult } from '../../src/dialect/types.js';
 import type { RawResult } from '../../src/engine/network.js';
+import { HttpTransport, type HttpSender } from '../../src/engine/http-transport.js';
 import type { FleetPlan } from '../../src/scenario/fleet.js';
 import { Frontier, type FrontierShare } from '../../src/time/frontier.js';
 import { VIRTUAL_TIME_HEADER } from '../../src/protocol/virtual-time.js';
@@ -21,7 +22,7 @@ type S = { kind: 'asking' | 'napping' | 'done'; round: number };
 type A = { ok: boolean; explode?: boolean };
 
 /** Asks, naps 50 virtual ms, asks again, done; throws on an answer marked `explode`. */
-const plugin: DialectPlugin<S, { n: number }, A> = {
+const plugin: DialectPlugin<S, { n: number }, A, unknown, HttpRequest, HttpResult> = {
   name: 'toy',
   operations: ['ask'],
   machine: {
@@ -48,12 +49,17 @@ function profile(i: number): DeviceProfile {
   return { index: i, id: `dev-${i}`, cohort: 'c', version: '1', manuf: '1', model: '1', core: '1', taskType: 2, battery: 100, signal: 25, seed: i, behaviour: NO_FAULTS } as DeviceProfile;
 }
 
-function deps(count: number, send: ShardDeps['send']): ShardDeps & { progress: Int32Array; stopFlag: Int32Array } {
+type Send = HttpSender['send'];
+/** The shard's deps over HTTP with a fake sender: `send` and `abortSends` may be replaced after. */
+type TestDeps = ShardDeps & { progress: Int32Array; stopFlag: Int32Array; send: Send; abortSends: () => void };
+
+function deps(count: number, send: Send): TestDeps {
   const origin = originNow(1);
   const clock = new ScaledClock(origin);
   const plan = { total: count, cohorts: [], cohortOf: () => 0, profileOf: profile, settingsOf: () => DEFAULT_DEVICE_SETTINGS } as unknown as FleetPlan;
   const start = clock.now();
-  return {
+  const d: TestDeps = {
+    transport: new HttpTransport({ send: (...a) => d.send(...a), abortAll: () => d.abortSends(), close: async () => {} }),
     plugin: plugin as unknown as ShardDeps['plugin'],
     plan,
     target: {},
@@ -73,6 +79,7 @@ function deps(count: number, send: ShardDeps['send']): ShardDeps & { progress: I
     stopFlag: new Int32Array(1),
     progress: new Int32Array(PROGRESS_FIELDS),
   };
+  return d;
 }
 
 const answer = (status: number): RawResult => ({ kind: 'response', status, headers: {}, body: Buffer.alloc(0), headersAt: performance.now() });
@@ -189,7 +196,7 @@ describe('ShardRunner under a frontier (--time-scale max)', () => {
     },
   };
 
-  function frontierDeps(count: number, share: FrontierShare, index: number, arrival: (i: number) => number, send: ShardDeps['send']): ReturnType<typeof deps> {
+  function frontierDeps(count: number, share: FrontierShare, index: number, arrival: (i: number) => number, send: Send): ReturnType<typeof deps> {
     const d = deps(count, send);
     d.plugin = sleepy as unknown as ShardDeps['plugin'];
     d.timing = { kind: 'frontier', frontier: new Frontier(share), index };
@@ -224,7 +231,7 @@ describe('ShardRunner under a frontier (--time-scale max)', () => {
     const lookahead = 1000;
     const share = Frontier.share(2, START, lookahead);
     const order: number[] = [];
-    const send: ShardDeps['send'] = async (req) => {
+    const send: Send = async (req) => {
       order.push(sentAt(req as never));
       // Answers come back in a scrambled real order.
       await new Promise((r) => setTimeout(r, Math.random() * 3));

@@ -11,13 +11,16 @@ import { luatEvidence } from '../../src/dialect/luat/evidence.js';
 import { onenetPlugin } from '../../src/dialect/registry.js';
 import { parseAuthorization } from '../../src/protocol/token.js';
 import { DEFAULT_ONENET_ACCESS_KEY } from '../../src/catalog/default.js';
-import type { DialectTarget, HttpResult } from '../../src/dialect/types.js';
+import type { HttpResult } from '../../src/dialect/types.js';
+import type { OnenetSettings } from '../../src/dialect/onenet/target.js';
+import type { LuatSettings } from '../../src/dialect/luat/target.js';
 import type { OnenetRequest } from '../../src/device/onenet/types.js';
 import { EvidenceCollector, finalOf, type EvidenceSink } from '../../src/verdicts/collect.js';
 import { NO_FAULTS } from '../../src/device/types.js';
 import { SETTINGS, makeProfile } from '../device/drive.js';
 
-const TARGET: DialectTarget = {
+/** Each dialect's settings, as its target spec makes them. */
+const TARGET: { onenet: OnenetSettings; luat: LuatSettings } = {
   onenet: { productId: '198290', accessKey: DEFAULT_ONENET_ACCESS_KEY, signMethod: 'sha1', tokenTtlSec: 3600 },
   luat: { projectKey: 'k', firmwareName: 'fw' },
 };
@@ -27,15 +30,15 @@ const response = (over: Partial<Extract<HttpResult, { kind: 'response' }>> = {})
 
 describe('the wire carries the device faults', () => {
   it('passes a request fault to the engine unchanged, for both dialects', () => {
-    expect(onenetWire.encode({ ...download, fault: { cutAfterBytes: 40 } }, TARGET, NOW).fault).toEqual({ cutAfterBytes: 40 });
-    expect(onenetWire.encode({ op: 'tokenCheck', devId: 'd', token: 't', fault: { loseAnswer: true } }, TARGET, NOW).fault).toEqual({ loseAnswer: true });
-    expect(onenetWire.encode(download, TARGET, NOW).fault).toBeUndefined();
-    expect(luatWire.encode({ op: 'ask', imei: '1', version: '1.0.0', core: '', fault: { loseAnswer: true } }, TARGET, NOW).fault).toEqual({ loseAnswer: true });
+    expect(onenetWire.encode({ ...download, fault: { cutAfterBytes: 40 } }, TARGET.onenet, NOW).fault).toEqual({ cutAfterBytes: 40 });
+    expect(onenetWire.encode({ op: 'tokenCheck', devId: 'd', token: 't', fault: { loseAnswer: true } }, TARGET.onenet, NOW).fault).toEqual({ loseAnswer: true });
+    expect(onenetWire.encode(download, TARGET.onenet, NOW).fault).toBeUndefined();
+    expect(luatWire.encode({ op: 'ask', imei: '1', version: '1.0.0', core: '', fault: { loseAnswer: true } }, TARGET.luat, NOW).fault).toEqual({ loseAnswer: true });
   });
 
   it('signs with the instant the device signed at (a stale Authorization), not the send', () => {
     const signedAt = NOW - 3 * 86_400_000;
-    const http = onenetWire.encode({ op: 'tokenCheck', devId: 'd', token: 't', authAt: signedAt }, TARGET, NOW);
+    const http = onenetWire.encode({ op: 'tokenCheck', devId: 'd', token: 't', authAt: signedAt }, TARGET.onenet, NOW);
     expect(parseAuthorization(http.headers['Authorization'])?.et).toBe(Math.floor(signedAt / 1000) + 3600);
   });
 

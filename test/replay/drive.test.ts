@@ -63,7 +63,9 @@ async function drive(scripts: DeviceScript[], send: (req: HttpRequest) => Promis
   const clock = fakeClock(start);
   const calls: ReplayedCall[] = [];
   const recorder = new OperationRecorder();
-  const result = await driveReplay({ scripts, target: TARGET, clock, startVirtual: start, send, timeoutMs: 1000, recorder, onCall: (c) => calls.push(c) });
+  // The fake server behind the transport seam the replay sends through (each device a slot).
+  const transport = { exchange: async (_slot: number, req: HttpRequest) => ({ result: await send(req), aborted: false }), release: () => {} };
+  const result = await driveReplay({ scripts, target: TARGET, clock, startVirtual: start, transport, timeoutMs: 1000, recorder, onCall: (c) => calls.push(c) });
   return { result, calls, clock, recorder };
 }
 

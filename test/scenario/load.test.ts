@@ -26,7 +26,7 @@ describe('good files', () => {
       dialect: 'onenet',
       seed: 1,
       timeScale: 1,
-      target: { onenet: { productId: '198290', signMethod: 'sha1', tokenTtlSec: 3600 } },
+      target: { block: { productId: '198290', signMethod: 'sha1', tokenTtlSec: 3600 } },
       server: { bugs: [] },
       fleet: {
         devices: 10,
@@ -74,7 +74,7 @@ describe('good files', () => {
     expect(s.timeScale).toBe(60);
     expect(s.target).toEqual({
       url: 'http://127.0.0.1:8080',
-      onenet: { productId: '198290', accessKey: { env: 'ONENET_ACCESS_KEY' }, signMethod: 'sha256', tokenTtlSec: 7200 },
+      block: { productId: '198290', accessKey: { env: 'ONENET_ACCESS_KEY' }, signMethod: 'sha256', tokenTtlSec: 7200 },
     });
     expect(s.server).toEqual({
       catalog: fixture('catalogs/tiny.yaml'),
@@ -199,7 +199,7 @@ describe('good files', () => {
       'dialect: luat\ntarget: { luat: { firmwareName: fw, projectKey: { file: ./key } } }\nfleet:\n  cohorts:\n    - { ids: "86671404{0000000..0099999}", count: 5, version: 1.3.1 }\nexpect: [luat.p99 < 2s]\n',
       'l.yaml',
     );
-    expect(s.target).toEqual({ luat: { firmwareName: 'fw', projectKey: { file: './key' } } });
+    expect(s.target).toEqual({ block: { firmwareName: 'fw', projectKey: { file: './key' } } });
     expect(s.expect[0]).toMatchObject({ metric: 'luat.p99', value: 2000, unit: 'ms' });
   });
 });

@@ -2,6 +2,8 @@
  * The scenarios shipped in scenarios/ load, and fit the built-in catalog the embedded server
  * starts with: every device is known to the server, has a task, and passes the task's gates.
  */
+import type { OnenetTargetBlock } from '../../src/dialect/onenet/target.js';
+import type { LuatTargetBlock } from '../../src/dialect/luat/target.js';
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { indexOf, parseIdRange, rangeSize, type IdRange } from '../../src/catalog/id-range.js';
@@ -29,7 +31,7 @@ describe('scenarios/rollout-onenet.yaml', () => {
   it('is 3000 SOTA devices of the demo product, spread over about 10 s', () => {
     expect(s.dialect).toBe('onenet');
     expect(s.fleet.devices).toBe(3000);
-    expect(s.target.onenet?.productId).toBe(DEFAULT_ONENET_PRODUCT);
+    expect((s.target.block as OnenetTargetBlock | undefined)?.productId).toBe(DEFAULT_ONENET_PRODUCT);
     expect(s.target.url).toBeUndefined();
     expect(s.arrival).toEqual({ pattern: 'spread', overMs: 10_000 });
     expect(s.expect.map((e) => e.text)).toEqual(
@@ -68,7 +70,7 @@ describe('scenarios/rollout-luat.yaml', () => {
   it('is 2000 modules asking for the demo firmware, at an older version and a known core', () => {
     expect(s.dialect).toBe('luat');
     expect(s.fleet.devices).toBe(2000);
-    expect(s.target.luat?.firmwareName).toBe(DEFAULT_LUAT_FIRMWARE);
+    expect((s.target.block as LuatTargetBlock | undefined)?.firmwareName).toBe(DEFAULT_LUAT_FIRMWARE);
     for (const cohort of s.fleet.cohorts) {
       expect(project.devices.some((d) => d.upgradeList && idsWithin(cohort, parseIdRange(d.imeis)))).toBe(true);
       expect(firmware.cores).toContain(cohort.core);

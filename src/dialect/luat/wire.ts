@@ -15,7 +15,8 @@
  *   with an empty body is unreadable; a ≥ 300 whose body is no JSON object is an `http` answer, one
  *   whose JSON is not `{code (integer), msg (text)?}` is `protocol:bad-luat-answer` (an error).
  */
-import type { DialectTarget, HttpRequest, HttpResult, Wire } from '../types.js';
+import type { HttpRequest, HttpResult, Wire } from '../types.js';
+import type { LuatSettings } from './target.js';
 import { LUAT_OPERATION, type LuatAnswer, type LuatRequest } from '../../device/luat/types.js';
 import { LUAT_PATH } from '../../protocol/luat.js';
 import { LUAT_FILE_MAX_BYTES } from '../answer-limits.js';
@@ -28,13 +29,8 @@ const MD5_HEX = /^[0-9a-fA-F]{32}$/;
 const FILE_NAME = /filename\s*=\s*"?([^";]*)"?/i;
 const VERSION_IN_NAME = /[_\-\s][vV]?(\d+(?:\.\d+)+?)(?:\.[A-Za-z][A-Za-z0-9]*)?$/;
 
-function luatOf(target: DialectTarget): NonNullable<DialectTarget['luat']> {
-  if (!target.luat) throw new Error('dialect luat: the target has no luat settings (target.luat: projectKey, firmwareName)');
-  return target.luat;
-}
-
-function encode(req: LuatRequest, target: DialectTarget): HttpRequest {
-  const t = luatOf(target);
+function encode(req: LuatRequest, t: LuatSettings): HttpRequest {
+  if (typeof t?.projectKey !== 'string') throw new Error('dialect luat: the target has no luat settings (target.luat: projectKey, firmwareName)');
   const core = req.core === '' ? '' : `&core_version=${enc(req.core)}`;
   const path =
     `${LUAT_PATH}?project_key=${enc(t.projectKey)}&imei=${enc(req.imei)}&firmware_name=${enc(t.firmwareName)}` +
@@ -107,7 +103,7 @@ function outcomeOf(a: LuatAnswer): string {
 }
 
 
-export const luatWire: Wire<LuatRequest, LuatAnswer> = {
+export const luatWire: Wire<LuatRequest, LuatAnswer, LuatSettings> = {
   encode,
   decode,
   operationOf: () => LUAT_OPERATION,

@@ -17,14 +17,15 @@
  * - A request's `fault` travels to the engine unchanged; `authAt` (a device still sending an
  *   Authorization it signed earlier) signs the header at that instant instead of `now`.
  */
-import type { DialectTarget, HttpRequest, HttpResult, Wire } from '../types.js';
+import type { HttpRequest, HttpResult, Wire } from '../types.js';
+import type { OnenetSettings } from './target.js';
 import type { OnenetAnswer, OnenetOffer, OnenetRequest } from '../../device/onenet/types.js';
 import { ONENET_PATHS } from '../../protocol/onenet.js';
 import { buildAuthorization, productResource } from '../../protocol/token.js';
 import { badAnswer, codeLabel, headerOf, intField, isJsonType, isTransportError, jsonObject, numberField, stringField, transportOutcome } from '../decode.js';
 import { JSON_ANSWER_MAX_BYTES, downloadAnswerMaxBytes } from '../answer-limits.js';
 
-type OnenetTarget = NonNullable<DialectTarget['onenet']>;
+type OnenetTarget = OnenetSettings;
 
 const JSON_TYPE = 'application/json';
 const enc = encodeURIComponent;
@@ -40,23 +41,20 @@ export function authorizationAt(t: OnenetTarget, now: number): string {
   return header;
 }
 
-function onenetOf(target: DialectTarget): OnenetTarget {
-  if (!target.onenet) throw new Error('dialect onenet: the target has no onenet settings (target.onenet: productId, accessKey)');
-  return target.onenet;
-}
-
-function jsonCall(method: 'GET' | 'POST', path: string, target: DialectTarget, now: number, body?: unknown): HttpRequest {
-  const headers = { Authorization: authorizationAt(onenetOf(target), now), 'Content-Type': JSON_TYPE };
+function jsonCall(method: 'GET' | 'POST', path: string, target: OnenetTarget, now: number, body?: unknown): HttpRequest {
+  const headers = { Authorization: authorizationAt(target, now), 'Content-Type': JSON_TYPE };
   const maxAnswerBytes = JSON_ANSWER_MAX_BYTES;
   return body === undefined ? { method, path, headers, maxAnswerBytes } : { method, path, headers, body: JSON.stringify(body), maxAnswerBytes };
 }
 
-function encode(req: OnenetRequest, target: DialectTarget, now: number): HttpRequest {
+function encode(req: OnenetRequest, target: OnenetTarget, now: number): HttpRequest {
+  // The engine hands over whatever settings it resolved: a run that skipped the target spec is a bug to name, not a TypeError.
+  if (typeof target?.productId !== 'string') throw new Error('dialect onenet: the target has no onenet settings (target.onenet: productId, accessKey)');
   const http = encodeCall(req, target, req.authAt ?? now);
   return req.fault === undefined ? http : { ...http, fault: req.fault };
 }
 
-function encodeCall(req: OnenetRequest, target: DialectTarget, now: number): HttpRequest {
+function encodeCall(req: OnenetRequest, target: OnenetTarget, now: number): HttpRequest {
   const dev = `dev_id=${enc(req.devId)}`;
   switch (req.op) {
     case 'reportVersion': {
@@ -182,7 +180,7 @@ function outcomeOf(a: OnenetAnswer): string {
 }
 
 
-export const onenetWire: Wire<OnenetRequest, OnenetAnswer> = {
+export const onenetWire: Wire<OnenetRequest, OnenetAnswer, OnenetSettings> = {
   encode,
   decode,
   operationOf: (req) => req.op,
