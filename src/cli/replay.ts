@@ -41,6 +41,7 @@ export interface ReplayArgs {
   'product-id'?: string;
   'allow-remote': boolean;
   json?: string;
+  violations?: string;
   timeout?: string;
   run: boolean;
 }
@@ -156,6 +157,8 @@ async function replayHandler(a: ReplayArgs): Promise<number> {
       ...(catalog !== undefined ? { catalog } : {}),
       ...(a.seed !== undefined ? { seed: a.seed } : {}),
       ...(a['product-id'] !== undefined ? { productId: a['product-id'] } : {}),
+      ...(a.violations !== undefined ? { violationsFile: a.violations } : {}),
+      log: say,
       signal: controller.signal,
     });
     process.stdout.write(`${formatReplay(report)}\n`);
@@ -196,6 +199,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .option('product-id', { type: 'string', describe: 'OneNET product id the calls are signed for (default 198290)' })
       .option('allow-remote', { type: 'boolean', default: false, describe: 'permit a non-loopback --target' })
       .option('json', { type: 'string', describe: 'write the replay report as JSON to this file' })
+      .option('violations', { type: 'string', describe: "write every verdict violation to this file, one JSON line each with the device's trace (as a run's violations.jsonl)" })
       .option('run', { type: 'boolean', default: true, describe: 'replay the log; --no-run only reads it and writes --emit-scenario / --write-log' }) as unknown as Argv<ReplayArgs>,
   handler: async (a: ArgumentsCamelCase<ReplayArgs>) => {
     process.exitCode = await replayHandler(a);

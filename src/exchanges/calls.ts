@@ -4,7 +4,10 @@
  * and task of the new run put in). One entry a dialect: a CoAP dialect adds its own (its requests
  * travel by its transport; see docs/replay.md).
  */
-import type { HttpRequest } from '../dialect/types.js';
+import type { HttpRequest, HttpResult } from '../dialect/types.js';
+import type { OnenetRequest } from '../device/onenet/types.js';
+import type { LuatRequest } from '../device/luat/types.js';
+import { intField, jsonObject } from '../dialect/decode.js';
 import type { OnenetSettings } from '../dialect/onenet/target.js';
 import type { LuatSettings } from '../dialect/luat/target.js';
 import { ONENET_PATHS } from '../protocol/onenet.js';
@@ -45,8 +48,64 @@ export interface ReplayDialect {
    * it); `firstPath`: the path of the log's first call of this dialect.
    */
   targetBlock(firstPath: string | undefined, o: { productId?: string }): unknown;
-  /** The request at virtual instant `now`, with the settings its target spec made (absent: throws one line). */
-  encode(req: ReplayRequest, settings: unknown, now: number): HttpRequest;
+  /**
+   * The request at virtual instant `now`, with the settings its target spec made (absent: throws
+   * one line); `total`: the size of the file a download is of, when an earlier answer said it (the
+   * transport then assembles the bytes as it does a device's: held, md5).
+   */
+  encode(req: ReplayRequest, settings: unknown, now: number, total?: number): HttpRequest;
+  /** The size of the file an answer offers (OneNET: a check's data.size); undefined: it offers none. */
+  offeredSize(result: HttpResult): number | undefined;
+  /**
+   * The device request (the dialect's own request type) a sent call is, so the dialect's wire and
+   * evidence codec read its answer as they read a device's; `total` as for `encode`.
+   */
+  deviceRequest(http: HttpRequest, device: string, total: number | undefined): unknown;
+  /** What a device's request says of the device (its version, model, signal, ...); undefined: nothing. */
+  profileOf(request: unknown): Partial<DeviceFacts> | undefined;
+}
+
+/** What a device's own requests tell of it (a DeviceProfile's fields). */
+export interface DeviceFacts {
+  readonly version: string;
+  readonly manuf: string;
+  readonly model: string;
+  readonly core: string;
+  readonly taskType: 1 | 2;
+  readonly signal: number;
+  readonly battery: number;
+}
+
+const BYTE_RANGE = /bytes=(\d{1,15})-(\d{1,15})/;
+const rangeOf = (http: HttpRequest): string => http.headers['Range'] ?? http.headers['range'] ?? '';
+const numberOr = (v: string | undefined, fallback: number): number => (v !== undefined && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : fallback);
+const faultOf = (http: HttpRequest): { fault?: HttpRequest['fault'] } => (http.fault !== undefined ? { fault: http.fault } : {});
+
+function onenetRequest(http: HttpRequest, devId: string, total: number | undefined): OnenetRequest | undefined {
+  const call = onenet.recognise(http.method, http.path, http.body);
+  if (call === undefined) return undefined;
+  const q = (name: string): string => queryParam(http.path, name) ?? '';
+  const token = call.task ?? '';
+  switch (call.op) {
+    case 'reportVersion': {
+      const o = http.body !== undefined ? (jsonObject(Buffer.from(http.body)) ?? {}) : {};
+      const sota = typeof o['s_version'] === 'string';
+      return { op: 'reportVersion', devId, taskType: sota ? 2 : 1, version: String(sota ? o['s_version'] : (o['f_version'] ?? '')), ...faultOf(http) };
+    }
+    case 'check':
+      return { op: 'check', devId, taskType: q('type') === '1' ? 1 : 2, manuf: q('manuf'), model: q('model'), version: q('version'), signal: numberOr(q('signals'), 99), battery: numberOr(q('powers'), 0), ...faultOf(http) };
+    case 'tokenCheck':
+      return { op: 'tokenCheck', devId, token, ...faultOf(http) };
+    case 'download': {
+      const m = BYTE_RANGE.exec(rangeOf(http));
+      const size = total ?? 0;
+      return { op: 'download', devId, token, start: m ? Number(m[1]) : 0, end: m ? Number(m[2]) : Math.max(0, size - 1), total: size, ...faultOf(http) };
+    }
+    case 'progress':
+    case 'result':
+      return { op: call.op, devId, token, step: stepOf(http.body) ?? 0, ...faultOf(http) };
+  }
+  return undefined;
 }
 
 /** Each dialect's target settings (what its target spec made), by dialect name. */
@@ -104,17 +163,27 @@ const onenet: ReplayDialect = {
     return `${segments.join('/')}${query}`;
   },
   targetBlock: (_path, o) => ({ productId: o.productId ?? DEFAULT_ONENET_PRODUCT, signMethod: 'sha1', tokenTtlSec: 3600 }),
-  encode(req, settings, now) {
+  encode(req, settings, now, total) {
     const s = settings as OnenetSettings | undefined;
     if (!s) throw new Error('replay: the target has no OneNET product key');
     const op = onenet.recognise(req.method, req.path, req.body)?.op;
     if (op === 'download') {
       const headers: Record<string, string> = req.range !== undefined ? { Range: req.range } : {};
-      return { method: 'GET', path: req.path, headers, maxAnswerBytes: LUAT_FILE_MAX_BYTES };
+      return { method: 'GET', path: req.path, headers, ...(total !== undefined ? { download: { total } } : {}), maxAnswerBytes: LUAT_FILE_MAX_BYTES };
     }
     const headers = { Authorization: authorizationAt(s, now), 'Content-Type': 'application/json' };
     const method = req.method === 'POST' ? 'POST' : 'GET';
     return { method, path: req.path, headers, ...(req.body !== undefined ? { body: req.body } : {}), maxAnswerBytes: JSON_ANSWER_MAX_BYTES };
+  },
+  offeredSize(result) {
+    const o = result.kind === 'response' ? jsonObject(result.body) : undefined;
+    const data = o?.['data'];
+    return typeof data === 'object' && data !== null && !Array.isArray(data) ? intField(data as Record<string, unknown>, 'size') : undefined;
+  },
+  deviceRequest: (http, device, total) => onenetRequest(http, device, total),
+  profileOf(request) {
+    const r = request as OnenetRequest | undefined;
+    return r?.op === 'check' ? { version: r.version, manuf: r.manuf, model: r.model, taskType: r.taskType, signal: r.signal, battery: r.battery } : undefined;
   },
 };
 
@@ -133,7 +202,16 @@ const luat: ReplayDialect = {
     if (!s) throw new Error('replay: the target has no Luat project key');
     const path = withQueryParam(req.path, 'project_key', s.projectKey);
     const headers: Record<string, string> = req.range !== undefined ? { Range: req.range } : {};
-    return { method: 'GET', path, headers, maxAnswerBytes: LUAT_FILE_MAX_BYTES };
+    // As the Luat wire asks: the size is unknown, the transport digests whatever body arrives.
+    return { method: 'GET', path, headers, download: { total: 0 }, maxAnswerBytes: LUAT_FILE_MAX_BYTES };
+  },
+  offeredSize: () => undefined,
+  deviceRequest(http, device): LuatRequest {
+    return { op: 'ask', imei: device, version: queryParam(http.path, 'version') ?? '', core: queryParam(http.path, 'core_version') ?? '', ...faultOf(http) };
+  },
+  profileOf(request) {
+    const r = request as LuatRequest | undefined;
+    return r?.op === 'ask' ? { version: r.version, core: r.core } : undefined;
   },
 };
 

@@ -49,6 +49,11 @@ export interface ReplayedCall {
   readonly task?: string;
   /** Virtual instant the answer came (under a real clock; the send instant under a fake one that does not move). */
   readonly answeredAt: number;
+  /** The request as sent and its result as the transport gave it (for the dialect's evidence codec). */
+  readonly sent: HttpRequest;
+  readonly result: HttpResult;
+  /** The size of the file the device's last offer named, when one did. */
+  readonly total?: number;
 }
 
 export interface DeviceReplay {
@@ -113,6 +118,7 @@ async function driveDevice(script: DeviceScript, slot: number, o: DriveOptions):
   let differing = 0;
   let first: FirstDifference | undefined;
   let lastAnswerReal = -Infinity;
+  let total: number | undefined;
   for (let index = 0; index < script.steps.length; index++) {
     const step = script.steps[index]!;
     const due = o.startVirtual + step.atMs;
@@ -122,7 +128,7 @@ async function driveDevice(script: DeviceScript, slot: number, o: DriveOptions):
     const sentAt = Math.max(due, o.clock.now());
     let http: HttpRequest;
     try {
-      http = withFault(dialect.encode({ method: step.method, path, ...(step.range !== undefined ? { range: step.range } : {}), ...(step.body !== undefined ? { body: step.body } : {}) }, o.target[script.dialect], sentAt), step);
+      http = withFault(dialect.encode({ method: step.method, path, ...(step.range !== undefined ? { range: step.range } : {}), ...(step.body !== undefined ? { body: step.body } : {}) }, o.target[script.dialect], sentAt, total), step);
     } catch (err) {
       return { ...base, replayed, differing, ...(first ? { first } : {}), stopped: (err as Error).message };
     }
@@ -135,6 +141,9 @@ async function driveDevice(script: DeviceScript, slot: number, o: DriveOptions):
     const doneReal = performance.now();
     lastAnswerReal = doneReal;
     const answer = answerFields(result);
+    const offered = dialect.offeredSize(result);
+    const totalThen = total;
+    if (offered !== undefined) total = offered;
     const sent: SendInstant = written !== undefined ? { atMs: written, written: true } : { atMs: handedReal, written: false };
     o.recorder.record(step.op, outcomeOf(answer), isError(answer), intendedReal, sent, doneReal);
     replayed++;
@@ -145,7 +154,7 @@ async function driveDevice(script: DeviceScript, slot: number, o: DriveOptions):
       first ??= { index, where: step.where, op: step.op, request: requestLine(step, dialect), fields, logged: withoutTask(step.logged), now: withoutTask(answer) };
     }
     const task = step.task !== undefined ? (tasks.get(step.task) ?? step.task) : undefined;
-    o.onCall?.({ device: script.device, index, op: step.op, decidedAt: due, sentAt, answer, fields, answeredAt: Math.max(sentAt, o.clock.now()), ...(task !== undefined ? { task } : {}) });
+    o.onCall?.({ device: script.device, index, op: step.op, decidedAt: due, sentAt, answer, fields, answeredAt: Math.max(sentAt, o.clock.now()), sent: http, result, ...(task !== undefined ? { task } : {}), ...(totalThen !== undefined ? { total: totalThen } : {}) });
   }
   return { ...base, replayed, differing, ...(first ? { first } : {}) };
 }

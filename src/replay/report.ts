@@ -3,6 +3,7 @@ import type { HarnessReport, OperationReport } from '../report/types.js';
 import type { DeviceReplay } from './drive.js';
 import { answerLine } from './compare.js';
 import type { ReplayVerdicts } from './verdicts.js';
+import { verdictLines } from '../report/console.js';
 
 export interface ReplayReport {
   format: 1;
@@ -22,7 +23,7 @@ export interface ReplayReport {
   harness: HarnessReport;
   /** Lines of the log that were not replayed, and why. */
   notes: string[];
-  /** The verdict rules that judge the server from its answers alone; the others, and why not. */
+  /** Every verdict rule of the replayed dialects, judged as in a run (src/replay/verdicts.ts), or why not. */
   verdicts: ReplayVerdicts;
   passed: boolean;
 }
@@ -49,13 +50,11 @@ export function formatReplay(r: ReplayReport, maxDevices = 20): string {
   if (r.harness.bottleneck) lines.push('harness: the replaying process was a bottleneck; the latencies above include its own delay:');
   for (const n of r.harness.notes) lines.push(`  - ${n}`);
   for (const n of r.notes) lines.push(`note: ${n}`);
-  for (const v of r.verdicts.judged) {
-    lines.push(`verdict ${v.rule}: ${v.checked} device(s) checked, ${v.violations.length} violating${v.note !== undefined ? ` (${v.note})` : ''}`);
-    for (const x of v.violations.slice(0, 5)) lines.push(`  device ${x.device}: ${x.detail}`);
-  }
-  if (r.verdicts.notJudged.rules.length > 0) lines.push(`verdicts ${r.verdicts.notJudged.rules.join(', ')}: ${r.verdicts.notJudged.reason}`);
-  const violating = r.verdicts.judged.filter((v) => v.violations.length > 0).map((v) => v.rule);
-  const why = [...(r.differingDevices > 0 ? [`${r.differingDevices} device(s) answered differently`] : []), ...(violating.length > 0 ? [`verdicts violated: ${violating.join(', ')}`] : []), ...(r.perDevice.some((d) => d.stopped !== undefined) ? ['a device could not go on'] : [])];
+  lines.push(...verdictLines(r.verdicts.rules, undefined, r.devices));
+  for (const file of r.verdicts.violationsFiles) lines.push(`every violation: ${file}`);
+  if (r.verdicts.error !== undefined) lines.push(r.verdicts.error);
+  const violating = r.verdicts.rules.filter((v) => v.violations > 0).map((v) => v.rule);
+  const why = [...(r.differingDevices > 0 ? [`${r.differingDevices} device(s) answered differently`] : []), ...(violating.length > 0 ? [`verdicts violated: ${violating.join(', ')}`] : []), ...(r.verdicts.error !== undefined ? ['the verdicts could not be judged'] : []), ...(r.perDevice.some((d) => d.stopped !== undefined) ? ['a device could not go on'] : [])];
   lines.push(r.passed ? 'PASSED: the server answers as logged' : `FAILED: ${why.join('; ')}`);
   return lines.join('\n');
 }

@@ -14,7 +14,6 @@ import { makeTransport } from '../engine/transports.js';
 import type { HttpRequest, HttpResult } from '../dialect/types.js';
 import type { Transport } from '../engine/transport.js';
 import { ENV_ADMIN_TOKEN, checkedTargetUrl } from '../engine/target.js';
-import { lookUpDevices, type ServerDeviceView } from '../verdicts/server-agreement.js';
 import { LagRecorder, OperationRecorder, harnessReport, mergeLagSnapshots, mergeSnapshots, operationsReport } from '../metrics/recorder.js';
 import { originNow } from '../time/clock.js';
 import { readLog, type LogFormat } from '../exchanges/read-log.js';
@@ -23,7 +22,7 @@ import { Anonymiser } from './anonymise.js';
 import { buildScripts, cloneScript, type DeviceScript, type ScriptSet } from './script.js';
 import { driveReplay, type ReplayClock, type ReplayedCall, type ReplayTransport } from './drive.js';
 import { replayDialect, type ReplaySettings } from '../exchanges/calls.js';
-import { judgeReplay } from './verdicts.js';
+import { ReplayEvidence } from './verdicts.js';
 import { scaledReplayClock } from './clock.js';
 import type { ReplayReport } from './report.js';
 
@@ -83,6 +82,10 @@ export interface ReplayOptions extends ReplayTargetOptions {
   timeScale: number;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Every verdict violation, one JSON line each (a run's violations.jsonl); absent: counted and sampled in the report only. */
+  violationsFile?: string;
+  /** Lines about the judging (a file that could not be written, a server view that failed). */
+  log?: (line: string) => void;
   /** Injected in tests: a fake clock and send (then no server is started and `url` only labels). */
   fake?: { clock: ReplayClock; transport: ReplayTransport; target: ReplaySettings };
 }
@@ -137,17 +140,6 @@ function externalTarget(o: ReplayTargetOptions & { url: string }, scripts: reado
   return { baseUrl: parsed.origin, label: parsed.origin, dialect, ...(token ? { admin: new AdminClient(parsed.origin, token) } : {}), close: async () => {} };
 }
 
-/** The server's view of the devices, by dialect; undefined when its admin API does not answer. */
-async function serverViews(admin: AdminClient, scripts: readonly DeviceScript[]): Promise<Map<string, Map<string, ServerDeviceView>> | undefined> {
-  const out = new Map<string, Map<string, ServerDeviceView>>();
-  try {
-    for (const dialect of dialectsOf(scripts)) out.set(dialect, await lookUpDevices(admin, scripts.filter((s) => s.dialect === dialect).map((s) => s.device), dialect));
-  } catch {
-    return undefined;
-  }
-  return out;
-}
-
 /** Lead before the first call, real ms: the server and the pool are ready by then. */
 const START_LEAD_MS = 200;
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -169,18 +161,16 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
     const recorder = new OperationRecorder();
     const lag = new LagRecorder();
     lag.start();
-    // The verdicts read the calls of the first devices (bounded memory); the report says when not all.
-    const judgedDevices = new Set(scripts.slice(0, MAX_JUDGED_DEVICES).map((s) => s.device));
-    const calls: ReplayedCall[] = [];
     const startVirtual = clock.now() + START_LEAD_MS * o.timeScale;
+    // The verdicts read the calls of the first devices as they are answered (at most MAX_EXCHANGES each); the report says when not all.
+    const judged = scripts.slice(0, MAX_JUDGED_DEVICES);
+    const evidence = new ReplayEvidence(judged, startVirtual, target.dialect);
     const perDevice = await driveReplay({
       scripts,
       target: target.dialect,
       clock,
       startVirtual,
-      onCall: (c) => {
-        if (judgedDevices.has(c.device)) calls.push(c);
-      },
+      onCall: (c: ReplayedCall) => evidence.add(c),
       transport,
       timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       recorder,
@@ -189,8 +179,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
     });
     lag.stop();
     const operations = operationsReport(mergeSnapshots([recorder.snapshot()]));
-    const judged = scripts.slice(0, MAX_JUDGED_DEVICES);
-    const verdicts = judgeReplay(judged, calls, startVirtual, target.admin ? await serverViews(target.admin, judged) : undefined);
+    const verdicts = await evidence.judge({ ...(target.admin ? { admin: target.admin } : {}), ...(o.violationsFile !== undefined ? { violationsFile: o.violationsFile } : {}), log: o.log ?? (() => {}) });
     const notes = [...o.prepared.set.notes];
     if (scripts.length > MAX_JUDGED_DEVICES) notes.push(`the verdicts judged the first ${MAX_JUDGED_DEVICES} of ${scripts.length} devices`);
     if (o.prepared.set.notCalls > 0) notes.push(`${o.prepared.set.notCalls} line(s) are no OneNET or Luat call: not replayed`);
@@ -211,7 +200,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
       harness: harnessReport(mergeLagSnapshots([lag.snapshot()]), 1, operations),
       notes,
       verdicts,
-      passed: differingDevices === 0 && perDevice.every((d) => d.stopped === undefined) && verdicts.judged.every((v) => v.violations.length === 0),
+      passed: differingDevices === 0 && perDevice.every((d) => d.stopped === undefined) && verdicts.error === undefined && verdicts.rules.every((v) => v.violations === 0),
     };
   } finally {
     await engineTransport?.close();

@@ -1,127 +1,185 @@
 /**
- * The verdict rules a replay can judge: those that read only what the server answered to the calls
- * (OneNET: a task succeeds once, a device's token is its own), fed the replayed exchanges as
- * evidence, with the server's own view of the devices when its admin API gives it. The others judge what a device machine decided (states, backoffs, resumes, gates) and
- * a replay decides nothing (it sends the logged calls whatever the answers): they are listed as
- * not judged, with that reason. Pure.
+ * The verdicts of a replay, by the same pipeline as a run's: each replayed call becomes the
+ * dialect's device request again, its answer is read by the dialect's wire and its evidence codec
+ * (factsOf) into the EvidenceCollector a worker uses, and the devices' evidence is judged by the
+ * streamed judge with the rule registry (verdicts/judge-run.ts: violations.jsonl, a status per rule).
+ *
+ * A replayed device has no machine: it sends the logged calls whatever the answers. What a rule
+ * reads of a machine is therefore not there, and says so:
+ * - no device ends in a final state (every rule's final-state part is skipped; a note says so);
+ * - the rules below judge nothing but the machine, or the harness's own faults and timers: they
+ *   are reported not judged with the reason, never evaluated;
+ * - the device's side of loop-ban (it stops asking after a 40) and of waits-not-banned (it backs
+ *   off after a 43) would judge the logged gaps, not a decision: a replayed device may ask again
+ *   and has no backoff. The server's side of both is judged.
  */
-import type { DeviceEvidence, Exchange as Evidence, ExchangeFacts } from '../verdicts/evidence.js';
-import { DEFAULT_SERVER_FACTS, type Rule, type VerdictContext } from '../verdicts/rule.js';
-import type { ServerDeviceView } from '../verdicts/server-agreement.js';
-import { oneSuccessPerTask, ownToken } from '../verdicts/rules/onenet.js';
-import { rulesOf } from '../verdicts/registry.js';
-import { resolveProfile } from '../protocol/profile.js';
+import { basename, dirname, extname, join } from 'node:path';
+import type { DialectPlugin, HttpResult } from '../dialect/types.js';
+import { getDialect } from '../dialect/registry.js';
+import type { Behaviour, DeviceProfile } from '../device/types.js';
 import { DEFAULT_DEVICE_SETTINGS } from '../device/types.js';
-import { SHARED_CLOCK } from '../time/target-clock.js';
-import { MAX_EXCHANGES } from '../verdicts/collect.js';
-import { outcomeOf, type ReplayedCall } from './drive.js';
+import { EvidenceCollector } from '../verdicts/collect.js';
+import { judgeVerdicts } from '../verdicts/judge-run.js';
+import type { VerdictScenario } from '../verdicts/run.js';
+import type { AdminApi } from '../verdicts/server-events.js';
+import type { VerdictReport } from '../report/types.js';
+import { replayDialect, type DeviceFacts, type ReplayDialect, type ReplaySettings } from '../exchanges/calls.js';
+import type { ReplayedCall } from './drive.js';
 import type { DeviceScript } from './script.js';
 
-/** Rules that judge the server from its answers alone, by dialect. */
-const SERVER_RULES: Readonly<Record<string, readonly Rule[]>> = { onenet: [oneSuccessPerTask, ownToken] };
+/** The rules a replay cannot judge at all, and why (each reason is the rule's own). */
+export const REPLAY_NOT_JUDGED: ReadonlyMap<string, string> = new Map([
+  ['final-state-agreement', 'not judged, because a replayed device has no machine and so no final state to compare with the server\'s view'],
+  [
+    'coap-retransmit',
+    'not judged, because it judges the retransmission timers of the harness\'s own devices; a replay resends a lost call at the gap the log shows, which no timer of this harness decided',
+  ],
+  [
+    'failure-codes',
+    'not judged, because it judges the faults a scenario gives its devices (full storage, a dying battery, a failing flash); a log does not say which a device had (run the emitted scenario)',
+  ],
+]);
 
-export interface ReplayVerdict {
-  rule: string;
-  description: string;
-  checked: number;
-  violations: { device: string; detail: string }[];
-  /** Why the rule judged only part of what it checks (no server view: the answers alone). */
-  note?: string;
+/** What every rule judged on a replay is limited by. */
+export const REPLAY_NOTE =
+  'replayed devices send the logged calls whatever the answers, with no machine: no device has a final state, so the parts of a rule about how a device ended, backed off or stopped asking are not judged';
+
+/** The state a replayed device is in after each call (it has no machine to have another). */
+const REPLAYED = { kind: 'replayed' } as const;
+
+/** A replayed device asks as its log did: after a 40 too (loop-ban judges the server's side only). */
+const REPLAYED_BEHAVIOUR: Behaviour = { corruptDownload: false, rebootIntoOld: false, askAfterBan: { asks: Number.MAX_SAFE_INTEGER } };
+
+const REPLAY_COHORT = 'replay';
+
+/** The one cohort replayed devices stand in: no backoff of their own (the log's gaps), no radio modelled. */
+const replayScenario = (dialect: string): VerdictScenario => ({
+  dialect: dialect as VerdictScenario['dialect'],
+  fleet: { cohorts: [{ name: REPLAY_COHORT, settings: { ...DEFAULT_DEVICE_SETTINGS, waitBackoffMs: 0 }, radio: { mode: 'always-on' } }] },
+  server: { events: [] },
+});
+
+interface DialectEvidence {
+  readonly plugin: DialectPlugin<{ readonly kind: string }, unknown, unknown>;
+  readonly replay: ReplayDialect;
+  readonly collector: EvidenceCollector;
+  /** Each device's slot (its index among this dialect's devices) and what its requests told of it. */
+  readonly slots: Map<string, number>;
+  readonly facts: Partial<DeviceFacts>[];
+  readonly ids: string[];
 }
 
 export interface ReplayVerdicts {
-  judged: ReplayVerdict[];
-  /** The dialect's other rules, and why a replay cannot judge them. */
-  notJudged: { rules: string[]; reason: string };
+  /** Every rule of each replayed dialect: judged, partly judged, or not judged and why. */
+  rules: VerdictReport[];
+  /** The violations files written, when one was asked for and could be written. */
+  violationsFiles: string[];
+  /** Judging failed (the replay then fails: a verdict not reached is no pass). */
+  error?: string;
 }
 
-export const NOT_JUDGED_REASON =
-  'not judged, because they judge what a device machine decided (its states, backoffs, resumes, gates) and a replay decides nothing: it sends the logged calls whatever the answers; run the emitted scenario (--emit-scenario) to judge them';
-
-/** The step a OneNET progress call's body carries. */
-function stepOf(body: string | undefined): number | undefined {
-  if (body === undefined) return undefined;
-  try {
-    const step = (JSON.parse(body) as { step?: unknown }).step;
-    return typeof step === 'number' && Number.isInteger(step) ? step : undefined;
-  } catch {
-    return undefined;
-  }
+/** The file for one dialect's violations: the asked-for one, or `name-<dialect>.ext` when the log mixes dialects. */
+function fileFor(file: string, dialect: string, mixed: boolean): string {
+  if (!mixed) return file;
+  const ext = extname(file);
+  return join(dirname(file), `${basename(file, ext)}-${dialect}${ext}`);
 }
 
-function evidenceOf(script: DeviceScript, index: number, calls: readonly ReplayedCall[], originVirtual: number): DeviceEvidence {
-  const exchanges: Evidence[] = calls.slice(0, MAX_EXCHANGES).map((c) => {
-    const step = script.steps[c.index];
-    const a = c.answer;
-    const facts: ExchangeFacts = {
-      ...(c.task !== undefined ? { token: c.task } : {}),
-      ...(stepOf(step?.body) !== undefined ? { step: stepOf(step?.body) } : {}),
-      ...(step?.loseAnswer === true ? { lost: true } : {}),
-      ...(a.status !== undefined ? { status: a.status } : {}),
-      ...(a.net !== undefined ? { net: a.net } : {}),
-      ...(a.errno !== undefined ? { errno: a.errno } : {}),
-      ...(a.code !== undefined ? { code: a.code } : {}),
-      ...(a.bytes !== undefined ? { bytes: a.bytes } : {}),
-      ...(a.task !== undefined ? { offerToken: a.task } : {}),
-      ...(a.version !== undefined ? { offerTarget: a.version } : {}),
-    };
-    return { decided: c.decidedAt - originVirtual, sent: c.sentAt - originVirtual, answered: c.answeredAt - originVirtual, op: c.op, outcome: outcomeOf(a), state: 'replayed', facts };
-  });
-  return {
-    id: script.device,
-    index,
-    cohort: 'replay',
-    profile: { version: '', manuf: '', model: '', core: '', signal: 0, battery: 0, taskType: 2 },
-    behaviour: { corruptDownload: false, rebootIntoOld: false },
-    exchanges,
-    truncated: Math.max(0, calls.length - MAX_EXCHANGES),
-  };
-}
+/** Collects the replayed calls as verdict evidence (bounded: the collector keeps at most MAX_EXCHANGES a device), then judges them. */
+export class ReplayEvidence {
+  private readonly dialects = new Map<string, DialectEvidence>();
+  private readonly dialectOf = new Map<string, string>();
+  private unreadable = 0;
 
-/**
- * Judges the replayed calls (`calls`: every call of the replay, any order) with the rules a replay
- * can; `views`: the server's own view of the devices by dialect (its admin API), when it gave one.
- */
-export function judgeReplay(scripts: readonly DeviceScript[], calls: readonly ReplayedCall[], originVirtual: number, views?: ReadonlyMap<string, ReadonlyMap<string, ServerDeviceView>>): ReplayVerdicts {
-  const byDevice = new Map<string, ReplayedCall[]>();
-  for (const c of calls) {
-    let list = byDevice.get(c.device);
-    if (list === undefined) byDevice.set(c.device, (list = []));
-    list.push(c);
-  }
-  const resolved = resolveProfile({});
-  const ctx: VerdictContext = {
-    dialect: '',
-    originVirtual,
-    server: DEFAULT_SERVER_FACTS,
-    profile: resolved.profile,
-    profileSources: resolved.sources,
-    targetClock: SHARED_CLOCK,
-    views: new Map<string, ServerDeviceView>(),
-    events: [],
-    retransmitOf: () => DEFAULT_DEVICE_SETTINGS.retransmit,
-    waitBackoffOf: () => DEFAULT_DEVICE_SETTINGS.waitBackoffMs,
-    radioModelled: () => false,
-    serverView: false,
-  };
-  const judged: ReplayVerdict[] = [];
-  const notJudged = new Set<string>();
-  for (const dialect of new Set(scripts.map((s) => s.dialect))) {
-    const mine = scripts.filter((s) => s.dialect === dialect);
-    const devices = mine.map((s, i) => evidenceOf(s, i, (byDevice.get(s.device) ?? []).sort((a, b) => a.index - b.index), originVirtual));
-    const rules = SERVER_RULES[dialect] ?? [];
-    for (const rule of rules) {
-      const seen = views?.get(dialect);
-      const outcome = rule.evaluate(devices, { ...ctx, dialect, ...(seen !== undefined ? { views: seen, serverView: true } : {}) });
-      judged.push({
-        rule: rule.name,
-        description: rule.description,
-        checked: outcome.checked,
-        violations: outcome.violations.map((v) => ({ device: v.device.id, detail: v.detail })),
-        ...(outcome.notJudged !== undefined ? { note: outcome.notJudged } : outcome.note !== undefined ? { note: outcome.note } : {}),
-      });
+  constructor(
+    scripts: readonly DeviceScript[],
+    private readonly originVirtual: number,
+    settings: ReplaySettings,
+  ) {
+    for (const s of scripts) {
+      let d = this.dialects.get(s.dialect);
+      const replay = replayDialect(s.dialect);
+      if (d === undefined && replay !== undefined) {
+        const plugin = getDialect(s.dialect) as DialectPlugin<{ readonly kind: string }, unknown, unknown>;
+        const facts: Partial<DeviceFacts>[] = [];
+        const ids: string[] = [];
+        const collector = EvidenceCollector.for(plugin, { originVirtual, authTtlSec: plugin.target?.authTtlSec?.(settings[s.dialect] as never), profileOf: (slot) => profileOf(ids[slot] ?? '', slot, facts[slot] ?? {}) });
+        if (collector === undefined) continue;
+        d = { plugin, replay, collector, slots: new Map(), facts, ids };
+        this.dialects.set(s.dialect, d);
+      }
+      if (d === undefined || d.slots.has(s.device)) continue;
+      d.slots.set(s.device, d.ids.length);
+      d.ids.push(s.device);
+      d.facts.push({});
+      this.dialectOf.set(s.device, s.dialect);
     }
-    for (const r of rulesOf(dialect)) if (!rules.includes(r)) notJudged.add(r.name);
   }
-  return { judged, notJudged: { rules: [...notJudged], reason: NOT_JUDGED_REASON } };
+
+  /** One replayed call, read as its dialect reads a device's exchange. */
+  add(c: ReplayedCall): void {
+    const d = this.dialects.get(this.dialectOf.get(c.device) ?? '');
+    const slot = d?.slots.get(c.device);
+    if (d === undefined || slot === undefined) return;
+    const request = d.replay.deviceRequest(c.sent, c.device, c.total);
+    if (request === undefined) return;
+    let answer: unknown;
+    let outcome: string;
+    try {
+      answer = d.plugin.wire.decode(request, c.result as HttpResult);
+      outcome = d.plugin.wire.outcomeOf(answer);
+    } catch {
+      // A run's device would crash on it; the replay goes on, and the note says the call was not read.
+      this.unreadable++;
+      return;
+    }
+    const facts = d.facts[slot] as Partial<DeviceFacts>;
+    if (facts.version === undefined) Object.assign(facts, d.replay.profileOf(request));
+    d.collector.exchange(slot, request, c.result, answer, outcome, REPLAYED, { decided: c.decidedAt, sent: c.sentAt, answered: c.answeredAt });
+  }
+
+  /** Every rule of each dialect, through the run's judge; `admin`: the server's view (absent: the rules say so). */
+  async judge(o: { admin?: AdminApi; violationsFile?: string; log: (line: string) => void }): Promise<ReplayVerdicts> {
+    const rules: VerdictReport[] = [];
+    const violationsFiles: string[] = [];
+    const errors: string[] = [];
+    const notes = [REPLAY_NOTE, ...(this.unreadable > 0 ? [`${this.unreadable} answer(s) the dialect's wire could not read are not in the evidence`] : [])];
+    for (const [dialect, d] of this.dialects) {
+      const evidence = d.collector.finish(() => undefined, () => false);
+      const file = o.violationsFile !== undefined ? fileFor(o.violationsFile, dialect, this.dialects.size > 1) : undefined;
+      const judged = await judgeVerdicts({
+        scenario: replayScenario(dialect),
+        results: [{ evidence }],
+        admin: o.admin,
+        events: [],
+        originVirtual: this.originVirtual,
+        log: o.log,
+        violationsFile: file,
+        notJudged: REPLAY_NOT_JUDGED,
+        unfinished: '(replayed: the log ends here; a replayed device has no final state)',
+        notes,
+      });
+      rules.push(...(judged.verdicts ?? []));
+      if (judged.violationsFile !== undefined && file !== undefined) violationsFiles.push(file);
+      if (judged.error !== undefined) errors.push(judged.error);
+    }
+    return { rules, violationsFiles, ...(errors.length > 0 ? { error: errors.join('; ') } : {}) };
+  }
+}
+
+function profileOf(id: string, index: number, f: Partial<DeviceFacts>): DeviceProfile {
+  return {
+    index,
+    id,
+    cohort: REPLAY_COHORT,
+    version: f.version ?? '',
+    manuf: f.manuf ?? '',
+    model: f.model ?? '',
+    core: f.core ?? '',
+    taskType: f.taskType ?? 2,
+    battery: f.battery ?? 100,
+    signal: f.signal ?? 31,
+    seed: 0,
+    behaviour: REPLAYED_BEHAVIOUR,
+  };
 }

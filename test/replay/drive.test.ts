@@ -12,7 +12,13 @@ import { readLog } from '../../src/exchanges/read-log.js';
 import { buildScripts, cloneScript, idRange, SLEEP_GAP_MS, type DeviceScript } from '../../src/replay/script.js';
 import { differences } from '../../src/replay/compare.js';
 import { parseNginx } from '../../src/exchanges/formats/nginx.js';
-import { judgeReplay } from '../../src/replay/verdicts.js';
+import { ReplayEvidence, REPLAY_NOT_JUDGED } from '../../src/replay/verdicts.js';
+import { HttpTransport } from '../../src/engine/http-transport.js';
+import type { RawResult } from '../../src/engine/network.js';
+import { rulesOf } from '../../src/verdicts/registry.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { DEFAULT_ONENET_ACCESS_KEY } from '../../src/catalog/default.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
@@ -37,8 +43,16 @@ function fakeClock(start: number): ReplayClock & { sleeps: number[] } {
 }
 
 const json = (status: number, body: unknown): HttpResult => ({ kind: 'response', status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) });
-const bytes = (status: number, n: number, cut = false): HttpResult => ({ kind: 'response', status, headers: {}, body: new Uint8Array(n), ...(cut ? { cut: true } : {}) });
+const bytes = (status: number, n: number, cut = false, from?: number): HttpResult => ({
+  kind: 'response',
+  status,
+  headers: from !== undefined ? { 'content-range': `bytes ${from}-${from + n - 1}/196608` } : {},
+  body: new Uint8Array(n),
+  ...(cut ? { cut: true } : {}),
+});
 const RANGE = /bytes=(\d+)-(\d+)/;
+/** The fake's file is 196608 zero bytes: its md5, as the check offers it. */
+const FILE_MD5 = createHash('md5').update(new Uint8Array(196608)).digest('hex');
 
 /** A OneNET server that hands out `token` and serves ranges of a 196608-byte file; it records what it was sent. */
 function fakeOnenet(token: string, opts: { ignoreRange?: boolean } = {}) {
@@ -46,13 +60,13 @@ function fakeOnenet(token: string, opts: { ignoreRange?: boolean } = {}) {
   const send = async (req: HttpRequest): Promise<HttpResult> => {
     sent.push(req);
     if (req.fault?.loseAnswer) return { kind: 'error', code: 'ANSWER_LOST' };
-    if (req.path.startsWith('/ota/south/check')) return json(200, { errno: 0, error: 'succ', data: { target: 'V2.0', token, size: 196608, md5: '0'.repeat(32) } });
+    if (req.path.startsWith('/ota/south/check')) return json(200, { errno: 0, error: 'succ', data: { target: 'V2.0', token, size: 196608, md5: FILE_MD5 } });
     if (req.path.startsWith('/ota/south/download/') && !req.path.includes('/check')) {
       const m = RANGE.exec(req.headers['Range'] ?? '');
       if (opts.ignoreRange || !m) return bytes(200, 196608);
       const n = Number(m[2]) - Number(m[1]) + 1;
       const cut = req.fault?.cutAfterBytes;
-      return cut !== undefined && cut < n ? bytes(206, cut, true) : bytes(206, n);
+      return cut !== undefined && cut < n ? bytes(206, cut, true, Number(m[1])) : bytes(206, n, false, Number(m[1]));
     }
     return json(200, { errno: 0, error: 'succ' });
   };
@@ -63,8 +77,8 @@ async function drive(scripts: DeviceScript[], send: (req: HttpRequest) => Promis
   const clock = fakeClock(start);
   const calls: ReplayedCall[] = [];
   const recorder = new OperationRecorder();
-  // The fake server behind the transport seam the replay sends through (each device a slot).
-  const transport = { exchange: async (_slot: number, req: HttpRequest) => ({ result: await send(req), aborted: false }), release: () => {} };
+  // The fake server behind the engine's HTTP transport (each device a slot): downloads are assembled as a run's are.
+  const transport = new HttpTransport({ send: async (req) => (await send(req)) as RawResult, abortAll: () => {}, close: async () => {} });
   const result = await driveReplay({ scripts, target: TARGET, clock, startVirtual: start, transport, timeoutMs: 1000, recorder, onCall: (c) => calls.push(c) });
   return { result, calls, clock, recorder };
 }
@@ -192,18 +206,45 @@ describe('clones', () => {
   });
 });
 
-describe('the verdicts a replay judges', () => {
+/** The replayed calls judged by the run's verdict pipeline. */
+async function judged(scripts: DeviceScript[], calls: readonly ReplayedCall[], violationsFile?: string) {
+  const evidence = new ReplayEvidence(scripts, 1_000_000, TARGET);
+  for (const c of calls) evidence.add(c);
+  return evidence.judge({ log: () => {}, ...(violationsFile !== undefined ? { violationsFile } : {}) });
+}
+
+describe('the verdicts a replay judges, through the run\'s pipeline', () => {
   const set = buildScripts(readLog(join(FIXTURES, 'onenet-field.har')).exchanges);
 
-  it('flags a server that accepts the retransmitted 201 after the lost one (one-success-per-task), and lists the rest as not judged', async () => {
+  it('fails one-success-per-task when the server accepts the device\'s second 201 for one task, naming the device in the report and in the violations file', async () => {
     const { calls } = await drive(set.scripts, fakeOnenet('tok').send);
-    const v = judgeReplay(set.scripts, calls, 1_000_000);
-    const one = v.judged.find((x) => x.rule === 'one-success-per-task');
-    expect(one?.checked).toBe(1);
-    expect(one?.violations).toEqual([{ device: '522700042', detail: expect.stringMatching(/^result step 201 at .* was answered errno 0 \(expected 20, task finished\)$/) }]);
-    expect(v.judged.find((x) => x.rule === 'own-token')).toMatchObject({ checked: 1, violations: [] });
-    expect(v.notJudged.rules).toEqual(expect.arrayContaining(['resume-from-held', 'gating', 'final-state-agreement']));
-    expect(v.notJudged.reason).toMatch(/^not judged, because they judge what a device machine decided/);
+    const file = join(mkdtempSync(join(tmpdir(), 'replay-verdicts-')), 'violations.jsonl');
+    const v = await judged(set.scripts, calls, file);
+    const one = v.rules.find((x) => x.rule === 'one-success-per-task');
+    expect(one).toMatchObject({ status: 'partly-judged', checked: 1, violations: 1 });
+    expect(one?.samples[0]).toMatchObject({ device: '522700042', detail: expect.stringMatching(/^result step 201 at .* was answered errno 0 \(expected 20, task finished\)$/) });
+    // The trace is the dialect's own words for the replayed calls, the token never by its value.
+    expect(one?.samples[0]?.trace.map((t) => t.request)).toContain('result step=201 token#1 [answer lost]');
+    expect(v.violationsFiles).toEqual([file]);
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { device: string; rule: string });
+    expect(lines).toEqual([expect.objectContaining({ device: '522700042', rule: 'one-success-per-task' })]);
+  });
+
+  it('reports every rule of the dialect: judged from the exchanges, or not judged with the reason', async () => {
+    const { calls } = await drive(set.scripts, fakeOnenet('tok').send);
+    const v = await judged(set.scripts, calls);
+    expect(v.rules.map((x) => x.rule).sort()).toEqual(rulesOf('onenet').map((r) => r.name).sort());
+    for (const [rule, reason] of REPLAY_NOT_JUDGED) if (rulesOf('onenet').some((r) => r.name === rule)) expect(v.rules.find((x) => x.rule === rule)).toMatchObject({ status: 'not-judged', reason, checked: 0 });
+    // The rules that read the exchanges are judged on them (the device's end is not there: partly).
+    for (const rule of ['own-token', 'resume-from-held', 'stale-task']) expect(v.rules.find((x) => x.rule === rule)).toMatchObject({ status: 'partly-judged', checked: 1, violations: 0 });
+    expect(v.rules.find((x) => x.rule === 'resume-from-held')?.counts).toEqual({ cuts: 1, resumed: 1 });
+    expect(v.rules.find((x) => x.rule === 'restart-on-republish')).toMatchObject({ status: 'not-judged', reason: expect.stringMatching(/no republish happened/) });
+  });
+
+  it('fails resume-from-held when the server ignores the Range (the bytes the transport assembled, as in a run)', async () => {
+    const { calls } = await drive(set.scripts, fakeOnenet('t', { ignoreRange: true }).send);
+    const v = await judged(set.scripts, calls);
+    expect(v.rules.find((x) => x.rule === 'resume-from-held')).toMatchObject({ violations: 1, samples: [{ device: '522700042', detail: expect.stringMatching(/the Range was ignored/) }] });
   });
 
   it('passes a server that answers the duplicate 201 with 20', async () => {
@@ -211,6 +252,9 @@ describe('the verdicts a replay judges', () => {
     let results = 0;
     const send = async (req: HttpRequest): Promise<HttpResult> => (req.body === '{"step":201}' && ++results > 1 ? json(200, { errno: 20, error: 'finished' }) : server.send(req));
     const { calls } = await drive(set.scripts, send);
-    expect(judgeReplay(set.scripts, calls, 1_000_000).judged.every((x) => x.violations.length === 0)).toBe(true);
+    const v = await judged(set.scripts, calls);
+    expect(v.error).toBeUndefined();
+    expect(v.rules.every((x) => x.violations === 0)).toBe(true);
+    expect(v.rules.find((x) => x.rule === 'one-success-per-task')).toMatchObject({ checked: 1, counts: { 'duplicates-answered-20': 1 } });
   });
 });

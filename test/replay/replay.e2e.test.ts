@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/api.js';
 import { prepareReplay, replay } from '../../src/replay/session.js';
+import { rulesOf } from '../../src/verdicts/registry.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const scenario = (name: string): string => join(ROOT, 'scenarios', name);
@@ -35,11 +36,11 @@ describe('replaying a run\'s exchange log', () => {
     expect(same.replayed).toBe(requests);
     expect(same.perDevice.map((d) => d.first)).toEqual([undefined, undefined, undefined]);
     expect(same.passed).toBe(true);
-    // The rules that read the server's answers are judged, with the embedded server's own view.
-    expect(same.verdicts.judged.map((v) => [v.rule, v.checked, v.violations.length, v.note])).toEqual([
-      ['one-success-per-task', 3, 0, undefined],
-      ['own-token', 3, 0, undefined],
-    ]);
+    // Every rule of the dialect through the run's verdict pipeline, with the embedded server's own view.
+    expect(same.verdicts.rules.map((v) => v.rule).sort()).toEqual(rulesOf('onenet').map((r) => r.name).sort());
+    expect(same.verdicts.rules.filter((v) => v.violations > 0)).toEqual([]);
+    const checked = Object.fromEntries(same.verdicts.rules.map((v) => [v.rule, v.checked]));
+    expect(checked).toMatchObject({ 'one-success-per-task': 3, 'own-token': 3, 'resume-from-held': 3, 'stale-task': 3, 'final-state-agreement': 0 });
 
     const buggy = await replay({ prepared, logLabel: log, timeScale: 50, seed: 42, bugs: ['ignore-range'] });
     expect(buggy.passed).toBe(false);
@@ -48,6 +49,10 @@ describe('replaying a run\'s exchange log', () => {
       const firstDownload = script.steps.findIndex((s) => s.op === 'download');
       expect(d.first).toMatchObject({ index: firstDownload, op: 'download', fields: ['status', 'bytes'], logged: { status: 206 }, now: { status: 200 } });
     }
+    // The verdicts name the bug too: each device's Range was ignored.
+    const resume = buggy.verdicts.rules.find((v) => v.rule === 'resume-from-held');
+    expect(resume?.violations).toBe(3);
+    expect(resume?.samples[0]?.detail).toMatch(/the Range was ignored/);
   });
 
   it('Luat (CSV): with no-diff-wait, each device\'s first ask, logged 43, now gets the file', async () => {
@@ -61,5 +66,10 @@ describe('replaying a run\'s exchange log', () => {
     const buggy = await replay({ prepared, logLabel: log, timeScale: 400, seed: 7, bugs: ['no-diff-wait'] });
     expect(buggy.perDevice).toHaveLength(2);
     for (const d of buggy.perDevice) expect(d.first).toMatchObject({ index: 0, op: 'luat', fields: ['status', 'code'], logged: { status: 400, code: 43 }, now: { status: 200 } });
+    expect(buggy.verdicts.rules.map((v) => v.rule).sort()).toEqual(rulesOf('luat').map((r) => r.name).sort());
+    // The verdicts name the bug too: the diff came at once, where the build should have answered 43.
+    const diffWait = buggy.verdicts.rules.find((v) => v.rule === 'diff-wait');
+    expect(diffWait?.violations).toBe(2);
+    expect(diffWait?.samples[0]?.detail).toMatch(/so it should have been 43/);
   });
 });
