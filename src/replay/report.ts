@@ -25,6 +25,8 @@ export interface ReplayReport {
   notes: string[];
   /** Every verdict rule of the replayed dialects, judged as in a run (src/replay/verdicts.ts), or why not. */
   verdicts: ReplayVerdicts;
+  /** The transition rules of a run: never silent, not judged here and why. */
+  transitions: { status: 'not-judged'; reason: string };
   passed: boolean;
 }
 
@@ -50,6 +52,7 @@ export function formatReplay(r: ReplayReport, maxDevices = 20): string {
   if (r.harness.bottleneck) lines.push('harness: the replaying process was a bottleneck; the latencies above include its own delay:');
   for (const n of r.harness.notes) lines.push(`  - ${n}`);
   for (const n of r.notes) lines.push(`note: ${n}`);
+  lines.push(`transition rules: ${r.transitions.reason}`);
   lines.push(...verdictLines(r.verdicts.rules, undefined, r.devices));
   for (const file of r.verdicts.violationsFiles) lines.push(`every violation: ${file}`);
   if (r.verdicts.error !== undefined) lines.push(r.verdicts.error);

@@ -22,7 +22,7 @@ import { Anonymiser } from './anonymise.js';
 import { buildScripts, cloneScript, type DeviceScript, type ScriptSet } from './script.js';
 import { driveReplay, type ReplayClock, type ReplayedCall, type ReplayTransport } from './drive.js';
 import { replayDialect, type ReplaySettings } from '../exchanges/calls.js';
-import { ReplayEvidence } from './verdicts.js';
+import { ReplayEvidence, TRANSITIONS_NOT_JUDGED } from './verdicts.js';
 import { scaledReplayClock } from './clock.js';
 import type { ReplayReport } from './report.js';
 
@@ -200,6 +200,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayReport> {
       harness: harnessReport(mergeLagSnapshots([lag.snapshot()]), 1, operations),
       notes,
       verdicts,
+      transitions: { status: 'not-judged', reason: TRANSITIONS_NOT_JUDGED },
       passed: differingDevices === 0 && perDevice.every((d) => d.stopped === undefined) && verdicts.error === undefined && verdicts.rules.every((v) => v.violations === 0),
     };
   } finally {

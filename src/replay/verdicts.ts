@@ -40,6 +40,10 @@ export const REPLAY_NOT_JUDGED: ReadonlyMap<string, string> = new Map([
   ],
 ]);
 
+/** Why a replay does not check the transition rules (a run's `transitions` section). */
+export const TRANSITIONS_NOT_JUDGED =
+  'not judged, because the transition rules check the moves of a device machine (its states) and a replayed device has none: it sends the logged calls; run the emitted scenario (--emit-scenario) to check them';
+
 /** What every rule judged on a replay is limited by. */
 export const REPLAY_NOTE =
   'replayed devices send the logged calls whatever the answers, with no machine: no device has a final state, so the parts of a rule about how a device ended, backed off or stopped asking are not judged';
