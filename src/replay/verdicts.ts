@@ -27,16 +27,16 @@ import { replayDialect, type DeviceFacts, type ReplayDialect, type ReplaySetting
 import type { ReplayedCall } from './drive.js';
 import type { DeviceScript } from './script.js';
 
-/** The rules a replay cannot judge at all, and why (each reason is the rule's own). */
+/** The rules a replay cannot judge at all, and why (the report prints "not judged (why)"). */
 export const REPLAY_NOT_JUDGED: ReadonlyMap<string, string> = new Map([
-  ['final-state-agreement', 'not judged, because a replayed device has no machine and so no final state to compare with the server\'s view'],
+  ['final-state-agreement', 'a replayed device has no machine, so no final state to compare with the server\'s view'],
   [
     'coap-retransmit',
-    'not judged, because it judges the retransmission timers of the harness\'s own devices; a replay resends a lost call at the gap the log shows, which no timer of this harness decided',
+    'it judges the retransmission timers of the harness\'s own devices; a replay resends a lost call at the gap the log shows, which no timer of this harness decided',
   ],
   [
     'failure-codes',
-    'not judged, because it judges the faults a scenario gives its devices (full storage, a dying battery, a failing flash); a log does not say which a device had (run the emitted scenario)',
+    'it judges the faults a scenario gives its devices (full storage, a dying battery, a failing flash); a log does not say which a device had (run the emitted scenario)',
   ],
 ]);
 
