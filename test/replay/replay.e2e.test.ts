@@ -3,7 +3,7 @@
  * a named bug switched on, the first differing exchange of each device is the one the bug touches.
  * Needs a fresh `npm run build` (the server thread and the workers run dist/).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,15 +55,41 @@ describe('replaying a run\'s exchange log', () => {
     expect(resume?.samples[0]?.detail).toMatch(/the Range was ignored/);
   });
 
-  it('Luat (CSV): with no-diff-wait, each device\'s first ask, logged 43, now gets the file', async () => {
+  it('Luat (CSV): no difference against the same server; with no-diff-wait, each device\'s first ask, logged 43, now gets the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'replay-e2e-'));
     const log = join(dir, 'exchanges.csv');
-    const report = await run(scenario('rollout-luat.yaml'), { workers: 1, overrides: { devices: 2, timeScale: 400 }, exchangeLog: log });
+    // Luat's answer depends on time: 43 until the diff build (60–180 s virtual from the first ask,
+    // the built-in catalog) is done, the file after. An ask that lands near the build's end could
+    // be answered either way on a replay (its instant moves by the replay's scheduling lag), so
+    // this run keeps every ask far from any possible end: the devices arrive within 1 s, so every
+    // first ask is at most 1 s after the build started (59 s before its earliest end), and back off
+    // 300 s × [0.8, 1.2) after a 43, so every second ask is at least 240 s after it (60 s past its
+    // latest end). 59 s virtual is 295 ms real at ×200: far above the replay's lag.
+    const text = readFileSync(scenario('rollout-luat.yaml'), 'utf8').replace('waitBackoff: 60s', 'waitBackoff: 300s').replace('over: 30s', 'over: 1s')
+      // Latency is not what this run is for: at ×200 a few real ms of the machine's lag read as a virtual second.
+      .replace('  - luat.p99 < 1s\n', '');
+    expect(text).toContain('waitBackoff: 300s');
+    expect(text).toContain('over: 1s }');
+    expect(text).not.toContain('luat.p99');
+    writeFileSync(join(dir, 'luat.yaml'), text);
+    const report = await run(join(dir, 'luat.yaml'), { workers: 1, overrides: { devices: 2, timeScale: 200 }, exchangeLog: log });
     expect(report.passed).toBe(true);
     expect(readFileSync(log, 'utf8').split('\n')[0]).toBe('t,device,dialect,op,method,path,range,body,status,net,errno,code,task,version,bytes,cut');
     expect(readFileSync(log, 'utf8')).not.toContain('project_key');
     const prepared = prepareReplay({ log });
-    const buggy = await replay({ prepared, logLabel: log, timeScale: 400, seed: 7, bugs: ['no-diff-wait'] });
+    // The log is as planned: each device asked twice, 43 then the file, the asks clear of the build's end.
+    const asks = prepared.scripts.flatMap((s) => s.steps.filter((x) => x.op === 'luat').map((x) => ({ at: x.atMs, code: x.logged.code, status: x.logged.status })));
+    expect(asks.filter((a) => a.code === 43).every((a) => a.at <= 1_000)).toBe(true);
+    expect(asks.filter((a) => a.status === 200).every((a) => a.at >= 240_000)).toBe(true);
+    expect(asks.filter((a) => a.code === 43), JSON.stringify(asks)).toHaveLength(2);
+
+    const same = await replay({ prepared, logLabel: log, timeScale: 200, seed: 7 });
+    expect(same.perDevice.map((d) => d.first)).toEqual([undefined, undefined]);
+    expect(same.verdicts.rules.filter((v) => v.violations > 0)).toEqual([]);
+    expect(same.passed).toBe(true);
+
+    // With the bug no ask waits, so nothing depends on the build's end: a faster replay.
+    const buggy = await replay({ prepared, logLabel: log, timeScale: 1000, seed: 7, bugs: ['no-diff-wait'] });
     expect(buggy.perDevice).toHaveLength(2);
     for (const d of buggy.perDevice) expect(d.first).toMatchObject({ index: 0, op: 'luat', fields: ['status', 'code'], logged: { status: 400, code: 43 }, now: { status: 200 } });
     expect(buggy.verdicts.rules.map((v) => v.rule).sort()).toEqual(rulesOf('luat').map((r) => r.name).sort());
