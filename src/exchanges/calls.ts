@@ -58,7 +58,8 @@ export interface ReplayDialect {
   offeredSize(result: HttpResult): number | undefined;
   /**
    * The device request (the dialect's own request type) a sent call is, so the dialect's wire and
-   * evidence codec read its answer as they read a device's; `total` as for `encode`.
+   * evidence codec read its answer as they read a device's; `total` as for `encode`. Undefined:
+   * the call cannot be read as a device's (a OneNET download before any offer named its size).
    */
   deviceRequest(http: HttpRequest, device: string, total: number | undefined): unknown;
   /** What a device's request says of the device (its version, model, signal, ...); undefined: nothing. */
@@ -97,9 +98,10 @@ function onenetRequest(http: HttpRequest, devId: string, total: number | undefin
     case 'tokenCheck':
       return { op: 'tokenCheck', devId, token, ...faultOf(http) };
     case 'download': {
+      // Before any check offered the file's size the bytes are not assembled: what the device held is unknown.
+      if (total === undefined) return undefined;
       const m = BYTE_RANGE.exec(rangeOf(http));
-      const size = total ?? 0;
-      return { op: 'download', devId, token, start: m ? Number(m[1]) : 0, end: m ? Number(m[2]) : Math.max(0, size - 1), total: size, ...faultOf(http) };
+      return { op: 'download', devId, token, start: m ? Number(m[1]) : 0, end: m ? Number(m[2]) : Math.max(0, total - 1), total, ...faultOf(http) };
     }
     case 'progress':
     case 'result':

@@ -94,6 +94,7 @@ export class ReplayEvidence {
   private readonly dialects = new Map<string, DialectEvidence>();
   private readonly dialectOf = new Map<string, string>();
   private unreadable = 0;
+  private unsized = 0;
 
   constructor(
     scripts: readonly DeviceScript[],
@@ -126,7 +127,10 @@ export class ReplayEvidence {
     const slot = d?.slots.get(c.device);
     if (d === undefined || slot === undefined) return;
     const request = d.replay.deviceRequest(c.sent, c.device, c.total);
-    if (request === undefined) return;
+    if (request === undefined) {
+      this.unsized++;
+      return;
+    }
     let answer: unknown;
     let outcome: string;
     try {
@@ -147,7 +151,8 @@ export class ReplayEvidence {
     const rules: VerdictReport[] = [];
     const violationsFiles: string[] = [];
     const errors: string[] = [];
-    const notes = [REPLAY_NOTE, ...(this.unreadable > 0 ? [`${this.unreadable} answer(s) the dialect's wire could not read are not in the evidence`] : [])];
+    const notes = [REPLAY_NOTE, ...(this.unreadable > 0 ? [`${this.unreadable} answer(s) the dialect's wire could not read are not in the evidence`] : []),
+      ...(this.unsized > 0 ? [`${this.unsized} download(s) made before any check of the log offered the file's size are not in the evidence (the bytes a device held then are unknown)`] : [])];
     for (const [dialect, d] of this.dialects) {
       const evidence = d.collector.finish(() => undefined, () => false);
       const file = o.violationsFile !== undefined ? fileFor(o.violationsFile, dialect, this.dialects.size > 1) : undefined;

@@ -247,6 +247,14 @@ describe('the verdicts a replay judges, through the run\'s pipeline', () => {
     expect(v.rules.find((x) => x.rule === 'resume-from-held')).toMatchObject({ violations: 1, samples: [{ device: '522700042', detail: expect.stringMatching(/the Range was ignored/) }] });
   });
 
+  it('leaves out, and says so, the downloads of a log that starts after the check (the bytes held are unknown), never blaming the Range', async () => {
+    const script = set.scripts[0]!;
+    const fromDownloads = [{ ...script, steps: script.steps.filter((x) => x.op === 'download') }];
+    const { calls } = await drive(fromDownloads, fakeOnenet('tok').send);
+    const v = await judged(fromDownloads, calls);
+    expect(v.rules.find((x) => x.rule === 'resume-from-held')).toMatchObject({ status: 'not-judged', checked: 0, violations: 0, reason: expect.stringContaining('4 download(s) made before any check of the log offered the file\'s size are not in the evidence') });
+  });
+
   it('passes a server that answers the duplicate 201 with 20', async () => {
     const server = fakeOnenet('tok');
     let results = 0;
