@@ -157,9 +157,22 @@ describe('an nginx access log replayed on a fake clock', () => {
     expect(result[0]).toMatchObject({ replayed: 3, differing: 0 });
   });
 
-  it('finds a server that now sends the file at once (no 43): the first ask differs', async () => {
-    const { result } = await drive(set.scripts, async () => bytes(200, 20480));
+  it('finds a server that now sends the file at once (no 43): the first ask differs, and diff-wait names the device', async () => {
+    const { result, calls } = await drive(set.scripts, async () => bytes(200, 20480));
     expect(result[0]?.first).toMatchObject({ index: 0, fields: ['status'], logged: { status: 400 }, now: { status: 200, bytes: 20480 } });
+    const v = await judged(set.scripts, calls);
+    expect(v.rules.map((x) => x.rule).sort()).toEqual(rulesOf('luat').map((r) => r.name).sort());
+    expect(v.rules.find((x) => x.rule === 'diff-wait')).toMatchObject({ violations: 1, samples: [{ device: '866714040000123', detail: expect.stringMatching(/should have been 43/) }] });
+  });
+
+  it('fails stale-task when the file sent is of the version the device asks with (the Luat wire reads its X-Firmware-Version)', async () => {
+    const stale: HttpResult = { kind: 'response', status: 200, headers: { 'x-firmware-version': '1.3.1' }, body: new Uint8Array(20480) };
+    const answers = [json(400, { code: 43, msg: 'wait' }), json(400, { code: 43, msg: 'wait' }), stale];
+    let n = 0;
+    const { calls } = await drive(set.scripts, async () => answers[n++]!);
+    const v = await judged(set.scripts, calls);
+    expect(v.rules.find((x) => x.rule === 'stale-task')).toMatchObject({ violations: 1, samples: [{ device: '866714040000123', detail: expect.stringMatching(/was sent a file of version 1\.3\.1, the version it already runs/) }] });
+    expect(v.rules.find((x) => x.rule === 'diff-wait')).toMatchObject({ violations: 0 });
   });
 
   it('ties a download with no device in its path to the device that checked its token, and rebuilds its Range', () => {
