@@ -3,7 +3,7 @@
  * asked), find the target (the embedded reference server when none is given, with its keys from
  * its admin API; a target's keys from the environment), drive the scripts and gather the report.
  */
-import type { DialectTargetSpec, TargetContext } from '../dialect/types.js';
+import type { DialectTargetSpec, HttpRequest, HttpResult, TargetContext } from '../dialect/types.js';
 import type { Catalog } from '../catalog/schema.js';
 import { getDialect } from '../dialect/registry.js';
 import { ConfigError } from '../config/load.js';
@@ -11,7 +11,6 @@ import { startServerThread } from '../server/thread.js';
 import type { BugName } from '../server/bugs.js';
 import { AdminClient } from '../engine/admin-client.js';
 import { makeTransport } from '../engine/transports.js';
-import type { HttpRequest, HttpResult } from '../dialect/types.js';
 import type { Transport } from '../engine/transport.js';
 import { ENV_ADMIN_TOKEN, checkedTargetUrl } from '../engine/target.js';
 import { LagRecorder, OperationRecorder, harnessReport, mergeLagSnapshots, mergeSnapshots, operationsReport } from '../metrics/recorder.js';
