@@ -4,6 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import yargs, { type Argv, type MiddlewareFunction } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../config/load.js';
@@ -22,6 +23,7 @@ import { saveRun } from '../report/save-run.js';
 import { serveCommand } from './serve.js';
 import { flagValueError, joinNegativeValues, notANumberError, type JoinedArgv, type OptionKinds } from './argv.js';
 import { compareCommand, reportCommand } from './report-commands.js';
+import { replayCommand } from './replay.js';
 import { appendStepSummary } from '../report/render-run.js';
 import { createLiveDisplay } from '../outputs/live-display.js';
 import { serveMetrics, type MetricsEndpoint } from '../outputs/prometheus.js';
@@ -46,6 +48,7 @@ export const ENV_HELP = [
   '                               run reads keys, catalog and device states with it',
   '  OTA_SWARM_AIOT_APP_KEY       AIOT Appkey (pushes carry it), for run\'s application',
   '  OTA_SWARM_AIOT_ACCESS_TOKEN  AIOT north-bound Access-Token; both also for serve --aiot',
+  '  OTA_SWARM_REPLAY_SALT        replay --anonymise: the salt of the test ids (or --salt-file)',
   '  OTA_SWARM_DEBUG              set: print the stack of an unexpected error',
   '  GITHUB_STEP_SUMMARY          set (GitHub Actions): append the summary to it',
   '  JOB_COMPLETION_INDEX         with OTA_SWARM_SHARDS: run that slice of the fleet',
@@ -77,6 +80,7 @@ interface RunArgs {
   'device-finals'?: boolean;
   'metrics-host'?: string;
   'report-stdout'?: boolean;
+  'exchange-log'?: string;
 }
 
 function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration' | 'product-id' | 'profile' | 'allow-clock-skew'>): ScenarioOverrides {
@@ -123,6 +127,7 @@ async function runCommand(a: RunArgs): Promise<number> {
   if (capacity.warning) process.stderr.write(`ota-swarm: ${capacity.warning}\n`);
   const workers = capacity.workers;
   await prepareOutDir(a.out);
+  if (a['exchange-log'] !== undefined) await checkWritable('--exchange-log', a['exchange-log']);
   const say = (line: string): void => {
     if (!a.quiet) process.stderr.write(`${line}\n`);
   };
@@ -170,6 +175,7 @@ async function runCommand(a: RunArgs): Promise<number> {
       ...(slice ? { slice } : {}),
       ...(startAtMs !== undefined ? { startAtMs } : {}),
       ...(a['device-finals'] === true ? { devicesFile: join(dir, DEVICES_FILE) } : {}),
+      ...(a['exchange-log'] !== undefined ? { exchangeLog: resolve(a['exchange-log']) } : {}),
     });
     display?.stop();
     const saved = await saveRun(report, a.out, runName);
@@ -177,6 +183,7 @@ async function runCommand(a: RunArgs): Promise<number> {
     process.stdout.write(`${formatSummary(report, { color: Boolean(process.stdout.isTTY) })}\n`);
     process.stdout.write(`report: ${saved.file} (and report.html, junit.xml${report.violationsFile !== undefined ? `, ${report.violationsFile}` : ''} beside it)\n`);
     if (a['report-stdout'] === true) process.stdout.write(await framedRunFolder(saved.dir));
+    if (a['exchange-log'] !== undefined) process.stdout.write(`exchange log: ${a['exchange-log']} (replay it with \`ota-swarm replay\`)\n`);
     if (saved.fallback) process.stderr.write(`ota-swarm: --out: cannot write ${saved.fallback.wanted} (${saved.fallback.reason}); the reports are in ${saved.dir} instead\n`);
     if (report.interrupted) return EXIT.interrupted;
     if (slice) {
@@ -211,6 +218,15 @@ function startAtOrUsage(flag: string | undefined): number | undefined {
   } catch (err) {
     if (err instanceof StartAtError) throw new UsageError(err.message);
     throw err;
+  }
+}
+
+/** A file a run will write at its end, checked (and emptied) before the fleet starts. */
+async function checkWritable(flag: string, file: string): Promise<void> {
+  try {
+    await writeFile(file, '');
+  } catch (err) {
+    throw new UsageError(`${flag}: cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
 }
 
@@ -253,6 +269,7 @@ export function buildCli(argv: string[]): Argv {
           .option('device-finals', { type: 'boolean', default: false, describe: `write every started device's final state to ${DEVICES_FILE} beside report.json` })
           .option('report-stdout', { type: 'boolean', default: false, describe: 'also print the run folder (report.json, violations.jsonl, finals.jsonl) framed on stdout, for kubectl logs; ota-swarm merge reads the saved logs' })
           .option('metrics-host', { type: 'string', describe: 'address --metrics-port listens on (default 127.0.0.1; 0.0.0.0 in a pod, for its Service)' })
+          .option('exchange-log', { type: 'string', describe: 'write every exchange to this file, one record a line (JSON lines; CSV when it ends in .csv); replay it with `ota-swarm replay` (docs/replay.md)' })
           .option('probe', { type: 'boolean', default: true, describe: 'with --target, send one device through its first calls before the fleet and stop (exit 2) when the target refuses it for authentication; --no-probe skips it' })
           .epilogue(ENV_HELP),
       async (a) => {
@@ -275,7 +292,8 @@ export function buildCli(argv: string[]): Argv {
     .command(reportCommand)
     .command(mergeCommand)
     .command(k8sCommand)
-    .demandCommand(1, 'name a command: run, validate, serve, compare, report, merge or k8s')
+    .command(replayCommand)
+    .demandCommand(1, 'name a command: run, validate, serve, compare, report, merge, k8s or replay')
     .epilogue(ENV_HELP)
     .strict()
     .help()

@@ -40,6 +40,7 @@ import { judgeStart, readDateHeader, sleepUntilStart, startNotes, waitBeforeStar
 import { writeDevicesFile } from '../report/devices-file.js';
 import type { StartReport } from '../report/types.js';
 import { prepareApplication } from './application.js';
+import { mergeExchangeParts, partFileOf } from '../exchanges/log-writer.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -75,6 +76,8 @@ export interface RunOptions {
   startAtMs?: number;
   /** Write every started device's final state here, one JSON line each (report/devices-file.ts). */
   devicesFile?: string;
+  /** Write every exchange to this file, one record a line (JSON lines; CSV when it ends in .csv): see docs/replay.md. */
+  exchangeLog?: string;
 }
 
 /**
@@ -129,6 +132,9 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
   const workerFile = compiledSibling(import.meta.url, './worker.ts');
 
   checkTransport(scenario, clock, opts.names ?? CLI_FLAGS);
+  const transportKind = getDialect(scenario.dialect).transport ?? 'http';
+  // The exchange log's columns are an HTTP exchange's (docs/replay.md); another transport's are not defined yet.
+  if (opts.exchangeLog !== undefined && transportKind !== 'http') throw new ConfigError(`--exchange-log: records HTTP exchanges only; dialect ${scenario.dialect} speaks ${transportKind}`);
   // The push receiver listens before the target starts: the embedded server is told its URL.
   const application = await prepareApplication(scenario, clock, opts.allowRemote ?? false);
   let target: ResolvedTarget;
@@ -227,6 +233,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
       agreementSampleSize: AGREEMENT_SAMPLE_PER_WORKER,
       maxSamples: MAX_VIOLATION_SAMPLES,
       evidence: { dir: spill.dir },
+      ...(opts.exchangeLog !== undefined ? { exchangeLog: partFileOf(opts.exchangeLog, workerIndex) } : {}),
     }));
     const watch = new WorkerWatch(workers);
     const settled = await superviseShards(
@@ -248,6 +255,7 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     for (const s of settled) if (s.status === 'fulfilled') results.push(s.value);
     const lost = lostShards(settled, watch, progress, total, workers);
     errors.push(...lost.map(describeLoss));
+    if (opts.exchangeLog !== undefined) errors.push(...(await exchangeLogErrors(opts.exchangeLog, workers, results, log)));
     virtualEnd = frontier ? Math.max(runStartVirtual, ...results.map((r) => r.outcome.virtualEnd)) : new ScaledClock(clock).now();
     const applied = await serverEvents.settle();
     if (results.some((r) => r.outcome.end === 'virtual-limit') && endedBy === 'completed') endedBy = 'duration';
@@ -292,6 +300,18 @@ export async function runScenario(opts: RunOptions): Promise<Report> {
     await target.close().catch(() => {});
     await application?.close();
     await spill.remove();
+  }
+}
+
+/** Merges the workers' exchange-log parts; a log short of the requests made is a run error. */
+async function exchangeLogErrors(file: string, workers: number, results: readonly ShardResult[], log: (line: string) => void): Promise<string[]> {
+  const made = results.reduce((n, r) => n + r.outcome.requests, 0);
+  try {
+    const merged = await mergeExchangeParts(file, workers);
+    if (!merged.ordered) log(`ota-swarm: exchange log ${file}: too large to sort in memory, written worker by worker (replay sorts it by time as it reads)`);
+    return merged.records < made ? [`exchange log ${file}: ${merged.records} of ${made} exchanges written (a worker could not write its part)`] : [];
+  } catch (err) {
+    return [`exchange log ${file}: ${(err as Error).message.split('\n')[0]}`];
   }
 }
 

@@ -35,6 +35,8 @@ export interface ShardTask {
   evidence: { dir: string };
   /** Dialect plugin modules (file URLs) the worker loads before it looks up the dialect. */
   plugins: string[];
+  /** The part file the worker writes its exchange-log records to (exchanges/log-writer.ts); absent: none. */
+  exchangeLog?: string;
   /** Where the worker posts live snapshots (LivePost) once a second; transferred. */
   live?: MessagePort;
 }

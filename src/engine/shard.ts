@@ -71,6 +71,8 @@ export interface ShardDeps {
   progress: Int32Array;
   /** Where each exchange and each device's end go, for the verdicts (absent: nowhere). */
   evidence?: EvidenceCollector;
+  /** Each exchange as it was sent and answered (the transport's message and result), for the exchange log (absent: none kept). */
+  exchanges?: (slot: number, message: unknown, result: unknown, sentVirtual: number) => void;
 }
 
 export type ShardEnd = 'completed' | 'stopped' | 'virtual-limit';
@@ -365,11 +367,11 @@ export class ShardRunner {
         : transferMs === Infinity ? { result: transport.failure('NO_SIGNAL'), aborted: false }
         : await transport.exchange(slot, message, { timeoutMs, paceMs, onWritten });
       const sent: SendInstant = writtenAt !== undefined ? { atMs: writtenAt, written: true } : { atMs: handedReal, written: false };
-      return { exchanged, sent, paced: paceMs > 0, transferMs, at: { decided: tVirtual, sent: sentVirtual } };
+      return { message, exchanged, sent, paced: paceMs > 0, transferMs, at: { decided: tVirtual, sent: sentVirtual } };
     })
-      .then(({ exchanged, sent, paced, transferMs, at }) => {
+      .then(({ message, exchanged, sent, paced, transferMs, at }) => {
         land();
-        this.onResult(slot, request, exchanged, intendedReal, sent, paced, transferMs, at);
+        this.onResult(slot, request, message, exchanged, intendedReal, sent, paced, transferMs, at);
       })
       .catch((err: unknown) => {
         // A bug in a machine or codec must not hang the shard: the device is counted as crashed.
@@ -381,6 +383,7 @@ export class ShardRunner {
   private onResult(
     slot: number,
     request: unknown,
+    message: unknown,
     exchanged: Exchanged<unknown>,
     intendedReal: number,
     sent: SendInstant,
@@ -402,6 +405,7 @@ export class ShardRunner {
     this.requests++;
     Atomics.add(this.d.progress, ProgressField.requests, 1);
     const { result } = exchanged;
+    this.d.exchanges?.(slot, message, result, at.sent);
     let answer: unknown;
     let outcome: string;
     let isError: boolean;

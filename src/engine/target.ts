@@ -51,6 +51,19 @@ export function isLoopbackUrl(url: string): boolean {
   }
 }
 
+/** A target URL: http(s), and loopback unless remote targets are allowed (`permit` says how); one-line ConfigError naming `field`. */
+export function checkedTargetUrl(url: string, field: string, allowRemote: boolean, permit: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${field}: "${url}" is not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:' && parsed.protocol !== 'coap:') throw new ConfigError(`${field}: ${url}: only http, https and coap are supported`);
+  if (!allowRemote && !isLoopbackUrl(url)) throw new ConfigError(`${field}: ${parsed.host} is not a loopback address; ${permit} to load a remote server`);
+  return parsed;
+}
+
 export interface TargetOptions {
   scenario: Scenario;
   clock: ClockOrigin;
@@ -111,19 +124,9 @@ async function embeddedTarget({ scenario, clock, aiot, env = process.env }: Targ
 
 async function externalTarget({ scenario, clock, allowRemote, env = process.env, names = CLI_FLAGS, clockDeclared = false }: TargetOptions): Promise<ResolvedTarget> {
   const url = scenario.target.url as string;
-  const field = names('targetUrl');
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ConfigError(`${field}: "${url}" is not a URL`);
-  }
+  const permit = names === CLI_FLAGS ? 'pass --allow-remote' : `set ${names('allowRemote')}: true`;
+  const parsed = checkedTargetUrl(url, names('targetUrl'), allowRemote, permit);
   const coap = parsed.protocol === 'coap:';
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:' && !coap) throw new ConfigError(`${field}: ${url}: only http, https and coap are supported`);
-  if (!allowRemote && !isLoopbackUrl(url)) {
-    const permit = names === CLI_FLAGS ? 'pass --allow-remote' : `set ${names('allowRemote')}: true`;
-    throw new ConfigError(`${field}: ${parsed.host} is not a loopback address; ${permit} to load a remote server`);
-  }
   // A coap: URL has no web origin; its server's admin API (if any) is not reachable over it.
   const baseUrl = coap ? `coap://${parsed.host}` : parsed.origin;
   const adminToken = coap ? undefined : env[ENV_ADMIN_TOKEN];

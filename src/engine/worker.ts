@@ -3,6 +3,7 @@
  * of the shard live here, driven by one ShardRunner over one keep-alive pool to the target.
  */
 import { getDialect } from '../dialect/registry.js';
+import type { HttpRequest, HttpResult } from '../dialect/types.js';
 import { loadDialectPlugin } from '../dialect/plugins.js';
 import { registerDeclaredDialect } from '../dialect/declared/plugin.js';
 import { expandFleet } from '../scenario/fleet.js';
@@ -25,6 +26,9 @@ import { EvidenceSpill } from '../verdicts/spill.js';
 import { join } from 'node:path';
 import { withTargetSettings } from './target-settings.js';
 import { WHOLE_FLEET, workerStripe } from './fleet-slice.js';
+import { ExchangeLogPart } from '../exchanges/log-writer.js';
+import { exchangeRecord } from '../exchanges/record.js';
+import { taskPseudonyms } from '../exchanges/pseudonym.js';
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const { scenario, workerIndex, workers } = task;
@@ -54,6 +58,8 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     profileOf: (slot) => plan.profileOf(globalIndex(slot)),
     ...(plugin.evidence ? { sink: new EvidenceSpill(join(task.evidence.dir, `worker-${workerIndex}.jsonl`)) } : {}),
   });
+  const exchangeLog = task.exchangeLog !== undefined ? new ExchangeLogPart(task.exchangeLog) : undefined;
+  const pseudonym = taskPseudonyms();
   const runner = new ShardRunner({
     plugin,
     plan,
@@ -79,6 +85,8 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     stopFlag: new Int32Array(task.stop),
     progress,
     ...(evidence ? { evidence } : {}),
+    // The run refuses an exchange log for a transport other than HTTP (run.ts): the messages are HTTP's.
+    ...(exchangeLog ? { exchanges: (slot, message, result, sentVirtual) => exchangeLog.write(exchangeRecord(plan.profileOf(globalIndex(slot)).id, plugin.name, message as HttpRequest, result as HttpResult, sentVirtual, pseudonym)) } : {}),
   });
   const live = task.live;
   // The posts are also the worker's heartbeat (worker-watch.ts): the first goes out at once.
@@ -121,5 +129,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     if (ticker) clearInterval(ticker);
     live?.close();
     await transport.close();
+    // A part that failed to write is found short when the parts are merged (run.ts).
+    await exchangeLog?.close().catch(() => {});
   }
 }

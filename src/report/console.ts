@@ -164,6 +164,9 @@ function transitions(t: TransitionsReport, p: Palette, total: number): string[] 
 /** Trace lines of the first violating device shown per rule. */
 const VERDICT_TRACE_LINES = 8;
 
+/** The verdict section as the run's summary prints it, in plain text (a replay's report prints the same). */
+export const verdictLines = (list: readonly VerdictReport[], file: string | undefined, total: number): string[] => verdicts(list, PLAIN, file, total);
+
 function verdicts(list: readonly VerdictReport[] | undefined, p: Palette, file: string | undefined, total: number): string[] {
   if (list === undefined) return [];
   if (list.length === 0) return [`${p.bold('transition verdicts')}  no rule for this dialect`];

@@ -7,9 +7,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Report, TransitionsReport, VerdictReport } from '../report/types.js';
-import type { Scenario } from '../scenario/types.js';
 import type { DeviceEvidence, EvidenceBatch } from './evidence.js';
-import { rulesOf, runVerdicts, type VerdictInput, type ViolationLine } from './run.js';
+import { rulesOf, runVerdicts, type VerdictInput, type VerdictScenario, type ViolationLine } from './run.js';
 import { compareWithServer } from './server-agreement.js';
 import type { AdminApi, AppliedEvent } from './server-events.js';
 import { openViolationsFile, type ViolationsFile } from './violations-file.js';
@@ -61,7 +60,7 @@ export async function serverAgreementOf(
 }
 
 export interface JudgeInput {
-  scenario: Scenario;
+  scenario: VerdictScenario;
   results: readonly { evidence?: EvidenceBatch }[];
   admin: AdminApi | undefined;
   events: readonly AppliedEvent[];
@@ -74,6 +73,8 @@ export interface JudgeInput {
   notes?: readonly string[];
   profile?: VerdictInput['profile'];
   targetClock?: VerdictInput['targetClock'];
+  notJudged?: VerdictInput['notJudged'];
+  unfinished?: VerdictInput['unfinished'];
 }
 
 /**
@@ -111,6 +112,8 @@ export async function judgeVerdicts(j: JudgeInput): Promise<{ verdicts?: Verdict
       ...(j.notes && j.notes.length > 0 ? { notes: j.notes } : {}),
       ...(j.profile ? { profile: j.profile } : {}),
       ...(j.targetClock ? { targetClock: j.targetClock } : {}),
+      ...(j.notJudged ? { notJudged: j.notJudged } : {}),
+      ...(j.unfinished !== undefined ? { unfinished: j.unfinished } : {}),
       ...(file ? { violations: sink } : {}),
     });
     return { verdicts, ...(file && !writeFailed ? { violationsFile: basename(file.path) } : {}) };

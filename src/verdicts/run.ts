@@ -11,7 +11,7 @@
  */
 import type { VerdictReport, VerdictTraceLine } from '../report/types.js';
 import { MAX_EXCHANGES } from './collect.js';
-import type { Scenario } from '../scenario/types.js';
+import type { CohortSpec, Scenario } from '../scenario/types.js';
 import { DEFAULT_DEVICE_SETTINGS } from '../device/types.js';
 import { getDialect } from '../dialect/registry.js';
 import type { DeviceEvidence, EvidenceBatch, EvidenceCodec } from './evidence.js';
@@ -34,8 +34,19 @@ export const JUDGE_BATCH = 2000;
 /** Trace lines shown per sample (the first and the last ones). */
 export const MAX_TRACE_LINES = 60;
 
+/**
+ * What the verdicts read of a scenario: its dialect, each cohort's device settings and radio, and
+ * the server events it asked for. A run passes its Scenario; a replay (src/replay/verdicts.ts) the
+ * one cohort its replayed devices stand in.
+ */
+export interface VerdictScenario {
+  dialect: Scenario['dialect'];
+  fleet: { cohorts: readonly Pick<CohortSpec, 'name' | 'settings' | 'radio' | 'rrcSetup' | 'link'>[] };
+  server: Pick<Scenario['server'], 'events'>;
+}
+
 export interface VerdictInput {
-  scenario: Scenario;
+  scenario: VerdictScenario;
   batches: readonly EvidenceBatch[];
   admin?: AdminApi;
   events: readonly AppliedEvent[];
@@ -43,6 +54,13 @@ export interface VerdictInput {
   log?: (line: string) => void;
   /** Takes every violation, in the order judged (violations.jsonl); absent: only counted and sampled. */
   violations?: (line: ViolationLine) => void | Promise<void>;
+  /**
+   * Rules the caller knows its evidence cannot judge, with the reason (a replay has no device
+   * machine): reported not judged with it, never evaluated.
+   */
+  notJudged?: ReadonlyMap<string, string>;
+  /** What a trace ends with for a device that has no final state (default: the run ended before it did). */
+  unfinished?: string;
   /** Devices judged at a time (default JUDGE_BATCH). */
   batchSize?: number;
   /** Applied to each device as it is read (e.g. the probe's exchanges put before that device's own). */
@@ -77,14 +95,16 @@ export function serverFactsOf(catalog: unknown): ServerFacts {
   return { known: true, packages };
 }
 
+const UNFINISHED = '(the run ended before the device did)';
+
 /** A device's exchanges as trace lines, the middle elided past MAX_TRACE_LINES. */
-export function traceOf(d: DeviceEvidence, codec: EvidenceCodec<unknown, unknown> | undefined): VerdictTraceLine[] {
+export function traceOf(d: DeviceEvidence, codec: EvidenceCodec<unknown, unknown> | undefined, unfinished = UNFINISHED): VerdictTraceLine[] {
   const name = tokenNamer(d);
   const lines = d.exchanges.map((e): VerdictTraceLine => {
     const words = codec?.describe(e.op, e.outcome, e.facts, name) ?? { request: e.op, answer: e.outcome };
     return { t: Math.round(e.sent), request: words.request, answer: words.answer, state: e.state };
   });
-  if (d.final === undefined) lines.push({ t: lines[lines.length - 1]?.t ?? 0, request: '', answer: '(the run ended before the device did)', state: d.exchanges[d.exchanges.length - 1]?.state ?? '' });
+  if (d.final === undefined) lines.push({ t: lines[lines.length - 1]?.t ?? 0, request: '', answer: unfinished, state: d.exchanges[d.exchanges.length - 1]?.state ?? '' });
   if (d.truncated > 0) lines.push({ t: lines[lines.length - 1]?.t ?? 0, request: '', answer: `(${d.truncated} more exchanges not kept)`, state: '' });
   if (lines.length <= MAX_TRACE_LINES) return lines;
   const head = Math.floor(MAX_TRACE_LINES / 3);
@@ -115,7 +135,7 @@ const firstLine = (err: unknown): string => (err instanceof Error ? (err.message
 export async function runVerdicts(input: VerdictInput): Promise<VerdictReport[]> {
   const { scenario, admin } = input;
   const size = Math.max(1, input.batchSize ?? JUDGE_BATCH);
-  const rules = rulesOf(scenario.dialect);
+  const rules = rulesOf(scenario.dialect).filter((r) => !input.notJudged?.has(r.name));
   const seen = input.batches.reduce((n, b) => n + b.seen, 0);
   const stored = input.batches.reduce((n, b) => n + b.stored, 0);
   let server = DEFAULT_SERVER_FACTS;
@@ -174,11 +194,16 @@ export async function runVerdicts(input: VerdictInput): Promise<VerdictReport[]>
     truncated += chunk.filter((d) => d.truncated > 0).length;
     for (const t of tallies) {
       const outcome = t.rule.evaluate(chunk, ctx);
-      for (const line of t.add(outcome, (d) => traceOf(d, codec))) await input.violations?.(line);
+      for (const line of t.add(outcome, (d) => traceOf(d, codec, input.unfinished))) await input.violations?.(line);
     }
   }
   const notes: string[] = [...(input.notes ?? [])];
   if (truncated > 0) notes.push(`${truncated} device(s) made more exchanges than the ${MAX_EXCHANGES} kept each: judged on the first ${MAX_EXCHANGES}`);
   if (stored < seen || torn > 0) notes.push(`evidence of ${judged} of ${seen} devices (${seen - stored} lost with a worker that did not finish${torn > 0 ? `, ${torn} unreadable` : ''})`);
-  return tallies.map((t) => t.report(notes, judged));
+  const reports = tallies.map((t) => t.report(notes, judged));
+  const skipped = rulesOf(scenario.dialect).flatMap((r): VerdictReport[] => {
+    const reason = input.notJudged?.get(r.name);
+    return reason === undefined ? [] : [{ rule: r.name, description: r.description, status: 'not-judged', reason, checked: 0, violations: 0, samples: [] }];
+  });
+  return [...reports, ...skipped];
 }
