@@ -217,6 +217,8 @@ function harness(h: HarnessReport, p: Palette, unscheduled: boolean): string[] {
   const headline = `  bottleneck: ${v.headline}`;
   lines.push(v.limit === 'harness' ? p.red(p.bold(`  ⚠ BOTTLENECK: ${v.headline}`)) : v.limit === 'target' ? p.yellow(headline) : headline);
   for (const note of v.evidence) lines.push(`    - ${scrub(note)}`);
+  if (v.whatToDo.length > 0) lines.push(`  ${p.bold('what it means, what to do:')}`);
+  for (const advice of v.whatToDo) lines.push(`    - ${advice}`);
   if (v.alsoSeen.length > 0) lines.push(`  ${p.dim(`also seen${v.alsoSeenWhy !== undefined ? ` (${v.alsoSeenWhy})` : ''}:`)}`);
   for (const note of v.alsoSeen) lines.push(`    - ${scrub(note)}`);
   return lines;

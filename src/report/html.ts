@@ -303,7 +303,7 @@ function harnessSection(h: HarnessReport, unscheduled: boolean): string {
   const list = (notes: readonly string[]): string => (notes.length > 0 ? `<ul>${notes.map((n) => `<li>${text(n)}</li>`).join('')}</ul>` : '');
   const alsoSeen = verdict.alsoSeen.length > 0 ? `<p>Also seen${verdict.alsoSeenWhy !== undefined ? ` (${text(verdict.alsoSeenWhy)})` : ''}:</p>${list(verdict.alsoSeen)}` : '';
   const banner = h.bottleneck
-    ? `<div class="banner banner-bad" id="bottleneck">The harness itself was the bottleneck of this run: its latencies include the harness's own lateness, so they overstate the server's.${list(verdict.evidence)}${alsoSeen}</div>`
+    ? `<div class="banner banner-bad" id="bottleneck">The harness itself was the bottleneck of this run: its latencies include the harness's own lateness, so they overstate the server's.${list(verdict.evidence)}${verdict.whatToDo.length > 0 ? `<p>What it means, what to do:</p>${list(verdict.whatToDo)}` : ''}${alsoSeen}</div>`
     : '';
   const notes = h.bottleneck ? '' : `${verdict.limit === 'target' ? `<p>Bottleneck: ${text(verdict.headline)}</p>${list(verdict.evidence)}` : ''}${list(verdict.alsoSeen)}`;
   const lagRow = (name: string, l: HarnessReport['eventLoopLagMs']): string =>

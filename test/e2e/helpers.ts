@@ -1,3 +1,14 @@
+/**
+ * Helpers of the end-to-end tests. Which group a new end-to-end file goes in (vitest.config.ts):
+ * - `test/<area>/<name>.e2e.test.ts` (or any file under test/e2e/): the parallel `e2e` group, two
+ *   files at a time. The default: assertions on outcomes (states, verdicts, exit codes, virtual
+ *   times) hold whatever else the machine is doing.
+ * - `test/<area>/<name>.timing.e2e.test.ts`: the `e2e-timing` group, one file at a time and before
+ *   the parallel group, alone on the machine. Only for assertions that read measured latency,
+ *   real-time pacing or the harness's bottleneck flag, or that hold only while the harness keeps
+ *   pace with the clock (a large fleet or a fast time scale against a deadline).
+ * Keep either kind short: small fleets, a high --time-scale, set-up shared per file (beforeAll).
+ */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

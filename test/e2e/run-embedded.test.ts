@@ -9,7 +9,6 @@ import { describe, expect, it } from 'vitest';
 import { run } from '../../src/api.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { fixture, ROOT } from './helpers.js';
-import { untruth } from './latency-truth.js';
 
 describe('a run against the embedded server', () => {
   it('takes 10,000 OneNET devices through the whole upgrade: every one succeeds, no illegal transition, the server agrees', async () => {
@@ -30,20 +29,6 @@ describe('a run against the embedded server', () => {
     for (const op of Object.values(report.operations)) expect(op.latencyMs.p50).toBeGreaterThanOrEqual(op.serviceMs.p50);
     expect(report.timeseries?.real.requests.reduce((a, b) => a + b, 0)).toBe(Object.values(report.operations).reduce((n, o) => n + o.count, 0));
     expect(report.timeseries?.real.arrivals.reduce((a, b) => a + b, 0)).toBe(10_000);
-  });
-
-  it('reports the truth: a fixed 50 ms added to check shows as check p50 50 ms within 5 % + 1 ms, or the harness says it bent it', async () => {
-    const report = await run(fixture('check-latency.yaml'), { workers: 1 });
-    const check = report.operations['check'];
-    expect(check?.count).toBe(400);
-    // The server's share is at least the 50 ms it adds; more than 5 % + 1 ms above it only when
-    // the report flags the harness for check (a busy machine), naming by how much.
-    expect(check?.serviceMs.p50).toBeGreaterThanOrEqual(50);
-    expect(untruth(report, 'check', 'serviceMs', 'p50', 50)).toBeUndefined();
-    expect(untruth(report, 'check', 'latencyMs', 'p50', 50)).toBeUndefined();
-    // The other calls carry no added latency.
-    expect(report.operations['tokenCheck']?.serviceMs.p50).toBeLessThan(50);
-    expect(report.passed).toBe(true);
   });
 
   it('runs the shipped Luat rollout (43 waits, then the file, then the new version)', async () => {

@@ -94,6 +94,8 @@ describe('formatSummary', () => {
     const out = formatSummary(r);
     expect(out).toMatch(/BOTTLENECK/);
     expect(out).toContain('schedule lag p99 80.0ms > 50.0ms');
+    // And what it means and what to do, after the evidence.
+    expect(out).toMatch(/schedule lag p99 80\.0ms > 50\.0ms[^\n]*\n\s+what it means, what to do:\n\s+- devices acted late: this machine could not run the fleet on time; run fewer devices/);
   });
 
   it('gives one bottleneck verdict: back-pressure is not put on the target while the harness ran late', () => {

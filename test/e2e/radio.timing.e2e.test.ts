@@ -2,6 +2,10 @@
  * The radio model in whole runs: downloads paced to the link hold their connection as long as the
  * link would, and PSM devices only talk inside their awake windows. The reference server runs on
  * the same virtual clock as the run, so its history's times are the devices' times.
+ *
+ * A timing file (`*.timing.e2e.test.ts`, see vitest.config.ts): its bounds are real-time ones (a
+ * download held within 5 % of 2 s at scale 1; a request read within 50 real ms of its send), so it
+ * runs alone in the e2e-timing group, never beside another test file's load.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';

@@ -7,6 +7,10 @@
  * Runs go through the programmatic API (`run`), with small fleets; slow virtual spans are sped up
  * with a higher time scale (the virtual timings are the scenario's own). Needs `npm run build`:
  * the workers and the server thread run compiled code.
+ *
+ * A timing file (`*.timing.e2e.test.ts`, see vitest.config.ts): several runs need the harness to
+ * keep pace with a fast clock (the loop bans at ×20,000 and ×100,000; the republish at ×30 must find
+ * the cohort offline two real seconds in), so it runs alone, never beside another file's load.
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
