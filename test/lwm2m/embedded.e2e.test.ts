@@ -1,0 +1,64 @@
+/**
+ * LwM2M end to end on the embedded server: the lwm2m device dialect (CoAP over UDP) against
+ * serve's LwM2M server and Block2 repository, started by the run. A correct server updates every
+ * device with no violation; each named bug of the server is caught by its rule, naming devices.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/api.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import type { Report, VerdictReport } from '../../src/report/types.js';
+import { ROOT } from '../e2e/helpers.js';
+
+const FIXTURE = `${ROOT}test/lwm2m/fixtures/embedded.yaml`;
+
+async function runWith(bugs: string[]): Promise<Report> {
+  const scenario = loadScenario(FIXTURE, {});
+  const withBugs = { ...scenario, server: { ...scenario.server, bugs } } as typeof scenario;
+  return run(withBugs, { workers: 1 });
+}
+
+const verdict = (r: Report, rule: string): VerdictReport => {
+  const v = (r.verdicts ?? []).find((x) => x.rule === rule);
+  if (v === undefined) throw new Error(`no verdict ${rule}`);
+  return v;
+};
+
+let correct: Report;
+let offByOne: Report;
+let noQueue: Report;
+
+beforeAll(async () => {
+  // One after the other: ~5 s each at ×30.
+  correct = await runWith([]);
+  offByOne = await runWith(['block2-off-by-one']);
+  noQueue = await runWith(['lwm2m-no-queue']);
+}, 60_000);
+
+describe('LwM2M on the embedded server', () => {
+  it('a correct server updates every device (campaign started while they sleep), with no violation', () => {
+    expect(correct.endedBy).toBe('completed');
+    expect(correct.devices.byFinalState).toEqual({ succeeded: 6 });
+    expect(correct.transitions.violations).toBe(0);
+    for (const rule of ['lwm2m-update-before-downloaded', 'lwm2m-no-second-download', 'lwm2m-result-agreement', 'lwm2m-queue-mode', 'lwm2m-package-integrity']) {
+      const v = verdict(correct, rule);
+      expect([rule, v.status, v.checked, v.violations]).toEqual([rule, 'judged', 6, 0]);
+    }
+    // The devices' CoAP went to the server's coap:// endpoint, the admin API (campaign, views) stayed on HTTP.
+    expect(correct.operations['update']?.byOutcome).toEqual({ 'coap:2.04': expect.any(Number) });
+  });
+
+  it('block2-off-by-one: lwm2m-package-integrity names every device, with the md5 it assembled and the published one', () => {
+    const v = verdict(offByOne, 'lwm2m-package-integrity');
+    expect(v.status).toBe('judged');
+    expect(v.violations).toBe(6);
+    expect(v.samples[0]!.device).toMatch(/^lwm2m-00000\d$/);
+    expect(v.samples[0]!.detail).toMatch(/package nb-fw-2 it assembled .* has md5 [0-9a-f]{32}; the server publishes [0-9a-f]{32}/);
+  });
+
+  it('lwm2m-no-queue: lwm2m-queue-mode names the devices the campaign reached asleep', () => {
+    const v = verdict(noQueue, 'lwm2m-queue-mode');
+    expect(v.violations).toBeGreaterThan(0);
+    expect(v.samples[0]!.device).toMatch(/^lwm2m-00000\d$/);
+    expect(v.samples[0]!.detail).toMatch(/reached it asleep/);
+  });
+});
