@@ -12,7 +12,8 @@ import { ROOT } from '../e2e/helpers.js';
 const FIXTURE = `${ROOT}test/lwm2m/fixtures/embedded.yaml`;
 
 async function runWith(bugs: string[], maxVirtualMs?: number): Promise<Report> {
-  const scenario = loadScenario(FIXTURE, {});
+  // ×60: the schedule verdict's 10 % slack is a second or more of virtual time; 6 devices keep the harness's lag at a few real ms (a fraction of a virtual second).
+  const scenario = loadScenario(FIXTURE, { timeScale: 60 });
   const stop = maxVirtualMs === undefined ? scenario.stop : { ...scenario.stop, maxVirtualMs };
   const withBugs = { ...scenario, stop, server: { ...scenario.server, bugs } } as typeof scenario;
   return run(withBugs, { workers: 1 });
@@ -27,14 +28,16 @@ const verdict = (r: Report, rule: string): VerdictReport => {
 let correct: Report;
 let offByOne: Report;
 let noQueue: Report;
+let early: Report;
 
 beforeAll(async () => {
-  // One after the other: ~5 s each at ×30.
+  // One after the other: 2–5 s each.
   correct = await runWith([]);
   offByOne = await runWith(['block2-off-by-one']);
   // Its devices never update (the campaign was sent to them asleep and lost): stopped once the
-  // lost messages' retransmissions (≤ 120 s) are over and a wake has reported them.
-  noQueue = await runWith(['lwm2m-no-queue'], 170_000);
+  // lost messages' retransmissions (≤ 120 s) are over and later wakes have reported them.
+  noQueue = await runWith(['lwm2m-no-queue'], 300_000);
+  early = await runWith(['lwm2m-no-queue', 'lwm2m-retransmit-early'], 300_000);
 }, 60_000);
 
 describe('LwM2M on the embedded server', () => {
@@ -63,5 +66,16 @@ describe('LwM2M on the embedded server', () => {
     expect(v.violations).toBeGreaterThan(0);
     expect(v.samples[0]!.device).toMatch(/^lwm2m-00000\d$/);
     expect(v.samples[0]!.detail).toMatch(/reached it asleep/);
+  });
+
+  it('lwm2m-downlink-schedule passes the retransmissions of a server on its schedule (the CONs the sleeping devices saw), and names the devices of one that retransmits too early', () => {
+    const onTime = verdict(noQueue, 'lwm2m-downlink-schedule');
+    expect(onTime.status).toBe('judged');
+    expect(onTime.checked).toBeGreaterThan(0);
+    expect(onTime.violations).toBe(0);
+    const tooEarly = verdict(early, 'lwm2m-downlink-schedule');
+    expect(tooEarly.violations).toBeGreaterThan(0);
+    expect(tooEarly.samples[0]!.device).toMatch(/^lwm2m-00000\d$/);
+    expect(tooEarly.samples[0]!.detail).toMatch(/resend 1 came [\d.]+ s after the transmission before it: the huawei window is 10\.0 s–15\.0 s/);
   });
 });
