@@ -36,8 +36,8 @@ beforeAll(async () => {
   offByOne = await runWith(['block2-off-by-one']);
   // Its devices never update (the campaign was sent to them asleep and lost): stopped once the
   // lost messages' retransmissions (≤ 120 s) are over and later wakes have reported them.
-  noQueue = await runWith(['lwm2m-no-queue'], 300_000);
-  early = await runWith(['lwm2m-no-queue', 'lwm2m-retransmit-early'], 300_000);
+  noQueue = await runWith(['lwm2m-no-queue'], 240_000);
+  early = await runWith(['lwm2m-no-queue', 'lwm2m-retransmit-early'], 240_000);
 }, 60_000);
 
 describe('LwM2M on the embedded server', () => {
