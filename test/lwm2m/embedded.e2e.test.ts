@@ -35,7 +35,7 @@ beforeAll(async () => {
   correct = await runWith([]);
   offByOne = await runWith(['block2-off-by-one']);
   // Its devices never update (the campaign was sent to them asleep and lost): stopped once the
-  // lost messages' retransmissions (≤ 120 s) are over and later wakes have reported them.
+  // lost messages' retransmissions (sent at 60 s, ≤ 120 s) are over and later wakes have reported them.
   noQueue = await runWith(['lwm2m-no-queue'], 240_000);
   early = await runWith(['lwm2m-no-queue', 'lwm2m-retransmit-early'], 240_000);
 }, 60_000);
