@@ -105,9 +105,11 @@ async function embeddedTarget({ scenario, clock, aiot, env = process.env }: Targ
     const known = await admin.get<Catalog>('/admin/catalog');
     const plugin = getDialect(scenario.dialect);
     const profile = profileOf(scenario, plugin, known);
+    // A CoAP dialect's workers and probe speak to the CoAP endpoint; the admin API above stays on HTTP.
+    const baseUrl = plugin.transport === 'coap' && server.coapUrl ? server.coapUrl : server.url;
     return {
-      baseUrl: server.url,
-      label: `embedded (${server.url})`,
+      baseUrl,
+      label: `embedded (${baseUrl})`,
       embedded: true,
       ...(server.coapUrl ? { coapUrl: server.coapUrl } : {}),
       dialect: withProfile(plugin, settingsFromCatalog(scenario, plugin, known, env), profile),

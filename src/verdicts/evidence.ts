@@ -85,6 +85,8 @@ export interface ExchangeFacts {
   seen?: { at: number[]; answered: boolean; asleep?: boolean }[];
   /** LwM2M registrations: the binding the device registered with (`UQ`: queue mode). */
   binding?: string;
+  /** LwM2M: the repository path (`/fw/{package}`) of a Block2 download the answer completed. */
+  path?: string;
 }
 
 export interface Exchange {

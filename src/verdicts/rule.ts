@@ -20,6 +20,8 @@ export interface ServerFacts {
   known: boolean;
   /** OneNET packages by id. */
   packages: ReadonlyMap<string, { version: string; size: number; md5: string; kind: 'full' | 'diff'; from: readonly string[] }>;
+  /** LwM2M packages by id (the catalog's `lwm2m` section): the md5 of the bytes its repository should serve. Absent: the server shows none. */
+  lwm2mPackages?: ReadonlyMap<string, { md5: string; size: number }>;
 }
 
 export const DEFAULT_SERVER_FACTS: ServerFacts = { known: false, packages: new Map() };

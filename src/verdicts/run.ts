@@ -92,7 +92,18 @@ export function serverFactsOf(catalog: unknown): ServerFacts {
       });
     }
   }
-  return { known: true, packages };
+  return { known: true, packages, ...lwm2mPackagesOf(catalog) };
+}
+
+/** The catalog's LwM2M packages (`lwm2m.packages[]`: id, md5, size), when it shows any. */
+function lwm2mPackagesOf(catalog: unknown): Pick<ServerFacts, 'lwm2mPackages'> {
+  const list = (catalog as { lwm2m?: { packages?: { id?: unknown; md5?: unknown; size?: unknown }[] } } | null | undefined)?.lwm2m?.packages;
+  if (!Array.isArray(list)) return {};
+  const packages = new Map<string, { md5: string; size: number }>();
+  for (const p of list) {
+    if (typeof p.id === 'string' && typeof p.md5 === 'string') packages.set(p.id, { md5: p.md5.toLowerCase(), size: typeof p.size === 'number' ? p.size : 0 });
+  }
+  return { lwm2mPackages: packages };
 }
 
 const UNFINISHED = '(the run ended before the device did)';

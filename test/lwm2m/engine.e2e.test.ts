@@ -54,7 +54,7 @@ describe('lwm2m dialect through the engine', () => {
     expect(updated.size).toBe(200);
     expect(gone.size).toBe(200);
     const rules = (report.verdicts ?? []).filter((r) => r.rule.startsWith('lwm2m-'));
-    expect(rules.map((r) => r.rule).sort()).toEqual(['lwm2m-downlink-schedule', 'lwm2m-no-second-download', 'lwm2m-queue-mode', 'lwm2m-result-agreement', 'lwm2m-update-before-downloaded']);
+    expect(rules.map((r) => r.rule).sort()).toEqual(['lwm2m-downlink-schedule', 'lwm2m-no-second-download', 'lwm2m-package-integrity', 'lwm2m-queue-mode', 'lwm2m-result-agreement', 'lwm2m-update-before-downloaded']);
     // Nothing to judge here (no update, no unanswered downlink): each says so, none passes silently;
     // queue mode is judged (every device registered UQ) and kept: lwm2m-node-lib sent nothing.
     for (const r of rules) expect([r.rule, r.status, r.violations]).toEqual([r.rule, r.rule === 'lwm2m-queue-mode' ? 'judged' : 'not-judged', 0]);

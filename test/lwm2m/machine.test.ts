@@ -43,6 +43,23 @@ describe('LwM2M device: registration interface', () => {
     expect(d.request).toEqual({ op: 'listen', until: d.now + LW.awakeMs });
   });
 
+  it('a Register or Update the radio held back (PSM) opens the awake window when it is answered, not when it was decided', () => {
+    // The engine holds a PSM device's first Register until its radio wakes, minutes after the
+    // device decided it: the server's queue-mode window starts when it hears the device.
+    const d = device();
+    d.now += 10 * LW.awakeMs;
+    d.answer({ type: 'created', location: '/rd/42' });
+    expect(d.request).toEqual({ op: 'listen', until: d.now + LW.awakeMs });
+    d.now = d.request.op === 'listen' ? d.request.until : d.now;
+    d.answer({ type: 'quiet' });
+    expect(d.request.op).toBe('sleep');
+    d.answer({ type: 'done' }).wake();
+    expect(d.request.op).toBe('update');
+    d.now += 10 * LW.awakeMs;
+    d.answer({ type: 'ok', code: '2.04' });
+    expect(d.request).toEqual({ op: 'listen', until: d.now + LW.awakeMs });
+  });
+
   it('sleeps after a quiet window, Updates on each wake, de-registers after maxWakes', () => {
     const d = device().answer({ type: 'created', location: '/rd/42' });
     const ops: string[] = [];

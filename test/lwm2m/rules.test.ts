@@ -99,3 +99,24 @@ describe('lwm2m-downlink-schedule', () => {
     expect(rulesOf('lwm2m').map((r) => r.name)).toEqual(expect.arrayContaining(['lwm2m-update-before-downloaded', 'lwm2m-no-second-download', 'lwm2m-result-agreement', 'lwm2m-downlink-schedule']));
   });
 });
+
+describe('lwm2m-package-integrity', () => {
+  const MD5 = '0123456789abcdef0123456789abcdef';
+  const fetched = (id: string, md5: string, path = '/fw/nb-fw-2') => device(id, [{ op: 'block', facts: { block: 0 } }, { op: 'block', facts: { block: 1, md5, path } }]);
+  const packages = new Map([['nb-fw-2', { md5: MD5, size: 2048 }]]);
+
+  it("names a device whose assembled bytes differ from the package's published md5; passes the one that matches", async () => {
+    const { lwm2mPackageIntegrity } = await import('../../src/verdicts/rules/lwm2m.js');
+    const out = lwm2mPackageIntegrity.evaluate([fetched('ep-good', MD5), fetched('ep-shifted', 'ffffffffffffffffffffffffffffffff')], ctx({ server: { lwm2mPackages: packages } }));
+    expect(out.checked).toBe(2);
+    expect(out.violations.map((v) => v.device.id)).toEqual(['ep-shifted']);
+    expect(out.violations[0]!.detail).toMatch(/package nb-fw-2 .* md5 ffff.*the server publishes 0123/);
+  });
+
+  it('is not judged, and says why, when the server shows no LwM2M packages', async () => {
+    const { lwm2mPackageIntegrity } = await import('../../src/verdicts/rules/lwm2m.js');
+    const out = lwm2mPackageIntegrity.evaluate([fetched('ep-good', MD5)], ctx());
+    expect(out.notJudged).toMatch(/shows no LwM2M packages/);
+    expect(rulesOf('lwm2m').map((r) => r.name)).toContain('lwm2m-package-integrity');
+  });
+});

@@ -272,10 +272,11 @@ export const lwm2mMachine: DeviceMachine<S, R, A> = {
     const st: S = a.seen !== undefined && a.seen.length > 0 ? { ...st0, seenCount: st0.seenCount + a.seen.length } : st0;
     switch (st.kind) {
       case 'registering':
-        if (a.type === 'created') return listen({ ...st, location: a.location, attempts: 0 }, now, s, ds);
+        // The window runs from when the server heard the device: a PSM radio may have held the Register back long after it was decided.
+        if (a.type === 'created') return listen(spoke({ ...st, location: a.location, attempts: 0 }, now, s), now, s, ds);
         return retryRegistration(st, 'registering', now, ds);
       case 'updating':
-        if (a.type === 'ok') return listen({ ...st, attempts: 0 }, now, s, ds);
+        if (a.type === 'ok') return listen(spoke({ ...st, attempts: 0 }, now, s), now, s, ds);
         // The server forgot the registration (lifetime ran out, restart): register afresh.
         if (a.type === 'refused' && a.code === COAP_CODE.NOT_FOUND) return register(st, p, s, now);
         return retryRegistration(st, 'updating', now, ds);

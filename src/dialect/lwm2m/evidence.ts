@@ -32,7 +32,11 @@ export function lwm2mFactsOf(request: Lwm2mRequest, _result: unknown, answer: Lw
       f.coapCode = answer.code;
       f.bytes = answer.payloadBytes;
       f.held = answer.held;
-      if (answer.md5 !== undefined) f.md5 = answer.md5;
+      if (answer.md5 !== undefined) {
+        f.md5 = answer.md5;
+        // Which package the assembled bytes are of (the repository's /fw/{id}): the integrity rule compares with its md5.
+        if (request.op === 'block') f.path = request.source.path;
+      }
       break;
     case 'created':
       f.coapCode = '2.01';

@@ -137,4 +137,34 @@ export const lwm2mQueueMode: Rule = {
   ),
 };
 
-export const LWM2M_RULES: readonly Rule[] = [lwm2mUpdateBeforeDownloaded, lwm2mNoSecondDownload, lwm2mResultAgreement, lwm2mDownlinkSchedule, lwm2mQueueMode];
+/** The package a repository path names (`/fw/{id}`): its last segment. */
+const packageIdOf = (path: string): string => decodeURIComponent(path.split('/').filter(Boolean).at(-1) ?? '');
+
+export const lwm2mPackageIntegrity: Rule = {
+  name: 'lwm2m-package-integrity',
+  description: "the bytes a device assembled block by block (CoAP Block2) have the md5 the server's catalog publishes for the package (devices whose own download is corrupted on purpose are not judged)",
+  dialects: LWM2M,
+  evaluate(devices, ctx) {
+    const packages = ctx.server.lwm2mPackages;
+    if (packages === undefined) return { checked: 0, violations: [], notJudged: "the server's catalog (GET /admin/catalog) shows no LwM2M packages, so the md5 the devices assembled cannot be compared" };
+    return perDevice(
+      (d) => !d.behaviour.corruptDownload && d.exchanges.some((e) => e.op === 'block' && e.facts.md5 !== undefined && e.facts.path !== undefined),
+      (d, _c, count) => {
+        for (const e of d.exchanges) {
+          if (e.op !== 'block' || e.facts.md5 === undefined || e.facts.path === undefined) continue;
+          const id = packageIdOf(e.facts.path);
+          const published = packages.get(id);
+          if (published === undefined) {
+            count('package not in the catalog');
+            continue;
+          }
+          count('downloads');
+          if (e.facts.md5 !== published.md5) return `the package ${id} it assembled at ${at(e.sent)} has md5 ${e.facts.md5}; the server publishes ${published.md5}`;
+        }
+        return undefined;
+      },
+    )(devices, ctx);
+  },
+};
+
+export const LWM2M_RULES: readonly Rule[] = [lwm2mUpdateBeforeDownloaded, lwm2mNoSecondDownload, lwm2mResultAgreement, lwm2mDownlinkSchedule, lwm2mQueueMode, lwm2mPackageIntegrity];
