@@ -50,6 +50,8 @@ interface SeenRecord {
   at: number[];
   answered: boolean;
   asleep?: boolean;
+  /** Handed to the device, its reply (or dropped ACK) not yet decided: the record is not complete. */
+  deciding?: boolean;
 }
 
 interface Download {
@@ -159,7 +161,8 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
           if (e.token !== undefined) this.settle(s, e.token, { kind: 'error', code: 'RESET' });
           break;
         case 'request':
-          s.seen.set(e.message.messageId, { ...s.seen.get(e.message.messageId), at: [...(s.seen.get(e.message.messageId)?.at ?? [now])], answered: true });
+          // Answered only once the device replies: a cohort that drops this ACK leaves it unanswered (see 'reply').
+          s.seen.set(e.message.messageId, { ...s.seen.get(e.message.messageId), at: [...(x.endpoint.seenOf(e.message.messageId) ?? [now])], answered: false, deciding: true });
           this.deliver(s, e.message);
           break;
         case 'unheard':
@@ -232,7 +235,9 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
     const now = this.d.now();
     const done: SeenMessage[] = [];
     for (const [mid, rec] of s.seen) {
-      if (rec.answered || now - rec.at[rec.at.length - 1]! >= this.d.seenCompleteAfterMs) {
+      if (rec.deciding === true) continue;
+      // Unanswered: complete once past any give-up a server may have (counted from its first transmission).
+      if (rec.answered || now - rec.at[0]! >= this.d.seenCompleteAfterMs) {
         done.push({ messageId: mid, at: rec.at, answered: rec.answered, ...(rec.asleep === true ? { asleep: true } : {}) });
         s.seen.delete(mid);
       }
@@ -273,7 +278,10 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
           server?.endpoint.undeliver(m.messageId);
           s.held.delete(m.messageId);
           const rec = s.seen.get(m.messageId);
-          if (rec !== undefined) rec.answered = false;
+          if (rec !== undefined) {
+            rec.answered = false;
+            rec.deciding = false;
+          }
         }
         s.queue.length = 0;
         return Promise.resolve(ended(this.withSeen(s, { kind: 'done' })));
@@ -298,15 +306,23 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
         if (message.drop === true) {
           x.endpoint.undeliver(request.messageId);
           const rec = s.seen.get(request.messageId);
-          if (rec !== undefined) rec.answered = false;
+          if (rec !== undefined) {
+            rec.answered = false;
+            rec.deciding = false;
+          }
           return Promise.resolve(ended({ kind: 'done' }));
         }
         const options: CoapOption[] = [];
         if (message.observe !== undefined) options.push({ number: COAP_OPTION.OBSERVE, value: uintOption(message.observe) });
         if (message.contentFormat !== undefined) options.push({ number: COAP_OPTION.CONTENT_FORMAT, value: uintOption(message.contentFormat) });
         o.onWritten?.(performance.now());
+        const rec = s.seen.get(request.messageId);
+        if (rec !== undefined) {
+          rec.answered = true;
+          rec.deciding = false;
+        }
         this.apply(s, x, x.endpoint.respond(request, { code: message.code, options, payload: Buffer.from(message.payload ?? []) }));
-        return Promise.resolve(ended({ kind: 'done' }));
+        return Promise.resolve(ended(this.withSeen(s, { kind: 'done' })));
       }
       case 'notify': {
         const x = this.peerOf(s, this.d.server);

@@ -30,7 +30,7 @@ function makeCoapTransport(o: TransportOptions): Transport {
     timing: o.retransmit ?? COAP_RETRANSMIT,
     now: clock ? () => clock.now() : () => performance.now(),
     realMsUntil: clock ? (v) => Math.max(0, clock.realAt(v) - performance.now()) : (v) => Math.max(0, v - performance.now()),
-    // Quiet this long after its last transmission, a server message's record is complete (any schedule's give-up is past).
+    // This long after its first transmission, an unanswered server message's record is complete (any schedule's give-up is past).
     seenCompleteAfterMs: 2 * HUAWEI_DOWNLINK.giveUpMs[1],
     seed: o.seed ?? 1,
     isAllowedHost: (h) => isLoopbackUrl(`coap://${h.includes(':') ? `[${h}]` : h}/`),
