@@ -568,6 +568,8 @@ const DECLARED_BEHAVIOURS = new Set<string>();
 const LUAT_BEHAVIOURS = ['askAfterBan'] as const;
 /** Behaviours only LwM2M devices have (the device as the server's CoAP peer). */
 const LWM2M_BEHAVIOURS = ['dropAcks', 'natRebind'] as const;
+/** Dialects whose requests do not run in the transmission layer (device/retransmit.ts) that reads `answerLoss`, and what to use instead. */
+const NO_ANSWER_LOSS: ReadonlyMap<string, string> = new Map([['lwm2m', 'its CoAP layer retransmits on its own; dropAcks leaves the server\'s CONs unacknowledged']]);
 
 /** The share of a cohort of `size` devices a pick names: a share, `{share}`, `{count}` or (neither) all. */
 function pickShare(v: PickFile | undefined, size: number, path: string, fail: Fail): number {
@@ -618,6 +620,8 @@ function resolveBehaviours(
   }
   const pick = (v: { share?: string | number; count?: number }, name: string): number => pickShare({ ...v }, size, `${path}.${name}`, fail);
   if (b.answerLoss !== undefined) {
+    const instead = NO_ANSWER_LOSS.get(speech.dialect);
+    if (instead !== undefined) fail(`${path}.answerLoss`, `dialect "${speech.dialect}" does not read answerLoss (${instead})`);
     const a = b.answerLoss;
     const ops = a.ops ?? [...speech.operations];
     ops.forEach((op, i) => {

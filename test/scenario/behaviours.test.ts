@@ -74,6 +74,9 @@ describe('behaviours in a scenario', () => {
     expect(error(scenario('{ answerLoss: { ops: [progress, ask] } }'))).toMatch(/behaviours\.answerLoss\.ops\.1: dialect "onenet" has no operation "ask" \(it has: reportVersion, check/);
     expect(error(scenario('{ disconnect: {} }', { dialect: 'luat' }))).toMatch(/behaviours\.disconnect: a OneNET behaviour; dialect "luat" has no use for it$/);
     expect(error(scenario('{ askAfterBan: {} }'))).toMatch(/behaviours\.askAfterBan: a Luat behaviour; dialect "onenet" has no use for it$/);
+    const lwm2m = (behaviours: string): string => ['dialect: lwm2m', 'fleet:', '  cohorts:', `    - { name: a, count: 10, ids: "1000..1009", version: V1.0, behaviours: ${behaviours} }`].join('\n');
+    expect(error(lwm2m('{ answerLoss: { rate: 30% } }'))).toMatch(/behaviours\.answerLoss: dialect "lwm2m" does not read answerLoss \(.*dropAcks.*\)$/);
+    expect(load(lwm2m('{ dropAcks: { rate: 30% } }')).fleet.cohorts[0]?.behaviours.dropAcks).toEqual({ share: 1, rate: 0.3 });
     expect(error(scenario('{ flashFails: { code: 204 } }'))).toMatch(/flashFails\.code/);
     expect(error(scenario('{ teleport: 5% }'))).toMatch(/behaviours/);
   });
