@@ -29,11 +29,27 @@ describe('lwm2m-no-second-download', () => {
 });
 
 describe('lwm2m-result-agreement', () => {
-  const dl = (id: string, code: number) => device(id, [{ op: 'block', facts: { block: 0 } }], { final: { kind: code === 1 ? 'succeeded' : 'failed', code } });
-  it('compares the final Update Result with the server view', () => {
-    const out = lwm2mResultAgreement.evaluate([dl('a', 1), dl('b', 5)], ctx({ views: { a: { id: 'a', firmware: { updateResult: 1 } }, b: { id: 'b', firmware: { updateResult: 1 } } } }));
+  // The device told the server its final result: by an acknowledged observe of /5/0/5, or by a notification of it.
+  const dl = (id: string, code: number, told: 'read' | 'notify' = 'read') =>
+    device(id, [{ op: 'block', facts: { block: 0 } }, told === 'read' ? { op: 'reply', facts: { call: 'read(observe register) /5/0/5', fwResult: code, coapCode: '2.05' } } : { op: 'notify', facts: { call: 'notify /5/0/5', fwResult: code } }], {
+      final: { kind: code === 1 ? 'succeeded' : 'failed', code },
+    });
+  it('compares the final Update Result the device told the server with the server view', () => {
+    const out = lwm2mResultAgreement.evaluate([dl('a', 1), dl('b', 5, 'notify')], ctx({ views: { a: { id: 'a', firmware: { updateResult: 1 } }, b: { id: 'b', firmware: { updateResult: 1 } } } }));
     expect(out.checked).toBe(2);
-    expect(out.violations.map((v) => [v.device.id, v.detail])).toEqual([['b', 'the device ended with Update Result 5, the server shows 1']]);
+    expect(out.violations.map((v) => [v.device.id, v.detail])).toEqual([['b', 'the device ended with Update Result 5 and told the server so, the server shows 1']]);
+  });
+  it('does not blame the server for a result the device never told it (it left, or dropped the ACK of the read), and says so', () => {
+    const end = { final: { kind: 'succeeded' as const, code: 1 } };
+    // Registered with Update Result 1, then dropped the ACK of the only read of /5/0/5 and de-registered.
+    const dropped = device('c', [{ op: 'block', facts: { block: 0 } }, { op: 'reply', facts: { call: 'read(observe register) /5/0/5', fwResult: 0, coapCode: '2.05' } }, { op: 'register', facts: { fwResult: 1 } }, { op: 'reply', facts: { call: 'read(observe register) /5/0/5', fwResult: 1, coapCode: '0.00', dropped: true } }], end);
+    const out = lwm2mResultAgreement.evaluate([dropped], ctx({ views: { c: { id: 'c', firmware: { updateResult: 0 } } } }));
+    expect([out.checked, out.violations.length]).toEqual([0, 0]);
+    expect(out.note).toMatch(/1 device\(s\) not judged, because they ended before telling the server their last Update Result/);
+    // Told, and the server kept 0: named.
+    const told = device('d', [...dropped.exchanges.map((e) => ({ op: e.op, facts: e.facts })), { op: 'reply', facts: { call: 'read /5/0/5', fwResult: 1, coapCode: '2.05' } }], end);
+    const named = lwm2mResultAgreement.evaluate([told], ctx({ views: { d: { id: 'd', firmware: { updateResult: 0 } } } }));
+    expect(named.violations.map((v) => v.device.id)).toEqual(['d']);
   });
   it('is not judged without a server view, and says why', () => {
     const out = lwm2mResultAgreement.evaluate([dl('a', 1)], ctx());

@@ -45,7 +45,15 @@ export type Lwm2mRequest =
       readonly fwState?: number;
       readonly fwResult?: number;
     }
-  | { readonly op: 'notify'; readonly token: string; readonly observe: number; readonly body: string; readonly contentFormat: number }
+  | {
+      readonly op: 'notify';
+      readonly token: string;
+      readonly observe: number;
+      readonly body: string;
+      readonly contentFormat: number;
+      /** For the evidence (not sent): the observed path the notification reports. */
+      readonly path?: string;
+    }
   | { readonly op: 'block'; readonly source: PackageSource; readonly block: BlockValue }
   | { readonly op: 'chunk'; readonly url: string; readonly start: number; readonly end: number }
   | { readonly op: 'sleep' };

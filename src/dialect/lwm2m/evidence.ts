@@ -21,6 +21,11 @@ export function lwm2mFactsOf(request: Lwm2mRequest, _result: unknown, answer: Lw
     case 'block':
       f.block = request.block.num;
       break;
+    case 'notify':
+      // What the server was told unasked: the result-agreement rule needs the last Update Result it heard.
+      if (request.path !== undefined) f.call = `notify ${request.path}`;
+      if (request.path === '/5/0/5' && /^\d+$/.test(request.body)) f.fwResult = Number(request.body);
+      break;
     default:
       break;
   }

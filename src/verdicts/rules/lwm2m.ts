@@ -48,6 +48,22 @@ export const lwm2mNoSecondDownload: Rule = {
   ),
 };
 
+/** A read (plain or observe) or a notification of Update Result (/5/0/5). */
+const RESULT_TOLD = /^(read(\(observe [a-z]+\))?|notify) \/5\/0\/5$/;
+
+/**
+ * The last Update Result the device told the server (an acknowledged read of /5/0/5, or a
+ * notification of it); undefined when it never told one. A dropped ACK told nothing.
+ */
+export function lastResultTold(d: DeviceEvidence): number | undefined {
+  for (let i = d.exchanges.length - 1; i >= 0; i--) {
+    const e = d.exchanges[i]!;
+    if ((e.op !== 'reply' && e.op !== 'notify') || e.facts.dropped === true || e.facts.fwResult === undefined) continue;
+    if (e.facts.call !== undefined && RESULT_TOLD.test(e.facts.call)) return e.facts.fwResult;
+  }
+  return undefined;
+}
+
 export const lwm2mResultAgreement: Rule = {
   name: 'lwm2m-result-agreement',
   description: "the Update Result a device ends with is the one the server's view shows",
@@ -57,15 +73,25 @@ export const lwm2mResultAgreement: Rule = {
     if (!hasServerView(ctx)) return { checked: 0, violations: [], notJudged: 'the target shows no view of its devices (admin API), so its Update Results cannot be compared' };
     const violations = [];
     let checked = 0;
+    let untold = 0;
     for (const d of finished) {
       const view = ctx.views.get(d.id);
       const server = view?.firmware?.updateResult;
       if (server === undefined) continue;
+      // A device that ended before the server could read its last result (it left, or dropped the ACKs of the reads) is not the server's fault.
+      if (lastResultTold(d) !== d.final!.code) {
+        untold++;
+        continue;
+      }
       checked++;
-      if (server !== d.final!.code) violations.push({ device: d, detail: `the device ended with Update Result ${d.final!.code}, the server shows ${server}` });
+      if (server !== d.final!.code) violations.push({ device: d, detail: `the device ended with Update Result ${d.final!.code} and told the server so, the server shows ${server}` });
     }
-    const unseen = finished.length - checked;
-    return { checked, violations, ...(unseen > 0 ? { note: `${unseen} device(s) that downloaded have no Update Result in the server's view` } : {}) };
+    const unseen = finished.length - checked - untold;
+    const notes = [
+      ...(unseen > 0 ? [`${unseen} device(s) that downloaded have no Update Result in the server's view`] : []),
+      ...(untold > 0 ? [`${untold} device(s) not judged, because they ended before telling the server their last Update Result (no acknowledged read or notification of /5/0/5 with it)`] : []),
+    ];
+    return { checked, violations, ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
   },
 };
 
