@@ -88,7 +88,13 @@ export function onBlock2(s: Block2State, answer: CoapMessage | Block2Answer): Bl
   if (start > s.held) return { kind: 'skipped', state: s, reason: `block ${block.num} starts at byte ${start}, past the ${s.held} held` };
   if (end <= s.held && block.more) return { kind: 'skipped', state: s, reason: `block ${block.num} ends at byte ${end}: held already` };
   const done = !block.more;
-  const next: Block2State = { held: Math.max(s.held, end), szx: Math.min(s.szx, block.szx), etag: etag ?? s.etag, size, done };
+  const held = Math.max(s.held, end);
+  // A guard, not a cure: a last block that leaves fewer (or more) bytes than the Size2 the server
+  // announced (RFC 7959 §4) cannot be the whole representation, so it is never reported as one.
+  if (done && size !== undefined && held !== size) {
+    return { kind: 'failed', state: s, reason: `last block ${block.num} ends at byte ${held}, but Size2 announced ${size}` };
+  }
+  const next: Block2State = { held, szx: Math.min(s.szx, block.szx), etag: etag ?? s.etag, size, done };
   return { kind: 'accepted', state: next, fresh: { start: s.held - start, end: end - start } };
 }
 

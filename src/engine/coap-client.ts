@@ -169,8 +169,12 @@ export class CoapClient {
     return end(true);
   }
 
-  /** Uploads `body` to `path` block by block (Block1); the final answer, or why it failed. */
-  async upload(path: CoapMessage['options'], body: Buffer, szx: number, code = '0.03'): Promise<{ ok: boolean; answer?: CoapMessage; reason?: string }> {
+  /**
+   * Uploads `body` to `path` block by block (Block1); the final answer, or why it failed.
+   * `lastBlockTransmissions` > 1 says the last block was sent again after its answer was lost:
+   * a server that does not deduplicate (RFC 7252 §4.5) may have processed it twice.
+   */
+  async upload(path: CoapMessage['options'], body: Buffer, szx: number, code = '0.03'): Promise<{ ok: boolean; answer?: CoapMessage; reason?: string; lastBlockTransmissions?: number }> {
     let state = startBlock1(body.length, szx);
     for (let i = 0; i < 1_000_000; i++) {
       const next = nextBlock1(state);
@@ -178,7 +182,7 @@ export class CoapClient {
       if (x.kind !== 'response') return { ok: false, reason: `block ${next.block.num}: ${x.kind}` };
       const out = onBlock1(state, x.message);
       if (out.kind === 'failed') return { ok: false, reason: out.reason };
-      if (out.kind === 'done') return { ok: true, answer: out.answer };
+      if (out.kind === 'done') return { ok: true, answer: out.answer, lastBlockTransmissions: x.transmissions };
       state = out.state;
     }
     return { ok: false, reason: 'too many blocks' };

@@ -102,6 +102,33 @@ describe('Block2 download', () => {
   });
 });
 
+describe('Block2 download against Size2 (a guard: success never with the wrong byte count)', () => {
+  const size2 = (n: number): CoapOption => ({ number: COAP_OPTION.SIZE2, value: uintOption(n) });
+
+  it('refuses a last block that ends before the Size2 announced earlier', () => {
+    const first = onBlock2(startBlock2(6), serve(body, 0, 6));
+    expect(first.kind).toBe('accepted');
+    expect(first.state.size).toBe(body.length);
+    // Block 1 claiming to be the last (M=0), full-sized: 2048 bytes held of 5000 announced.
+    const out = onBlock2(first.state, answer('2.05', [block2(1, false, 6)], body.subarray(1024, 2048)));
+    expect(out.kind).toBe('failed');
+    if (out.kind === 'failed') expect(out.reason).toBe('last block 1 ends at byte 2048, but Size2 announced 5000');
+    expect(out.state.done).toBe(false);
+  });
+
+  it('refuses a single block whose own Size2 says there is more, and one that overshoots it', () => {
+    expect(onBlock2(startBlock2(6), answer('2.05', [block2(0, false, 6), size2(262_144)], Buffer.alloc(1024))).kind).toBe('failed');
+    expect(onBlock2(startBlock2(6), answer('2.05', [size2(262_144)], Buffer.alloc(1024))).kind).toBe('failed');
+    expect(onBlock2(startBlock2(6), answer('2.05', [block2(0, false, 6), size2(10)], Buffer.alloc(20))).kind).toBe('failed');
+  });
+
+  it('accepts a last block that ends exactly at Size2, and a body when no Size2 was sent', () => {
+    expect(onBlock2(startBlock2(6), answer('2.05', [block2(0, false, 6), size2(1024)], Buffer.alloc(1024))).state.done).toBe(true);
+    expect(onBlock2(startBlock2(6), answer('2.05', [block2(0, false, 6)], Buffer.alloc(1024))).state.done).toBe(true);
+    expect(md5(download(body, 6, (_s, n) => serve(body, n, 6)).bytes)).toBe(md5(body));
+  });
+});
+
 describe('Block1 upload', () => {
   it('sends blocks in order on 2.31 and ends on the final 2.04', () => {
     let s = startBlock1(2_500, 6);
