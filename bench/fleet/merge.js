@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import * as hdr from 'hdr-histogram-js';
-import { figure, flag, mib, numberFlag, printTable, requireDist, round, saveResult, scratchDir, ROOT } from './lib/common.js';
+import { figure, flag, memoryPeaks, mib, numberFlag, printTable, requireDist, round, saveResult, scratchDir, ROOT } from './lib/common.js';
 
 const NAME = 'merge';
 /** Distinct histogram sets: shards cycle through them (real shards differ; the merge work does not depend on which). */
@@ -141,23 +141,15 @@ export async function mergeBench(argv) {
     const size = (f) => { try { return statSync(f).size; } catch { return 0; } };
     const inputBytes = dirs.reduce((n, d) => n + size(join(d, 'report.json')) + size(join(d, 'finals.jsonl')) + size(join(d, 'violations.jsonl')), 0);
     variants.length = 0;
-    global.gc?.();
-    const base = process.memoryUsage();
-    let peakHeap = base.heapUsed;
-    let peakRss = base.rss;
-    const sample = () => {
-      const m = process.memoryUsage();
-      if (m.heapUsed > peakHeap) peakHeap = m.heapUsed;
-      if (m.rss > peakRss) peakRss = m.rss;
-    };
-    const sampler = setInterval(sample, 20);
+    const memory = memoryPeaks();
+    const { base } = memory;
     const out = join(scratch, 'merged');
     let printed = '';
     const t1 = performance.now();
     const code = await runMerge({ dirs, out }, { out: (t) => (printed += t), err: (t) => (printed += t) });
     const mergeMs = performance.now() - t1;
-    clearInterval(sampler);
-    sample();
+    memory.stop();
+    const { heap: peakHeap, rss: peakRss } = memory.peak;
     const merged = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     const finalsLines = finals ? statSync(join(out, 'finals.jsonl')).size / `{"device":"522700000","state":"succeeded"}\n`.length : 0;
     const check = merged.operations.check;

@@ -10,7 +10,7 @@
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { rmSync, statSync } from 'node:fs';
-import { figure, kib, mib, numberFlag, printTable, requireDist, round, saveResult, scratchDir, ROOT } from './lib/common.js';
+import { figure, kib, memoryPeaks, mib, numberFlag, printTable, requireDist, round, saveResult, scratchDir, ROOT } from './lib/common.js';
 
 const NAME = 'verdicts';
 
@@ -58,16 +58,8 @@ export async function verdictsBench(argv) {
   const scenario = parseScenario(['dialect: onenet', 'target: { onenet: { productId: "198290" } }', 'fleet:', '  cohorts:', '    - { name: c, count: 2, ids: "1..9", version: V1.0 }'].join('\n'), 'bench.yaml');
   const scratch = scratchDir('verdicts');
   try {
-    global.gc?.();
-    const base = process.memoryUsage();
-    let peakHeap = base.heapUsed;
-    let peakRss = base.rss;
-    const sample = () => {
-      const m = process.memoryUsage();
-      if (m.heapUsed > peakHeap) peakHeap = m.heapUsed;
-      if (m.rss > peakRss) peakRss = m.rss;
-    };
-    const sampler = setInterval(sample, 20);
+    const memory = memoryPeaks();
+    const { base, sample } = memory;
 
     // A running device's evidence, held in memory until it stops (what a worker holds per live device).
     const held = Array.from({ length: 10_000 }, (_, i) => deviceEvidence(i));
@@ -86,19 +78,18 @@ export async function verdictsBench(argv) {
     }
     spill.close();
     const spillMs = performance.now() - t0;
-    const spillPeakHeap = peakHeap;
+    const spillPeakHeap = memory.peak.heap;
     global.gc?.();
 
     // The main thread: judged in batches, every violation to violations.jsonl.
-    peakHeap = process.memoryUsage().heapUsed;
-    const judgeBase = peakHeap;
+    const judgeBase = memory.restartHeap();
     const out = await openViolationsFile(join(scratch, 'violations.jsonl'));
     const t1 = performance.now();
     const verdicts = await runVerdicts({ scenario, batches: [{ file, seen: devices, stored: devices, originVirtual: 0 }], events: [], originVirtual: 0, violations: (l) => out.write(l) });
     await out.close();
     const judgeMs = performance.now() - t1;
-    clearInterval(sampler);
-    sample();
+    memory.stop();
+    const { heap: peakHeap, rss: peakRss } = memory.peak;
     const one = verdicts.find((v) => v.rule === 'one-success-per-task');
     const expected = Math.ceil(devices / 1000);
     const perDevice = (peakHeap - base.heapUsed) / devices;

@@ -100,3 +100,29 @@ export function saveResult(argv, name, result) {
   writeFileSync(file, text);
   return file;
 }
+
+/**
+ * Peak heap and RSS from now on, sampled every 20 ms and at each `sample()` until `stop()`.
+ * `base` is the usage after a GC (when exposed); `restartHeap()` starts a new heap peak (a second phase).
+ */
+export function memoryPeaks() {
+  global.gc?.();
+  const base = process.memoryUsage();
+  const peak = { heap: base.heapUsed, rss: base.rss };
+  const sample = () => {
+    const m = process.memoryUsage();
+    if (m.heapUsed > peak.heap) peak.heap = m.heapUsed;
+    if (m.rss > peak.rss) peak.rss = m.rss;
+  };
+  const timer = setInterval(sample, 20);
+  return {
+    base,
+    peak,
+    sample,
+    restartHeap: () => (peak.heap = process.memoryUsage().heapUsed),
+    stop: () => {
+      clearInterval(timer);
+      sample();
+    },
+  };
+}
