@@ -557,7 +557,7 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 type BehavioursFile = NonNullable<CohortFile['behaviours']>;
 type PickFile = string | number | { share?: string | number; count?: number };
 
-/** Behaviours only OneNET devices have (ranged downloads, step codes, tokens). */
+/** Behaviours of devices that download in ranges and report each step (OneNET, hawkBit; declared dialects that declare them). */
 const ONENET_BEHAVIOURS = ['disconnect', 'batteryDies', 'storageFull', 'flashFails', 'longSleep'] as const;
 /** Dialects whose devices download in ranges and report failures, so the OneNET behaviours mean something to them. */
 const DOWNLOAD_FAULT_DIALECTS: ReadonlySet<string> = new Set(['onenet', 'hawkbit']);
@@ -610,7 +610,7 @@ function resolveBehaviours(
   };
   if (b === undefined) return out;
   for (const name of ONENET_BEHAVIOURS) {
-    if (b[name] !== undefined && !DOWNLOAD_FAULT_DIALECTS.has(speech.dialect) && !DECLARED_BEHAVIOURS.has(`${speech.dialect}:${name}`)) fail(`${path}.${name}`, `a OneNET behaviour; dialect "${speech.dialect}" has no use for it`);
+    if (b[name] !== undefined && !DOWNLOAD_FAULT_DIALECTS.has(speech.dialect) && !DECLARED_BEHAVIOURS.has(`${speech.dialect}:${name}`)) fail(`${path}.${name}`, `a behaviour of ranged downloads (the onenet and hawkbit dialects, and declared ones that say so); dialect "${speech.dialect}" has no use for it`);
   }
   for (const name of LUAT_BEHAVIOURS) {
     if (b[name] !== undefined && speech.dialect !== 'luat') fail(`${path}.${name}`, `a Luat behaviour; dialect "${speech.dialect}" has no use for it`);

@@ -72,7 +72,7 @@ describe('behaviours in a scenario', () => {
     expect(error(scenario('{ storageFull: { count: 101 } }'))).toMatch(/behaviours\.storageFull\.count: 101 devices, but the cohort has 100$/);
     expect(error(scenario('{ storageFull: { count: 1, share: 1% } }'))).toMatch(/behaviours\.storageFull\.count: give share or count, not both$/);
     expect(error(scenario('{ answerLoss: { ops: [progress, ask] } }'))).toMatch(/behaviours\.answerLoss\.ops\.1: dialect "onenet" has no operation "ask" \(it has: reportVersion, check/);
-    expect(error(scenario('{ disconnect: {} }', { dialect: 'luat' }))).toMatch(/behaviours\.disconnect: a OneNET behaviour; dialect "luat" has no use for it$/);
+    expect(error(scenario('{ disconnect: {} }', { dialect: 'luat' }))).toMatch(/behaviours\.disconnect: a behaviour of ranged downloads \(the onenet and hawkbit dialects, and declared ones that say so\); dialect "luat" has no use for it$/);
     expect(error(scenario('{ askAfterBan: {} }'))).toMatch(/behaviours\.askAfterBan: a Luat behaviour; dialect "onenet" has no use for it$/);
     const lwm2m = (behaviours: string): string => ['dialect: lwm2m', 'fleet:', '  cohorts:', `    - { name: a, count: 10, ids: "1000..1009", version: V1.0, behaviours: ${behaviours} }`].join('\n');
     expect(error(lwm2m('{ answerLoss: { rate: 30% } }'))).toMatch(/behaviours\.answerLoss: dialect "lwm2m" does not read answerLoss \(.*dropAcks.*\)$/);
