@@ -40,22 +40,26 @@ export interface RequestFault {
   readonly cutAfterBytes?: number;
 }
 
+/** An answer as it arrived: status, headers, body and, for downloads, what the device now holds. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The body (for downloads: this chunk's bytes). */
+  readonly body: Uint8Array;
+  /** Downloads only: bytes the device now holds in order, and their md5 once all are held. */
+  readonly held?: number;
+  readonly md5?: string;
+  /** Downloads that asked for a `hash`: the hex digest of the bytes held, once all are held. */
+  readonly digest?: string;
+}
+
 /** What came back, as the network layer saw it. */
 export type HttpResult =
-  | {
+  | (HttpAnswer & {
       readonly kind: 'response';
-      readonly status: number;
-      readonly headers: Readonly<Record<string, string | undefined>>;
-      /** The body (for downloads: this chunk's bytes). */
-      readonly body: Uint8Array;
-      /** Downloads only: bytes the device now holds in order, and their md5 once all are held. */
-      readonly held?: number;
-      readonly md5?: string;
-      /** Downloads that asked for a `hash`: the hex digest of the bytes held, once all are held. */
-      readonly digest?: string;
       /** The link dropped before the whole body arrived (a `cutAfterBytes` fault): `body` is the part that did. */
       readonly cut?: boolean;
-    }
+    })
   | {
       readonly kind: 'error';
       /** ECONNREFUSED, ECONNRESET, TIMEOUT, EPIPE, BAD_RESPONSE, ANSWER_LOST, ABORTED, ... */
@@ -64,14 +68,7 @@ export type HttpResult =
        * A 2xx answer broken off mid-body (a reset): the part that arrived and, for a download, the
        * bytes the device now holds in order with it (and their md5 once all are held).
        */
-      readonly partial?: {
-        readonly status: number;
-        readonly headers: Readonly<Record<string, string | undefined>>;
-        readonly body: Uint8Array;
-        readonly held?: number;
-        readonly md5?: string;
-        readonly digest?: string;
-      };
+      readonly partial?: HttpAnswer;
     };
 
 import type { TargetProfile } from '../protocol/profile.js';

@@ -7,8 +7,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
+import { freeUdpPort } from './free-port.js';
 import { CoapClient, realClock } from '../../src/engine/coap-client.js';
 import { pathOptions } from '../../src/coap/message.js';
 import { exchangeLifetimeMs, szxOf } from '../../src/protocol/coap.js';
@@ -40,16 +40,8 @@ afterAll(() => {
   for (const s of servers) s.kill('SIGTERM');
 });
 
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 async function startServer(lossPercent: number): Promise<number> {
-  const port = await freePort();
+  const port = await freeUdpPort();
   const child = spawn(SERVER, ['-A', '127.0.0.1', '-p', String(port), '-d', '4', '-v', '0', ...(lossPercent > 0 ? ['-l', `${lossPercent}%`] : [])], { stdio: 'ignore' });
   servers.push(child);
   // Ready when it answers: a GET of /.well-known/core (retransmitted under loss like any CON).

@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { createSocket } from 'node:dgram';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { freeUdpPort } from '../coap/free-port.js';
 import { runDevices } from './run-devices.js';
 import { makeProfile, SETTINGS } from '../device/drive.js';
 import { DEFAULT_LWM2M_SETTINGS } from '../../src/device/lwm2m/types.js';
@@ -32,14 +32,6 @@ const require = createRequire(import.meta.url);
 const server = (require('lwm2m-node-lib') as { server: Lwm2mServerLib }).server;
 const DEVICES = 300;
 
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 let port = 0;
 let info: unknown;
 const registrations: string[] = [];
@@ -47,7 +39,7 @@ const updates: string[] = [];
 const deregistrations: string[] = [];
 
 beforeAll(async () => {
-  port = await freePort();
+  port = await freeUdpPort();
   info = await new Promise((resolve, reject) =>
     server.start({ port, lifetimeCheckInterval: 60_000, udpWindow: 100, defaultType: 'Device', logLevel: 'FATAL', serverProtocol: 'udp4', deviceRegistry: { type: 'memory' }, types: [] }, (e, i) => (e ? reject(e as Error) : resolve(i))),
   );
@@ -90,7 +82,7 @@ describe('against lwm2m-node-lib', () => {
   });
 
   it.skipIf(!existsSync('/usr/bin/coap-server-notls'))('updates a device: the server writes a Package URI and executes Update; the device pulls it from libcoap and reports Result 1', async () => {
-    const filePort = await freePort();
+    const filePort = await freeUdpPort();
     const child: ChildProcess = spawn('/usr/bin/coap-server-notls', ['-A', '127.0.0.1', '-p', String(filePort), '-d', '4', '-v', '0'], { stdio: 'ignore' });
     try {
       const image = randomBytes(20_000);
