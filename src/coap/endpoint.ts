@@ -75,6 +75,15 @@ export interface EndpointOptions {
   readonly exchangeLifetimeMs: number;
   /** How long to wait for a separate response after an empty ACK (default: MAX_TRANSMIT_WAIT of `timing`). */
   readonly separateResponseMs?: number;
+  /** Where an earlier endpoint of the same device left off (a new socket after a sleep): its ids go on from there. */
+  readonly resume?: EndpointCounters;
+}
+
+/** What a device's next endpoint continues from: a modem's message ids and tokens do not restart with its source port. */
+export interface EndpointCounters {
+  readonly nextMid: number;
+  readonly tokenCounter: number;
+  readonly exchanges: number;
 }
 
 export const tokenKey = (token: Buffer): string => token.toString('hex');
@@ -100,9 +109,14 @@ export class CoapEndpoint {
   private readonly separateResponseMs: number;
 
   constructor(private readonly opts: EndpointOptions) {
-    this.nextMid = Math.floor(hashUniform(opts.seed, MID_STREAM) * 0x10000);
-    this.tokenCounter = Math.floor(hashUniform(opts.seed, TOKEN_STREAM) * 0x1_0000_0000);
+    this.nextMid = opts.resume?.nextMid ?? Math.floor(hashUniform(opts.seed, MID_STREAM) * 0x10000);
+    this.tokenCounter = opts.resume?.tokenCounter ?? Math.floor(hashUniform(opts.seed, TOKEN_STREAM) * 0x1_0000_0000);
+    this.exchanges = opts.resume?.exchanges ?? 0;
     this.separateResponseMs = opts.separateResponseMs ?? transmissionSchedule(opts.timing, 1).giveUpAfterMs;
+  }
+
+  counters(): EndpointCounters {
+    return { nextMid: this.nextMid, tokenCounter: this.tokenCounter, exchanges: this.exchanges };
   }
 
   private takeMid(): number {

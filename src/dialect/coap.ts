@@ -50,8 +50,11 @@ export type CoapTransportMessage =
     }
   /** An Observe notification on `token` (hex). */
   | { readonly kind: 'notify'; readonly token: string; readonly code: string; readonly observe: number; readonly payload: Uint8Array; readonly contentFormat?: number; readonly confirmable: boolean }
-  /** Asleep from now (PSM): nothing is answered until the next listen or request. */
-  | { readonly kind: 'sleep' }
+  /**
+   * Asleep from now (PSM): nothing is answered until the next listen or request. `release`: its
+   * socket closes too (nothing sent to it asleep arrives; its next datagram leaves from a new port).
+   */
+  | { readonly kind: 'sleep'; readonly release?: boolean }
   /** A package URI that says http: one ranged GET of it (the transport assembles and digests, as the HTTP dialects' sink does). */
   | { readonly kind: 'http-range'; readonly url: string; readonly start: number; readonly end: number };
 
@@ -64,6 +67,11 @@ export interface SeenMessage {
   readonly answered: boolean;
   /** Its first transmission reached the device asleep (a queue-mode server should have held it). */
   readonly asleep?: boolean;
+  /**
+   * Unanswered when the device closed its socket to sleep: the retransmissions after that went
+   * unheard, so `at` shows the schedule's start and says nothing of when the server gave up.
+   */
+  readonly cut?: boolean;
 }
 
 export type CoapTransportResult = (

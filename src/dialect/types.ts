@@ -126,6 +126,11 @@ export interface DialectTargetSpec<T = unknown> {
   authTtlSec?(settings: T): number | undefined;
   /** Where the run's secret came from, for a refused probe's message (never the secret itself). */
   secretSource?(block: unknown, ctx: TargetContext): string;
+  /**
+   * Sockets `devices` devices hold for the whole run (the open-files check up front counts them):
+   * absent, one each on a socket transport; 0 when they hold one only while awake.
+   */
+  socketsHeld?(block: unknown, devices: number): number;
 }
 
 /** Settings of a dialect with no target spec (a plugin that needs none). */
@@ -144,6 +149,12 @@ export interface Wire<R, A, T = unknown, Req = HttpRequest, Res = HttpResult> {
   outcomeOf(answer: A): string;
   /** Whether an answer counts as an error of its operation (transport, 5xx, unexpected). */
   isError(answer: A): boolean;
+  /**
+   * Whether a request sends nothing and only waits (a listen window for the server's next
+   * request, going to sleep): it takes no in-flight slot, or a fleet of listeners would hold every
+   * slot for their whole awake windows and make the harness late for real requests. Absent: none.
+   */
+  waits?(request: R): boolean;
 }
 
 /**

@@ -10,7 +10,7 @@
  * arithmetic (src/coap/block.ts) says which bytes of a block are new; here they are carried out.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { CoapEndpoint, type Effect } from '../coap/endpoint.js';
+import { CoapEndpoint, type Effect, type EndpointCounters } from '../coap/endpoint.js';
 import { onBlock2, type Block2Answer } from '../coap/block.js';
 import { pathOptions, queryOptions, uintOption, pathOf, type CoapMessage, type CoapOption } from '../coap/message.js';
 import { COAP_OPTION, exchangeLifetimeMs, encodeBlock, type RetransmitTiming } from '../protocol/coap.js';
@@ -31,8 +31,9 @@ type CoapExchanged = Exchanged<CoapTransportResult>;
 export interface CoapTransportDeps {
   /** The LwM2M / CoAP server every device talks to (loopback). */
   readonly server: UdpPeer;
-  /** The device's CoAP transmission parameters (its RetransmitSettings). */
+  /** The devices' CoAP transmission parameters (RetransmitSettings): one for all, or `timingOf` a device's cohort. */
   readonly timing: RetransmitTiming;
+  timingOf?(slot: number): RetransmitTiming;
   /** Virtual now, and the real ms until a virtual instant (timers wait in real time). */
   now(): number;
   realMsUntil(virtual: number): number;
@@ -50,6 +51,8 @@ interface SeenRecord {
   at: number[];
   answered: boolean;
   asleep?: boolean;
+  /** Unanswered when the device closed its socket to sleep: complete, since nothing more can be heard. */
+  cut?: boolean;
   /** Handed to the device, its reply (or dropped ACK) not yet decided: the record is not complete. */
   deciding?: boolean;
 }
@@ -86,11 +89,16 @@ class Session {
   constructor(readonly slot: number) {}
 }
 
+/** Nothing in it outlives a sleep: no exchange, no server message, no download in progress. */
+const isIdle = (s: Session): boolean => s.links.size === 0 && s.pending.size === 0 && s.seen.size === 0 && s.queue.length === 0 && s.held.size === 0 && s.download === undefined && s.listener === undefined;
+
 const peerKey = (p: UdpPeer): string => `${p.host}|${p.port}`;
 
 export class CoapTransport implements Transport<CoapTransportMessage, CoapTransportResult> {
   readonly kind = 'coap' as const;
   private readonly sessions = new Map<number, Session>();
+  /** Devices asleep with their socket closed: where their next endpoint's ids go on from. */
+  private readonly counters = new Map<number, EndpointCounters>();
   /** http:// packages: bytes assembled in order and digested, as the HTTP dialects' are. */
   private readonly sink = new DownloadSink();
   private aborted = false;
@@ -125,7 +133,10 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
     const key = peerKey(peer);
     let x = s.links.get(key);
     if (x === undefined) {
-      const endpoint = new CoapEndpoint({ timing: this.d.timing, seed: (this.d.seed ^ Math.imul(s.slot + 1, 0x9e3779b1)) >>> 0, exchangeLifetimeMs: exchangeLifetimeMs(this.d.timing) });
+      const timing = this.d.timingOf?.(s.slot) ?? this.d.timing;
+      const resume = this.counters.get(s.slot);
+      this.counters.delete(s.slot);
+      const endpoint = new CoapEndpoint({ timing, seed: (this.d.seed ^ Math.imul(s.slot + 1, 0x9e3779b1)) >>> 0, exchangeLifetimeMs: exchangeLifetimeMs(timing), ...(resume === undefined ? {} : { resume }) });
       const entry: PeerLink = { session: s, endpoint, link: undefined as unknown as UdpLink, timer: undefined, timerAt: Infinity };
       entry.link = new UdpLink(
         peer,
@@ -134,7 +145,10 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
           this.bytesReceived += bytes.length;
           this.apply(s, entry, endpoint.receive(bytes, this.d.now(), s.awake));
         },
-        undefined,
+        // A socket that cannot open or send (EMFILE past the open-files limit): what waits on it fails with that code, not a silent timeout.
+        (code) => {
+          for (const token of [...s.pending.keys()]) this.settle(s, token, { kind: 'error', code });
+        },
         peer.host.startsWith('127.') ? this.d.sourceOf?.(s.slot) : undefined,
       );
       x = entry;
@@ -237,8 +251,8 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
     for (const [mid, rec] of s.seen) {
       if (rec.deciding === true) continue;
       // Unanswered: complete once past any give-up a server may have (counted from its first transmission).
-      if (rec.answered || now - rec.at[0]! >= this.d.seenCompleteAfterMs) {
-        done.push({ messageId: mid, at: rec.at, answered: rec.answered, ...(rec.asleep === true ? { asleep: true } : {}) });
+      if (rec.answered || rec.cut === true || now - rec.at[0]! >= this.d.seenCompleteAfterMs) {
+        done.push({ messageId: mid, at: rec.at, answered: rec.answered, ...(rec.asleep === true ? { asleep: true } : {}), ...(rec.cut === true ? { cut: true } : {}) });
         s.seen.delete(mid);
       }
     }
@@ -284,7 +298,12 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
           }
         }
         s.queue.length = 0;
-        return Promise.resolve(ended(this.withSeen(s, { kind: 'done' })));
+        if (message.release !== true) return Promise.resolve(ended(this.withSeen(s, { kind: 'done' })));
+        this.closeLinks(s);
+        const result = ended(this.withSeen(s, { kind: 'done' }));
+        // Nothing left to carry over the sleep: the device costs no session until it speaks again.
+        if (isIdle(s)) this.sessions.delete(slot);
+        return Promise.resolve(result);
       }
       case 'listen': {
         s.awake = true;
@@ -369,6 +388,27 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
     }
   }
 
+  /**
+   * The device's sockets close for its sleep (sleepingSocket: close): what it left unanswered is
+   * cut short (its later retransmissions are unheard by design, not given up by the server).
+   */
+  private closeLinks(s: Session): void {
+    for (const x of s.links.values()) {
+      if (x.timer !== undefined) clearTimeout(x.timer);
+      x.link.close();
+    }
+    // The server's endpoint is the one whose ids matter (a package repository elsewhere is a new exchange each time).
+    const server = s.links.get(peerKey(this.d.server));
+    if (server !== undefined) this.counters.set(s.slot, server.endpoint.counters());
+    s.links.clear();
+    for (const token of [...s.pending.keys()]) this.settle(s, token, { kind: 'error', code: 'CLOSED' });
+    for (const rec of s.seen.values()) {
+      if (rec.answered) continue;
+      rec.cut = true;
+      rec.deciding = false;
+    }
+  }
+
   /** One ranged GET of an http:// package (loopback only), its bytes into the sink. Never throws. */
   private async httpRange(slot: number, url: string, start: number, end: number, timeoutMs: number): Promise<CoapTransportResult> {
     try {
@@ -387,6 +427,7 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
 
   release(slot: number): void {
     this.sink.release(slot);
+    this.counters.delete(slot);
     const s = this.sessions.get(slot);
     if (s === undefined) return;
     for (const x of s.links.values()) {

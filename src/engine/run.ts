@@ -435,7 +435,9 @@ async function buildReport(b: BuildInput): Promise<Report> {
  * and it keeps a UDP socket per device, which must fit under the open-files limit.
  */
 function checkTransport(scenario: Scenario, clock: ClockOrigin, names: OptionNames): void {
-  if (getDialect(scenario.dialect).transport !== 'coap') return;
+  const plugin = getDialect(scenario.dialect);
+  if (plugin.transport !== 'coap') return;
   if (clock.scale === 'max') throw new ConfigError(`${names('timeScale')}: max is not supported by the ${scenario.dialect} dialect (its CoAP transport waits in real time); give a number, e.g. 100`);
-  checkFdLimit(scenario.fleet.devices, names('devices'));
+  const held = plugin.target?.socketsHeld?.(scenario.target.block, scenario.fleet.devices) ?? scenario.fleet.devices;
+  if (held > 0) checkFdLimit(held, names('devices'));
 }

@@ -335,7 +335,9 @@ export class ShardRunner {
     // Queued until written to a socket, then in flight until answered (the live view shows both).
     Atomics.add(this.d.progress, ProgressField.queued, 1);
     const timeoutMs = this.settingsOf(slot).requestTimeoutMs;
-    if (this.limit.activeCount >= this.d.maxInFlight) this.queuedSends++;
+    // A wait (a listen window, a sleep) sends nothing: it takes no in-flight slot (Wire.waits).
+    const waits = plugin.wire.waits?.(request) === true;
+    if (!waits && this.limit.activeCount >= this.d.maxInFlight) this.queuedSends++;
     let writtenAt: number | undefined;
     const onWritten: OnWritten = (at) => {
       if (writtenAt !== undefined) return;
@@ -352,7 +354,7 @@ export class ShardRunner {
       this.inFlight--;
       Atomics.sub(this.d.progress, writtenAt === undefined ? ProgressField.queued : ProgressField.inFlight, 1);
     };
-    void this.limit(async () => {
+    const exchange = async (): Promise<{ message: unknown; exchanged: Exchanged<unknown>; sent: SendInstant; paced: boolean; transferMs: number; at: { decided: number; sent: number } }> => {
       // Under a frontier, time stands still while a request waits or travels.
       const sentVirtual = timing.kind === 'clock' ? timing.clock.now() : tVirtual;
       let message = plugin.wire.encode(request, target, sentVirtual);
@@ -368,7 +370,8 @@ export class ShardRunner {
         : await transport.exchange(slot, message, { timeoutMs, paceMs, onWritten });
       const sent: SendInstant = writtenAt !== undefined ? { atMs: writtenAt, written: true } : { atMs: handedReal, written: false };
       return { message, exchanged, sent, paced: paceMs > 0, transferMs, at: { decided: tVirtual, sent: sentVirtual } };
-    })
+    };
+    void (waits ? exchange() : this.limit(exchange))
       .then(({ message, exchanged, sent, paced, transferMs, at }) => {
         land();
         this.onResult(slot, request, message, exchanged, intendedReal, sent, paced, transferMs, at);

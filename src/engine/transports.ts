@@ -28,6 +28,7 @@ function makeCoapTransport(o: TransportOptions): Transport {
   return new CoapTransport({
     server: { host, port: url.port === '' ? 5683 : Number(url.port) },
     timing: o.retransmit ?? COAP_RETRANSMIT,
+    ...(o.retransmitOf === undefined ? {} : { timingOf: o.retransmitOf }),
     now: clock ? () => clock.now() : () => performance.now(),
     realMsUntil: clock ? (v) => Math.max(0, clock.realAt(v) - performance.now()) : (v) => Math.max(0, v - performance.now()),
     // This long after its first transmission, an unanswered server message's record is complete (any schedule's give-up is past).
@@ -49,6 +50,8 @@ export interface TransportOptions {
   readonly clock?: Clock;
   /** CoAP: the devices' transmission parameters (their cohort's RetransmitSettings); absent: RFC 7252's. */
   readonly retransmit?: RetransmitSettings;
+  /** CoAP: a device's own (its cohort's), when cohorts differ; `retransmit` for the others. */
+  retransmitOf?(slot: number): RetransmitSettings;
   /** CoAP: seed of message ids, tokens and timeout draws. */
   readonly seed?: number;
 }

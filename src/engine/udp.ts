@@ -13,8 +13,16 @@ export interface UdpPeer {
   readonly port: number;
 }
 
+/** A socket, and how many of its sends node has not finished (it resolves the address first). */
+interface OpenSocket {
+  readonly socket: Socket;
+  unsent: number;
+  /** Dropped by the link: closed once its last send has left (closing under a send would lose it). */
+  dropped: boolean;
+}
+
 export class UdpLink {
-  private socket: Socket | undefined;
+  private current: OpenSocket | undefined;
   private closed = false;
   /** Datagrams sent and received over the link's life (all its sockets). */
   sent = 0;
@@ -23,7 +31,8 @@ export class UdpLink {
   constructor(
     private readonly peer: UdpPeer,
     private readonly onDatagram: (bytes: Buffer) => void,
-    private readonly onError: (message: string) => void = () => {},
+    /** A socket that cannot open, bind or send (EMFILE past the open-files limit, say): its errno code, and a line. */
+    private readonly onError: (code: string, message: string) => void = () => {},
     /**
      * The local address to send from (a 127.x.y.z of its own): each address has its own ephemeral
      * ports, so a fleet of more sockets than one address's port range (~28,000) still gets one each.
@@ -31,7 +40,7 @@ export class UdpLink {
     private readonly localAddress?: string,
   ) {}
 
-  private open(): Socket {
+  private open(): OpenSocket {
     const s = createSocket(this.peer.host.includes(':') ? 'udp6' : 'udp4');
     // Sends made while it binds are queued by node until it is bound.
     if (this.localAddress !== undefined) s.bind(0, this.localAddress);
@@ -41,36 +50,48 @@ export class UdpLink {
       this.received += 1;
       this.onDatagram(msg);
     });
-    s.on('error', (e) => this.onError(`udp ${this.peer.host}:${this.peer.port}: ${e.message}`));
-    return s;
+    s.on('error', (e: NodeJS.ErrnoException) => this.onError(e.code ?? 'UDP_ERROR', `udp ${this.peer.host}:${this.peer.port}: ${e.message}`));
+    return { socket: s, unsent: 0, dropped: false };
   }
 
   send(bytes: Buffer): void {
     if (this.closed) return;
-    this.socket ??= this.open();
+    const open = (this.current ??= this.open());
     this.sent += 1;
-    this.socket.send(bytes, this.peer.port, this.peer.host);
+    open.unsent += 1;
+    open.socket.send(bytes, this.peer.port, this.peer.host, (e: NodeJS.ErrnoException | null) => {
+      open.unsent -= 1;
+      if (e) this.onError(e.code ?? 'UDP_ERROR', `udp ${this.peer.host}:${this.peer.port}: ${e.message}`);
+      if (open.unsent === 0 && open.dropped) open.socket.close();
+    });
   }
 
   /** The local port, once the first datagram went out (undefined before). */
   localPort(): number | undefined {
     try {
-      return this.socket?.address().port;
+      return this.current?.socket.address().port;
     } catch {
       return undefined;
     }
   }
 
+  /** Lets go of the current socket: closed now, or once what was sent on it has left (a device's last ACK before it sleeps). */
+  private drop(): void {
+    const open = this.current;
+    this.current = undefined;
+    if (open === undefined) return;
+    open.dropped = true;
+    if (open.unsent === 0) open.socket.close();
+  }
+
   /** NAT rebinding: drop the socket; the next send opens one on a new source port. */
   rebind(): void {
-    this.socket?.close();
-    this.socket = undefined;
+    this.drop();
   }
 
   close(): void {
     this.closed = true;
-    this.socket?.close();
-    this.socket = undefined;
+    this.drop();
   }
 }
 

@@ -44,6 +44,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     maxBodyBytes: 300 * 1024 * 1024,
     ...(timing.kind === 'clock' ? { clock: timing.clock } : {}),
     retransmit: plan.settingsOf(plan.cohortOf(globalIndex(0))).retransmit,
+    retransmitOf: (slot) => plan.settingsOf(plan.cohortOf(globalIndex(slot))).retransmit,
     seed: (scenario.seed ^ Math.imul(workerIndex + 1, 0x85ebca6b)) >>> 0,
   });
   const recorder = new OperationRecorder();

@@ -82,7 +82,9 @@ export interface ExchangeFacts {
   /** The device left this server request unacknowledged on purpose (its cohort drops ACKs). */
   dropped?: boolean;
   /** Server messages the device saw: the virtual instants (ms) of each one's transmissions, and whether it answered. */
-  seen?: { at: number[]; answered: boolean; asleep?: boolean }[];
+  seen?: { at: number[]; answered: boolean; asleep?: boolean; cut?: boolean }[];
+  /** LwM2M: the device closed its socket for this sleep (sleepingSocket: close), so it could witness nothing sent to it asleep. */
+  released?: boolean;
   /** LwM2M registrations: the binding the device registered with (`UQ`: queue mode). */
   binding?: string;
   /** LwM2M: the repository path (`/fw/{package}`) of a Block2 download the answer completed. */

@@ -183,4 +183,46 @@ describe('CoAP transport: the device as the server’s peer', () => {
     const x = await t.exchange(0, { kind: 'request', code: '0.01', path: '/fw', block2: { num: 0, more: false, szx: 6 }, peer: { host: '10.0.0.1', port: 5683 } }, noOptions);
     expect(x.result).toEqual({ kind: 'error', code: 'NOT_LOOPBACK' });
   });
+
+  it('sleepingSocket close: asleep it holds no socket and hears nothing; it wakes on a new port with its message ids going on; what it left unanswered is cut short', async () => {
+    const s = await server();
+    const t = new CoapTransport({ server: { host: '127.0.0.1', port: s.port }, timing: COAP_RETRANSMIT, now: () => performance.now(), realMsUntil: (v) => Math.max(0, v - performance.now()), seenCompleteAfterMs: 60_000, seed: 5, isAllowedHost: (h) => h === '127.0.0.1' });
+    transports.push(t);
+    const reg = await t.exchange(0, { kind: 'request', code: '0.02', path: '/rd', query: ['ep=x'] }, noOptions);
+    expect(reg.result).toMatchObject({ kind: 'response', code: '2.01' });
+    const firstPort = s.devicePort();
+    const firstMid = s.got.at(-1)!.messageId;
+    // A server request the device takes and leaves unacknowledged (its cohort drops the ACK), then it sleeps.
+    const l = t.exchange(0, { kind: 'listen', until: performance.now() + 1_000 }, noOptions);
+    await pause(10);
+    s.send(get(60));
+    const heard = (await l).result as Extract<CoapTransportResult, { kind: 'server-request' }>;
+    await t.exchange(0, { kind: 'reply', to: heard.ref, code: '0.00', drop: true }, noOptions);
+    const slept = (await t.exchange(0, { kind: 'sleep', release: true }, noOptions)).result;
+    expect(slept.seen).toEqual([expect.objectContaining({ messageId: 60, answered: false, cut: true })]);
+    // Asleep with its socket closed: the server's retransmission goes nowhere, and nothing is recorded for it.
+    const before = s.got.length;
+    s.send(get(60));
+    await pause(30);
+    expect(s.got.length).toBe(before);
+    // Its wake: a new source port, and the message id after its last one (a modem's ids do not restart with its NAT port).
+    const update = await t.exchange(0, { kind: 'request', code: '0.02', path: '/rd/9' }, noOptions);
+    expect(update.result).toMatchObject({ kind: 'response', code: '2.01' });
+    expect(s.devicePort()).not.toBe(firstPort);
+    expect(s.got.at(-1)!.messageId).toBe((firstMid + 1) & 0xffff);
+    expect(update.result.seen).toBeUndefined();
+  });
+
+  it('a sleep that keeps its socket still witnesses what reaches the device asleep (the default)', async () => {
+    const s = await server();
+    // Asleep for more than an ACK_TIMEOUT (10 ms here) before the server's CON: a fault of the server's, witnessed.
+    const t = new CoapTransport({ server: { host: '127.0.0.1', port: s.port }, timing: { ...COAP_RETRANSMIT, ackTimeoutMs: 10 }, now: () => performance.now(), realMsUntil: (v) => Math.max(0, v - performance.now()), seenCompleteAfterMs: 50, seed: 5, isAllowedHost: (h) => h === '127.0.0.1' });
+    transports.push(t);
+    await registeredAsleep(s, t);
+    await pause(30);
+    s.send(get(61));
+    await pause(80);
+    const l = await t.exchange(0, { kind: 'listen', until: performance.now() + 20 }, noOptions);
+    expect(l.result.seen).toEqual([expect.objectContaining({ messageId: 61, asleep: true })]);
+  });
 });

@@ -184,6 +184,39 @@ describe('ShardRunner', () => {
   });
 });
 
+describe('ShardRunner: requests that only wait (Wire.waits)', () => {
+  /** Round 1 is a wait (a listen window: 20 ms, nothing written), round 2 a real ask; the most at once of each. */
+  async function peaks(waits: boolean): Promise<{ waiting: number; asking: number }> {
+    let waiting = 0;
+    let asking = 0;
+    const peak = { waiting: 0, asking: 0 };
+    const d = deps(8, async (req) => {
+      const wait = req.path === '/ask/1';
+      if (wait) peak.waiting = Math.max(peak.waiting, ++waiting);
+      else peak.asking = Math.max(peak.asking, ++asking);
+      await new Promise((r) => setTimeout(r, wait ? 20 : 2));
+      if (wait) waiting--;
+      else asking--;
+      return answer(200);
+    });
+    d.plugin = { ...plugin, wire: { ...plugin.wire, ...(waits ? { waits: (r: { n: number }) => r.n === 1 } : {}) } } as unknown as ShardDeps['plugin'];
+    d.maxInFlight = 2;
+    const out = await new ShardRunner(d).run();
+    expect(out.end).toBe('completed');
+    expect(Atomics.load(d.progress, ProgressField.queued)).toBe(0);
+    return peak;
+  }
+
+  it('a wait takes no in-flight slot: eight devices listen at once on two slots, while real requests keep to the cap', async () => {
+    const free = await peaks(true);
+    expect(free.waiting).toBe(8);
+    expect(free.asking).toBeLessThanOrEqual(2);
+    // Without the mark a listen holds a slot for its whole window, as any request does.
+    const held = await peaks(false);
+    expect(held.waiting).toBeLessThanOrEqual(2);
+  });
+});
+
 describe('ShardRunner under a frontier (--time-scale max)', () => {
   const DAY = 86_400_000;
   /** Asks, sleeps a virtual day, asks again, done. */

@@ -77,4 +77,33 @@ describe('UdpLink', () => {
     link.close();
     server.close();
   });
+
+  it('a datagram sent just before the link lets go of its socket still leaves (the last ACK before a sleep)', async () => {
+    const server = createSocket('udp4');
+    const got: string[] = [];
+    server.on('message', (msg) => got.push(msg.toString()));
+    await new Promise<void>((r) => server.bind(0, '127.0.0.1', () => r()));
+    const link = new UdpLink({ host: '127.0.0.1', port: server.address().port }, () => {});
+    link.send(Buffer.from('first'));
+    link.rebind(); // node resolves the address before it sends: closing at once would drop 'first'
+    link.send(Buffer.from('second'));
+    link.close(); // the same for 'second'
+    for (let i = 0; i < 200 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(got.sort()).toEqual(['first', 'second']);
+    link.send(Buffer.from('after close'));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(got).toHaveLength(2);
+    expect(link.sent).toBe(2);
+    server.close();
+  });
+
+  it('a socket that cannot send says so with its errno code (as EMFILE would), never silently', async () => {
+    const codes: string[] = [];
+    const link = new UdpLink({ host: '127.0.0.1', port: 9 }, () => {}, (code) => codes.push(code));
+    link.send(Buffer.alloc(70_000)); // over a UDP datagram's 65,507 bytes
+    for (let i = 0; i < 200 && codes.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(codes).toEqual(['EMSGSIZE']);
+    link.close();
+  });
 });
+

@@ -75,6 +75,17 @@ describe('LwM2M device: registration interface', () => {
     expect(illegalTransitions(d.kinds, lwm2mRules)).toEqual([]);
   });
 
+  it('with sleepingSocket close its sleeps let the socket go (the default keeps it, to witness what reaches it asleep)', () => {
+    const sleepOf = (lw: typeof LW) => {
+      const d = device({}, { ...settings, lwm2m: lw }).answer({ type: 'created', location: '/rd/42' });
+      if (d.request.op === 'listen') d.now = d.request.until;
+      d.answer({ type: 'quiet' });
+      return d.request;
+    };
+    expect(sleepOf({ ...LW, sleepingSocket: 'close' })).toEqual({ op: 'sleep', release: true });
+    expect(sleepOf(LW)).toEqual({ op: 'sleep' });
+  });
+
   it('a NAT-rebinding cohort sends each wake’s Update from a new source port', () => {
     const d = device({ behaviour: { corruptDownload: false, rebootIntoOld: false, natRebind: true } }).answer({ type: 'created', location: '/rd/1' });
     d.now = LW.awakeMs + d.now;

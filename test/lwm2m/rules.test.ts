@@ -68,6 +68,20 @@ describe('lwm2m-queue-mode', () => {
     expect(out.violations.map((v) => v.device.id)).toEqual(['ep-asleep']);
     expect(out.violations[0]!.detail).toMatch(/reached it asleep .* answered after its wake/);
   });
+
+  it('does not judge a device that closed its socket to sleep (sleepingSocket: close), and says why; judges the others', async () => {
+    const { lwm2mQueueMode } = await import('../../src/verdicts/rules/lwm2m.js');
+    const reg = { op: 'register', facts: { binding: 'UQ' } };
+    const closed = (id: string) => device(id, [reg, { op: 'sleep', facts: { released: true } }, { op: 'update', facts: {} }]);
+    const none = lwm2mQueueMode.evaluate([closed('c1'), closed('c2')], ctx());
+    expect([none.checked, none.violations.length]).toEqual([0, 0]);
+    expect(none.notJudged).toMatch(/^all 2 queue-mode device\(s\): their socket closed while they slept \(target\.lwm2m\.sleepingSocket: close\)/);
+    const slept = device('ep-asleep', [reg, { op: 'listen', facts: { seen: [{ at: [5_000], answered: false, asleep: true }] } }]);
+    const some = lwm2mQueueMode.evaluate([closed('c1'), slept], ctx());
+    expect(some.checked).toBe(1);
+    expect(some.violations.map((v) => v.device.id)).toEqual(['ep-asleep']);
+    expect(some.note).toMatch(/^1 device\(s\) not judged, because their socket closed/);
+  });
 });
 
 describe('lwm2m-downlink-schedule', () => {
@@ -96,6 +110,17 @@ describe('lwm2m-downlink-schedule', () => {
     expect(out.violations[0]!.detail).toMatch(/given up after 2 resend\(s\).*resends 3 times/);
     // Answered on the second transmission: the device ended it, nothing to say of the give-up.
     expect(lwm2mDownlinkSchedule.evaluate([device('ep-9', [seen([0, 12_000], true)])], ctx()).violations).toEqual([]);
+  });
+
+  it('judges the resends of a message the device cut short by closing its socket to sleep, not its give-up', () => {
+    const cut = (at: number[]) => ({ op: 'sleep', facts: { released: true, seen: [{ at, answered: false, cut: true }] } });
+    const out = lwm2mDownlinkSchedule.evaluate([device('cut', [cut([0, 12_000])])], ctx());
+    expect([out.checked, out.violations.length]).toEqual([1, 0]);
+    expect(out.counts).toMatchObject({ messages: 1, "cut short by the device's sleep": 1 });
+    expect(out.counts?.['give-up after 1 resends']).toBeUndefined();
+    // Its resends still count: one too early is named.
+    const early = lwm2mDownlinkSchedule.evaluate([device('early', [cut([0, 5_000])])], ctx());
+    expect(early.violations[0]!.detail).toMatch(/resend 1 came 5\.0 s after/);
   });
 
   it('judges against the profile’s schedule: RFC 7252 doubling passes there, fails under Huawei', () => {

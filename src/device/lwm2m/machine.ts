@@ -33,6 +33,9 @@ const send = (kind: Lwm2mKind, c: Lwm2mCore, request: R): Step<S, R> => ({ state
 const sleep = (kind: Lwm2mKind, c: Lwm2mCore, until: number): Step<S, R> => ({ state: at(kind, c), action: { type: 'sleep', until } });
 const stop = (kind: Lwm2mKind, c: Lwm2mCore): Step<S, R> => ({ state: { ...c, kind, code: c.fw.result }, action: { type: 'stop' } });
 
+/** Going quiet: with `sleepingSocket: close` the socket goes too (its next datagram from a new port). */
+const asleepRequest = (s: Lwm2mDeviceSettings): R => (s.sleepingSocket === 'close' ? { op: 'sleep', release: true } : { op: 'sleep' });
+
 /** Every uplink keeps a queue-mode device reachable for `awakeMs` after it (LwM2M 1.1 §6.5). */
 const spoke = (c: Lwm2mCore, now: number, s: Lwm2mDeviceSettings): Lwm2mCore => ({ ...c, awakeUntil: Math.max(c.awakeUntil, now + s.awakeMs) });
 
@@ -66,7 +69,7 @@ function windowEnded(c: Lwm2mCore, now: number, s: Lwm2mDeviceSettings, ds: Devi
   if (c.fw.result === UPDATE_RESULT.SUCCESS && windowsAfter >= s.windowsAfterSuccess) return deregister(next);
   if (c.wakes >= s.maxWakes) return deregister(next);
   void ds;
-  return send('asleep', next, { op: 'sleep' });
+  return send('asleep', next, asleepRequest(s));
 }
 
 /** Observers of `changed` paths, as tokens to notify (each once). */
@@ -212,7 +215,7 @@ function afterReply(c: Lwm2mCore, now: number, s: Lwm2mDeviceSettings, ds: Devic
   const next = { ...c, then: 'listen' as const };
   if (c.then === 'download') return askBlock(next, now, s, ds);
   // Rebooting: unreachable from now (the transport answers nothing), back after rebootMs.
-  if (c.then === 'reboot') return send('rebooting', next, { op: 'sleep' });
+  if (c.then === 'reboot') return send('rebooting', next, asleepRequest(s));
   return listen(next, now, s, ds);
 }
 

@@ -56,7 +56,8 @@ export type Lwm2mRequest =
     }
   | { readonly op: 'block'; readonly source: PackageSource; readonly block: BlockValue }
   | { readonly op: 'chunk'; readonly url: string; readonly start: number; readonly end: number }
-  | { readonly op: 'sleep' };
+  /** `release`: the socket closes while it sleeps (target.lwm2m.sleepingSocket: close). */
+  | { readonly op: 'sleep'; readonly release?: boolean };
 
 export type Lwm2mOp = Lwm2mRequest['op'];
 export const LWM2M_OPERATIONS: readonly Lwm2mOp[] = ['register', 'update', 'deregister', 'listen', 'reply', 'notify', 'block', 'chunk', 'sleep'];
@@ -177,7 +178,16 @@ export interface Lwm2mDeviceSettings {
   readonly windowsAfterSuccess: number;
   /** Firmware version a package installs (the target profile's), else the URI's last path segment. */
   readonly firmwareVersion?: string;
+  /**
+   * What becomes of its UDP socket while it sleeps. `keep`: open, so whatever the server sends a
+   * sleeping device is witnessed (the queue-mode verdict's evidence), one descriptor and ~3 KiB per
+   * device. `close`: closed, as the NAT binding of a device in PSM lapses: each wake speaks from a
+   * new source port, a sleeping device costs no socket, and nothing sent to it asleep is seen.
+   */
+  readonly sleepingSocket: SleepingSocket;
 }
+
+export type SleepingSocket = 'keep' | 'close';
 
 export const DEFAULT_LWM2M_SETTINGS: Lwm2mDeviceSettings = {
   lifetimeSec: 86_400,
@@ -187,6 +197,7 @@ export const DEFAULT_LWM2M_SETTINGS: Lwm2mDeviceSettings = {
   maxWakes: 24,
   blockSzx: 6,
   windowsAfterSuccess: 1,
+  sleepingSocket: 'keep',
 };
 
 export type { FirmwareState, UpdateResult };

@@ -21,6 +21,9 @@ export function lwm2mFactsOf(request: Lwm2mRequest, _result: unknown, answer: Lw
     case 'block':
       f.block = request.block.num;
       break;
+    case 'sleep':
+      if (request.release === true) f.released = true;
+      break;
     case 'notify':
       // What the server was told unasked: the result-agreement rule needs the last Update Result it heard.
       if (request.path !== undefined) f.call = `notify ${request.path}`;
@@ -56,7 +59,7 @@ export function lwm2mFactsOf(request: Lwm2mRequest, _result: unknown, answer: Lw
     default:
       break;
   }
-  if (answer.seen !== undefined && answer.seen.length > 0) f.seen = answer.seen.map((s) => ({ at: [...s.at], answered: s.answered, ...(s.asleep === true ? { asleep: true } : {}) }));
+  if (answer.seen !== undefined && answer.seen.length > 0) f.seen = answer.seen.map((s) => ({ at: [...s.at], answered: s.answered, ...(s.asleep === true ? { asleep: true } : {}), ...(s.cut === true ? { cut: true } : {}) }));
   return f;
 }
 

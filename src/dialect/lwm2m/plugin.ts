@@ -19,6 +19,7 @@ export const lwm2mWire: Wire<Lwm2mRequest, Lwm2mAnswer, Lwm2mDeviceSettings, Coa
   operationOf: lwm2mOperationOf,
   outcomeOf: lwm2mOutcomeOf,
   isError: lwm2mIsError,
+  waits: (r) => r.op === 'listen' || r.op === 'sleep',
 };
 
 const lwm2mCategories = {

@@ -6,7 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { durationMs, durationSchema } from '../../config/fields.js';
 import { szxOf } from '../../protocol/coap.js';
-import { DEFAULT_LWM2M_SETTINGS, type Lwm2mDeviceSettings } from '../../device/lwm2m/types.js';
+import { DEFAULT_LWM2M_SETTINGS, type Lwm2mDeviceSettings, type SleepingSocket } from '../../device/lwm2m/types.js';
 import type { DialectTargetSpec } from '../types.js';
 
 export const Lwm2mTargetSchema = Type.Object(
@@ -18,6 +18,15 @@ export const Lwm2mTargetSchema = Type.Object(
     wakes: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, default: 24, description: 'Wakes before the device de-registers and ends.' })),
     blockSize: Type.Optional(Type.Integer({ enum: [16, 32, 64, 128, 256, 512, 1024], default: 1024, description: 'Block2 size of package downloads, bytes.' })),
     windowsAfterSuccess: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 1, description: 'Awake windows a device stays for after its update succeeded (a second download would show then).' })),
+    sleepingSocket: Type.Optional(
+      Type.Unsafe<SleepingSocket>({
+        type: 'string',
+        enum: ['keep', 'close'],
+        default: 'keep',
+        description:
+          'A sleeping device\'s UDP socket. keep: open, so what the server sends a sleeping device is witnessed (lwm2m-queue-mode judges it); a descriptor and ~3 KiB each. close: closed, as a PSM device\'s NAT binding lapses; each wake speaks from a new source port, only awake devices hold sockets (fleets beyond the open-files limit), and lwm2m-queue-mode says it cannot judge.',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'LwM2M: registration, queue mode and PSM of the devices (all optional).' },
 );
@@ -35,9 +44,12 @@ export const lwm2mTarget: DialectTargetSpec<Lwm2mDeviceSettings> = {
       maxWakes: b.wakes ?? d.maxWakes,
       blockSzx: b.blockSize === undefined ? d.blockSzx : szxOf(b.blockSize),
       windowsAfterSuccess: b.windowsAfterSuccess ?? d.windowsAfterSuccess,
+      sleepingSocket: b.sleepingSocket ?? d.sleepingSocket,
     };
   },
   fromScenario: (block) => (block as Lwm2mDeviceSettings | undefined) ?? DEFAULT_LWM2M_SETTINGS,
   fromCatalog: (block) => (block as Lwm2mDeviceSettings | undefined) ?? DEFAULT_LWM2M_SETTINGS,
   deviceSettings: (s) => ({ lwm2m: s }),
+  // Closed for their sleeps, sockets are held only by devices awake at once, which no up-front count knows: a shortfall shows as net:EMFILE.
+  socketsHeld: (block, devices) => ((block as Lwm2mDeviceSettings | undefined)?.sleepingSocket === 'close' ? 0 : devices),
 };

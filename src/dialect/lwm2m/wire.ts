@@ -53,7 +53,7 @@ export function encodeLwm2m(r: Lwm2mRequest): CoapTransportMessage {
     case 'block':
       return { kind: 'request', code: COAP_CODE.GET, path: r.source.path, block2: r.block, peer: { host: r.source.host, port: r.source.port } };
     case 'sleep':
-      return { kind: 'sleep' };
+      return r.release === true ? { kind: 'sleep', release: true } : { kind: 'sleep' };
     case 'chunk':
       return { kind: 'http-range', url: r.url, start: r.start, end: r.end };
   }

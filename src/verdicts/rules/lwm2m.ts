@@ -102,7 +102,7 @@ const within = (ms: number, [min, max]: readonly [number, number]): boolean => m
 const sec = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 /** What is wrong with one message's transmissions under `schedule`, counting the intervals into `count`. */
-export function scheduleFaults(record: { at: readonly number[]; answered: boolean }, schedule: DownlinkSchedule, count: (name: string, n?: number) => void): string | undefined {
+export function scheduleFaults(record: { at: readonly number[]; answered: boolean; cut?: boolean }, schedule: DownlinkSchedule, count: (name: string, n?: number) => void): string | undefined {
   const { at: times } = record;
   const windows = schedule.resendWindowsMs;
   for (let k = 1; k < times.length; k++) {
@@ -114,6 +114,11 @@ export function scheduleFaults(record: { at: readonly number[]; answered: boolea
   }
   const span = times[times.length - 1]! - times[0]!;
   if (span > schedule.giveUpMs[1] * (1 + SCHEDULE_SLACK)) return `a transmission came ${sec(span)} after the first: past the ${schedule.name} give-up (${sec(schedule.giveUpMs[1])})`;
+  // Cut short by the device's own sleep (its socket closed): the resends after that were never heard, so the give-up is unknown.
+  if (record.cut === true) {
+    count('cut short by the device\'s sleep');
+    return undefined;
+  }
   if (!record.answered) {
     count(`give-up after ${times.length - 1} resends`);
     if (times.length - 1 < windows.length) return `unanswered, it was given up after ${times.length - 1} resend(s) (the last ${sec(span)} after the first): the ${schedule.name} schedule resends ${windows.length} times and gives up at ${sec(schedule.giveUpMs[0])}–${sec(schedule.giveUpMs[1])}`;
@@ -121,7 +126,7 @@ export function scheduleFaults(record: { at: readonly number[]; answered: boolea
   return undefined;
 }
 
-const recordsOf = (d: DeviceEvidence): { at: number[]; answered: boolean; asleep?: boolean }[] => d.exchanges.flatMap((e) => e.facts.seen ?? []);
+const recordsOf = (d: DeviceEvidence): { at: number[]; answered: boolean; asleep?: boolean; cut?: boolean }[] => d.exchanges.flatMap((e) => e.facts.seen ?? []);
 /** A record says something of the schedule once the server had to retransmit: unanswered at first, or retransmitted. */
 const judged = (r: { at: readonly number[]; answered: boolean }): boolean => !r.answered || r.at.length > 1;
 
@@ -151,16 +156,25 @@ export const lwm2mQueueMode: Rule = {
   name: 'lwm2m-queue-mode',
   description: 'a device registered in queue mode (binding UQ) is sent downlink only while it is reachable: the server holds it until the device speaks (Register / Update)',
   dialects: LWM2M,
-  evaluate: perDevice(
-    (d) => d.exchanges.some((e) => e.op === 'register' && e.facts.binding === 'UQ'),
-    (d, c, count) => {
-      const early = recordsOf(d).filter((r) => r.asleep === true);
-      count('sent-while-asleep', early.length);
-      if (early.length === 0) return undefined;
-      const first = early[0]!;
-      return `${early.length} server message(s) reached it asleep (the first at ${at(first.at[0]! - c.originVirtual)}, ${first.at.length} transmission(s)${first.answered ? ', answered after its wake' : ', never answered'}): the server did not hold downlink for a sleeping queue-mode device`;
-    },
-  ),
+  evaluate(devices, ctx) {
+    const queueMode = devices.filter((d) => d.exchanges.some((e) => e.op === 'register' && e.facts.binding === 'UQ'));
+    // A device whose socket closed for its sleeps heard nothing while asleep: silence is no evidence of a held downlink.
+    const witnesses = queueMode.filter((d) => !d.exchanges.some((e) => e.op === 'sleep' && e.facts.released === true));
+    const blind = queueMode.length - witnesses.length;
+    const why = 'their socket closed while they slept (target.lwm2m.sleepingSocket: close), so nothing the server sent them asleep could be seen; sleepingSocket: keep witnesses it';
+    if (queueMode.length > 0 && witnesses.length === 0) return { checked: 0, violations: [], notJudged: `all ${blind} queue-mode device(s): ${why}` };
+    const outcome = perDevice(
+      () => true,
+      (d, c, count) => {
+        const early = recordsOf(d).filter((r) => r.asleep === true);
+        count('sent-while-asleep', early.length);
+        if (early.length === 0) return undefined;
+        const first = early[0]!;
+        return `${early.length} server message(s) reached it asleep (the first at ${at(first.at[0]! - c.originVirtual)}, ${first.at.length} transmission(s)${first.answered ? ', answered after its wake' : ', never answered'}): the server did not hold downlink for a sleeping queue-mode device`;
+      },
+    )(witnesses, ctx);
+    return blind > 0 ? { ...outcome, note: `${blind} device(s) not judged, because ${why}` } : outcome;
+  },
 };
 
 /** The package a repository path names (`/fw/{id}`): its last segment. */
