@@ -14,7 +14,7 @@
 //   l       latency truth: check p99 from send vs the server's own, light and saturated (~2 min)
 //   merge   ota-swarm merge of 100 shard reports of 100,000 devices each: time and memory (~2 min)
 //   lwm2m-serve  serve's LwM2M server: 100,000 queue-mode devices, datagrams per CPU-second, heap per device (~2 min)
-//   lwm2m   the LwM2M fleet: 100,000 queue-mode devices registering through the UDP transport, memory per device, datagrams per CPU-second (~3 min)
+//   lwm2m   the LwM2M fleet: 100,000 queue-mode devices registering through the UDP transport, with sleeping sockets closed and kept: memory per device, datagrams per CPU-second, whether the harness kept up (~2 min)
 //   --quick every benchmark at a reduced size (a smoke run of the whole suite, ~4 min)
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
