@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeBlock, encodeBlock } from '../../../src/protocol/coap.js';
 import { start, type TestServer } from '../helpers.js';
+import { DEFAULT_CATALOG } from '../../../src/catalog/default.js';
+import { prepareCatalog } from '../../../src/catalog/load.js';
+import { DEFAULT_LWM2M } from '../../../src/server/lwm2m/index.js';
 import { pathOf, TestCoapClient } from './coap-client.js';
 
 let server: TestServer | undefined;
@@ -47,6 +50,18 @@ describe("serve's CoAP endpoint over UDP", () => {
     expect(view.binding).toBe('UQ');
     const summary = (await s.admin('GET', '/admin/lwm2m')).json;
     expect(summary.counters.duplicatesAnswered).toBe(1);
+  });
+
+  it('a full registry answers a new endpoint 5.03 with Max-Age, counted in the admin view', async () => {
+    const { s, c } = await open({ catalog: { ...prepareCatalog(DEFAULT_CATALOG), lwm2m: { ...DEFAULT_LWM2M, campaigns: [], maxRegistrations: 1 } } });
+    expect((await c.request(['rd'], { code: '0.02', query: ['ep=cap-1', 'lt=600', 'b=UQ'] })).code).toBe('2.01');
+    const refused = await c.request(['rd'], { code: '0.02', query: ['ep=cap-2', 'lt=600', 'b=UQ'] });
+    expect(refused.code).toBe('5.03');
+    expect(refused.options.some((o) => o.name === 'Max-Age')).toBe(true);
+    const summary = (await s.admin('GET', '/admin/lwm2m')).json;
+    expect(summary).toMatchObject({ registrations: 1, endpointsSeen: 1, maxRegistrations: 1 });
+    expect(summary.counters.registrationsRefused).toBe(1);
+    expect((await s.admin('GET', '/admin/catalog')).json.lwm2m.maxRegistrations).toBe(1);
   });
 
   it('serves a package block-wise, resumable at any block, matching the md5 the admin API gives', async () => {
