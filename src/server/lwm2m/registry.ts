@@ -51,7 +51,7 @@ export function parseRegisterQuery(q: ReadonlyMap<string, string>, requireEp: bo
 /** LwM2M's default lifetime (86400 s) when Register gives none. */
 export const DEFAULT_LIFETIME_SEC = 86_400;
 
-/** Endpoints kept at most unless the catalog or `--lwm2m-max-registrations` says otherwise (about 1 KiB each: ~2 GiB). */
+/** Endpoints kept at most unless the catalog or `--lwm2m-max-registrations` says otherwise: a bound on memory, above any fleet the harness runs. */
 export const DEFAULT_MAX_REGISTRATIONS = 2_000_000;
 /** Longest retry delay a refused Register is told (its Max-Age), s. */
 export const MAX_RETRY_AFTER_SEC = 60;
