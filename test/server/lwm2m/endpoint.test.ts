@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { generate } from 'coap-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeBlock, encodeBlock } from '../../../src/protocol/coap.js';
 import { start, type TestServer } from '../helpers.js';
@@ -62,6 +63,22 @@ describe("serve's CoAP endpoint over UDP", () => {
     expect(summary).toMatchObject({ registrations: 1, endpointsSeen: 1, maxRegistrations: 1 });
     expect(summary.counters.registrationsRefused).toBe(1);
     expect((await s.admin('GET', '/admin/catalog')).json.lwm2m.maxRegistrations).toBe(1);
+  });
+
+  it('ACKs a CON notification; the device\'s retransmission of it (the ACK lost) gets the same ACK and is processed once', async () => {
+    const { s, c } = await open();
+    await c.request(['rd'], { code: '0.02', query: ['ep=lwm2m-000043', 'lt=600', 'b=UQ'] });
+    const obs = await c.waitFor((m) => m.confirmable && pathOf(m) === '/5/0/3');
+    c.ack(obs, '2.05', '0', 1);
+    await c.waitFor((m) => m.confirmable && pathOf(m) === '/5/0/5');
+    const notification = generate({ code: '2.05', confirmable: true, messageId: 4242, token: obs.token, options: [{ name: 'Observe', value: Buffer.from([2]) }], payload: Buffer.from('1') });
+    c.sendRaw(notification);
+    const ack = await c.waitFor((m) => m.ack && m.messageId === 4242);
+    expect([ack.code, ack.payload.length]).toEqual(['0.00', 0]);
+    c.sendRaw(notification);
+    await c.waitFor((m) => m.ack && m.messageId === 4242 && m !== ack);
+    await expect.poll(async () => (await s.admin('GET', '/admin/lwm2m')).json.counters.duplicatesAnswered).toBe(1);
+    expect((await s.admin('GET', '/admin/lwm2m/devices/lwm2m-000043')).json.firmware.state).toBe(1);
   });
 
   it('serves a package block-wise, resumable at any block, matching the md5 the admin API gives', async () => {
