@@ -59,6 +59,9 @@ export interface Lwm2mCounters {
   retransmissions: number;
   lateAcks: number;
   unmatched: number;
+  /** Observe notifications taken, and how many of them came as CON (each ACKed). */
+  notifications: number;
+  confirmableNotifications: number;
 }
 
 /** What an incoming request gets: the answer, and what to do once it is sent. */
@@ -76,7 +79,7 @@ export class Lwm2mServer {
   readonly commandTtlMs: number;
   /** Queue mode's awake window after a device last spoke (virtual ms). */
   readonly awakeMs: number;
-  readonly counters: Lwm2mCounters = { requests: 0, blocksServed: 0, bytesServed: 0, transmissions: 0, retransmissions: 0, lateAcks: 0, unmatched: 0 };
+  readonly counters: Lwm2mCounters = { requests: 0, blocksServed: 0, bytesServed: 0, transmissions: 0, retransmissions: 0, lateAcks: 0, unmatched: 0, notifications: 0, confirmableNotifications: 0 };
   private readonly byMessageId = new Map<number, { device: Lwm2mDevice; command: Command }>();
   private readonly byToken = new Map<string, { device: Lwm2mDevice; command: Command }>();
   /** Message ids and tokens of commands that gave up, to tell a late ACK from a stray one. */
@@ -295,6 +298,8 @@ export class Lwm2mServer {
   }
 
   private notification(device: Lwm2mDevice, command: Command, msg: ParsedPacket): void {
+    this.counters.notifications++;
+    if (msg.confirmable) this.counters.confirmableNotifications++;
     if (!msg.code.startsWith('2.')) {
       // An error notification ends the observation (RFC 7641 §3.2).
       this.byToken.delete((command.token as Buffer).toString('hex'));
