@@ -33,6 +33,7 @@ describe('confirmable notifications against serve', () => {
     expect(report.endedBy).toBe('completed');
     expect(report.devices.byFinalState).toEqual({ succeeded: 4 });
     expect(report.transitions.violations).toBe(0);
+    expect((report.verdicts ?? []).filter((v) => v.violations > 0).map((v) => `${v.rule}: ${v.samples[0]?.detail ?? ''}`)).toEqual([]);
     expect(counters['notifications']).toBeGreaterThanOrEqual(4);
     expect(counters['confirmableNotifications']).toBe(counters['notifications']);
   });
