@@ -6,7 +6,7 @@ import { DEFAULT_LWM2M_SETTINGS } from '../../src/device/lwm2m/types.js';
 import { encodeLwm2m } from '../../src/dialect/lwm2m/wire.js';
 import type { DeviceSettings } from '../../src/device/types.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import { ConfigError } from '../../src/config/load.js';
+import { errorOf } from '../scenario/config-error.js';
 import { Driver, makeProfile, SETTINGS } from '../device/drive.js';
 
 const LW = { ...DEFAULT_LWM2M_SETTINGS, awakeMs: 10_000 };
@@ -38,15 +38,7 @@ describe('confirmable notifications (settings.lwm2m.confirmableNotify)', () => {
   it('is read from the cohort\'s settings, for the lwm2m dialect only, errors naming the field', () => {
     const text = (dialect: string, settings: string): string =>
       [`dialect: ${dialect}`, ...(dialect === 'onenet' ? ['target: { onenet: { productId: "198290" } }'] : []), 'fleet:', '  cohorts:', `    - { name: a, count: 2, ids: "1000..1001", version: V1.0, settings: ${settings} }`].join('\n');
-    const error = (t: string): string => {
-      try {
-        parseScenario(t, 'x.yaml');
-      } catch (err) {
-        if (err instanceof ConfigError) return err.message;
-        throw err;
-      }
-      return 'no error';
-    };
+    const error = (t: string): string => errorOf(() => parseScenario(t, 'x.yaml'));
     expect(parseScenario(text('lwm2m', '{ lwm2m: { confirmableNotify: true } }'), 'x.yaml').fleet.cohorts[0]?.settings.confirmableNotify).toBe(true);
     expect(parseScenario(text('lwm2m', '{ lwm2m: { confirmableNotify: false } }'), 'x.yaml').fleet.cohorts[0]?.settings.confirmableNotify).toBeUndefined();
     expect(parseScenario(text('lwm2m', '{}'), 'x.yaml').fleet.cohorts[0]?.settings.confirmableNotify).toBeUndefined();
