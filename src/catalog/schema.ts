@@ -157,6 +157,8 @@ export const Lwm2mSectionSchema = Type.Object(
     awakeSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: 'default 93 (MAX_TRANSMIT_WAIT)' })),
     /** A command held PENDING longer than this (virtual s) becomes EXPIRED. */
     commandTtlSec: Type.Integer({ minimum: 1, maximum: 30 * 86400, default: 172_800 }),
+    /** Endpoints the registry keeps at most; a new one's Register beyond it is answered 5.03 (docs/server.md). */
+    maxRegistrations: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000_000, description: 'default 2000000' })),
     packages: Type.Array(PackageSchema, { default: [] }),
     campaigns: Type.Array(Lwm2mCampaignSchema, { default: [] }),
   },

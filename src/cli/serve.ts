@@ -47,6 +47,7 @@ export interface ServeArgs extends ServeAiotArgs {
   'print-keys'?: boolean;
   'coap-port'?: number;
   'lwm2m-schedule'?: string;
+  'lwm2m-max-registrations'?: number;
 }
 
 /** Lifetime, in real time, of the Authorization in the banner's example check. */
@@ -84,6 +85,11 @@ export function serveOptionsFromArgs(a: ServeArgs, env: NodeJS.ProcessEnv = proc
   if (schedule !== undefined) {
     if (schedule !== 'huawei' && schedule !== 'rfc7252') throw new ConfigError(`--lwm2m-schedule: expected huawei or rfc7252, got ${String(schedule)}`);
     catalog.lwm2m = { ...(catalog.lwm2m ?? DEFAULT_LWM2M), schedule };
+  }
+  const maxRegistrations = a['lwm2m-max-registrations'];
+  if (maxRegistrations !== undefined) {
+    if (!Number.isInteger(maxRegistrations) || maxRegistrations < 1 || maxRegistrations > 100_000_000) throw new ConfigError(`--lwm2m-max-registrations: expected an integer from 1 to 100000000, got ${String(maxRegistrations)}`);
+    catalog.lwm2m = { ...(catalog.lwm2m ?? DEFAULT_LWM2M), maxRegistrations };
   }
   if (coapPort !== undefined && scale === 'max') throw new ConfigError('--coap-port: needs a finite --time-scale (CoAP carries no virtual-time header, so max has no clock for its retransmit timers)');
   const fromFlag = a['admin-token'];
@@ -256,6 +262,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('admin-remote', { type: 'boolean', default: false, describe: 'with --allow-remote: let the admin API (which hands out every key) answer remote clients too, over plain HTTP (warns)' })
       .option('coap-port', { type: 'number', describe: 'also listen on this UDP port for CoAP: the LwM2M server and the block-wise firmware repository (0: any free port; see docs/server.md)' })
       .option('lwm2m-schedule', { type: 'string', describe: "retransmit schedule of the LwM2M server's CONs: huawei (10–15 / 20–30 / 40–60 s, TIMEOUT 80–120 s; default) or rfc7252 (overrides the catalog's lwm2m.schedule)" })
+      .option('lwm2m-max-registrations', { type: 'number', describe: "endpoints the LwM2M registry keeps at most (default 2000000); a new endpoint's Register beyond it is answered 5.03 with Max-Age (overrides the catalog's lwm2m.maxRegistrations)" })
       .option('print-keys', { type: 'boolean', default: false, describe: "print the catalog's access and project keys in the banner" })
       .option('aiot', { type: 'boolean', default: false, describe: 'answer the AIOT open API (north-bound OTA calls) for the OneNET devices; keys from OTA_SWARM_AIOT_APP_KEY and OTA_SWARM_AIOT_ACCESS_TOKEN (docs/application-side.md)' })
       .option('aiot-push-url', { type: 'string', describe: 'with --aiot: where progress and result pushes go (loopback unless --allow-remote)' })

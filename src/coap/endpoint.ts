@@ -87,6 +87,8 @@ export interface EndpointCounters {
 }
 
 export const tokenKey = (token: Buffer): string => token.toString('hex');
+/** A CON notification's exchange key: its message id (a notification awaits an ACK, no response). */
+const NOTIFICATION_KEY = 'mid:';
 
 /** The sender's timeouts of one exchange: the first drawn, each next one doubled (§4.2). */
 export function transmissionSchedule(timing: RetransmitTiming, u: number): { resendAfterMs: number[]; giveUpAfterMs: number } {
@@ -107,6 +109,8 @@ export class CoapEndpoint {
   private readonly outgoing = new Map<string, Exchange>();
   private seen: Map<number, Seen> | undefined;
   private readonly separateResponseMs: number;
+  /** Retransmissions sent (requests and CON notifications alike), and CON notifications the peer never acknowledged. */
+  readonly counts = { retransmissions: 0, notificationsUnacknowledged: 0 };
 
   constructor(private readonly opts: EndpointOptions) {
     this.nextMid = opts.resume?.nextMid ?? Math.floor(hashUniform(opts.seed, MID_STREAM) * 0x10000);
@@ -173,9 +177,11 @@ export class CoapEndpoint {
         x.transmissions += 1;
         x.timeoutMs *= 2;
         x.due = now + x.timeoutMs;
+        this.counts.retransmissions += 1;
         effects.push({ kind: 'send', bytes: x.bytes });
       } else {
         this.outgoing.delete(x.token);
+        if (x.token.startsWith(NOTIFICATION_KEY)) this.counts.notificationsUnacknowledged += 1;
         effects.push({ kind: 'give-up', token: x.token, transmissions: x.transmissions });
       }
     }
@@ -202,7 +208,7 @@ export class CoapEndpoint {
       this.outgoing.delete(x.token);
       return [{ kind: 'reset', messageId: m.messageId, token: x.token }];
     }
-    if (isEmpty(m) && x.token.startsWith('mid:')) {
+    if (isEmpty(m) && x.token.startsWith(NOTIFICATION_KEY)) {
       this.outgoing.delete(x.token);
       return [];
     }
@@ -286,7 +292,7 @@ export class CoapEndpoint {
     const u = hashUniform(this.opts.seed, COAP_TIMEOUT_STREAM, this.exchanges++);
     const timeoutMs = firstTimeoutMs(this.opts.timing, u);
     // Keyed by message id: the peer's empty ACK ends it (a notification has no response).
-    const key = `mid:${messageId}`;
+    const key = `${NOTIFICATION_KEY}${messageId}`;
     this.outgoing.set(key, { token: key, messageId, bytes, confirmable: true, transmissions: 1, timeoutMs, due: now + timeoutMs, acked: false });
     return [{ kind: 'send', bytes }];
   }

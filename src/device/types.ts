@@ -141,6 +141,8 @@ export interface DeviceSettings {
   readonly recheck?: Recheck;
   /** LwM2M: registration, queue mode and PSM knobs (absent: DEFAULT_LWM2M_SETTINGS). */
   readonly lwm2m?: Lwm2mDeviceSettings;
+  /** LwM2M: Observe notifications go as CON (the cohort's `settings.lwm2m.confirmableNotify`); absent: NON. */
+  readonly confirmableNotify?: boolean;
 }
 
 /**

@@ -173,4 +173,10 @@ export interface DialectPlugin<S extends { readonly kind: string } = { readonly 
   readonly rules: TransitionRules;
   /** How the dialect's exchanges read as verdict evidence (verdicts/); absent: no evidence kept. */
   readonly evidence?: EvidenceCodec<R, A, Res>;
+  /**
+   * The request that undoes what the probe's calls left on the user's server (LwM2M: De-register
+   * the registration it got), given the probe device's state when it stopped; absent or undefined:
+   * nothing to undo.
+   */
+  readonly probeLeave?: (state: S) => R | undefined;
 }

@@ -22,6 +22,8 @@ export interface ProbeResult {
   device: string;
   cohort: string;
   calls: ProbeCall[];
+  /** The call that undid what the probe left on the server (its last call too), and whether it failed. */
+  left?: ProbeCall & { failed: boolean };
 }
 
 export type ProbeVerdict = { kind: 'go' } | { kind: 'refused'; line: string };
@@ -81,5 +83,6 @@ export function diagnoseProbe(scenario: Scenario, r: ProbeResult, keySource: str
 export function probeNote(dialect: string, r: ProbeResult): string {
   const calls = r.calls.length === 0 ? 'no call answered' : r.calls.map((c) => what(dialect, c)).join(', ');
   const ban = dialect === 'luat' && r.calls.length > 0 ? `; its ask counts once toward ${r.device}'s daily ban limit on the server` : '';
-  return `a probe ran before the fleet with device ${r.device}: ${calls} (kept out of the histograms; the verdicts count its calls as the device's, as the server did${ban})`;
+  const left = r.left?.failed === true ? `; its ${what(dialect, r.left)} failed: what the probe left on the server (${r.device}'s registration) stays there until it lapses` : '';
+  return `a probe ran before the fleet with device ${r.device}: ${calls} (kept out of the histograms; the verdicts count its calls as the device's, as the server did${ban})${left}`;
 }

@@ -57,6 +57,7 @@ export async function probeTarget(o: ProbeOptions): Promise<ProbeRun> {
   const exchanges: Exchange[] = [];
   const codec = o.plugin.evidence;
   const authTtlSec = o.plugin.target?.authTtlSec?.(o.target);
+  let left: ProbeResult['left'];
   try {
     let step: Step<{ readonly kind: string }, unknown> = machine.start(profile, settings, o.now());
     while (step.action.type === 'send' && calls.length < PROBE_MAX_CALLS) {
@@ -80,10 +81,23 @@ export async function probeTarget(o: ProbeOptions): Promise<ProbeRun> {
       // No answer (or none readable): the probe does not retransmit; the fleet will meet it too.
       if (wire.isError(answer)) break;
     }
+    // What the probe opened on the user's server (an LwM2M registration) is closed again before the fleet starts.
+    const leave = o.plugin.probeLeave?.(innerState(step.state));
+    if (leave !== undefined) {
+      const op = wire.operationOf(leave);
+      const sent = o.now();
+      const { result } = await transport.exchange(0, wire.encode(leave, o.target, sent), { timeoutMs: settings.requestTimeoutMs, paceMs: 0 });
+      const answer = wire.decode(leave, result);
+      const outcome = wire.outcomeOf(answer);
+      const answered = o.now();
+      calls.push({ op, outcome });
+      left = { op, outcome, failed: wire.isError(answer) };
+      if (codec !== undefined) exchanges.push({ decided: sent, sent, answered, op, outcome, state: innerState(step.state).kind, facts: codec.factsOf(leave, result, answer, { sentVirtual: sent, authTtlSec }) });
+    }
   } finally {
     await transport.close();
   }
-  return { device: profile.id, cohort: profile.cohort, calls, exchanges };
+  return { device: profile.id, cohort: profile.cohort, calls, exchanges, ...(left === undefined ? {} : { left }) };
 }
 
 export interface ProbeStep extends ProbeOptions {

@@ -371,6 +371,7 @@ function resolveCohort(c: CohortFile, index: number, path: string, fail: Fail): 
         randomFactor: s?.retransmit?.randomFactor ?? d.randomFactor,
         maxRetransmit: s?.retransmit?.maxRetransmit ?? d.maxRetransmit,
       },
+      ...(s?.lwm2m?.confirmableNotify === true ? { confirmableNotify: true } : {}),
     },
   };
 }
@@ -506,6 +507,7 @@ function resolveFleet(
       fail(fleet.cohorts[k]?.count !== undefined ? `${path}.count` : `${path}.ids`, `cohort "${c.name}" needs ${count} ids but ${c.ids} holds ${capacity}`);
     }
     ranges.push(range);
+    if (fleet.cohorts[k]?.settings?.lwm2m !== undefined && speech.dialect !== 'lwm2m') fail(`${path}.settings.lwm2m`, `LwM2M device settings; dialect "${speech.dialect}" has no use for them`);
     const behaviours = resolveBehaviours(fleet.cohorts[k]?.behaviours, count, speech, `${path}.behaviours`, fail);
     return { ...c, count, behaviours };
   });

@@ -305,6 +305,14 @@ export function buildScenarioSchema(opts: SchemaOptions) {
           { additionalProperties: false, default: {}, description: 'CoAP-style retransmission of an unanswered request (RFC 7252 §4.2): the wait doubles each time.' },
         ),
       ),
+      lwm2m: Type.Optional(
+        Type.Object(
+          {
+            confirmableNotify: Type.Optional(Type.Boolean({ default: false, description: 'Send Observe notifications as CON (acknowledged by the server, retransmitted on settings.retransmit until it does) instead of NON.' })),
+          },
+          { additionalProperties: false, description: 'LwM2M device settings of the cohort (dialect lwm2m only).' },
+        ),
+      ),
     },
     { additionalProperties: false, default: {}, description: 'Device settings of the cohort.' },
   );

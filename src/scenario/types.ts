@@ -80,6 +80,8 @@ export interface CohortSpec {
     maxStalledAttempts: number;
     waitBackoffMs: number;
     retransmit: RetransmitSettings;
+    /** LwM2M: Observe notifications as CON (`settings.lwm2m.confirmableNotify`); absent: NON. */
+    confirmableNotify?: boolean;
   };
 }
 

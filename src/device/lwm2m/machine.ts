@@ -90,7 +90,7 @@ function notify(c: Lwm2mCore, now: number, s: Lwm2mDeviceSettings, ds: DeviceSet
   const path = o.path.split('/').filter(Boolean).map(Number);
   const value = readValue(path, c, s);
   const observations = c.observations.map((x) => (x.token === token ? { ...x, seq: (x.seq + 1) & 0xffffff } : x));
-  return send('notifying', spoke({ ...c, notices: rest, observations }, now, s), { op: 'notify', token: o.token, observe: o.seq, body: value.body ?? '', contentFormat: value.contentFormat ?? 0, path: o.path });
+  return send('notifying', spoke({ ...c, notices: rest, observations }, now, s), { op: 'notify', token: o.token, observe: o.seq, body: value.body ?? '', contentFormat: value.contentFormat ?? 0, path: o.path, ...(ds.confirmableNotify === true ? { confirmable: true as const } : {}) });
 }
 
 /** Read without a profile: the values a notification carries (Object 5 and the version). */

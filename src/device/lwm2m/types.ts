@@ -53,6 +53,8 @@ export type Lwm2mRequest =
       readonly contentFormat: number;
       /** For the evidence (not sent): the observed path the notification reports. */
       readonly path?: string;
+      /** Sent as CON (acknowledged, retransmitted until it is); absent: NON. */
+      readonly confirmable?: true;
     }
   | { readonly op: 'block'; readonly source: PackageSource; readonly block: BlockValue }
   | { readonly op: 'chunk'; readonly url: string; readonly start: number; readonly end: number }

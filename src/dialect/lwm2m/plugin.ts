@@ -5,7 +5,7 @@
  */
 import { lwm2mMachine } from '../../device/lwm2m/machine.js';
 import { lwm2mRules } from '../../device/lwm2m/rules.js';
-import { LWM2M_OPERATIONS, type Lwm2mAnswer, type Lwm2mDeviceSettings, type Lwm2mKind, type Lwm2mRequest } from '../../device/lwm2m/types.js';
+import { LWM2M_OPERATIONS, type Lwm2mAnswer, type Lwm2mDeviceSettings, type Lwm2mKind, type Lwm2mRequest, type Lwm2mState } from '../../device/lwm2m/types.js';
 import type { StateCategory } from '../categories.js';
 import type { CoapTransportMessage, CoapTransportResult } from '../coap.js';
 import type { Wire } from '../types.js';
@@ -38,6 +38,9 @@ const lwm2mCategories = {
   'gave-up': 'failed',
 } as const satisfies Record<Lwm2mKind, StateCategory>;
 
+/** The probe registered (it stops at its first listen): De-register that registration, so none is left on the user's server. */
+export const lwm2mProbeLeave = (s: Lwm2mState): Lwm2mRequest | undefined => (s.location === undefined ? undefined : { op: 'deregister', location: s.location });
+
 export const lwm2mPlugin = {
   name: 'lwm2m',
   transport: 'coap',
@@ -48,4 +51,5 @@ export const lwm2mPlugin = {
   evidence: lwm2mEvidence,
   rules: lwm2mRules,
   categories: lwm2mCategories,
+  probeLeave: lwm2mProbeLeave,
 } as const;

@@ -49,7 +49,7 @@ export function encodeLwm2m(r: Lwm2mRequest): CoapTransportMessage {
         ...(r.drop ? { drop: true } : {}),
       };
     case 'notify':
-      return { kind: 'notify', token: r.token, code: COAP_CODE.CONTENT, observe: r.observe, payload: text(r.body), contentFormat: r.contentFormat, confirmable: false };
+      return { kind: 'notify', token: r.token, code: COAP_CODE.CONTENT, observe: r.observe, payload: text(r.body), contentFormat: r.contentFormat, confirmable: r.confirmable === true };
     case 'block':
       return { kind: 'request', code: COAP_CODE.GET, path: r.source.path, block2: r.block, peer: { host: r.source.host, port: r.source.port } };
     case 'sleep':

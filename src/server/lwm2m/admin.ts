@@ -52,12 +52,13 @@ function summary(state: ServerState): Record<string, unknown> {
     awakeSec: server.awakeMs / 1000,
     registrations: server.registry.count(now),
     endpointsSeen: server.registry.byEp.size,
+    maxRegistrations: server.registry.maxEndpoints,
     reachable: awake,
     commands: server.commandCounts(),
     campaign,
     updateResults,
     packages: [...server.packages.values()].map((p) => ({ id: p.id, version: p.version, size: p.size, md5: p.md5, uri: server.packageUri(p) })),
-    counters: { ...server.counters, ...(state.coapCounters ?? {}) },
+    counters: { ...server.counters, registrationsRefused: server.registry.refused, endpointsForgotten: server.registry.forgotten, ...(state.coapCounters ?? {}) },
   };
 }
 
@@ -70,6 +71,7 @@ export function lwm2mCatalogSection(server: Lwm2mServer): Record<string, unknown
     schedule: server.schedule.name,
     commandTtlSec: server.commandTtlMs / 1000,
     awakeSec: server.awakeMs / 1000,
+    maxRegistrations: server.registry.maxEndpoints,
     packages: [...server.packages.values()].map((p) => ({ id: p.id, version: p.version, size: p.size, seed: p.seed, fileName: p.fileName, md5: p.md5, uri: server.packageUri(p) })),
     campaigns: server.campaigns.map((c) => c.spec),
   };

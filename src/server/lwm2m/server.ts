@@ -23,7 +23,7 @@ import type { PackageRuntime } from '../state/catalog-runtime.js';
 import { block2Of, emptyAck, hasOption, isRequestCode, reset, uintBytes, uintOption, uriPath, uriQuery, type Peer, type ResponseParts } from '../coap/packet.js';
 import { commandsOnWake, newView, onAnswer, onValue, parseResourceValue, UPDATE_PATH, type CommandSpec } from './campaign.js';
 import type { Command, Lwm2mDevice } from './model.js';
-import { DEFAULT_LIFETIME_SEC, isReachable, isRegistered, parseRegisterQuery, Registry } from './registry.js';
+import { DEFAULT_LIFETIME_SEC, DEFAULT_MAX_REGISTRATIONS, isReachable, isRegistered, parseRegisterQuery, Registry } from './registry.js';
 import { blockAnswer, REPOSITORY_PATH } from './repository.js';
 import { LWM2M_HTTP_PREFIX } from './http.js';
 import { planTransmissions, resendOffsets } from './schedule.js';
@@ -59,6 +59,9 @@ export interface Lwm2mCounters {
   retransmissions: number;
   lateAcks: number;
   unmatched: number;
+  /** Observe notifications taken, and how many of them came as CON (each ACKed). */
+  notifications: number;
+  confirmableNotifications: number;
 }
 
 /** What an incoming request gets: the answer, and what to do once it is sent. */
@@ -76,7 +79,7 @@ export class Lwm2mServer {
   readonly commandTtlMs: number;
   /** Queue mode's awake window after a device last spoke (virtual ms). */
   readonly awakeMs: number;
-  readonly counters: Lwm2mCounters = { requests: 0, blocksServed: 0, bytesServed: 0, transmissions: 0, retransmissions: 0, lateAcks: 0, unmatched: 0 };
+  readonly counters: Lwm2mCounters = { requests: 0, blocksServed: 0, bytesServed: 0, transmissions: 0, retransmissions: 0, lateAcks: 0, unmatched: 0, notifications: 0, confirmableNotifications: 0 };
   private readonly byMessageId = new Map<number, { device: Lwm2mDevice; command: Command }>();
   private readonly byToken = new Map<string, { device: Lwm2mDevice; command: Command }>();
   /** Message ids and tokens of commands that gave up, to tell a late ACK from a stray one. */
@@ -94,24 +97,27 @@ export class Lwm2mServer {
     this.commandTtlMs = section.commandTtlSec * 1000;
     this.awakeMs = (section.awakeSec ?? QUEUE_MODE_AWAKE_MS / 1000) * 1000;
     this.messageId = Math.floor(ports.random() * 0x10000);
-    this.registry = new Registry((ep, peer, now) => ({
-      ep,
-      regId: undefined,
-      binding: 'U',
-      lifetimeSec: DEFAULT_LIFETIME_SEC,
-      version: '1.1',
-      peer,
-      registeredAt: now,
-      refreshedAt: now,
-      lastHeard: now,
-      registrations: 0,
-      updates: 0,
-      expiries: 0,
-      commands: [],
-      silent: false,
-      outstanding: undefined,
-      firmware: newView(this.campaignOf(ep)?.index ?? -1),
-    }));
+    this.registry = new Registry(
+      (ep, peer, now) => ({
+        ep,
+        regId: undefined,
+        binding: 'U',
+        lifetimeSec: DEFAULT_LIFETIME_SEC,
+        version: '1.1',
+        peer,
+        registeredAt: now,
+        refreshedAt: now,
+        lastHeard: now,
+        registrations: 0,
+        updates: 0,
+        expiries: 0,
+        commands: [],
+        silent: false,
+        outstanding: undefined,
+        firmware: newView(this.campaignOf(ep)?.index ?? -1),
+      }),
+      section.maxRegistrations ?? DEFAULT_MAX_REGISTRATIONS,
+    );
     for (const spec of section.campaigns) this.addCampaign(spec);
   }
 
@@ -182,7 +188,9 @@ export class Lwm2mServer {
       if (req.code !== COAP_CODE.POST) return { answer: { code: COAP_CODE.METHOD_NOT_ALLOWED } };
       const q = parseRegisterQuery(uriQuery(req), true);
       if (typeof q === 'string') return bad(q);
-      const { device } = this.registry.register({ ep: q.ep as string, lifetimeSec: q.lifetimeSec ?? DEFAULT_LIFETIME_SEC, binding: q.binding ?? 'U', version: q.version ?? '1.1' }, peer, now);
+      const outcome = this.registry.register({ ep: q.ep as string, lifetimeSec: q.lifetimeSec ?? DEFAULT_LIFETIME_SEC, binding: q.binding ?? 'U', version: q.version ?? '1.1' }, peer, now);
+      if (outcome.kind === 'full') return registryFull(this.registry.maxEndpoints, outcome.retryAfterSec);
+      const { device } = outcome;
       this.onRegistered(device);
       return {
         answer: { code: COAP_CODE.CREATED, options: [{ name: COAP_OPTION.LOCATION_PATH, value: Buffer.from(REGISTRATION.PATH) }, { name: COAP_OPTION.LOCATION_PATH, value: Buffer.from(device.regId as string) }] },
@@ -290,6 +298,8 @@ export class Lwm2mServer {
   }
 
   private notification(device: Lwm2mDevice, command: Command, msg: ParsedPacket): void {
+    this.counters.notifications++;
+    if (msg.confirmable) this.counters.confirmableNotifications++;
     if (!msg.code.startsWith('2.')) {
       // An error notification ends the observation (RFC 7641 §3.2).
       this.byToken.delete((command.token as Buffer).toString('hex'));
@@ -458,6 +468,17 @@ export class Lwm2mServer {
     }
     return out;
   }
+}
+
+/** 5.03 with Max-Age (RFC 7252 §5.9.3.4): every place of the registry holds a live registration. */
+function registryFull(max: number, retryAfterSec: number): RequestOutcome {
+  return {
+    answer: {
+      code: COAP_CODE.SERVICE_UNAVAILABLE,
+      options: [{ name: COAP_OPTION.MAX_AGE, value: uintBytes(retryAfterSec) }],
+      payload: Buffer.from(`registry full: ${max} endpoints registered; retry after ${retryAfterSec} s`),
+    },
+  };
 }
 
 /** Commands kept per device: past this, the oldest finished one is forgotten (a long run of wakes stays bounded). */

@@ -23,6 +23,15 @@ describe('LwM2M configuration: flags, faults, bugs, catalog', () => {
     expect(errorOf(() => serveOptionsFromArgs(args({ 'lwm2m-schedule': 'fast' }), {}))).toBe('--lwm2m-schedule: expected huawei or rfc7252, got fast');
   });
 
+  it('--lwm2m-max-registrations caps the registry (catalog lwm2m.maxRegistrations), one-line errors', () => {
+    expect(serveOptionsFromArgs(args({ 'lwm2m-max-registrations': 500 }), {}).options.catalog?.lwm2m?.maxRegistrations).toBe(500);
+    expect(serveOptionsFromArgs(args({ 'lwm2m-max-registrations': 500 }), {}).options.catalog?.lwm2m?.packages[0]?.id).toBe('lwm2m-fw-2');
+    expect(errorOf(() => serveOptionsFromArgs(args({ 'lwm2m-max-registrations': 0 }), {}))).toBe('--lwm2m-max-registrations: expected an integer from 1 to 100000000, got 0');
+    expect(errorOf(() => serveOptionsFromArgs(args({ 'lwm2m-max-registrations': 1.5 }), {}))).toMatch(/^--lwm2m-max-registrations: /);
+    expect(parseCatalog('lwm2m:\n  maxRegistrations: 7\n', 'c.yaml', {}).lwm2m?.maxRegistrations).toBe(7);
+    expect(errorOf(() => parseCatalog('lwm2m:\n  maxRegistrations: 0\n', 'c.yaml', {}))).toMatch(/c\.yaml:2.*maxRegistrations/);
+  });
+
   it('the coap fault knobs parse from flags and data, with one-line errors', () => {
     expect(parseFaultFlag('coap.loss=5%')).toEqual({ coap: { lossRate: 0.05 } });
     expect(parseFaultFlag('coap.lateAck=3s')).toEqual({ coap: { lateAck: { dist: 'fixed', value: 3000 } } });

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
+import { generate } from 'coap-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeBlock, encodeBlock } from '../../../src/protocol/coap.js';
 import { start, type TestServer } from '../helpers.js';
+import { DEFAULT_CATALOG } from '../../../src/catalog/default.js';
+import { prepareCatalog } from '../../../src/catalog/load.js';
+import { DEFAULT_LWM2M } from '../../../src/server/lwm2m/index.js';
 import { pathOf, TestCoapClient } from './coap-client.js';
 
 let server: TestServer | undefined;
@@ -47,6 +51,34 @@ describe("serve's CoAP endpoint over UDP", () => {
     expect(view.binding).toBe('UQ');
     const summary = (await s.admin('GET', '/admin/lwm2m')).json;
     expect(summary.counters.duplicatesAnswered).toBe(1);
+  });
+
+  it('a full registry answers a new endpoint 5.03 with Max-Age, counted in the admin view', async () => {
+    const { s, c } = await open({ catalog: { ...prepareCatalog(DEFAULT_CATALOG), lwm2m: { ...DEFAULT_LWM2M, campaigns: [], maxRegistrations: 1 } } });
+    expect((await c.request(['rd'], { code: '0.02', query: ['ep=cap-1', 'lt=600', 'b=UQ'] })).code).toBe('2.01');
+    const refused = await c.request(['rd'], { code: '0.02', query: ['ep=cap-2', 'lt=600', 'b=UQ'] });
+    expect(refused.code).toBe('5.03');
+    expect(refused.options.some((o) => o.name === 'Max-Age')).toBe(true);
+    const summary = (await s.admin('GET', '/admin/lwm2m')).json;
+    expect(summary).toMatchObject({ registrations: 1, endpointsSeen: 1, maxRegistrations: 1 });
+    expect(summary.counters.registrationsRefused).toBe(1);
+    expect((await s.admin('GET', '/admin/catalog')).json.lwm2m.maxRegistrations).toBe(1);
+  });
+
+  it('ACKs a CON notification; the device\'s retransmission of it (the ACK lost) gets the same ACK and is processed once', async () => {
+    const { s, c } = await open();
+    await c.request(['rd'], { code: '0.02', query: ['ep=lwm2m-000043', 'lt=600', 'b=UQ'] });
+    const obs = await c.waitFor((m) => m.confirmable && pathOf(m) === '/5/0/3');
+    c.ack(obs, '2.05', '0', 1);
+    await c.waitFor((m) => m.confirmable && pathOf(m) === '/5/0/5');
+    const notification = generate({ code: '2.05', confirmable: true, messageId: 4242, token: obs.token, options: [{ name: 'Observe', value: Buffer.from([2]) }], payload: Buffer.from('1') });
+    c.sendRaw(notification);
+    const ack = await c.waitFor((m) => m.ack && m.messageId === 4242);
+    expect([ack.code, ack.payload.length]).toEqual(['0.00', 0]);
+    c.sendRaw(notification);
+    await c.waitFor((m) => m.ack && m.messageId === 4242 && m !== ack);
+    await expect.poll(async () => (await s.admin('GET', '/admin/lwm2m')).json.counters.duplicatesAnswered).toBe(1);
+    expect((await s.admin('GET', '/admin/lwm2m/devices/lwm2m-000043')).json.firmware.state).toBe(1);
   });
 
   it('serves a package block-wise, resumable at any block, matching the md5 the admin API gives', async () => {
