@@ -105,6 +105,9 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
   bytesReceived = 0;
   datagramsSent = 0;
   datagramsReceived = 0;
+  /** Endpoint counts of sockets already closed (a sleep, a stopped device); the live ones are added when asked. */
+  private readonly closedCounts = { retransmissions: 0, notificationsUnacknowledged: 0 };
+  private socketErrors = 0;
 
   constructor(private readonly d: CoapTransportDeps) {}
 
@@ -147,6 +150,7 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
         },
         // A socket that cannot open or send (EMFILE past the open-files limit): what waits on it fails with that code, not a silent timeout.
         (code) => {
+          this.socketErrors += 1;
           for (const token of [...s.pending.keys()]) this.settle(s, token, { kind: 'error', code });
         },
         peer.host.startsWith('127.') ? this.d.sourceOf?.(s.slot) : undefined,
@@ -396,6 +400,7 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
     for (const x of s.links.values()) {
       if (x.timer !== undefined) clearTimeout(x.timer);
       x.link.close();
+      this.keepCounts(x.endpoint);
     }
     // The server's endpoint is the one whose ids matter (a package repository elsewhere is a new exchange each time).
     const server = s.links.get(peerKey(this.d.server));
@@ -433,9 +438,33 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
     for (const x of s.links.values()) {
       if (x.timer !== undefined) clearTimeout(x.timer);
       x.link.close();
+      this.keepCounts(x.endpoint);
     }
     if (s.listener !== undefined) clearTimeout(s.listener.timer);
     this.sessions.delete(slot);
+  }
+
+  private keepCounts(endpoint: CoapEndpoint): void {
+    this.closedCounts.retransmissions += endpoint.counts.retransmissions;
+    this.closedCounts.notificationsUnacknowledged += endpoint.counts.notificationsUnacknowledged;
+  }
+
+  wireCounts(): Readonly<Record<string, number>> {
+    let retransmissions = this.closedCounts.retransmissions;
+    let unacknowledged = this.closedCounts.notificationsUnacknowledged;
+    for (const s of this.sessions.values()) {
+      for (const x of s.links.values()) {
+        retransmissions += x.endpoint.counts.retransmissions;
+        unacknowledged += x.endpoint.counts.notificationsUnacknowledged;
+      }
+    }
+    return {
+      'datagrams sent': this.datagramsSent,
+      'datagrams received': this.datagramsReceived,
+      'retransmissions by the devices': retransmissions,
+      'CON notifications never acknowledged': unacknowledged,
+      'socket errors': this.socketErrors,
+    };
   }
 
   abortAll(): void {

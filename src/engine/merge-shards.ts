@@ -10,6 +10,7 @@
 import { LatencyHistogram } from '../metrics/histogram.js';
 import { mergeSnapshots, operationsReport, type MetricsSnapshot } from '../metrics/recorder.js';
 import { judgeHarness } from '../metrics/harness-rule.js';
+import { sumCounts, sumRecords } from '../metrics/counts.js';
 import { toSeries } from '../metrics/series.js';
 import { evaluateExpectations, parseExpectation } from '../scenario/expectations.js';
 import { sliceSize } from './fleet-slice.js';
@@ -137,6 +138,8 @@ export function mergeShardReports(inputs: readonly ShardInput[], opts: { shards?
     merged,
     passed: false,
   };
+  const wire = sumCounts(reports.map((r) => r.wire));
+  if (wire !== undefined) report.wire = wire;
   const series = mergeTimeseries(reports);
   if (series) report.timeseries = series;
   if (base.profile) report.profile = base.profile;
@@ -341,12 +344,6 @@ function sumStates(parts: readonly { s: StateSeries; shift: number }[]): StateSe
     }
   }
   return { t: Array.from({ length: samples }, (_, i) => i), byCategory };
-}
-
-function sumRecords<K extends string>(list: readonly Partial<Record<K, number>>[]): Record<string, number> {
-  const acc = new Map<string, number>();
-  for (const rec of list) for (const [k, v] of Object.entries(rec) as [string, number][]) acc.set(k, (acc.get(k) ?? 0) + v);
-  return Object.fromEntries(acc);
 }
 
 /** One target, or each shard's own embedded server. */

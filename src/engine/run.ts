@@ -28,6 +28,7 @@ import type { ShardResult, ShardTask } from './shard-task.js';
 import { MessageChannel } from 'node:worker_threads';
 import { CLI_FLAGS, type OptionNames } from '../scenario/option-names.js';
 import { checkFdLimit } from './udp.js';
+import { sumCounts } from '../metrics/counts.js';
 import { LiveFeed, type LiveView } from './live.js';
 import { DEFAULT_WATCHDOG_MS, describeLoss, LOST_WITH_WORKER, lostShards, superviseShards, WorkerWatch, type LostShard } from './worker-watch.js';
 import { probeOrRefuse, probeAmendment, type ProbeOutcome } from './probe.js';
@@ -408,6 +409,8 @@ async function buildReport(b: BuildInput): Promise<Report> {
     profile: profileEntries(b.target.profile, scenario.dialect),
     passed: false,
   };
+  const wire = sumCounts(results.map((r) => r.outcome.wire));
+  if (wire !== undefined) report.wire = wire;
   if (b.sliced) report.fleetSlice = { index: b.slice.index, count: b.slice.count, devices: b.total, fleetDevices: scenario.fleet.devices };
   report.transitions.serverAgreement = await serverAgreementOf(scenario.dialect, results.flatMap((r) => r.finals), b.target.admin, b.endedBy, b.log);
   // Judged also when interrupted: the devices that stopped left their evidence, and

@@ -89,6 +89,8 @@ export interface ShardOutcome {
   backpressureWaits: number;
   /** Sends that found every in-flight slot taken and queued. */
   queuedSends: number;
+  /** What the transport counted on the wire (Transport.wireCounts), when it counts anything. */
+  wire?: Readonly<Record<string, number>>;
 }
 
 const STOP_POLL_MS = 50;
@@ -155,6 +157,7 @@ export class ShardRunner {
       bytesReceived: this.d.transport.bytesReceived,
       backpressureWaits: this.backpressureWaits,
       queuedSends: this.queuedSends,
+      ...(this.d.transport.wireCounts === undefined ? {} : { wire: this.d.transport.wireCounts() }),
     };
   }
 

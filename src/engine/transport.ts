@@ -46,6 +46,12 @@ export interface Transport<Req = unknown, Res = unknown> {
   release(slot: number): void;
   /** Answer bytes received in all. */
   readonly bytesReceived: number;
+  /**
+   * What it counted on the wire that no operation's histogram shows (CoAP: datagrams each way, the
+   * devices' own retransmissions, confirmable notifications never acknowledged, socket errors),
+   * named in words; absent: nothing of the kind.
+   */
+  wireCounts?(): Readonly<Record<string, number>>;
   /** Makes every pending and later exchange end at once as aborted. */
   abortAll(): void;
   close(): Promise<void>;

@@ -50,6 +50,7 @@ export function formatSummary(report: Report, options: SummaryOptions = {}): str
     transitions(report.transitions, p, report.devices.total),
     verdicts(report.verdicts, p, report.violationsFile, report.devices.total),
     applicationLines(report.application),
+    wireLines(report.wire, p),
     harness(report.harness, p, report.timeScale === 'max'),
     expectations(report, p),
     errors(report.errors, p),
@@ -202,6 +203,12 @@ function verdictTrace(trace: readonly VerdictTraceLine[]): string[] {
   const line = (l: VerdictTraceLine): string => `${formatMs(l.t).padStart(8)}  ${scrub(l.request)} → ${scrub(l.answer)} ⇒ ${l.state}`;
   if (trace.length <= VERDICT_TRACE_LINES) return trace.map(line);
   return [...trace.slice(0, VERDICT_TRACE_LINES - 3).map(line), `… ${trace.length - VERDICT_TRACE_LINES + 1} more …`, ...trace.slice(-2).map(line)];
+}
+
+/** The transport's own counts, one line: `wire  datagrams sent 1,200 · ...`. */
+function wireLines(wire: Report['wire'], p: Palette): string[] {
+  if (wire === undefined) return [];
+  return [`${p.bold('wire')}  ${Object.entries(wire).map(([name, n]) => `${name} ${n.toLocaleString('en-US')}`).join(' · ')}`];
 }
 
 const utilisation = (h: HarnessReport): string => (h.eventLoopUtilization === undefined ? '' : ` · event loop busy ${Math.round(h.eventLoopUtilization * 100)}%`);

@@ -238,6 +238,12 @@ export interface Report {
   profile?: ProfileEntry[];
   expectations: ExpectationResult[];
   harness: HarnessReport;
+  /**
+   * What the transport counted on the wire that no operation shows, summed over workers (CoAP:
+   * datagrams each way, the devices' own retransmissions, CON notifications never acknowledged,
+   * socket errors); absent for a transport that counts nothing of the kind (HTTP).
+   */
+  wire?: Record<string, number>;
   /** Requests, errors and arrivals per second, over real and over virtual time; devices by state. */
   timeseries?: { real: TimeSeries; virtual: TimeSeries; states: StateSeries };
   interrupted: boolean;

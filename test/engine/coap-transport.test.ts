@@ -225,4 +225,19 @@ describe('CoAP transport: the device as the server’s peer', () => {
     const l = await t.exchange(0, { kind: 'listen', until: performance.now() + 20 }, noOptions);
     expect(l.result.seen).toEqual([expect.objectContaining({ messageId: 61, asleep: true })]);
   });
+
+  it('counts on the wire what no operation shows: datagrams each way, the device’s own retransmissions, socket errors', async () => {
+    const silent = createSocket('udp4'); // takes datagrams, answers none
+    sockets.push(silent);
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
+    const t = new CoapTransport({ server: { host: '127.0.0.1', port: silent.address().port }, timing: { ackTimeoutMs: 10, randomFactor: 1, maxRetransmit: 2 }, now: () => performance.now(), realMsUntil: (v) => Math.max(0, v - performance.now()), seenCompleteAfterMs: 1_000, seed: 5, isAllowedHost: (h) => h === '127.0.0.1' });
+    transports.push(t);
+    const x = await t.exchange(0, { kind: 'request', code: '0.02', path: '/rd', query: ['ep=x'] }, noOptions);
+    expect(x.result).toEqual({ kind: 'error', code: 'TIMEOUT' });
+    expect(t.wireCounts()).toMatchObject({ 'datagrams sent': 3, 'datagrams received': 0, 'retransmissions by the devices': 2, 'socket errors': 0 });
+    // Still counted once the device stopped and its socket closed.
+    t.release(0);
+    expect(t.wireCounts()['retransmissions by the devices']).toBe(2);
+  });
 });
+

@@ -43,6 +43,13 @@ describe('formatSummary', () => {
     expect(formatSummary(sampleReport())).not.toMatch(/^\s*profile/m);
   });
 
+  it('prints what the transport counted on the wire in one line, and nothing for a transport that counts none', () => {
+    const r = { ...sampleReport(), wire: { 'datagrams sent': 1200, 'retransmissions by the devices': 3 } };
+    const line = formatSummary(r).split('\n').find((l) => l.startsWith('wire'));
+    expect(line).toBe('wire  datagrams sent 1,200 · retransmissions by the devices 3');
+    expect(formatSummary(sampleReport())).not.toMatch(/^wire/m);
+  });
+
   it('says when a run had no wall clock (--time-scale max): no schedule lag to show', () => {
     const out = formatSummary(sampleReport({ timeScale: 'max' }));
     clean(out);
