@@ -219,10 +219,11 @@ function afterReply(c: Lwm2mCore, now: number, s: Lwm2mDeviceSettings, ds: Devic
   return listen(next, now, s, ds);
 }
 
-function retryRegistration(c: Lwm2mCore, kind: 'registering' | 'updating', now: number, ds: DeviceSettings): Step<S, R> {
+/** Asks again after its retry delay, or later when the server said when (a 5.03's Max-Age). */
+function retryRegistration(c: Lwm2mCore, kind: 'registering' | 'updating', now: number, ds: DeviceSettings, serverSaysMs?: number): Step<S, R> {
   const attempts = c.attempts + 1;
   if (attempts >= Math.max(1, ds.maxAttempts)) return stop('gave-up', { ...c, attempts });
-  return sleep(kind, { ...c, attempts }, now + ds.retryDelayMs);
+  return sleep(kind, { ...c, attempts }, now + Math.max(ds.retryDelayMs, serverSaysMs ?? 0));
 }
 
 export const lwm2mMachine: DeviceMachine<S, R, A> = {
@@ -277,12 +278,12 @@ export const lwm2mMachine: DeviceMachine<S, R, A> = {
       case 'registering':
         // The window runs from when the server heard the device: a PSM radio may have held the Register back long after it was decided.
         if (a.type === 'created') return listen(spoke({ ...st, location: a.location, attempts: 0 }, now, s), now, s, ds);
-        return retryRegistration(st, 'registering', now, ds);
+        return retryRegistration(st, 'registering', now, ds, a.type === 'refused' ? a.retryAfterMs : undefined);
       case 'updating':
         if (a.type === 'ok') return listen(spoke({ ...st, attempts: 0 }, now, s), now, s, ds);
         // The server forgot the registration (lifetime ran out, restart): register afresh.
         if (a.type === 'refused' && a.code === COAP_CODE.NOT_FOUND) return register(st, p, s, now);
-        return retryRegistration(st, 'updating', now, ds);
+        return retryRegistration(st, 'updating', now, ds, a.type === 'refused' ? a.retryAfterMs : undefined);
       case 'listening':
         if (a.type === 'server') return onServerCall(st, a.ref, a.call, p, s, now);
         if (a.type === 'quiet' || a.type === 'net') return windowEnded(st, now, s, ds);

@@ -76,8 +76,8 @@ export type Lwm2mAnswer = (
   | { readonly type: 'created'; readonly location: string }
   /** Any other 2.xx to a registration request. */
   | { readonly type: 'ok'; readonly code: string }
-  /** 4.xx / 5.xx. */
-  | { readonly type: 'refused'; readonly code: string }
+  /** 4.xx / 5.xx; `retryAfterMs`: a 5.03's Max-Age, the server's word on when to ask again (RFC 7252 §5.9.3.4). */
+  | { readonly type: 'refused'; readonly code: string; readonly retryAfterMs?: number }
   /** An answer to a block ask: what onBlock2 needs, and what the transport holds (offset-wise, digested). */
   | {
       readonly type: 'block';

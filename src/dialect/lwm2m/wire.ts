@@ -148,7 +148,8 @@ export function decodeLwm2m(r: Lwm2mRequest, result: CoapTransportResult): Lwm2m
         return { type: 'created', location: '/' + location.replace(/^\/+/, ''), ...seen };
       }
       if (result.code.startsWith('2.')) return { type: 'ok', code: result.code, ...seen };
-      return { type: 'refused', code: result.code, ...seen };
+      const maxAge = result.code === COAP_CODE.SERVICE_UNAVAILABLE ? uint(values(result.options, COAP_OPTION.MAX_AGE)[0]) : undefined;
+      return { type: 'refused', code: result.code, ...(maxAge === undefined ? {} : { retryAfterMs: maxAge * 1000 }), ...seen };
     }
   }
 }
