@@ -208,6 +208,7 @@ export class Lwm2mServer {
     }
     if (req.code === COAP_CODE.DELETE) {
       this.registry.deregister(device);
+      this.cancelOutstanding(device, now);
       return { answer: { code: COAP_CODE.DELETED } };
     }
     return { answer: { code: COAP_CODE.METHOD_NOT_ALLOWED } };
@@ -450,6 +451,21 @@ export class Lwm2mServer {
       device.silent = true;
       this.pump(device);
     });
+  }
+
+  /**
+   * The device de-registered: the CON it has not acknowledged is CANCELED (code `de-registered`),
+   * not retransmitted to an address the device has left; what is still PENDING waits for its next
+   * registration, or expires.
+   */
+  private cancelOutstanding(device: Lwm2mDevice, now: number): void {
+    const command = device.outstanding;
+    if (command === undefined || command.state !== 'SENT') return;
+    command.cancelTimer?.();
+    command.cancelTimer = undefined;
+    this.byMessageId.delete(command.messageId as number);
+    device.outstanding = undefined;
+    this.finish(device, command, 'CANCELED', 'de-registered', now);
   }
 
   /** Stops every timer (server close). */

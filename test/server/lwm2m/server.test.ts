@@ -65,6 +65,20 @@ describe('the downlink queue and the retransmit schedule (fake clock)', () => {
     expect(cmd.finishedAt! - t0).toBe(80_000);
   });
 
+  it('a De-register cancels the CON the device left unacknowledged: no more retransmissions to an address it has left', () => {
+    const w = new FakeWorld({ u: 0 });
+    const t0 = w.now;
+    const id = w.register(EP);
+    w.advance(15_000); // sent at 0, resent at 10 s, unanswered
+    expect(w.sent.map((x) => x.t - t0)).toEqual([0, 10_000]);
+    expect(w.request('0.04', ['rd', id]).code).toBe('2.02');
+    const before = w.sent.length;
+    w.advance(200_000);
+    expect(w.sent.length).toBe(before);
+    const cmd = w.device(EP).commands[0]!;
+    expect([cmd.state, cmd.code]).toEqual(['CANCELED', 'de-registered']);
+  });
+
   it('RFC 7252 schedule when the catalog asks for it: T, 3T, 7T, 15T, give-up at 31T', () => {
     const w = new FakeWorld({ u: 0, section: { schedule: 'rfc7252' } });
     const t0 = w.now;
