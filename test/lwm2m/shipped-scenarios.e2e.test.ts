@@ -1,0 +1,73 @@
+/**
+ * The shipped LwM2M scenario files themselves, run through the CLI (not copies), shrunk only by
+ * flags: what a user who types the command in docs/lwm2m.md gets.
+ *
+ * `scenarios/lwm2m-rollout.yaml` at `--devices 20 --time-scale 300`: about 85 virtual minutes
+ * (the last device's Register after its reboot waits for its next TAU wake, t3412 up to 2 h), so
+ * about 18 s real. ×300 keeps CoAP's ACK_TIMEOUT (2 s virtual) at 6.7 ms real, above the harness's
+ * timer lag (p99 a few ms on a busy 2-core machine); 20 devices, arriving over its 10 virtual
+ * minutes, each go through the whole flow (Register, Observe, Write, Block2 download, Execute,
+ * reboot, Register with Update Result 1, De-register) while others do.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { rulesOf } from '../../src/verdicts/registry.js';
+import type { Report } from '../../src/report/types.js';
+import { cli, readOnlyReport, tempDir, type CliResult } from '../e2e/helpers.js';
+
+const DEVICES = 20;
+/** The built-in catalog's lwm2m-fw-2 (64 KiB) in the dialect's default 1 KiB blocks. */
+const BLOCKS_PER_PACKAGE = 64;
+
+let rollout: CliResult;
+let report: Report;
+
+beforeAll(async () => {
+  const out = tempDir();
+  rollout = await cli(['run', 'scenarios/lwm2m-rollout.yaml', '--devices', String(DEVICES), '--time-scale', '300', '--out', out, '--quiet'], { timeoutMs: 90_000 });
+  report = readOnlyReport(out);
+}, 100_000);
+
+describe('the shipped scenarios/lwm2m-rollout.yaml, run by the CLI', () => {
+  it('passes: exit 0, PASSED, every device succeeded, every expectation held', () => {
+    expect(rollout.code, rollout.stderr).toBe(0);
+    expect(rollout.stdout).toMatch(/^PASSED$/m);
+    expect(report.passed).toBe(true);
+    expect(report.endedBy).toBe('completed');
+    expect(report.devices.byFinalState).toEqual({ succeeded: DEVICES });
+    expect(report.transitions.violations).toBe(0);
+    expect(report.expectations.map((e) => [e.name, e.passed])).toEqual([
+      ['devices.succeeded >= 99%', true],
+      ['transitions.violations == 0', true],
+      ['verdicts.violations == 0', true],
+    ]);
+  });
+
+  it('went through the whole flow: each device downloaded the package once, was executed, registered again and left', () => {
+    const ops = report.operations;
+    expect(ops['block']?.byOutcome['coap:2.05']).toBeGreaterThanOrEqual(DEVICES * BLOCKS_PER_PACKAGE);
+    expect(ops['register']?.byOutcome).toEqual({ 'coap:2.01': 2 * DEVICES });
+    expect(ops['deregister']?.byOutcome).toEqual({ 'coap:2.02': DEVICES });
+    expect(ops['listen']?.byOutcome['server:execute']).toBe(DEVICES);
+    expect(ops['listen']?.byOutcome['server:write']).toBe(DEVICES);
+  });
+
+  it('judges every LwM2M rule with no violation, or says why it did not judge it', () => {
+    const rules = rulesOf('lwm2m').map((r) => r.name);
+    expect(rules.length).toBeGreaterThanOrEqual(6);
+    const verdicts = new Map((report.verdicts ?? []).map((v) => [v.rule, v]));
+    for (const rule of rules) {
+      const v = verdicts.get(rule);
+      expect(v, `${rule} missing from report.json`).toBeDefined();
+      if (v!.status === 'not-judged') {
+        expect(v!.reason, `${rule}: not judged without a reason`).toMatch(/\w{3,}/);
+        continue;
+      }
+      expect([rule, v!.checked > 0, v!.violations]).toEqual([rule, true, 0]);
+      if (v!.status === 'partly-judged') expect(v!.reason, `${rule}: partly judged without a reason`).toMatch(/\w{3,}/);
+    }
+    // Every device's package and the server's Update Result are judged on a fleet this small too.
+    for (const rule of ['lwm2m-update-before-downloaded', 'lwm2m-no-second-download', 'lwm2m-result-agreement', 'lwm2m-queue-mode', 'lwm2m-package-integrity']) {
+      expect([rule, verdicts.get(rule)?.status, verdicts.get(rule)?.checked]).toEqual([rule, 'judged', DEVICES]);
+    }
+  });
+});
