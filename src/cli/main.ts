@@ -34,6 +34,7 @@ import { DEVICES_FILE } from '../report/devices-file.js';
 import { mergeCommand } from './merge-command.js';
 import { k8sCommand } from './k8s-command.js';
 import { framedRunFolder } from './framed.js';
+import { withBugFlags } from './run-bugs.js';
 
 export const EXIT = { passed: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
@@ -81,6 +82,7 @@ interface RunArgs {
   'metrics-host'?: string;
   'report-stdout'?: boolean;
   'exchange-log'?: string;
+  bug?: string[];
 }
 
 function overridesFrom(a: Pick<RunArgs, 'devices' | 'seed' | 'time-scale' | 'target' | 'duration' | 'product-id' | 'profile' | 'allow-clock-skew'>): ScenarioOverrides {
@@ -117,7 +119,7 @@ function profileFlags(flags: readonly unknown[]): NonNullable<ScenarioOverrides[
 async function runCommand(a: RunArgs): Promise<number> {
   if (a.workers !== undefined && (!Number.isInteger(a.workers) || a.workers < 1)) throw new UsageError('--workers: must be a positive integer');
   for (const p of a.plugin ?? []) await loadDialectPlugin(p);
-  const scenario = loadScenario(a.scenario, overridesFrom(a));
+  const scenario = withBugFlags(loadScenario(a.scenario, overridesFrom(a)), a.bug);
   const slice = sliceOrUsage(a.shard);
   const startAtMs = startAtOrUsage(a['start-at']);
   const devices = slice ? sliceSize(scenario.fleet.devices, slice) : scenario.fleet.devices;
@@ -270,6 +272,7 @@ export function buildCli(argv: string[]): Argv {
           .option('report-stdout', { type: 'boolean', default: false, describe: 'also print the run folder (report.json, violations.jsonl, finals.jsonl) framed on stdout, for kubectl logs; ota-swarm merge reads the saved logs' })
           .option('metrics-host', { type: 'string', describe: 'address --metrics-port listens on (default 127.0.0.1; 0.0.0.0 in a pod, for its Service)' })
           .option('exchange-log', { type: 'string', describe: 'write every exchange to this file, one record a line (JSON lines; CSV when it ends in .csv); replay it with `ota-swarm replay` (docs/replay.md)' })
+          .option('bug', { type: 'string', array: true, describe: 'switch on a named bug of the embedded server (repeatable; beside the scenario\'s server.bugs; docs/server.md)' })
           .option('probe', { type: 'boolean', default: true, describe: 'with --target, send one device through its first calls before the fleet and stop (exit 2) when the target refuses it for authentication; --no-probe skips it' })
           .epilogue(ENV_HELP),
       async (a) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lwm2mDownlinkSchedule, lwm2mNoSecondDownload, lwm2mResultAgreement, lwm2mUpdateBeforeDownloaded, scheduleFaults } from '../../src/verdicts/rules/lwm2m.js';
+import { lwm2mDownlinkSchedule, lwm2mNoSecondDownload, lwm2mResultAgreement, lwm2mUpdateBeforeDownloaded, scheduleFaults, withoutDuplicates } from '../../src/verdicts/rules/lwm2m.js';
 import { context, device } from '../faults/evidence-kit.js';
 import { HUAWEI_DOWNLINK, RFC7252_DOWNLINK } from '../../src/protocol/lwm2m.js';
 import { DOCUMENTED_PROFILE } from '../../src/protocol/profile.js';
@@ -129,6 +129,22 @@ describe('lwm2m-downlink-schedule', () => {
     expect(lwm2mDownlinkSchedule.evaluate([device('r', [seen(rfc)])], { ...ctx(), profile }).violations).toEqual([]);
     expect(lwm2mDownlinkSchedule.evaluate([device('r', [seen(rfc)])], ctx()).violations).toHaveLength(1);
     expect(DOCUMENTED_PROFILE.lwm2m?.downlinkSchedule.name).toBe('huawei');
+  });
+
+  it('sets apart the network\'s duplicates (a copy within a quarter of the first window): a correct schedule passes, a resend storm still fails', () => {
+    // Answered at once; the network delivered the datagram twice, 30 ms apart: nothing to judge.
+    const dup = lwm2mDownlinkSchedule.evaluate([device('d', [seen([5_000, 5_030], true)])], ctx());
+    expect([dup.checked, dup.violations]).toEqual([0, []]);
+    // Unanswered, every resend on time, resend 2 duplicated (2 s after it, under the 2.5 s bound).
+    const full = lwm2mDownlinkSchedule.evaluate([device('f', [seen([0, 12_000, 37_000, 39_000, 87_000])])], ctx());
+    expect(full.violations).toEqual([]);
+    expect(full.counts).toMatchObject({ messages: 1, 'network duplicates set apart': 1, 'give-up after 3 resends': 1 });
+    // A server resending every second: its copies add up past the bound and the first kept one is early.
+    const storm = lwm2mDownlinkSchedule.evaluate([device('s', [seen([0, 1_000, 2_000, 3_000, 4_000])])], ctx());
+    expect(storm.violations[0]!.detail).toMatch(/resend 1 came 3\.0 s after the transmission before it: the huawei window is 10\.0 s–15\.0 s/);
+    // The bound follows the schedule: RFC 7252's first window is 2–3 s, so 0.5 s.
+    expect(withoutDuplicates([0, 400, 2_600], RFC7252_DOWNLINK)).toEqual({ at: [0, 2_600], duplicates: 1 });
+    expect(withoutDuplicates([0, 2_400, 2_600], HUAWEI_DOWNLINK)).toEqual({ at: [0, 2_600], duplicates: 1 });
   });
 
   it('says it did not judge when no message was left unanswered', () => {

@@ -60,6 +60,9 @@ export function commandsOnWake(view: FirmwareView, commands: readonly Command[],
     if (o.observe) want('observe', path);
     else if (view.phase !== 'none' && !liveAny(commands, 'read', path)) out.push({ kind: 'read', path });
   }
+  // Notifications may be NON (RFC 7641 §4.5): one of State 2 lost on the way would leave the
+  // campaign waiting for it forever, so a device that woke while its download is owed is asked.
+  if (o.observe && view.phase === 'uri-written' && !liveAny(commands, 'read', STATE_PATH) && !out.some((c) => c.path === STATE_PATH)) out.push({ kind: 'read', path: STATE_PATH });
   if (view.phase === 'none') want('write', URI_PATH, o.uri);
   if (view.phase === 'downloaded') want('execute', UPDATE_PATH);
   return out;

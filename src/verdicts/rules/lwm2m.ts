@@ -130,16 +130,37 @@ const recordsOf = (d: DeviceEvidence): { at: number[]; answered: boolean; asleep
 /** A record says something of the schedule once the server had to retransmit: unanswered at first, or retransmitted. */
 const judged = (r: { at: readonly number[]; answered: boolean }): boolean => !r.answered || r.at.length > 1;
 
+/**
+ * A copy that reaches the device sooner than this share of the schedule's first window (after the
+ * last transmission kept) is the network's duplicate of that datagram, not a resend: the device
+ * cannot tell them apart by their bytes. A quarter: `lwm2m-retransmit-early`'s resends, at half the
+ * delays, are still judged; a server resending faster still is caught once its copies add up to
+ * a quarter of the window.
+ */
+export const DUPLICATE_SHARE = 0.25;
+
+/** The transmissions of one message with the network's duplicates set apart. */
+export function withoutDuplicates(times: readonly number[], schedule: DownlinkSchedule): { at: number[]; duplicates: number } {
+  const within = (schedule.resendWindowsMs[0]?.[0] ?? 0) * DUPLICATE_SHARE;
+  const at: number[] = [];
+  for (const t of times) if (at.length === 0 || t - at[at.length - 1]! >= within) at.push(t);
+  return { at, duplicates: times.length - at.length };
+}
+
 export const lwm2mDownlinkSchedule: Rule = {
   name: 'lwm2m-downlink-schedule',
   description: "a confirmable downlink the device does not acknowledge is retransmitted within the target profile's windows (lwm2m.downlinkSchedule) and given up no earlier than its schedule",
   dialects: LWM2M,
   evaluate(devices, ctx) {
     const schedule = scheduleOf(ctx);
+    const records = (d: DeviceEvidence) => recordsOf(d).map((r) => ({ ...r, ...withoutDuplicates(r.at, schedule) }));
     const inner = perDevice(
-      (d) => recordsOf(d).some(judged),
+      (d) => records(d).some(judged),
       (d, c, count) => {
-        for (const r of recordsOf(d).filter(judged)) {
+        const all = records(d);
+        const duplicates = all.reduce((n, r) => n + r.duplicates, 0);
+        if (duplicates > 0) count('network duplicates set apart', duplicates);
+        for (const r of all.filter(judged)) {
           count('messages');
           const fault = scheduleFaults(r, schedule, count);
           if (fault !== undefined) return `server message first seen at ${at(r.at[0]! - c.originVirtual)}: ${fault}`;

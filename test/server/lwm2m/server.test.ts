@@ -268,6 +268,31 @@ describe('command states and the Object 5 campaign', () => {
     expect(d.firmware.phase).toBe('failed');
   });
 
+  it('a lost NON notification of State 2 does not stall the campaign: the device\'s next Update brings a read of State, then Execute', () => {
+    const w = new FakeWorld();
+    const id = w.register(EP, 'UQ');
+    w.ack(w.lastSent(), '2.05', '0', 1);
+    w.ack(w.lastSent(), '2.05', '0', 1);
+    w.ack(w.lastSent(), '2.04');
+    const d = w.device(EP);
+    expect(d.firmware.phase).toBe('uri-written');
+    // The device downloads, reaches State 2 and notifies it (NON): the datagram is lost. It sleeps.
+    w.advance(3_600_000);
+    const before = w.sent.length;
+    w.request('0.02', ['rd', id]);
+    const read = w.sent[before]!.msg;
+    expect([pathOf(read), isObserve(read), read.code]).toEqual(['/5/0/3', false, '0.01']);
+    expect(w.sent.length).toBe(before + 1);
+    w.ack(read, '2.05', '2');
+    expect(d.firmware.phase).toBe('downloaded');
+    expect(pathOf(w.lastSent())).toBe('/5/0/2');
+    // Once State is known (phase downloaded, executed, succeeded), an Update brings no extra read.
+    w.ack(w.lastSent(), '2.04');
+    const afterExecute = w.sent.length;
+    w.request('0.02', ['rd', id]);
+    expect(w.sent.length).toBe(afterExecute);
+  });
+
   it('an Observe answered without the Observe option was a read: the server asks again on the next wake', () => {
     const w = new FakeWorld();
     const id = w.register(EP, 'UQ');
