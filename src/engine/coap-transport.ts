@@ -89,6 +89,15 @@ class Session {
   constructor(readonly slot: number) {}
 }
 
+/** The device stops hearing (its socket closes, the run ends): what it left unanswered is complete as far as it goes. */
+function cutShort(s: Session): void {
+  for (const rec of s.seen.values()) {
+    if (rec.answered) continue;
+    rec.cut = true;
+    rec.deciding = false;
+  }
+}
+
 /** Nothing in it outlives a sleep: no exchange, no server message, no download in progress. */
 const isIdle = (s: Session): boolean => s.links.size === 0 && s.pending.size === 0 && s.seen.size === 0 && s.queue.length === 0 && s.held.size === 0 && s.download === undefined && s.listener === undefined;
 
@@ -285,7 +294,12 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
   exchange(slot: number, message: CoapTransportMessage, o: ExchangeOptions): Promise<CoapExchanged> {
     if (this.aborted) return Promise.resolve({ result: { kind: 'error', code: 'ABORTED' }, aborted: true });
     const s = this.session(slot);
-    const ended = (result: CoapTransportResult): CoapExchanged => ({ result, aborted: this.aborted, ...(result.kind === 'response' ? { firstByteAt: performance.now() } : {}) });
+    const ended = (result: CoapTransportResult): CoapExchanged => ({
+      result,
+      aborted: this.aborted,
+      ...(result.kind === 'response' ? { firstByteAt: performance.now() } : {}),
+      ...(this.aborted && result.seen !== undefined ? { evidence: true } : {}),
+    });
     switch (message.kind) {
       case 'sleep': {
         s.awake = false;
@@ -407,11 +421,7 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
     if (server !== undefined) this.counters.set(s.slot, server.endpoint.counters());
     s.links.clear();
     for (const token of [...s.pending.keys()]) this.settle(s, token, { kind: 'error', code: 'CLOSED' });
-    for (const rec of s.seen.values()) {
-      if (rec.answered) continue;
-      rec.cut = true;
-      rec.deciding = false;
-    }
+    cutShort(s);
   }
 
   /** One ranged GET of an http:// package (loopback only), its bytes into the sink. Never throws. */
@@ -470,10 +480,12 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
   abortAll(): void {
     this.aborted = true;
     for (const s of this.sessions.values()) {
+      // The run's end ends what the device can still hear: the records it holds go out with the aborted exchange (settle, withSeen).
+      if (s.pending.size > 0 || s.listener !== undefined) cutShort(s);
       for (const token of [...s.pending.keys()]) this.settle(s, token, { kind: 'error', code: 'ABORTED' });
       if (s.listener !== undefined) {
         clearTimeout(s.listener.timer);
-        s.listener.resolve({ kind: 'error', code: 'ABORTED' });
+        s.listener.resolve(this.withSeen(s, { kind: 'error', code: 'ABORTED' }));
         s.listener = undefined;
       }
     }

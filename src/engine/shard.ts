@@ -405,6 +405,7 @@ export class ShardRunner {
     if (this.stopping && exchanged.aborted) {
       // Caught by the end, not a measurement: counted as unfinished, and the device stays where it was.
       this.d.recorder.unfinished(op, sent.written);
+      if (exchanged.evidence === true) this.keepAbortedEvidence(slot, request, exchanged.result, at);
       this.settleIfIdle();
       return;
     }
@@ -462,6 +463,19 @@ export class ShardRunner {
   /** Where a throw from the dialect's machine or codec comes from: a plugin's code, or ota-swarm's (built-in dialects). */
   private get crashState(): CrashState {
     return isBuiltInDialect(this.d.plugin.name) ? 'harness-error' : 'plugin-error';
+  }
+
+  /** An exchange the stop broke off that still carries what the device saw: evidence only, no measurement, no step. */
+  private keepAbortedEvidence(slot: number, request: unknown, result: unknown, at: { decided: number; sent: number }): void {
+    const evidence = this.d.evidence;
+    const state = this.states[slot];
+    if (evidence === undefined || state === undefined) return;
+    try {
+      const answer = this.d.plugin.wire.decode(request, result);
+      evidence.exchange(slot, request, result, answer, 'aborted', state, { ...at, answered: this.virtualNow() });
+    } catch {
+      // A codec that cannot read it: nothing to keep (the device's own exchanges are judged as they are).
+    }
   }
 
   private crash(slot: number, err: unknown): void {

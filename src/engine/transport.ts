@@ -28,6 +28,11 @@ export interface Exchanged<Res> {
   readonly result: Res;
   /** Broken off by the run's stop (`abortAll`): no measurement. */
   readonly aborted: boolean;
+  /**
+   * Broken off, but carrying what the device saw until the stop (CoAP: the server messages it left
+   * unanswered, cut short): no measurement, yet the verdicts get it, so no late data is dropped.
+   */
+  readonly evidence?: boolean;
   /** performance.now() when the answer began to arrive (a paced answer's latency ends there); absent: none arrived. */
   readonly firstByteAt?: number;
 }

@@ -239,5 +239,23 @@ describe('CoAP transport: the device as the server’s peer', () => {
     t.release(0);
     expect(t.wireCounts()['retransmissions by the devices']).toBe(2);
   });
+
+  it('the run’s end breaks off a listen but not what the device saw: its unanswered records go out with the aborted result, cut short', async () => {
+    const s = await server();
+    const t = transport(s.port, 60_000);
+    await registeredAsleep(s, t);
+    const l1 = t.exchange(0, { kind: 'listen', until: performance.now() + 1_000 }, noOptions);
+    await pause(10);
+    s.send(get(70));
+    const heard = (await l1).result as Extract<CoapTransportResult, { kind: 'server-request' }>;
+    await t.exchange(0, { kind: 'reply', to: heard.ref, code: '0.00', drop: true }, noOptions); // left unanswered
+    const l2 = t.exchange(0, { kind: 'listen', until: performance.now() + 5_000 }, noOptions);
+    await pause(10);
+    t.abortAll();
+    const x = await l2;
+    expect(x.aborted).toBe(true);
+    expect(x.evidence).toBe(true);
+    expect(x.result).toMatchObject({ kind: 'error', code: 'ABORTED', seen: [expect.objectContaining({ messageId: 70, answered: false, cut: true })] });
+  });
 });
 

@@ -17,6 +17,7 @@ import type { FleetPlan } from '../../src/scenario/fleet.js';
 import { Frontier, type FrontierShare } from '../../src/time/frontier.js';
 import { VIRTUAL_TIME_HEADER } from '../../src/protocol/virtual-time.js';
 import { scheduleServerEvents } from '../../src/verdicts/server-events.js';
+import { EvidenceCollector } from '../../src/verdicts/collect.js';
 
 type S = { kind: 'asking' | 'napping' | 'done'; round: number };
 type A = { ok: boolean; explode?: boolean };
@@ -152,6 +153,46 @@ describe('ShardRunner', () => {
     expect(ask?.unfinished).toEqual({ inFlight: 4, queued: 6 });
     expect(Atomics.load(d.progress, ProgressField.inFlight)).toBe(0);
     expect(Atomics.load(d.progress, ProgressField.queued)).toBe(0);
+  });
+
+  it('an exchange the stop broke off that carries what the device saw goes to the evidence (no measurement): no late data dropped', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    type Seen = { seen?: string };
+    const carrying = {
+      kind: 'http' as const,
+      linkTimeMs: () => 0,
+      withVirtualTime: (m: unknown) => m,
+      failure: (code: string) => ({ kind: 'error', code }),
+      async exchange(slot: number) {
+        await gate;
+        // Devices 0 and 1 saw something before the end; the others nothing worth keeping.
+        return { result: { kind: 'error', code: 'ABORTED', ...(slot < 2 ? { seen: `seen-by-${slot}` } : {}) }, aborted: true, ...(slot < 2 ? { evidence: true } : {}) };
+      },
+      release: () => {},
+      bytesReceived: 0,
+      abortAll: () => release(),
+      close: async () => {},
+    };
+    const d = deps(4, async () => answer(200));
+    d.transport = carrying as unknown as ShardDeps['transport'];
+    const withEvidence = {
+      ...plugin,
+      wire: { ...plugin.wire, decode: (_r: unknown, res: { kind: string } & Seen) => ({ ok: false, seen: res.seen }) },
+      evidence: { factsOf: (_q: unknown, _r: unknown, a: Seen) => ({ ...(a.seen ? { call: a.seen } : {}) }), describe: () => ({ request: '', answer: '' }) },
+    };
+    d.plugin = withEvidence as unknown as ShardDeps['plugin'];
+    d.evidence = EvidenceCollector.for(withEvidence as unknown as ShardDeps['plugin'], { originVirtual: d.runStartVirtual, authTtlSec: undefined, profileOf: profile });
+    const running = new ShardRunner(d).run();
+    setTimeout(() => Atomics.store(d.stopFlag, 0, 1), 30);
+    expect((await running).end).toBe('stopped');
+    expect(operationsReport(d.recorder.snapshot())['ask']?.count).toBe(0);
+    const batch = d.evidence!.finish(() => undefined, () => false);
+    const kept = (batch.devices ?? []).flatMap((x) => x.exchanges.map((e) => [x.id, e.outcome, e.facts.call]));
+    expect(kept.sort()).toEqual([
+      ['dev-0', 'aborted', 'seen-by-0'],
+      ['dev-1', 'aborted', 'seen-by-1'],
+    ]);
   });
 
   it('counts in flight only once written (never above the cap), the rest as queued, and measures the wait apart', async () => {
