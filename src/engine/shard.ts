@@ -357,7 +357,7 @@ export class ShardRunner {
       this.inFlight--;
       Atomics.sub(this.d.progress, writtenAt === undefined ? ProgressField.queued : ProgressField.inFlight, 1);
     };
-    const exchange = async (): Promise<{ message: unknown; exchanged: Exchanged<unknown>; sent: SendInstant; paced: boolean; transferMs: number; at: { decided: number; sent: number } }> => {
+    const exchange = async () => {
       // Under a frontier, time stands still while a request waits or travels.
       const sentVirtual = timing.kind === 'clock' ? timing.clock.now() : tVirtual;
       let message = plugin.wire.encode(request, target, sentVirtual);
