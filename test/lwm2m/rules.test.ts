@@ -116,7 +116,7 @@ describe('lwm2m-downlink-schedule', () => {
     const cut = (at: number[]) => ({ op: 'sleep', facts: { released: true, seen: [{ at, answered: false, cut: true }] } });
     const out = lwm2mDownlinkSchedule.evaluate([device('cut', [cut([0, 12_000])])], ctx());
     expect([out.checked, out.violations.length]).toEqual([1, 0]);
-    expect(out.counts).toMatchObject({ messages: 1, "cut short by the device's sleep": 1 });
+    expect(out.counts).toMatchObject({ messages: 1, 'cut short before its give-up': 1 });
     expect(out.counts?.['give-up after 1 resends']).toBeUndefined();
     // Its resends still count: one too early is named.
     const early = lwm2mDownlinkSchedule.evaluate([device('early', [cut([0, 5_000])])], ctx());

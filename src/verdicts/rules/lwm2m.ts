@@ -114,9 +114,9 @@ export function scheduleFaults(record: { at: readonly number[]; answered: boolea
   }
   const span = times[times.length - 1]! - times[0]!;
   if (span > schedule.giveUpMs[1] * (1 + SCHEDULE_SLACK)) return `a transmission came ${sec(span)} after the first: past the ${schedule.name} give-up (${sec(schedule.giveUpMs[1])})`;
-  // Cut short by the device's own sleep (its socket closed): the resends after that were never heard, so the give-up is unknown.
+  // Cut short where the device stopped hearing (its socket closed for a sleep, the run ended): the resends after that went unheard, so the give-up is unknown.
   if (record.cut === true) {
-    count('cut short by the device\'s sleep');
+    count('cut short before its give-up');
     return undefined;
   }
   if (!record.answered) {
