@@ -440,6 +440,14 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
     }
   }
 
+  leftover(slot: number): CoapTransportResult | undefined {
+    const s = this.sessions.get(slot);
+    if (s === undefined || s.seen.size === 0) return undefined;
+    cutShort(s);
+    const r = this.withSeen(s, { kind: 'error', code: 'ABORTED' });
+    return r.seen === undefined ? undefined : r;
+  }
+
   release(slot: number): void {
     this.sink.release(slot);
     this.counters.delete(slot);

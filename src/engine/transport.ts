@@ -47,6 +47,11 @@ export interface Transport<Req = unknown, Res = unknown> {
   exchange(slot: number, message: Req, o: ExchangeOptions): Promise<Exchanged<Res>>;
   /** The result of an exchange that never left: the run stopped (`ABORTED`), the device has no signal (`NO_SIGNAL`). */
   failure(code: 'ABORTED' | 'NO_SIGNAL'): Res;
+  /**
+   * The run ended with the device still going: what the transport holds for it that no exchange
+   * has reported yet (CoAP: server messages it saw, cut short), for the verdicts; undefined: nothing.
+   */
+  leftover?(slot: number): Res | undefined;
   /** The device stopped: forget what is kept for it (a download's bytes, a socket). */
   release(slot: number): void;
   /** Answer bytes received in all. */

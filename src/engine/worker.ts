@@ -114,6 +114,15 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
       if (state !== 'succeeded' || slot % stride === 0) finals.push({ id: idOf(slot), state });
     }
     const finalKinds = new Set(plugin.rules.final);
+    // Devices still going at the end: what their transport saw and had not reported yet goes to the verdicts too.
+    if (evidence !== undefined && transport.leftover !== undefined) {
+      for (let slot = 0; slot < count; slot++) {
+        const state = runner.stateOf(slot);
+        if (state === undefined || finalKinds.has(state.kind)) continue;
+        const left = transport.leftover(slot);
+        if (left !== undefined) evidence.leftover(slot, left, state, outcome.virtualEnd);
+      }
+    }
     const collected = evidence?.finish((slot) => runner.stateOf(slot), (state) => finalKinds.has(state.kind));
     return {
       workerIndex,

@@ -86,6 +86,18 @@ export class EvidenceCollector {
     });
   }
 
+  /**
+   * What the device's transport still held when the run ended (e.g. server messages it had seen
+   * and not yet reported): one more exchange, `run-end`, on a device that has evidence already.
+   */
+  leftover(slot: number, leftover: unknown, state: { readonly kind: string }, atVirtual: number): void {
+    const dev = this.live.get(slot);
+    const facts = this.o.codec.factsOfLeftover?.(leftover);
+    if (dev === undefined || facts === undefined || dev.exchanges.length >= MAX_EXCHANGES) return;
+    const t = atVirtual - this.o.originVirtual;
+    dev.exchanges.push({ decided: t, sent: t, answered: t, op: this.intern('run-end'), outcome: this.intern('run-end'), state: this.intern(state.kind), facts });
+  }
+
   /** The device stopped in `state`: its evidence leaves for the sink. */
   stop(slot: number, state: { readonly kind: string }): void {
     const dev = this.live.get(slot);

@@ -167,4 +167,6 @@ export interface EvidenceCodec<R, A, Res = import('../dialect/types.js').HttpRes
   factsOf(request: R, result: Res, answer: A, context: { sentVirtual: number; authTtlSec: number | undefined }): ExchangeFacts;
   /** The request and answer in words (`tokenName` turns a token into `token#k`). */
   describe(op: string, outcome: string, facts: ExchangeFacts, tokenName: (token: string) => string): { request: string; answer: string };
+  /** What a device's transport still held for it when the run ended (Transport.leftover), as facts; absent: nothing is kept. */
+  factsOfLeftover?(leftover: Res): ExchangeFacts;
 }

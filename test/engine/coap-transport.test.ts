@@ -257,5 +257,16 @@ describe('CoAP transport: the device as the server’s peer', () => {
     expect(x.evidence).toBe(true);
     expect(x.result).toMatchObject({ kind: 'error', code: 'ABORTED', seen: [expect.objectContaining({ messageId: 70, answered: false, cut: true })] });
   });
+
+  it('a device asleep when the run ends hands over what it saw and had not reported (its leftover, cut short); nothing when it saw nothing', async () => {
+    const s = await server();
+    const t = transport(s.port, 60_000);
+    await registeredAsleep(s, t);
+    expect(t.leftover(0)).toBeUndefined();
+    s.send(get(80)); // reaches it asleep: seen, not answered, its record not complete for 60 s
+    await pause(40);
+    expect(t.leftover(0)).toMatchObject({ kind: 'error', code: 'ABORTED', seen: [expect.objectContaining({ messageId: 80, answered: false, cut: true })] });
+    expect(t.leftover(0)).toBeUndefined(); // handed over once
+  });
 });
 

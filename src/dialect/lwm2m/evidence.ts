@@ -1,7 +1,10 @@
 /** The LwM2M exchanges as verdict evidence: the server's calls, Object 5 when they came, blocks, and every server retransmission seen. */
 import type { ExchangeFacts } from '../../verdicts/evidence.js';
+import type { SeenMessage } from '../coap.js';
 import type { Lwm2mAnswer, Lwm2mRequest } from '../../device/lwm2m/types.js';
 import { callText } from '../../device/lwm2m/machine.js';
+
+const seenFact = (s: SeenMessage): NonNullable<ExchangeFacts['seen']>[number] => ({ at: [...s.at], answered: s.answered, ...(s.asleep === true ? { asleep: true } : {}), ...(s.cut === true ? { cut: true } : {}) });
 
 export function lwm2mFactsOf(request: Lwm2mRequest, _result: unknown, answer: Lwm2mAnswer): ExchangeFacts {
   const f: ExchangeFacts = {};
@@ -59,7 +62,7 @@ export function lwm2mFactsOf(request: Lwm2mRequest, _result: unknown, answer: Lw
     default:
       break;
   }
-  if (answer.seen !== undefined && answer.seen.length > 0) f.seen = answer.seen.map((s) => ({ at: [...s.at], answered: s.answered, ...(s.asleep === true ? { asleep: true } : {}), ...(s.cut === true ? { cut: true } : {}) }));
+  if (answer.seen !== undefined && answer.seen.length > 0) f.seen = answer.seen.map(seenFact);
   return f;
 }
 
@@ -74,4 +77,8 @@ export function describeLwm2m(op: string, outcome: string, f: ExchangeFacts): { 
   return { request, answer };
 }
 
-export const lwm2mEvidence = { factsOf: lwm2mFactsOf, describe: describeLwm2m };
+/** Server messages the device had seen and not reported when the run ended (the transport's leftover, cut short). */
+export const lwm2mFactsOfLeftover = (leftover: { readonly seen?: readonly SeenMessage[] }): ExchangeFacts | undefined =>
+  leftover.seen === undefined || leftover.seen.length === 0 ? undefined : { seen: leftover.seen.map(seenFact) };
+
+export const lwm2mEvidence = { factsOf: lwm2mFactsOf, describe: describeLwm2m, factsOfLeftover: lwm2mFactsOfLeftover };
