@@ -81,6 +81,17 @@ describe('against lwm2m-node-lib', () => {
     expect(left).toEqual([]);
   });
 
+  it('sleepingSocket close: each device sleeps with no socket and Updates from a new source port; the server takes every Update and De-register', async () => {
+    const profiles = Array.from({ length: 100 }, (_, i) => makeProfile({ index: i, id: `urn:imei:87${String(i).padStart(13, '0')}`, seed: 2000 + i }));
+    const before = { updates: updates.length, deregistrations: deregistrations.length };
+    const { runs } = await runDevices(profiles, settings({ sleepingSocket: 'close' }), { host: '127.0.0.1', port }, 30_000);
+    expect(runs.map((r) => r.final?.kind)).toEqual(profiles.map(() => 'up-to-date'));
+    expect(updates.slice(before.updates).sort()).toEqual(profiles.map((p) => p.id).sort());
+    expect(deregistrations.slice(before.deregistrations).sort()).toEqual(profiles.map((p) => p.id).sort());
+    const left = await new Promise<unknown[]>((r) => server.listDevices((_e, d) => r(d)));
+    expect(left).toEqual([]);
+  });
+
   it.skipIf(!existsSync('/usr/bin/coap-server-notls'))('updates a device: the server writes a Package URI and executes Update; the device pulls it from libcoap and reports Result 1', async () => {
     const filePort = await freeUdpPort();
     const child: ChildProcess = spawn('/usr/bin/coap-server-notls', ['-A', '127.0.0.1', '-p', String(filePort), '-d', '4', '-v', '0'], { stdio: 'ignore' });
