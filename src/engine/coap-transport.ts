@@ -411,11 +411,7 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
    * cut short (its later retransmissions are unheard by design, not given up by the server).
    */
   private closeLinks(s: Session): void {
-    for (const x of s.links.values()) {
-      if (x.timer !== undefined) clearTimeout(x.timer);
-      x.link.close();
-      this.keepCounts(x.endpoint);
-    }
+    for (const x of s.links.values()) this.closePeer(x);
     // The server's endpoint is the one whose ids matter (a package repository elsewhere is a new exchange each time).
     const server = s.links.get(peerKey(this.d.server));
     if (server !== undefined) this.counters.set(s.slot, server.endpoint.counters());
@@ -453,18 +449,17 @@ export class CoapTransport implements Transport<CoapTransportMessage, CoapTransp
     this.counters.delete(slot);
     const s = this.sessions.get(slot);
     if (s === undefined) return;
-    for (const x of s.links.values()) {
-      if (x.timer !== undefined) clearTimeout(x.timer);
-      x.link.close();
-      this.keepCounts(x.endpoint);
-    }
+    for (const x of s.links.values()) this.closePeer(x);
     if (s.listener !== undefined) clearTimeout(s.listener.timer);
     this.sessions.delete(slot);
   }
 
-  private keepCounts(endpoint: CoapEndpoint): void {
-    this.closedCounts.retransmissions += endpoint.counts.retransmissions;
-    this.closedCounts.notificationsUnacknowledged += endpoint.counts.notificationsUnacknowledged;
+  /** One peer of a device done with: its timer stopped, its socket closed, its endpoint's counts kept for wireCounts. */
+  private closePeer(x: PeerLink): void {
+    if (x.timer !== undefined) clearTimeout(x.timer);
+    x.link.close();
+    this.closedCounts.retransmissions += x.endpoint.counts.retransmissions;
+    this.closedCounts.notificationsUnacknowledged += x.endpoint.counts.notificationsUnacknowledged;
   }
 
   wireCounts(): Readonly<Record<string, number>> {
